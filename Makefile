@@ -1,0 +1,44 @@
+# One command surface: run, test, check, bench, stop. See README.md.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export EVENTLET_NO_GREENDNS := yes
+
+.PHONY: venv infra run stop test check bench lock ops-tools clean
+
+venv:
+	@scripts/bootstrap-python.sh
+
+infra:
+	@scripts/infra.sh up
+
+ops-tools:
+	@scripts/install-ops-tools.sh
+
+## make run: infrastructure, the five services, the gateway and a demo tenant
+run: venv infra
+	@$(PY) -m devstack.run start
+
+## make stop: stop the stack and the infrastructure this project started
+stop:
+	@[ -x $(PY) ] && $(PY) -m devstack.run stop || true
+	@scripts/infra.sh down
+
+## make check: ruff everywhere, mypy on the pure cores
+check: venv
+	@.venv/bin/ruff check .
+	@.venv/bin/mypy
+
+## make test: everything the tests need, then the whole suite
+test: venv infra ops-tools check
+	@$(PY) -m pytest
+
+## make bench: benchmarks (not part of make test), figures as ratios to a bare baseline
+bench: venv infra
+	@$(PY) -m bench
+
+## make lock: re-resolve requirements.lock from requirements.in
+lock:
+	uv pip compile -q --python-version 3.11 --universal requirements.in -o requirements.lock
+
+clean:
+	rm -rf .venv .local .tools

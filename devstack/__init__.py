@@ -1,0 +1,1 @@
+"""Local process management for `make run` and the end-to-end tests."""

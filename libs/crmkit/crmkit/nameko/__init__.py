@@ -1,0 +1,1 @@
+"""Nameko glue of the kit; import only inside service processes (eventlet)."""

@@ -1,0 +1,97 @@
+"""What every service has: health, the outbox relay, dead letters and test hooks."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from crmkit.nameko.rpc import api as rpc
+from nameko.timer import timer
+
+from crmkit import db, metrics
+from crmkit.clock import iso, parse_iso
+from crmkit.errors import Forbidden, NotFound
+from crmkit.nameko import events
+from crmkit.nameko.kit import run_relay
+
+
+class BaseService:
+    """Mix into a service class that has ``kit = Kit("<name>")``."""
+
+    kit: Any
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        p = self.kit.provider
+        ok = db.ping(p.db)
+        return {"service": p.service, "status": "ok" if ok else "degraded", "db": ok,
+                "workers_busy": p.busy, "workers_capacity": p.capacity}
+
+    @timer(interval=0.25)
+    def _outbox_relay(self) -> None:
+        p = self.kit.provider
+        run_relay(p, lambda: p.outbox.relay_once(lambda env: p.publisher.publish_event(p.service, env)))
+
+    @timer(interval=3600)
+    def _housekeeping(self) -> None:
+        p = self.kit.provider
+        p.outbox.purge_sent()
+        p.inbox.forget_older_than(timedelta(days=30))
+        metrics.DEAD_LETTERS.labels(p.service).set(p.inbox.count_dead())
+
+    # -- dead letters (operators, and tenant admins for their own tenant) --------------
+    def _dead_letter_scope(self) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        if ctx.has_role("operator", "system"):
+            return {}
+        if ctx.has_role("tenant_admin"):
+            return {"tenant_id": ctx.tenant_id}
+        raise Forbidden("dead_letters.forbidden", "only an operator or tenant admin may see dead letters")
+
+    @rpc
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        scope = self._dead_letter_scope()
+        rows = [r for r in self.kit.provider.inbox.list_dead(int(limit))
+                if all(r.get(k) == v for k, v in scope.items())]
+        return [{"id": r["_id"], "handler": r["handler"], "queue": r["queue"], "event_id": r["event_id"],
+                 "event_type": r["event_type"], "tenant_id": r["tenant_id"], "error": r["error"],
+                 "attempts": r["attempts"], "parked_at": iso(r["parked_at"])} for r in rows]
+
+    @rpc
+    def replay_dead_letter(self, dead_letter_id: str) -> dict[str, Any]:
+        scope = self._dead_letter_scope()
+        p = self.kit.provider
+        row = p.inbox.dead.find_one({"_id": dead_letter_id, "status": "parked"})
+        if row is None or any(row.get(k) != v for k, v in scope.items()):
+            raise NotFound("dead_letter.not_found", "no such dead letter")
+        row = p.inbox.unpark(dead_letter_id)
+        events.replay(p, row)
+        metrics.DEAD_LETTERS.labels(p.service).set(p.inbox.count_dead())
+        return {"replayed": dead_letter_id}
+
+    # -- test hooks (only with CRM_TEST_HOOKS=1) -----------------------------------------
+    @rpc
+    def _test_hold_outbox(self, seconds: float) -> dict[str, Any]:
+        self.kit.require_test_hooks()
+        self.kit.provider.hold_until = time.time() + float(seconds)
+        return {"held_for": seconds}
+
+    @rpc
+    def _test_set_clock(self, now: str | None = None) -> dict[str, Any]:
+        """Move this service's clock to ``now`` (ISO-8601), or back to real time."""
+        self.kit.require_test_hooks()
+        p = self.kit.provider
+        if now is None:
+            p.clock.offset = timedelta(0)
+        else:
+            p.clock.set_now(parse_iso(now))
+        p.db["clock"].replace_one({"_id": "offset"}, {"_id": "offset", "seconds": p.clock.offset.total_seconds()},
+                                  upsert=True)
+        return {"now": iso(p.now())}
+
+    @rpc
+    def _test_outbox_backlog(self) -> int:
+        return self.kit.provider.outbox.backlog()
+
+
+__all__ = ["BaseService", "datetime"]

@@ -1,0 +1,174 @@
+"""The Kit dependency: what every service worker gets from the shared kit.
+
+``kit = Kit("visits")`` on a service class gives each worker ``self.kit`` with the
+verified call context, the service database, the outbox, the clock and event
+helpers; the provider also keeps the metrics, the structured-log request id and the
+worker-saturation gauges, declares the event topology at start and serves /metrics.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from prometheus_client import start_http_server
+
+from crmkit import config, db, logs, metrics
+from crmkit.clock import Clock, test_hooks_enabled
+from crmkit.context import HEADER_KEY, CallContext, sign, system_context, verify
+from crmkit.envelope import make_event, sign_event
+from crmkit.errors import CrmError, Forbidden
+from crmkit.inbox import Inbox
+from crmkit.nameko.amqp import Publisher, all_subscriptions, declare
+from crmkit.outbox import Check, Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Kit(DependencyProvider):
+    def __init__(self, service: str):
+        self.service = service
+        self.busy = 0
+        self._started_at: dict[int, float] = {}
+        self.hold_until = 0.0
+
+    # -- lifecycle (after eventlet has patched everything) -------------------------------
+    def setup(self) -> None:
+        cfg = self.container.config
+        self.key = config.context_key()
+        self.amqp_uri = cfg.get("AMQP_URI") or config.amqp_uri()
+        self.db = db.service_db(self.service)
+        self.clock = Clock()
+        self.outbox = Outbox(self.db, self.now)
+        self.inbox = Inbox(self.db, self.now)
+        self.publisher = Publisher(self.amqp_uri)
+        self.extra_subscriptions = list(cfg.get("EXTRA_SUBSCRIPTIONS") or [])
+        self.capacity = int(cfg.get("max_workers", 10))
+        metrics.WORKER_CAPACITY.labels(self.service).set(self.capacity)
+        metrics.UP.labels(self.service).set(1)
+
+    def start(self) -> None:
+        self.outbox.ensure_indexes()
+        self.inbox.ensure_indexes()
+        self.load_clock()
+        from kombu import Connection
+        with Connection(self.amqp_uri, connect_timeout=5) as conn:
+            declare(conn, all_subscriptions(self.extra_subscriptions))
+        port = int(os.environ.get("METRICS_PORT", "0") or 0)
+        if port:
+            start_http_server(port, addr=os.environ.get("METRICS_ADDR", "127.0.0.1"))
+
+    def stop(self) -> None:
+        self.publisher.close()
+
+    # -- clock ----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def load_clock(self) -> None:
+        if test_hooks_enabled():
+            row = self.db["clock"].find_one({"_id": "offset"})
+            self.clock.offset = timedelta(seconds=float(row["seconds"])) if row else timedelta(0)
+
+    # -- worker hooks -------------------------------------------------------------------
+    def get_dependency(self, worker_ctx: Any) -> "WorkerKit":
+        return WorkerKit(self, worker_ctx)
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        self.busy += 1
+        metrics.WORKER_BUSY.labels(self.service).set(self.busy)
+        self._started_at[id(worker_ctx)] = time.perf_counter()
+        logs.set_request(str(worker_ctx.data.get("request_id") or worker_ctx.call_id))
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        if isinstance(worker_ctx.entrypoint, Rpc):
+            method = worker_ctx.entrypoint.method_name
+            started = self._started_at.get(id(worker_ctx), time.perf_counter())
+            metrics.RPC_DURATION.labels(self.service, method).observe(time.perf_counter() - started)
+            outcome = "ok" if exc_info is None else "error"
+            metrics.RPC_REQUESTS.labels(self.service, method, outcome).inc()
+            if exc_info is not None and not isinstance(exc_info[1], CrmError):
+                log.error("rpc %s failed", method, exc_info=exc_info)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        self.busy -= 1
+        metrics.WORKER_BUSY.labels(self.service).set(self.busy)
+        self._started_at.pop(id(worker_ctx), None)
+
+
+class WorkerKit:
+    """Per-worker view of the kit."""
+
+    def __init__(self, provider: Kit, worker_ctx: Any):
+        self._p = provider
+        self._worker_ctx = worker_ctx
+        self._ctx: CallContext | None = None
+        self.db = provider.db
+        self.outbox = provider.outbox
+        self.service = provider.service
+
+    @property
+    def ctx(self) -> CallContext:
+        """The caller's verified context; raises Unauthenticated when missing or forged."""
+        if self._ctx is None:
+            self._ctx = verify(self._worker_ctx.data.get(HEADER_KEY), self._p.key)
+            logs.set_request(self._ctx.request_id, self._ctx.tenant_id, self._ctx.user_id)
+        return self._ctx
+
+    def act_as(self, ctx: CallContext) -> None:
+        """Run the rest of this worker (and the calls it makes) as ``ctx``."""
+        self._ctx = ctx
+        self._worker_ctx.data[HEADER_KEY] = sign(ctx, self._p.key)
+        logs.set_request(ctx.request_id, ctx.tenant_id, ctx.user_id)
+
+    def act_as_system(self, tenant_id: str, request_id: str = "") -> CallContext:
+        ctx = system_context(tenant_id, request_id)
+        self.act_as(ctx)
+        return ctx
+
+    def require_test_hooks(self) -> None:
+        if not test_hooks_enabled():
+            raise Forbidden("test_hooks.disabled", "test hooks are disabled")
+
+    def now(self) -> datetime:
+        return self._p.now()
+
+    def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
+              actor_id: str | None = None) -> dict[str, Any]:
+        """A signed envelope for an event of this service, in the caller's context."""
+        ctx = self._ctx
+        tenant = tenant_id if tenant_id is not None else (ctx.tenant_id if ctx else "")
+        actor = actor_id if actor_id is not None else (ctx.user_id if ctx else "system")
+        env = make_event(type, tenant, actor, data, occurred_at=self.now(),
+                         request_id=ctx.request_id if ctx else "")
+        return sign_event(env, self._p.key)
+
+    def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Any:
+        """``with kit.change([kit.event(...)], Check(coll, filter)): <write>`` (see outbox)."""
+        return self.outbox.change(events, check)
+
+    def emit(self, *events: dict[str, Any]) -> None:
+        self.outbox.emit(list(events))
+
+    # -- used by the base service ------------------------------------------------------
+    @property
+    def provider(self) -> Kit:
+        return self._p
+
+
+def run_relay(provider: Kit, relay: Callable[[], int]) -> int:
+    if time.time() < provider.hold_until:
+        return 0
+    sent = relay()
+    metrics.OUTBOX_BACKLOG.labels(provider.service).set(provider.outbox.backlog())
+    return sent
+
+
+def sleep(seconds: float) -> None:
+    eventlet.sleep(seconds)

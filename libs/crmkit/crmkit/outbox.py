@@ -1,0 +1,148 @@
+"""Outbox: no acknowledged change loses its event, even when the broker is down.
+
+Without multi-document transactions (FerretDB 1.x has none) the change and its
+events cannot be one write, so an outbox row is written *before* the change, in
+state ``staged``, with a ``check`` filter that is true once the change is in the
+database; after the change it is flipped to ``pending`` and only then is the caller
+answered. The relay publishes ``pending`` rows with publisher confirms, retries
+failures with back-off, and marks them ``sent``. A ``staged`` row older than
+``STAGED_GRACE`` means the process died between the two writes: the relay publishes
+it when its check matches (the change happened) and aborts it otherwise. Only the
+relay writes a row after it is pending, so no two writers race on one row.
+Publishing is at least once; consumers deduplicate by ``event_id`` (crmkit.inbox).
+"""
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+log = logging.getLogger(__name__)
+
+STAGED_GRACE = timedelta(seconds=30)
+SENT_RETENTION = timedelta(days=7)
+BATCH = 200
+
+
+@dataclass
+class Check:
+    """A change is visible when ``db[collection]`` has a document matching ``filter``."""
+
+    collection: str
+    filter: dict[str, Any]
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"collection": self.collection, "filter": self.filter}
+
+
+def backoff(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:
+    """Exponential back-off with full jitter, in seconds."""
+    return random.uniform(0, min(cap, base * (2 ** max(0, attempts - 1))))  # noqa: S311
+
+
+class Outbox:
+    def __init__(self, db: Database, now: Callable[[], datetime]):
+        self.db = db
+        self.coll = db["outbox"]
+        self.now = now
+
+    def ensure_indexes(self) -> None:
+        self.coll.create_index([("status", ASCENDING)])
+
+    def stage(self, events: list[dict[str, Any]], check: Check | None = None) -> list[str]:
+        if not events:
+            return []
+        at = self.now()
+        self.coll.insert_many([
+            {"_id": e["event_id"], "status": "staged", "envelope": e, "check": check.to_doc() if check else None,
+             "created_at": at, "attempts": 0, "next_at": at}
+            for e in events
+        ])
+        return [e["event_id"] for e in events]
+
+    def commit(self, ids: list[str]) -> None:
+        if ids:
+            self.coll.update_many({"_id": {"$in": ids}}, {"$set": {"status": "pending"}})
+
+    def abort(self, ids: list[str]) -> None:
+        if ids:
+            self.coll.delete_many({"_id": {"$in": ids}})
+
+    @contextmanager
+    def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Iterator[None]:
+        """``with outbox.change([event], Check(...)): <write the change>``."""
+        ids = self.stage(events, check)
+        try:
+            yield
+        except BaseException:
+            self.abort(ids)
+            raise
+        self.commit(ids)
+
+    def emit(self, events: list[dict[str, Any]]) -> None:
+        """Events that are themselves the change (nothing else to write)."""
+        self.commit(self.stage(events))
+
+    def backlog(self) -> int:
+        return self.coll.count_documents({"status": "pending"}) + self.coll.count_documents({"status": "staged"})
+
+    # -- relay ---------------------------------------------------------------------
+
+    def _recover_staged(self, now: datetime) -> None:
+        for row in self.coll.find({"status": "staged"}).limit(BATCH):
+            if now - _aware(row["created_at"]) < STAGED_GRACE:
+                continue
+            chk = row.get("check")
+            happened = chk is None or self.db[chk["collection"]].count_documents(chk["filter"], limit=1) > 0
+            if happened:
+                self.coll.update_one({"_id": row["_id"]}, {"$set": {"status": "pending"}})
+            else:
+                log.warning("outbox: aborting staged event %s whose change never happened", row["_id"])
+                self.coll.update_one({"_id": row["_id"]}, {"$set": {"status": "aborted"}})
+
+    def relay_once(self, publish: Callable[[dict[str, Any]], None]) -> int:
+        """Publish due pending events in order of creation; return how many were sent.
+
+        ``publish`` must raise unless the broker confirmed the message.
+        """
+        now = self.now()
+        self._recover_staged(now)
+        rows = list(self.coll.find({"status": "pending"}).limit(BATCH))
+        rows.sort(key=lambda r: _aware(r["created_at"]))
+        sent = 0
+        for row in rows:
+            if _aware(row.get("next_at") or row["created_at"]) > now:
+                continue
+            try:
+                publish(row["envelope"])
+            except Exception as exc:  # broker down, unroutable, not confirmed
+                attempts = int(row.get("attempts", 0)) + 1
+                self.coll.update_one({"_id": row["_id"]}, {"$set": {
+                    "attempts": attempts, "error": repr(exc)[:500],
+                    "next_at": now + timedelta(seconds=backoff(attempts)),
+                }})
+                log.warning("outbox: publish of %s failed (%s); will retry", row["_id"], exc)
+                break  # keep order; the broker is most likely down for all of them
+            self.coll.update_one({"_id": row["_id"]}, {"$set": {"status": "sent", "sent_at": self.now()}})
+            sent += 1
+        return sent
+
+    def purge_sent(self) -> int:
+        cutoff = self.now() - SENT_RETENTION
+        old = [r["_id"] for r in self.coll.find({"status": "sent"}, {"sent_at": 1}).limit(5000)
+               if _aware(r.get("sent_at") or cutoff) < cutoff]
+        if old:
+            self.coll.delete_many({"_id": {"$in": old}})
+        return len(old)
+
+
+def _aware(dt: datetime) -> datetime:
+    from datetime import UTC
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

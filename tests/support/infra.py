@@ -1,0 +1,80 @@
+"""Where the tests' RabbitMQ and MongoDB-protocol server come from.
+
+1. ``AMQP_URI`` / ``MONGO_URI`` from the environment when set;
+2. otherwise testcontainers (RabbitMQ and MongoDB containers) when a Docker engine answers;
+3. otherwise the local servers of ``scripts/infra.sh up`` (RabbitMQ + FerretDB).
+With a local broker, each test session gets its own RabbitMQ vhost so that a running
+``make run`` stack never consumes the tests' messages.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Infra:
+    amqp_uri: str
+    mongo_uri: str
+    local_broker: bool  # we may stop/start the broker (rabbitmqctl) in fault tests
+    vhost: str = "/"
+
+
+def _docker_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@contextlib.contextmanager
+def provide() -> Iterator[Infra]:
+    amqp, mongo = os.environ.get("AMQP_URI"), os.environ.get("MONGO_URI")
+    if amqp and mongo:
+        yield Infra(amqp, mongo, local_broker=False)
+        return
+    if _docker_answers():
+        from testcontainers.mongodb import MongoDbContainer
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.13-alpine") as rabbit, MongoDbContainer("mongo:7.0") as mongodb:
+            rabbit_uri = (f"amqp://guest:guest@{rabbit.get_container_host_ip()}:"
+                          f"{rabbit.get_exposed_port(5672)}/")
+            yield Infra(amqp or rabbit_uri, mongo or mongodb.get_connection_url(), local_broker=False)
+        return
+    subprocess.run([str(ROOT / "scripts" / "infra.sh"), "up"], check=True)
+    vhost = f"crm-test-{uuid.uuid4().hex[:8]}"
+    ctl = ["rabbitmqctl", "-q"]
+    subprocess.run(ctl + ["add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(ctl + ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True)
+    try:
+        yield Infra(amqp or f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+                    mongo or "mongodb://127.0.0.1:27017/", local_broker=True, vhost=vhost)
+    finally:
+        subprocess.run(ctl + ["delete_vhost", vhost], capture_output=True)
+
+
+def restart_broker() -> None:
+    """Stop and start the local RabbitMQ application (connections are cut)."""
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
+
+
+def stop_broker() -> None:
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+
+
+def start_broker() -> None:
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, capture_output=True)
