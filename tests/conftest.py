@@ -37,6 +37,8 @@ def stack_env(infra: infra_mod.Infra) -> dict[str, str]:
         ARGON2_TIME_COST=os.environ.get("TEST_ARGON2_TIME_COST", "2"),
         ARGON2_MEMORY_KIB=os.environ.get("TEST_ARGON2_MEMORY_KIB", "19456"),
         ALLOW_PRIVATE_WEBHOOKS="1",
+        RPC_TIMEOUT="6",
+        READY_TIMEOUT="3",
     )
 
 

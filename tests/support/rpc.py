@@ -17,6 +17,7 @@ class RpcClient:
         self.key = key
         self.conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
         self.ch = self.conn.channel()
+        self.ch.exchange_declare("nameko-rpc", exchange_type="topic", durable=True)
         self.queue = self.ch.queue_declare("", exclusive=True).method.queue
         self.ch.queue_bind(self.queue, "nameko-rpc", routing_key=self.queue)
 

@@ -43,7 +43,7 @@ class CallContext:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CallContext":
+    def from_dict(cls, d: dict[str, Any]) -> CallContext:
         return cls(
             tenant_id=str(d.get("tenant_id", "")),
             user_id=str(d.get("user_id", "")),

@@ -8,6 +8,7 @@ A test checks that every ``@subscribe`` in the services is listed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -33,5 +34,17 @@ def parse(spec: str) -> Subscription:
     return Subscription(source, event_type, service, method)
 
 
-SUBSCRIPTIONS: list[Subscription] = [
-]
+def _load() -> list[Subscription]:
+    """Each subscribing service keeps its lines in ``crmkit/subscriptions/<service>.txt``:
+    ``source:event.type:service:method`` per line, ``#`` comments allowed."""
+    subs: list[Subscription] = []
+    folder = Path(__file__).parent / "subscriptions"
+    for path in sorted(folder.glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                subs.append(parse(line))
+    return subs
+
+
+SUBSCRIPTIONS: list[Subscription] = _load()

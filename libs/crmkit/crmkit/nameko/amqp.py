@@ -77,7 +77,7 @@ class Publisher:
                     exchange.maybe_bind(producer.channel)
                     exchange.declare()
                 producer.publish(body, exchange=exchange, routing_key=routing_key, delivery_mode=2,
-                                 content_type="application/json", expiration=expiration,
+                                 expiration=expiration,
                                  headers=headers or {}, retry=False)
             except Exception:
                 self.close()

@@ -5,7 +5,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from crmkit.nameko.rpc import api as rpc
 from nameko.timer import timer
 
 from crmkit import db, metrics
@@ -13,6 +12,7 @@ from crmkit.clock import iso, parse_iso
 from crmkit.errors import Forbidden, NotFound
 from crmkit.nameko import events
 from crmkit.nameko.kit import run_relay
+from crmkit.nameko.rpc import api as rpc
 
 
 class BaseService:

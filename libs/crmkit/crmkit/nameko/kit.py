@@ -77,7 +77,7 @@ class Kit(DependencyProvider):
             self.clock.offset = timedelta(seconds=float(row["seconds"])) if row else timedelta(0)
 
     # -- worker hooks -------------------------------------------------------------------
-    def get_dependency(self, worker_ctx: Any) -> "WorkerKit":
+    def get_dependency(self, worker_ctx: Any) -> WorkerKit:
         return WorkerKit(self, worker_ctx)
 
     def worker_setup(self, worker_ctx: Any) -> None:

@@ -30,7 +30,7 @@ class TimedRpc(RpcProxy):
         super().__init__(target_service, **options)
         self.timeout = timeout
 
-    def get_dependency(self, worker_ctx: Any) -> "TimedServiceProxy":
+    def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         return TimedServiceProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout)
 
 

@@ -1,0 +1,65 @@
+"""The gateway application factory."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from gateway import openapi, ops
+from gateway.bridge import RpcBridge
+from gateway.errors import exception_handlers
+from gateway.middleware import GatewayMiddleware
+from gateway.settings import Settings
+
+#: modules under ``gateway`` that expose ``routes`` (a list of Starlette routes) for /api/v1.
+API_ROUTE_MODULES: tuple[str, ...] = ()
+
+
+def api_routes() -> list[BaseRoute]:
+    from gateway.routes import all_routes
+
+    collected: list[BaseRoute] = all_routes()
+    for name in API_ROUTE_MODULES:
+        collected.extend(importlib.import_module(name).routes)
+    return collected
+
+
+def create_app(
+    settings: Settings | None = None, bridge: Any = None, extra_routes: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """Build the app. Without ``bridge`` it creates an :class:`RpcBridge` that the
+    lifespan starts and stops; an injected bridge is the injector's to start and stop."""
+    settings = settings or Settings.from_env()
+    owns_bridge = bridge is None
+    rpc = bridge if bridge is not None else RpcBridge(settings.amqp_uri, settings.rpc_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if owns_bridge:
+            await rpc.start()
+        try:
+            yield
+        finally:
+            if owns_bridge:
+                await rpc.stop()
+
+    app = Starlette(
+        routes=[*ops.routes, *openapi.routes, *api_routes(), *extra_routes],
+        middleware=[
+            Middleware(
+                GatewayMiddleware,
+                max_body_bytes=settings.max_body_bytes,
+                upload_max_bytes=settings.upload_max_bytes,
+            )
+        ],
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.bridge = rpc
+    return app

@@ -1,0 +1,368 @@
+"""An asyncio RPC client that speaks nameko 2.14.1's wire protocol over pika.
+
+One long-lived AMQP connection and one exclusive, auto-delete reply queue per process.
+Each call publishes ``{"args": [], "kwargs": {...}}`` to the durable topic exchange
+``nameko-rpc`` with routing key ``<service>.<method>``, ``reply_to`` = the routing key
+of the reply queue (bound to ``nameko-rpc``), a fresh ``correlation_id`` and the nameko
+context headers; the reply (``{"result", "error"}``) resolves the call's future.
+
+Failure behaviour (the gateway never hangs on a call):
+
+* every call has a timeout (``default_timeout`` or per call) and a matching message
+  ``expiration``, so a request nobody picks up in time is dropped by the broker →
+  :class:`~crmkit.errors.UpstreamTimeout`;
+* requests are published ``mandatory``: a request that no queue is bound for (the
+  service never ran) comes back as ``basic.return`` → :class:`~crmkit.errors.Unavailable`
+  at once;
+* while the broker is unreachable calls fail fast with ``Unavailable``; calls in flight
+  on a connection that dies fail with ``Unavailable``; a background task reconnects
+  with exponential back-off and declares a new reply queue.
+
+Remote errors are rebuilt with :func:`crmkit.errors.from_remote`. The module never
+imports eventlet or kombu.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pika
+from pika.adapters.asyncio_connection import AsyncioConnection
+
+from crmkit.errors import CrmError, Unavailable, UpstreamTimeout, from_remote
+from gateway.metrics import UPSTREAM_TIMEOUTS, UPSTREAM_UNAVAILABLE
+
+log = logging.getLogger("gateway.bridge")
+
+RPC_EXCHANGE = "nameko-rpc"
+REPLY_QUEUE_TEMPLATE = "rpc.reply-gateway-{}"
+CONTEXT_HEADER = "nameko.crm_context"
+CALL_ID_STACK_HEADER = "nameko.call_id_stack"
+CALLER_NAME = "gateway"
+
+
+class _SetupFailed(Exception):
+    pass
+
+
+def _resolve(fut: asyncio.Future, value: Any = None) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+def _reject(fut: asyncio.Future, exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+class RpcBridge:
+    """Multiplexes concurrent nameko RPC calls over one AMQP connection."""
+
+    def __init__(
+        self,
+        amqp_uri: str,
+        default_timeout: float = 10.0,
+        *,
+        connect_timeout: float = 5.0,
+        min_backoff: float = 0.25,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.amqp_uri = amqp_uri
+        self.default_timeout = default_timeout
+        self.connect_timeout = connect_timeout
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        self._pending: dict[str, tuple[asyncio.Future, str]] = {}
+        self._conn: AsyncioConnection | None = None
+        self._channel: Any = None
+        self._reply_key: str | None = None
+        self._ready = False
+        self._stopping = False
+        self._runner: asyncio.Task | None = None
+        self._closed_fut: asyncio.Future | None = None
+        self._step_fut: asyncio.Future | None = None
+        self._ready_event: asyncio.Event | None = None
+        self._first_attempt: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def connected(self) -> bool:
+        """True while the connection, channel and reply consumer are up."""
+        ch = self._channel
+        return bool(self._ready and ch is not None and ch.is_open)
+
+    async def start(self, wait: float | None = None) -> None:
+        """Start connecting in the background; wait for the first attempt's outcome.
+
+        Never raises because the broker is down: the bridge keeps retrying and calls
+        fail fast with ``Unavailable`` until it is up.
+        """
+        if self._runner is not None:
+            return
+        self._stopping = False
+        self._ready_event = asyncio.Event()
+        self._first_attempt = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._runner = asyncio.create_task(self._run(), name="rpc-bridge")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_attempt.wait(), wait if wait is not None else self.connect_timeout + 2)
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the connection to be ready."""
+        if self.connected:
+            return True
+        if self._ready_event is None:
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready_event.wait(), timeout)
+        return self.connected
+
+    async def stop(self) -> None:
+        """Fail calls in flight, close the connection and stop reconnecting."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        self._ready = False
+        self._fail_pending("gateway shutting down")
+        conn, closed = self._conn, self._closed_fut
+        if conn is not None and not (conn.is_closed or conn.is_closing):
+            with contextlib.suppress(Exception):
+                conn.close()
+            if closed is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(closed), 5)
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+            self._runner = None
+        self._channel = None
+        self._conn = None
+
+    # ------------------------------------------------------------------ calls
+    async def call(
+        self,
+        service: str,
+        method: str,
+        kwargs: dict | None = None,
+        *,
+        context: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Call ``service.method(**kwargs)`` and return its result.
+
+        Raises the service's :class:`CrmError` (rebuilt from the reply),
+        ``UpstreamTimeout`` after ``timeout`` seconds, or ``Unavailable`` when the
+        broker is down or no queue is bound for the service.
+        """
+        timeout = self.default_timeout if timeout is None else float(timeout)
+        try:
+            return await self._call(service, method, kwargs or {}, context, timeout)
+        except UpstreamTimeout:
+            UPSTREAM_TIMEOUTS.labels(service).inc()
+            raise
+        except Unavailable:
+            UPSTREAM_UNAVAILABLE.labels(service).inc()
+            raise
+
+    async def _call(self, service: str, method: str, kwargs: dict, context: str | None, timeout: float) -> Any:
+        channel = self._channel
+        if not self.connected or channel is None or self._reply_key is None:
+            raise Unavailable("service_unavailable", "message broker unavailable", {"service": service})
+        body = json.dumps({"args": [], "kwargs": kwargs}, separators=(",", ":"), ensure_ascii=False).encode()
+        correlation_id = uuid.uuid4().hex
+        headers: dict[str, Any] = {CALL_ID_STACK_HEADER: [f"{CALLER_NAME}.{method}.{uuid.uuid4()}"]}
+        if context:
+            headers[CONTEXT_HEADER] = context
+        props = pika.BasicProperties(
+            content_type="application/json",
+            content_encoding="utf-8",
+            reply_to=self._reply_key,
+            correlation_id=correlation_id,
+            headers=headers,
+            expiration=str(max(1, int(timeout * 1000))),
+            delivery_mode=1,  # transient: a request outliving its expiration is worthless
+        )
+        fut = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = (fut, service)
+        try:
+            try:
+                channel.basic_publish(RPC_EXCHANGE, f"{service}.{method}", body, props, mandatory=True)
+            except Exception as exc:  # noqa: BLE001 - any pika failure here means the channel is gone
+                log.warning("rpc publish failed", extra={"service": service, "method": method, "error": repr(exc)})
+                raise Unavailable("service_unavailable", "message broker unavailable", {"service": service}) from None
+            try:
+                payload = await asyncio.wait_for(fut, timeout)
+            except TimeoutError:
+                raise UpstreamTimeout(
+                    "upstream_timeout", f"{service}.{method} did not answer within {timeout:g}s", {"service": service}
+                ) from None
+        finally:
+            self._pending.pop(correlation_id, None)
+        if not isinstance(payload, dict):
+            raise CrmError("internal", "malformed reply", {"service": service})
+        error = payload.get("error")
+        if error:
+            if not isinstance(error, dict):
+                raise CrmError("internal", "malformed error reply", {"service": service})
+            raise from_remote(
+                str(error.get("exc_type") or ""),
+                str(error.get("exc_path") or ""),
+                error.get("exc_args") or [],
+                str(error.get("value") or ""),
+            )
+        return payload.get("result")
+
+    # ------------------------------------------------------------------ pika callbacks
+    def _on_reply(self, _channel: Any, _method: Any, props: Any, body: bytes) -> None:
+        entry = self._pending.pop(props.correlation_id or "", None)
+        if entry is None:
+            log.debug("reply for unknown correlation id %s", props.correlation_id)
+            return
+        fut, service = entry
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            _reject(fut, CrmError("internal", "malformed reply", {"service": service}))
+            return
+        _resolve(fut, payload)
+
+    def _on_return(self, _channel: Any, _method: Any, props: Any, _body: bytes) -> None:
+        entry = self._pending.pop(props.correlation_id or "", None)
+        if entry is None:
+            return
+        fut, service = entry
+        _reject(fut, Unavailable("service_unavailable", f"service {service} is not running", {"service": service}))
+
+    def _on_connection_closed(self, conn: Any, exc: BaseException) -> None:
+        if conn is not self._conn:
+            return
+        if not self._stopping:
+            log.warning("amqp connection closed: %r", exc)
+        self._mark_down(f"connection closed: {exc!r}")
+        if self._closed_fut is not None:
+            _resolve(self._closed_fut)
+
+    def _on_channel_closed(self, channel: Any, exc: BaseException) -> None:
+        if channel is not self._channel:
+            return
+        if not self._stopping:
+            log.warning("amqp channel closed: %r", exc)
+        self._mark_down(f"channel closed: {exc!r}")
+        conn = self._conn
+        if conn is not None and not (conn.is_closed or conn.is_closing):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _mark_down(self, reason: str) -> None:
+        self._ready = False
+        if self._ready_event is not None:
+            self._ready_event.clear()
+        if self._step_fut is not None:
+            _reject(self._step_fut, _SetupFailed(reason))
+        self._fail_pending(reason)
+
+    def _fail_pending(self, reason: str) -> None:
+        pending, self._pending = self._pending, {}
+        for fut, service in pending.values():
+            _reject(fut, Unavailable("service_unavailable", "message broker connection lost", {"service": service}))
+        if pending:
+            log.warning("failed %d calls in flight: %s", len(pending), reason)
+
+    # ------------------------------------------------------------------ connection management
+    async def _run(self) -> None:
+        attempt = 0
+        assert self._first_attempt is not None and self._wake is not None
+        while not self._stopping:
+            try:
+                await self._open()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every connect failure is retried
+                log.warning("amqp connect failed (attempt %d): %r", attempt + 1, exc)
+                self._mark_down(f"connect failed: {exc!r}")
+                self._abort()
+            else:
+                attempt = 0
+                self._first_attempt.set()
+                log.info("amqp connected, reply queue %s", REPLY_QUEUE_TEMPLATE.format(self._reply_key))
+                assert self._closed_fut is not None
+                await self._closed_fut
+            self._first_attempt.set()
+            if self._stopping:
+                break
+            delay = min(self.max_backoff, self.min_backoff * 2**attempt) * random.uniform(0.5, 1.0)
+            attempt += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _abort(self) -> None:
+        conn = self._conn
+        self._channel = None
+        if conn is not None and not (conn.is_closed or conn.is_closing):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    async def _step(self, start: Callable[[Callable[..., None]], None]) -> Any:
+        fut = asyncio.get_running_loop().create_future()
+        self._step_fut = fut
+        start(lambda *args: _resolve(fut, args[0] if args else None))
+        try:
+            return await asyncio.wait_for(fut, self.connect_timeout)
+        finally:
+            self._step_fut = None
+
+    async def _open(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._closed_fut = loop.create_future()
+        self._channel = None
+        self._reply_key = None
+        params = pika.URLParameters(self.amqp_uri)
+        params.connection_attempts = 1
+        params.retry_delay = 0
+        params.socket_timeout = self.connect_timeout
+        params.stack_timeout = self.connect_timeout
+        params.client_properties = {"connection_name": "crm-gateway"}
+
+        def on_open_error(_conn: Any, exc: BaseException) -> None:
+            _reject(opened, _SetupFailed(repr(exc)))
+
+        opened = loop.create_future()
+        self._step_fut = opened
+        self._conn = AsyncioConnection(
+            params,
+            on_open_callback=lambda c: _resolve(opened, c),
+            on_open_error_callback=on_open_error,
+            on_close_callback=self._on_connection_closed,
+            custom_ioloop=loop,
+        )
+        try:
+            await asyncio.wait_for(opened, self.connect_timeout + 1)
+        finally:
+            self._step_fut = None
+        conn = self._conn
+        channel = await self._step(lambda cb: conn.channel(on_open_callback=cb))
+        channel.add_on_close_callback(self._on_channel_closed)
+        self._channel = channel
+        await self._step(
+            lambda cb: channel.exchange_declare(RPC_EXCHANGE, exchange_type="topic", durable=True, callback=cb)
+        )
+        reply_key = str(uuid.uuid4())
+        queue = REPLY_QUEUE_TEMPLATE.format(reply_key)
+        await self._step(lambda cb: channel.queue_declare(queue, exclusive=True, auto_delete=True, callback=cb))
+        await self._step(lambda cb: channel.queue_bind(queue, RPC_EXCHANGE, routing_key=reply_key, callback=cb))
+        channel.add_on_return_callback(self._on_return)
+        await self._step(lambda cb: channel.basic_consume(queue, self._on_reply, auto_ack=True, callback=cb))
+        if self._closed_fut.done():
+            raise _SetupFailed("connection closed during setup")
+        self._reply_key = reply_key
+        self._ready = True
+        assert self._ready_event is not None
+        self._ready_event.set()

@@ -1,0 +1,113 @@
+"""Helpers for route modules: read a JSON body, call a service, answer JSON.
+
+Example (in a route module)::
+
+    from gateway.openapi import operation
+    from gateway.routing import rpc_route
+
+    operation("POST", "/api/v1/customers", "Create a customer", request_schema=CUSTOMER, tags=["customers"],
+              responses={201: "created", 409: "duplicate"}, idempotent=True)
+    routes = [
+        Route("/api/v1/customers", rpc_route("customers", "create_customer", body="data",
+              idempotent=True, status_code=201), methods=["POST"]),
+        Route("/api/v1/customers/{id}", rpc_route("customers", "get_customer", path={"id": "customer_id"}),
+              methods=["GET"]),
+    ]
+
+The caller's signed context is taken from ``request.state.context_header`` (set by the
+auth layer) and sent as the ``nameko.crm_context`` header.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from crmkit.errors import InvalidInput
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+MAX_IDEMPOTENCY_KEY = 200
+
+
+async def read_json(request: Request, *, required: bool = True) -> dict[str, Any]:
+    """The request body as a JSON object; ``400 invalid_json`` when malformed or not an object."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise InvalidInput("invalid_json", "request body must be a JSON object")
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise InvalidInput("invalid_json", "request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("invalid_json", "request body must be a JSON object")
+    return data
+
+
+def context_header(request: Request) -> str | None:
+    """The signed call context the auth layer put on the request, if any."""
+    return getattr(request.state, "context_header", None)
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters")
+    return key
+
+
+async def call_service(
+    request: Request, service: str, method: str, kwargs: dict[str, Any], *, timeout: float | None = None
+) -> Any:
+    bridge = request.app.state.bridge
+    return await bridge.call(service, method, kwargs, context=context_header(request), timeout=timeout)
+
+
+def rpc_route(
+    service: str,
+    method: str,
+    *,
+    body: str | None = None,
+    path: Mapping[str, str] | None = None,
+    query: Iterable[str] = (),
+    idempotent: bool = False,
+    status_code: int = 200,
+    timeout: float | None = None,
+) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that calls ``service.method`` and returns its result as JSON.
+
+    kwargs of the call: every path parameter (renamed through ``path``), the listed
+    ``query`` parameters that are present, the JSON body object under the name
+    ``body`` (when given), and ``idempotency_key`` from the ``Idempotency-Key``
+    header when ``idempotent``.
+    """
+    rename = dict(path or {})
+    query_names = tuple(query)
+
+    async def endpoint(request: Request) -> Response:
+        kwargs: dict[str, Any] = {}
+        for name, value in request.path_params.items():
+            kwargs[rename.get(name, name)] = value
+        for name in query_names:
+            if name in request.query_params:
+                kwargs[name] = request.query_params[name]
+        if body:
+            kwargs[body] = await read_json(request)
+        if idempotent:
+            key = idempotency_key(request)
+            if key:
+                kwargs["idempotency_key"] = key
+        result = await call_service(request, service, method, kwargs, timeout=timeout)
+        if status_code == 204:
+            return Response(status_code=204)
+        return JSONResponse(result, status_code=status_code)
+
+    endpoint.__name__ = f"{service}_{method}"
+    return endpoint

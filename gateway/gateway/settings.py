@@ -1,0 +1,55 @@
+"""Gateway settings, read from the environment."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    context_key: str
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rpc_timeout: float = 10.0
+    ready_timeout: float = 2.0
+    max_body_bytes: int = 1024 * 1024
+    upload_max_bytes: int = 25 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        key = env.get("CRM_CONTEXT_KEY", "").strip()
+        if not key:
+            raise ConfigError(
+                "CRM_CONTEXT_KEY is not set: the gateway signs every call context with it and the "
+                "services verify it; set the same secret for the gateway and all services"
+            )
+
+        def num(name: str, default: float, kind: type = float) -> float:
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, got {raw!r}")
+            return value
+
+        return cls(
+            context_key=key,
+            amqp_uri=env.get("AMQP_URI") or cls.amqp_uri,
+            host=env.get("GATEWAY_HOST") or cls.host,
+            port=int(num("GATEWAY_PORT", cls.port, int)),
+            rpc_timeout=num("RPC_TIMEOUT", cls.rpc_timeout),
+            ready_timeout=num("READY_TIMEOUT", cls.ready_timeout),
+            max_body_bytes=int(num("MAX_BODY_BYTES", cls.max_body_bytes, int)),
+            upload_max_bytes=int(num("UPLOAD_MAX_BYTES", cls.upload_max_bytes, int)),
+        )

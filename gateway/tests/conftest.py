@@ -1,0 +1,145 @@
+"""Shared fixtures. Bridge tests talk to the real RabbitMQ at AMQP_URI (default: local broker)."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pika
+import pytest
+
+from gateway.bridge import RpcBridge
+from gateway.settings import Settings
+
+AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+TESTS_DIR = Path(__file__).resolve().parent
+CRMKIT_DIR = TESTS_DIR.parents[1] / "libs" / "crmkit"
+NAMEKO = Path(sys.executable).with_name("nameko")
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def make_settings(**overrides) -> Settings:
+    values = {"context_key": "test-key", "amqp_uri": AMQP_URI, "rpc_timeout": 5.0, "ready_timeout": 1.0}
+    values.update(overrides)
+    return Settings(**values)
+
+
+class FakeBridge:
+    """Records calls; answers from a callable. Not for readiness tests."""
+
+    def __init__(self, answer=None):
+        self.calls = []
+        self.answer = answer or (lambda service, method, kwargs: {"service": service, "method": method,
+                                                                  "kwargs": kwargs})
+        self.connected = True
+
+    async def call(self, service, method, kwargs=None, *, context=None, timeout=None):
+        self.calls.append({"service": service, "method": method, "kwargs": kwargs, "context": context,
+                           "timeout": timeout})
+        result = self.answer(service, method, kwargs)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+class EchoProcess:
+    def __init__(self, name: str):
+        self.name = name
+        env = dict(os.environ)
+        env.update({
+            "EVENTLET_NO_GREENDNS": "yes",
+            "ECHO_SERVICE_NAME": name,
+            "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), str(CRMKIT_DIR)]),
+            "PYTHONWARNINGS": "ignore",
+        })
+        self.log = open(f"/tmp/{name}.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [str(NAMEKO), "run", "--broker", AMQP_URI, "echo_service"],
+            cwd=TESTS_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        async def probe() -> None:
+            bridge = RpcBridge(AMQP_URI, 2)
+            await bridge.start()
+            try:
+                deadline = time.monotonic() + timeout
+                while True:
+                    if self.proc.poll() is not None:
+                        raise RuntimeError(f"echo service exited early, see /tmp/{self.name}.log")
+                    try:
+                        await bridge.call(self.name, "health", {}, timeout=1)
+                        return
+                    except Exception:
+                        if time.monotonic() > deadline:
+                            raise
+                        await asyncio.sleep(0.2)
+            finally:
+                await bridge.stop()
+
+        # a thread of its own: the factory may be called from inside a running event loop
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, probe()).result()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+        delete_queue(f"rpc-{self.name}")
+
+
+def delete_queue(name: str) -> None:
+    """Remove the durable queue a test service left behind."""
+    try:
+        conn = pika.BlockingConnection(pika.URLParameters(AMQP_URI))
+        try:
+            conn.channel().queue_delete(name)
+        finally:
+            conn.close()
+    except Exception as exc:  # noqa: BLE001 - best-effort cleanup
+        print(f"could not delete queue {name}: {exc!r}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def echo_factory():
+    started: list[EchoProcess] = []
+
+    def start(prefix: str = "gwtest") -> EchoProcess:
+        proc = EchoProcess(f"{prefix}_{uuid.uuid4().hex[:10]}")
+        started.append(proc)
+        proc.wait_ready()
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def echo(echo_factory) -> str:
+    """Name of a running echo service (unique per test run)."""
+    return echo_factory().name
+
+
+@pytest.fixture
+async def bridge():
+    b = RpcBridge(AMQP_URI, 5)
+    await b.start()
+    assert b.connected, "cannot reach RabbitMQ at " + AMQP_URI
+    yield b
+    await b.stop()

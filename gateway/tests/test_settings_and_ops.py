@@ -1,0 +1,108 @@
+"""Settings from the environment, /readyz against the real broker, and no eventlet in the gateway."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.ops import SERVICES
+from gateway.settings import ConfigError, Settings
+
+from conftest import CRMKIT_DIR, make_settings
+
+GATEWAY_DIR = Path(__file__).resolve().parents[1]
+
+
+def test_context_key_is_required():
+    with pytest.raises(ConfigError, match="CRM_CONTEXT_KEY"):
+        Settings.from_env({})
+
+
+def test_defaults_and_overrides():
+    s = Settings.from_env({"CRM_CONTEXT_KEY": "k"})
+    assert s.amqp_uri == "amqp://guest:guest@127.0.0.1:5672/" and s.port == 8000 and s.host == "127.0.0.1"
+    assert s.rpc_timeout == 10 and s.ready_timeout == 2
+    assert s.max_body_bytes == 1024 * 1024 and s.upload_max_bytes == 25 * 1024 * 1024
+    s = Settings.from_env({"CRM_CONTEXT_KEY": "k", "GATEWAY_PORT": "9001", "RPC_TIMEOUT": "2.5",
+                           "GATEWAY_HOST": "0.0.0.0", "AMQP_URI": "amqp://x/"})
+    assert (s.port, s.rpc_timeout, s.host, s.amqp_uri) == (9001, 2.5, "0.0.0.0", "amqp://x/")
+    with pytest.raises(ConfigError, match="GATEWAY_PORT"):
+        Settings.from_env({"CRM_CONTEXT_KEY": "k", "GATEWAY_PORT": "eighty"})
+
+
+def test_main_fails_fast_without_key():
+    env = {"PYTHONPATH": f"{GATEWAY_DIR}:{CRMKIT_DIR}", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "gateway"], check=False, env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2
+    assert "CRM_CONTEXT_KEY" in r.stderr
+
+
+def test_gateway_never_imports_eventlet():
+    code = (
+        "import sys, asyncio\n"
+        "import gateway.app, gateway.bridge, gateway.__main__\n"
+        "from gateway.settings import Settings\n"
+        "gateway.app.create_app(Settings(context_key='k'))\n"
+        "assert 'eventlet' not in sys.modules and 'kombu' not in sys.modules, 'eventlet/kombu imported'\n"
+    )
+    env = {"PYTHONPATH": f"{GATEWAY_DIR}:{CRMKIT_DIR}", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+def test_readyz_with_real_broker_and_no_services():
+    """The five services do not run here: every one is reported not ready, with a reason."""
+    app = create_app(make_settings(ready_timeout=1.0))  # real RpcBridge, started by the lifespan
+    with TestClient(app) as client:
+        assert app.state.bridge.connected
+        started = time.monotonic()
+        r = client.get("/readyz")
+        elapsed = time.monotonic() - started
+        assert client.get("/healthz").status_code == 200
+    assert r.status_code == 503
+    body = r.json()
+    assert body["ready"] is False and body["broker"] is True
+    assert set(body["services"]) == set(SERVICES)
+    for name, state in body["services"].items():
+        assert state["ready"] is False, name
+        # no queue bound → unroutable → unavailable; a queue left without consumers → timeout
+        assert state["error"] in {"service_unavailable", "upstream_timeout"}, (name, state)
+    assert elapsed < 1.0 + 1.0  # probes run concurrently under READY_TIMEOUT
+    assert not app.state.bridge.connected  # the lifespan closed the bridge it owns
+
+
+def test_readyz_reports_ready_services(echo, monkeypatch):
+    """A service that answers is ready with a latency (echo stands in for the five)."""
+    from gateway import ops
+    monkeypatch.setattr(ops, "SERVICES", (echo, "absent_" + echo))
+    app = create_app(make_settings(ready_timeout=1.0))
+    with TestClient(app) as client:
+        r = client.get("/readyz")
+    assert r.status_code == 503
+    services = r.json()["services"]
+    assert services[echo]["ready"] is True and services[echo]["latency_ms"] >= 0
+    assert services["absent_" + echo] == {"ready": False, "error": "service_unavailable"}
+    monkeypatch.setattr(ops, "SERVICES", (echo,))
+    with TestClient(create_app(make_settings(ready_timeout=1.0))) as client:
+        r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["ready"] is True
+
+
+def test_readyz_when_broker_unreachable():
+    app = create_app(make_settings(amqp_uri="amqp://guest:guest@127.0.0.1:1/", ready_timeout=1.0))
+    app.state.bridge.connect_timeout = 0.5
+    with TestClient(app) as client:
+        started = time.monotonic()
+        r = client.get("/readyz")
+        assert time.monotonic() - started < 0.5
+    assert r.status_code == 503
+    body = r.json()
+    assert body["broker"] is False
+    assert all(s == {"ready": False, "error": "service_unavailable"} for s in body["services"].values())

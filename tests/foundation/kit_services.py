@@ -1,0 +1,61 @@
+"""Two small services that exercise the kit itself (outbox, idempotent handlers,
+retries, dead letters, late subscribers) against the real broker and database."""
+from __future__ import annotations
+
+from typing import Any
+
+from crmkit.errors import InvalidInput
+from crmkit.nameko.base import BaseService
+from crmkit.nameko.events import subscribe
+from crmkit.nameko.kit import Kit
+from crmkit.nameko.rpc import api
+from crmkit.outbox import Check
+
+
+class ProducerService(BaseService):
+    name = "fproducer"
+    kit = Kit("fproducer")
+
+    @api
+    def make_change(self, key: str, fail_times: int = 0, always_fail: bool = False) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        ev = self.kit.event("thing.changed", {"key": key, "fail_times": fail_times, "always_fail": always_fail})
+        with self.kit.change([ev], Check("things", {"_id": key})):
+            self.kit.db.things.insert_one({"_id": key, "tenant_id": ctx.tenant_id})
+        return {"event_id": ev["event_id"]}
+
+    @api
+    def failing_change(self, key: str) -> None:
+        ev = self.kit.event("thing.changed", {"key": key})
+        with self.kit.change([ev], Check("things", {"_id": key})):
+            raise InvalidInput("thing.refused", "refused before writing")
+
+    @api
+    def publish_directly(self, key: str, times: int) -> str:
+        """The same envelope put on the bus several times (a redelivery, as RabbitMQ may do)."""
+        ev = self.kit.event("thing.changed", {"key": key, "fail_times": 0, "always_fail": False})
+        for _ in range(times):
+            self.kit.provider.publisher.publish_event("fproducer", ev)
+        return str(ev["event_id"])
+
+
+class ConsumerService(BaseService):
+    name = "fconsumer"
+    kit = Kit("fconsumer")
+
+    @subscribe("fproducer", "thing.changed", max_attempts=3, base_delay=0.2)
+    def on_thing_changed(self, event: dict[str, Any]) -> None:
+        data = event["data"]
+        key = data["key"]
+        db = self.kit.db
+        db.attempts.insert_one({"key": key, "event_id": event["event_id"]})
+        tries = db.attempts.count_documents({"key": key})
+        if data.get("always_fail") or tries <= int(data.get("fail_times", 0)):
+            raise RuntimeError(f"induced failure {tries} for {key}")
+        db.effects.insert_one({"key": key, "event_id": event["event_id"]})
+
+    @api
+    def counts(self, key: str) -> dict[str, int]:
+        db = self.kit.db
+        return {"attempts": db.attempts.count_documents({"key": key}),
+                "effects": db.effects.count_documents({"key": key})}
