@@ -30,6 +30,7 @@ check: venv
 
 ## make test: everything the tests need, then the whole suite
 test: venv infra ops-tools check
+	@$(PY) -m pytest gateway/tests
 	@$(PY) -m pytest
 
 ## make bench: benchmarks (not part of make test), figures as ratios to a bare baseline
