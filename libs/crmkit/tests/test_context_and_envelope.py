@@ -70,7 +70,7 @@ def test_every_error_type_has_a_status_and_crosses_rpc_as_itself():
     expected = {"CrmError": 500, "InvalidInput": 400, "Unauthenticated": 401, "Forbidden": 403, "NotFound": 404,
                 "Conflict": 409, "TooLarge": 413, "UnsupportedMedia": 415, "BusinessRule": 422,
                 "RateLimited": 429, "Unavailable": 503, "UpstreamTimeout": 504}
-    assert STATUS_BY_TYPE == expected
+    assert expected == STATUS_BY_TYPE
     for name, cls in ERROR_TYPES.items():
         err = cls("some.code", "message", {"a": 1})
         back = from_remote(name, f"crmkit.errors.{name}", list(err.args), str(err))
