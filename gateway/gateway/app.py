@@ -60,6 +60,9 @@ def create_app(
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
+    from gateway.metrics import init_upstream
+
+    init_upstream(ops.SERVICES)
     app.state.settings = settings
     app.state.bridge = rpc
     return app

@@ -18,3 +18,10 @@ UPSTREAM_UNAVAILABLE = Counter(
     "RPC calls that failed because the broker or the service was unavailable, by service",
     ["service"],
 )
+
+
+def init_upstream(services: tuple[str, ...]) -> None:
+    """Export the per-service upstream counters from the start (at zero)."""
+    for s in services:
+        UPSTREAM_TIMEOUTS.labels(s)
+        UPSTREAM_UNAVAILABLE.labels(s)

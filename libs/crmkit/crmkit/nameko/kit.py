@@ -60,6 +60,14 @@ class Kit(DependencyProvider):
         from kombu import Connection
         with Connection(self.amqp_uri, connect_timeout=5) as conn:
             declare(conn, all_subscriptions(self.extra_subscriptions))
+        # export every series from the start (zeros), so dashboards and alerts see them
+        for sub in all_subscriptions(self.extra_subscriptions):
+            if sub.service == self.service:
+                for outcome in ("ok", "duplicate", "retry", "dead"):
+                    metrics.EVENTS_HANDLED.labels(self.service, sub.event_type, outcome)
+        metrics.DEAD_LETTERS.labels(self.service).set(self.inbox.count_dead())
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(self.outbox.backlog())
+        metrics.WORKER_BUSY.labels(self.service).set(0)
         port = int(os.environ.get("METRICS_PORT", "0") or 0)
         if port:
             start_http_server(port, addr=os.environ.get("METRICS_ADDR", "127.0.0.1"))
