@@ -24,7 +24,10 @@ def run(stack, infra, env) -> None:
                          CONCURRENCY, TOTAL)
         base = pika_rpc_load("bare pika RPC consumer + pymongo (same read)", infra.amqp_uri, queue,
                              CONCURRENCY, TOTAL)
+        direct = pika_rpc_load("pika -> nameko identity.health (no gateway)", infra.amqp_uri,
+                               "identity.health", CONCURRENCY, TOTAL, exchange="nameko-rpc")
         print(ours.line())
+        print(direct.line())
         print(base.line())
         print(ratio(ours, base))
     finally:

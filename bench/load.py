@@ -55,7 +55,10 @@ def http_load(name: str, url: str, concurrency: int, total: int, headers: dict |
     return asyncio.run(run())
 
 
-def pika_rpc_load(name: str, amqp_uri: str, queue: str, concurrency: int, total: int) -> Result:
+def pika_rpc_load(name: str, amqp_uri: str, queue: str, concurrency: int, total: int,
+                  exchange: str = "") -> Result:
+    """``exchange=""``: publish straight to ``queue``; ``exchange="nameko-rpc"``: ``queue`` is
+    the routing key ``<service>.<method>`` and replies come back through that exchange."""
     latencies: list[float] = []
     lock = threading.Lock()
     per = total // concurrency
@@ -64,12 +67,16 @@ def pika_rpc_load(name: str, amqp_uri: str, queue: str, concurrency: int, total:
         conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
         ch = conn.channel()
         reply = ch.queue_declare("", exclusive=True).method.queue
+        if exchange:
+            ch.queue_bind(reply, exchange, routing_key=reply)
         mine = []
         for _ in range(per):
             cid = uuid.uuid4().hex
             t = time.perf_counter()
-            ch.basic_publish("", queue, '{"args": [], "kwargs": {}}',
-                             pika.BasicProperties(reply_to=reply, correlation_id=cid))
+            ch.basic_publish(exchange, queue, '{"args": [], "kwargs": {}}',
+                             pika.BasicProperties(reply_to=reply, correlation_id=cid,
+                                                  content_type="application/json",
+                                                  headers={"nameko.call_id_stack": [f"bench.{cid}"]}))
             for _m, props, _body in ch.consume(reply, auto_ack=True, inactivity_timeout=10):
                 if props is None or props.correlation_id == cid:
                     break

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from gateway import openapi, ops
+from gateway.auth import AuthMiddleware
 from gateway.bridge import RpcBridge
 from gateway.errors import exception_handlers
 from gateway.middleware import GatewayMiddleware
@@ -55,7 +56,8 @@ def create_app(
                 GatewayMiddleware,
                 max_body_bytes=settings.max_body_bytes,
                 upload_max_bytes=settings.upload_max_bytes,
-            )
+            ),
+            Middleware(AuthMiddleware),  # inside: the request id is already set
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,

@@ -34,6 +34,10 @@ def make_settings(**overrides) -> Settings:
     return Settings(**values)
 
 
+TEST_TOKEN = "test-access-token"
+AUTH_HEADERS = {"Authorization": f"Bearer {TEST_TOKEN}"}
+
+
 class FakeBridge:
     """Records calls; answers from a callable. Not for readiness tests."""
 
@@ -44,6 +48,11 @@ class FakeBridge:
         self.connected = True
 
     async def call(self, service, method, kwargs=None, *, context=None, timeout=None):
+        if (service, method) == ("identity", "authenticate"):  # the auth middleware's question
+            if kwargs.get("token") != TEST_TOKEN:
+                from crmkit.errors import Unauthenticated
+                raise Unauthenticated("auth.invalid_token", "bad token")
+            return {"tenant_id": "t1", "user_id": "u1", "roles": ["employee"], "dept_ids": [], "name": "Test"}
         self.calls.append({"service": service, "method": method, "kwargs": kwargs, "context": context,
                            "timeout": timeout})
         result = self.answer(service, method, kwargs)

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from crmkit.context import verify
 from crmkit.errors import ERROR_TYPES, STATUS_BY_TYPE, Conflict, from_remote
 from gateway.app import create_app
 from gateway.routing import rpc_route
 
-from conftest import FakeBridge, make_settings
+from conftest import AUTH_HEADERS, FakeBridge, make_settings
 
 
 def raiser(request: Request):
@@ -56,7 +57,7 @@ def fake():
 def client(fake):
     app = create_app(make_settings(max_body_bytes=1024 * 1024, upload_max_bytes=4 * 1024 * 1024), bridge=fake,
                      extra_routes=EXTRA)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, raise_server_exceptions=False, headers=AUTH_HEADERS) as c:
         yield c
 
 
@@ -126,24 +127,22 @@ def test_rpc_route_builds_kwargs_and_forwards_idempotency_key(client, fake):
     assert fake.calls[-1]["kwargs"] == {"data": {"name": "A"}, "idempotency_key": "key-1"}
     client.get("/api/v1/things/t9?expand=1&ignored=2")
     assert fake.calls[-1]["kwargs"] == {"thing_id": "t9", "expand": "1"}
-    assert fake.calls[-1]["context"] is None
 
 
-def test_context_header_from_request_state_is_forwarded(fake):
-    class SetContext:
-        def __init__(self, app):
-            self.app = app
+def test_authenticated_context_is_signed_and_forwarded(client, fake):
+    r = client.post("/api/v1/things", json={"name": "A"}, headers={"Idempotency-Key": "key-2", "X-Request-Id": "rq-7"})
+    assert r.status_code == 201
+    ctx = verify(fake.calls[-1]["context"], make_settings().context_key)
+    assert (ctx.tenant_id, ctx.user_id, ctx.roles) == ("t1", "u1", ("employee",))
+    assert ctx.idempotency_key == "key-2" and ctx.request_id == "rq-7"
 
-        async def __call__(self, scope, receive, send):
-            if scope["type"] == "http":
-                scope.setdefault("state", {})["context_header"] = "signed.ctx"
-            await self.app(scope, receive, send)
 
-    app = create_app(make_settings(), bridge=fake, extra_routes=EXTRA)
-    app.add_middleware(SetContext)
-    with TestClient(app) as c:
-        assert c.get("/api/v1/things/1").status_code == 200
-    assert fake.calls[-1]["context"] == "signed.ctx"
+def test_api_call_without_a_valid_token_is_401_and_reaches_no_service(client, fake):
+    r = client.get("/api/v1/things/1", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "auth.invalid_token"
+    r = client.get("/api/v1/things/1", headers={"Authorization": ""})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "auth.missing_token"
+    assert fake.calls == []
 
 
 # ---------------------------------------------------------------- request ids

@@ -1,10 +1,219 @@
 """Nameko entrypoints of the notify service: thin, they turn messages into calls."""
 from __future__ import annotations
 
+import logging
+import os
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from crmkit import db
 from crmkit.nameko.base import BaseService
+from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
+from crmkit.nameko.rpc import TimedRpc, api
+from notify import delivery, operations, rules, sources
+from notify.store import Store
+
+log = logging.getLogger(__name__)
+
+DELIVERY_BATCH = 50
+DELIVERY_CONCURRENCY = 10
+
+
+def default_retry_base() -> float:
+    try:
+        return float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
+    except ValueError:
+        return 30.0
+
+
+class NotifyStore(DependencyProvider):
+    """This service's persistence; indexes are ensured at start."""
+
+    def setup(self) -> None:
+        self.store = Store(db.service_db("notify"))
+
+    def start(self) -> None:
+        self.store.ensure_indexes()
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store
 
 
 class NotifyService(BaseService):
     name = "notify"
     kit = Kit("notify")
+    store = NotifyStore()
+    identity = TimedRpc("identity", timeout=5)
+
+    # -- inbox (the caller's own) ------------------------------------------------------------------
+    @api
+    def list_notifications(self, cursor: str | None = None, limit: Any = None, unread: Any = None) -> dict:
+        return operations.list_notifications(self.store, self.kit.ctx, cursor, limit, unread)
+
+    @api
+    def unread_count(self) -> dict:
+        ctx = self.kit.ctx
+        return {"unread": self.store.unread_count(ctx.tenant_id, ctx.user_id)}
+
+    @api
+    def mark_read(self, notification_id: str) -> dict:
+        return operations.mark_read(self.store, self.kit.ctx, notification_id, self.kit.now())
+
+    @api
+    def mark_all_read(self) -> dict:
+        ctx = self.kit.ctx
+        return {"marked": self.store.mark_all_read(ctx.tenant_id, ctx.user_id, self.kit.now())}
+
+    @api
+    def get_preferences(self) -> dict:
+        return operations.get_preferences(self.store, self.kit.ctx)
+
+    @api
+    def set_preferences(self, data: dict) -> dict:
+        return operations.set_preferences(self.store, self.kit.ctx, data, self.kit.now())
+
+    # -- tenant admin: channels ----------------------------------------------------------------------
+    @api
+    def get_settings(self) -> dict:
+        return operations.get_settings(self.store, self.kit.ctx)
+
+    @api
+    def update_settings(self, data: dict) -> dict:
+        return operations.update_settings(self.store, self.kit.ctx, data)
+
+    @api
+    def list_webhooks(self) -> list:
+        return operations.list_webhooks(self.store, self.kit.ctx)
+
+    @api
+    def create_webhook(self, data: dict, idempotency_key: str | None = None) -> dict:
+        return operations.create_webhook(self.store, self.kit.ctx, data, self.kit.now(), idempotency_key)
+
+    @api
+    def get_webhook(self, webhook_id: str) -> dict:
+        return operations.get_webhook(self.store, self.kit.ctx, webhook_id)
+
+    @api
+    def update_webhook(self, webhook_id: str, data: dict) -> dict:
+        return operations.update_webhook(self.store, self.kit.ctx, webhook_id, data, self.kit.now())
+
+    @api
+    def delete_webhook(self, webhook_id: str) -> dict:
+        return operations.delete_webhook(self.store, self.kit.ctx, webhook_id)
+
+    @api
+    def list_deliveries(self, status: str | None = None, event_id: str | None = None, limit: Any = None) -> list:
+        return operations.list_deliveries(self.store, self.kit.ctx, status, event_id, limit)
+
+    @api
+    def get_delivery(self, delivery_id: str) -> dict:
+        return operations.get_delivery(self.store, self.kit.ctx, delivery_id)
+
+    @api
+    def delivery_dead_letters(self, limit: Any = None) -> list:
+        return operations.dead_letters(self.store, self.kit.ctx, limit)
+
+    @api
+    def resend_delivery(self, delivery_id: str) -> dict:
+        return operations.resend(self.store, self.kit.ctx, delivery_id, self.kit.now())
+
+    # -- sources ------------------------------------------------------------------------------------------
+    def _notify(self, env: dict) -> None:
+        intents = rules.intents_for(env)
+        if not intents:
+            return
+        self.kit.act_as_system(env["tenant_id"], env.get("request_id") or "")
+        for intent in intents:
+            sources.dispatch(self.store, self.identity, env, intent, self.kit.now())
+
+    @subscribe("identity", "employee.invited")
+    def on_employee_invited(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("identity", "employee.left")
+    def on_employee_left(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("visits", "visit.planned")
+    def on_visit_planned(self, env: dict) -> None:
+        sources.track_visit(self.store, env)
+        self._notify(env)
+
+    @subscribe("visits", "visit.checked_in")
+    def on_visit_checked_in(self, env: dict) -> None:
+        sources.track_visit(self.store, env)
+
+    @subscribe("visits", "visit.expired")
+    def on_visit_expired(self, env: dict) -> None:
+        sources.track_visit(self.store, env)
+
+    @subscribe("visits", "visit.reviewed")
+    def on_visit_reviewed(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("visits", "report.export_ready")
+    def on_export_ready(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("pool", "pool.claim_request_submitted")
+    def on_claim_request_submitted(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("pool", "pool.claim_request_approved")
+    def on_claim_request_approved(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("pool", "pool.claim_request_rejected")
+    def on_claim_request_rejected(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("pool", "pool.reclaim_warning")
+    def on_reclaim_warning(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("pool", "pool.reclaimed")
+    def on_reclaimed(self, env: dict) -> None:
+        self._notify(env)
+
+    @subscribe("customers", "customer.owner_changed")
+    def on_owner_changed(self, env: dict) -> None:
+        self._notify(env)
+
+    # -- outbound delivery loop and the morning digest --------------------------------------------------
+    @timer(interval=0.5)
+    def _deliver_due(self) -> None:
+        due = self.store.due_deliveries(self.kit.now(), DELIVERY_BATCH)
+        if not due:
+            return
+        pool = eventlet.GreenPool(DELIVERY_CONCURRENCY)
+        base = default_retry_base()
+        for row in due:
+            pool.spawn_n(self._attempt, row, base)
+        pool.waitall()
+
+    def _attempt(self, row: dict, base: float) -> None:
+        try:
+            delivery.attempt(self.store, row, self.kit.now, base)
+        except Exception:
+            log.exception("delivery %s: attempt crashed", row.get("_id"))
+
+    @timer(interval=60)
+    def _digest(self) -> None:
+        self._run_digest()
+
+    def _run_digest(self) -> int:
+        return sources.run_digest(self.store, self.identity, self.kit.act_as_system, self.kit.now())
+
+    @timer(interval=3600)
+    def _purge_claims(self) -> None:
+        self.store.purge_claims(self.kit.now() - timedelta(days=7))
+
+    @api
+    def _test_run_digest(self) -> dict:
+        self.kit.require_test_hooks()
+        return {"sent": self._run_digest()}

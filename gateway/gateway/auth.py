@@ -1,0 +1,106 @@
+"""Authentication: every ``/api/v1`` request but the public ones carries a Bearer access
+token; identity says whose it is (``identity.authenticate``) and the gateway passes the
+caller on as a signed :class:`~crmkit.context.CallContext` that the services verify.
+
+Pure ASGI (no ``BaseHTTPMiddleware``) so uploads and downloads stream through. Install it
+inside :class:`gateway.middleware.GatewayMiddleware` (which sets the request id)::
+
+    middleware=[Middleware(GatewayMiddleware, ...), Middleware(AuthMiddleware)]
+
+Sets ``request.state.context`` and ``request.state.context_header``. Operator routes
+(``/api/v1/operator/...``) take the ``X-Operator-Secret`` header instead of a token.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import re
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crmkit.context import CallContext, sign
+from crmkit.errors import CrmError
+from gateway.errors import error_response, status_for
+
+API_PREFIX = "/api/v1/"
+OPERATOR_PREFIX = "/api/v1/operator/"
+OPERATOR_HEADER = "x-operator-secret"
+IDEMPOTENCY_HEADER = "idempotency-key"
+AUTH_TIMEOUT = 5.0
+
+#: (method or None for any, path pattern) that need no token
+PUBLIC: tuple[tuple[str | None, re.Pattern[str]], ...] = (
+    ("POST", re.compile(r"^/api/v1/auth/login/?$")),
+    (None, re.compile(r"^/api/v1/auth/refresh/?$")),
+    ("POST", re.compile(r"^/api/v1/invitations/[^/]+/accept/?$")),
+    (None, re.compile(r"^/api/v1/openapi\.json$")),
+)
+
+
+def is_public(method: str, path: str) -> bool:
+    return any((m is None or m == method) and p.match(path) for m, p in PUBLIC)
+
+
+def bearer_token(headers: Headers) -> str | None:
+    raw = headers.get("authorization", "")
+    scheme, _, token = raw.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, operator_secret: str | None = None) -> None:
+        self.app = app
+        self.operator_secret = operator_secret if operator_secret is not None else os.environ.get("OPERATOR_SECRET")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        method: str = scope.get("method", "GET")
+        if not path.startswith(API_PREFIX) or method == "OPTIONS" or is_public(method, path):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if path.startswith(OPERATOR_PREFIX):
+            given = headers.get(OPERATOR_HEADER, "")
+            ok = bool(given) and (not self.operator_secret
+                                  or hmac.compare_digest(given.encode(), self.operator_secret.encode()))
+            if not ok:
+                await error_response(401, "operator.unauthenticated", "X-Operator-Secret missing or wrong")(
+                    scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(headers)
+        if token is None:
+            await error_response(401, "auth.missing_token", "Authorization: Bearer <access token> required",
+                                 headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        app = scope.get("app")
+        bridge = app.state.bridge  # type: ignore[union-attr]
+        try:
+            who: dict[str, Any] = await bridge.call("identity", "authenticate", {"token": token},
+                                                    timeout=AUTH_TIMEOUT)
+        except CrmError as exc:
+            status = status_for(exc)
+            extra = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            await error_response(status, exc.code, exc.message, exc.details, headers=extra)(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        ctx = CallContext(
+            tenant_id=str(who["tenant_id"]),
+            user_id=str(who["user_id"]),
+            roles=tuple(who.get("roles") or ()),
+            request_id=str(state.get("request_id") or ""),
+            idempotency_key=(headers.get(IDEMPOTENCY_HEADER) or "").strip()[:200],
+            dept_ids=tuple(who.get("dept_ids") or ()),
+            name=str(who.get("name") or ""),
+        )
+        state["context"] = ctx
+        state["context_header"] = sign(ctx, app.state.settings.context_key)  # type: ignore[union-attr]
+        await self.app(scope, receive, send)
