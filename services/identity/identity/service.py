@@ -1,10 +1,170 @@
-"""Nameko entrypoints of the identity service: thin, they turn messages into calls."""
+"""Nameko entrypoints of the identity service: thin, they turn messages into calls.
+
+Public calls (``login``, ``refresh``, ``authenticate``, ``accept_invitation``) and the
+operator's ``create_tenant`` carry no user context; every other call uses the caller's
+verified context (``self.kit.ctx``) and answers only within its tenant."""
 from __future__ import annotations
 
+from typing import Any
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from crmkit.errors import CrmError
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.kit import Kit
+from crmkit.nameko.rpc import api
+from identity import access, org, store
+from identity.dependencies import Identity
+
+
+def secret_api(*sensitive: str) -> Any:
+    """``@api`` whose listed arguments never reach logs."""
+    return rpc(expected_exceptions=(CrmError,), sensitive_arguments=sensitive)
 
 
 class IdentityService(BaseService):
     name = "identity"
     kit = Kit("identity")
+    identity = Identity()
+
+    @timer(interval=3600)
+    def _identity_housekeeping(self) -> None:
+        store.purge(self.kit.db, self.kit.now())
+
+    # -- operator ---------------------------------------------------------------------
+    @secret_api("operator_secret", "admin_password")
+    def create_tenant(self, operator_secret: str, code: str, name: str, admin_mobile: str, admin_name: str,
+                      admin_password: str) -> dict[str, Any]:
+        access.check_operator(operator_secret)
+        return access.create_tenant(self.kit, self.identity.passwords, code=code, name=name,
+                                    admin_mobile=admin_mobile, admin_name=admin_name, admin_password=admin_password)
+
+    @secret_api("operator_secret")
+    def operator_tenant(self, operator_secret: str, code: str) -> dict[str, Any]:
+        access.check_operator(operator_secret)
+        return access.tenant_by_code(self.kit, code)
+
+    # -- sessions (public) ------------------------------------------------------------
+    @secret_api("password")
+    def login(self, tenant_code: str, mobile: str, password: str, bind_device: bool = False) -> dict[str, Any]:
+        return access.login(self.kit, self.identity.passwords, self.identity.settings, tenant_code=tenant_code,
+                            mobile=mobile, password=password, bind_device=bind_device)
+
+    @secret_api("device_token")
+    def refresh(self, device_token: str) -> dict[str, Any]:
+        return access.refresh(self.kit, self.identity.settings, device_token)
+
+    @secret_api("token")
+    def authenticate(self, token: str) -> dict[str, Any]:
+        return access.authenticate(self.kit, self.identity.settings, token)
+
+    @secret_api("token", "password")
+    def accept_invitation(self, invitation_id: str, token: str, password: str) -> dict[str, Any]:
+        return access.accept_invitation(self.kit, self.identity.passwords, invitation_id=invitation_id,
+                                        token=token, password=password)
+
+    @api
+    def logout(self) -> dict[str, Any]:
+        return access.logout(self.kit, self.kit.ctx)
+
+    @api
+    def me(self) -> dict[str, Any]:
+        return org.me(self.kit, self.kit.ctx)
+
+    # -- departments ------------------------------------------------------------------
+    @api
+    def list_departments(self) -> dict[str, Any]:
+        return org.list_departments(self.kit, self.kit.ctx)
+
+    @api
+    def get_department(self, department_id: str) -> dict[str, Any]:
+        return org.get_department(self.kit, self.kit.ctx, department_id)
+
+    @api
+    def create_department(self, data: dict[str, Any]) -> dict[str, Any]:
+        return org.create_department(self.kit, self.kit.ctx, data)
+
+    @api
+    def update_department(self, department_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return org.update_department(self.kit, self.kit.ctx, department_id, data)
+
+    @api
+    def delete_department(self, department_id: str) -> dict[str, Any]:
+        return org.delete_department(self.kit, self.kit.ctx, department_id)
+
+    # -- employees --------------------------------------------------------------------
+    @api
+    def list_employees(self, role: str | None = None, dept_id: str | None = None,
+                       status: str | None = None) -> list[dict[str, Any]]:
+        return org.list_employees(self.kit, self.kit.ctx, role=role, dept_id=dept_id, status=status)
+
+    @api
+    def get_employee(self, employee_id: str) -> dict[str, Any]:
+        return org.get_employee(self.kit, self.kit.ctx, employee_id)
+
+    @api
+    def get_employees(self, ids: list[str]) -> list[dict[str, Any]]:
+        return org.get_employees(self.kit, self.kit.ctx, ids)
+
+    @api
+    def create_employee(self, data: dict[str, Any]) -> dict[str, Any]:
+        return org.create_employee(self.kit, self.kit.ctx, data)
+
+    @api
+    def update_employee(self, employee_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return org.update_employee(self.kit, self.kit.ctx, employee_id, data)
+
+    @api
+    def delete_employee(self, employee_id: str) -> dict[str, Any]:
+        return org.delete_employee(self.kit, self.kit.ctx, employee_id)
+
+    @api
+    def disable_employee(self, employee_id: str) -> dict[str, Any]:
+        return org.set_disabled(self.kit, self.kit.ctx, employee_id, True)
+
+    @api
+    def enable_employee(self, employee_id: str) -> dict[str, Any]:
+        return org.set_disabled(self.kit, self.kit.ctx, employee_id, False)
+
+    @api
+    def invite_employee(self, employee_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        return org.invite_employee(self.kit, self.kit.ctx, employee_id, data)
+
+    @api
+    def leave(self) -> dict[str, Any]:
+        return org.leave(self.kit, self.kit.ctx)
+
+    # -- menu permissions -------------------------------------------------------------
+    @api
+    def get_menu_permissions(self) -> dict[str, Any]:
+        return org.get_menu_permissions(self.kit, self.kit.ctx)
+
+    @api
+    def set_menu_permissions(self, data: dict[str, Any]) -> dict[str, Any]:
+        return org.set_menu_permissions(self.kit, self.kit.ctx, data)
+
+    @api
+    def menu_allowed(self, menu: str) -> bool:
+        return org.menu_allowed(self.kit, self.kit.ctx, menu)
+
+    # -- questions other services ask -------------------------------------------------
+    @api
+    def visible_owner_ids(self) -> dict[str, Any]:
+        return org.visible_owner_ids(self.kit, self.kit.ctx)
+
+    @api
+    def subtree_employee_ids(self, dept_id: str) -> list[str]:
+        return org.subtree_employee_ids(self.kit, self.kit.ctx, dept_id)
+
+    @api
+    def supervisor_of(self, employee_id: str) -> dict[str, Any]:
+        return org.supervisor_of(self.kit, self.kit.ctx, employee_id)
+
+    @api
+    def employee_ids_by_name(self, name: str) -> list[str]:
+        return org.employee_ids_by_name(self.kit, self.kit.ctx, name)
+
+    @api
+    def is_colleague_mobile(self, mobile: str) -> dict[str, Any]:
+        return org.is_colleague_mobile(self.kit, self.kit.ctx, mobile)

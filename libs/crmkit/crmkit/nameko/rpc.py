@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import eventlet
+from nameko import exceptions as nameko_exceptions
 from nameko.exceptions import UnknownService, registry
 from nameko.rpc import RpcProxy
 
@@ -17,9 +18,25 @@ from crmkit import errors
 
 
 def register_errors() -> None:
-    """Let nameko re-raise our errors as themselves on the calling side."""
+    """Let nameko re-raise our errors as themselves on the calling side, and keep JSON
+    numbers, booleans and nulls in error details (nameko stringifies every non-string)."""
     for cls in errors.ERROR_TYPES.values():
         registry[f"{cls.__module__}.{cls.__name__}"] = cls
+    original = nameko_exceptions.safe_for_serialization
+    if getattr(original, "crm_json_plain", False):
+        return
+
+    def safe_for_serialization(value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, dict):
+            return {str(k): safe_for_serialization(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [safe_for_serialization(v) for v in value]
+        return original(value)
+
+    safe_for_serialization.crm_json_plain = True  # type: ignore[attr-defined]
+    nameko_exceptions.safe_for_serialization = safe_for_serialization
 
 
 register_errors()

@@ -1,0 +1,247 @@
+"""Tenants (operator), login, tokens, logout and accepting an invitation.
+
+These calls come without a user context (the caller is not logged in yet, or is the
+operator), so they name the tenant themselves and never trust a header for it."""
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.clock import iso
+from crmkit.config import secret
+from crmkit.context import CallContext
+from crmkit.errors import BusinessRule, Conflict, InvalidInput, NotFound, Unauthenticated
+from crmkit.outbox import Check
+from identity import rules, tokens
+from identity.org import new_id, token_hash
+from identity.passwords import Passwords
+from identity.store import Store, department_out, employee_out, mobile_key, tenant_out
+
+
+@dataclass
+class AccessSettings:
+    tokens: tokens.TokenSettings
+    lock: rules.LockPolicy
+
+    @classmethod
+    def from_env(cls) -> AccessSettings:
+        from datetime import timedelta
+
+        def num(name: str, default: float) -> float:
+            raw = os.environ.get(name, "").strip()
+            return float(raw) if raw else default
+
+        return cls(
+            tokens=tokens.TokenSettings.from_env(),
+            lock=rules.LockPolicy(
+                max_failures=int(num("LOGIN_MAX_FAILURES", 5)),
+                window=timedelta(minutes=num("LOGIN_FAILURE_WINDOW_MINUTES", 15)),
+                lock=timedelta(minutes=num("LOGIN_LOCK_MINUTES", 15)),
+            ),
+        )
+
+
+def check_operator(given: Any) -> None:
+    expected = secret("OPERATOR_SECRET")
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthenticated("operator.unauthenticated", "operator secret missing or wrong")
+
+
+# -- tenants ---------------------------------------------------------------------------
+def create_tenant(kit: Any, pw: Passwords, *, code: Any, name: Any, admin_mobile: Any, admin_name: Any,
+                  admin_password: Any) -> dict[str, Any]:
+    code = rules.tenant_code(code)
+    tname = rules.text({"name": name}, "name", max_len=128)
+    aname = rules.text({"admin_name": admin_name}, "admin_name")
+    amobile = rules.mobile({"admin_mobile": admin_mobile}, "admin_mobile")
+    apassword = rules.password({"admin_password": admin_password}, "admin_password")
+    assert amobile is not None
+    now = kit.now()
+    tenant_id, root_id, admin_id = new_id(), new_id(), new_id()
+    try:
+        kit.db.tenants.insert_one({"_id": tenant_id, "code": code, "name": tname, "root_dept_id": root_id,
+                                   "admin_id": admin_id, "menu_grants": {}, "created_at": now})
+    except DuplicateKeyError:
+        raise Conflict("tenant.code_taken", "a tenant with this code exists", {"code": code}) from None
+    root = {"_id": root_id, "tenant_id": tenant_id, "name": tname, "parent_id": None, "manager_id": admin_id,
+            "created_at": now, "updated_at": now}
+    admin = {"_id": admin_id, "tenant_id": tenant_id, "name": aname, "mobile": amobile,
+             "mobile_key": mobile_key(tenant_id, amobile), "email": None, "language": "zh-CN",
+             "roles": [rules.TENANT_ADMIN], "dept_ids": [root_id], "primary_dept_id": root_id,
+             "status": rules.JOINED, "disabled": False, "password_hash": pw.hash(apassword), "tv": 1,
+             "created_at": now, "updated_at": now}
+    events = [
+        kit.event("tenant.created", {"tenant_id": tenant_id, "code": code, "name": tname, "admin_id": admin_id},
+                  tenant_id=tenant_id, actor_id="operator"),
+        kit.event("department.created", {**department_out(root), "department_id": root_id},
+                  tenant_id=tenant_id, actor_id="operator"),
+        kit.event("employee.created", {**employee_out(admin), "employee_id": admin_id},
+                  tenant_id=tenant_id, actor_id="operator"),
+        kit.event("employee.joined", {**employee_out(admin), "employee_id": admin_id},
+                  tenant_id=tenant_id, actor_id="operator"),
+    ]
+    with kit.change(events, Check("employees", {"_id": admin_id})):
+        kit.db.departments.insert_one(root)
+        kit.db.employees.insert_one(admin)
+    return {"tenant": {"id": tenant_id, "code": code, "name": tname}, "tenant_id": tenant_id,
+            "root_dept_id": root_id, "admin_id": admin_id}
+
+
+def tenant_by_code(kit: Any, code: Any) -> dict[str, Any]:
+    doc = Store(kit.db).tenant_by_code(code) if isinstance(code, str) else None
+    if doc is None:
+        raise NotFound("tenant.not_found", "no such tenant", {"code": code})
+    return {**tenant_out(doc), "root_dept_id": doc["root_dept_id"], "admin_id": doc.get("admin_id")}
+
+
+# -- login -----------------------------------------------------------------------------------
+def _failures(kit: Any, doc: dict[str, Any]) -> list[Any]:
+    since = doc.get("failures_since")
+    rows = kit.db.login_failures.find({"employee_id": doc["_id"]}, {"at": 1})
+    return [r["at"] for r in rows if since is None or r["at"] > since]
+
+
+def _tokens(kit: Any, settings: AccessSettings, doc: dict[str, Any], bind_device: bool) -> dict[str, Any]:
+    now = kit.now()
+    claims = {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
+              "tv": int(doc.get("tv") or 1), "now": now}
+    access, ttl = tokens.issue(settings.tokens, tokens.ACCESS, **claims)
+    out: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl}
+    if bind_device:
+        device, dttl = tokens.issue(settings.tokens, tokens.DEVICE, **claims)
+        out["device_token"] = device
+        out["device_token_expires_in"] = dttl
+    return out
+
+
+def login(kit: Any, pw: Passwords, settings: AccessSettings, *, tenant_code: Any, mobile: Any, password: Any,
+          bind_device: Any = False) -> dict[str, Any]:
+    data = {"tenant_code": tenant_code, "mobile": mobile, "password": password, "bind_device": bind_device}
+    for field in ("tenant_code", "mobile", "password"):
+        if data[field] is None or data[field] == "":
+            raise InvalidInput("validation.required", f"{field} is required", {"field": field})
+        if not isinstance(data[field], str):
+            raise InvalidInput("validation.type", f"{field} must be a string", {"field": field})
+    bind = rules.flag(data, "bind_device")
+    if len(password) > rules.PASSWORD_MAX:
+        raise InvalidInput("password.too_long", "password too long", {"field": "password"})
+    store = Store(kit.db)
+    tenant = store.tenant_by_code(tenant_code)
+    try:
+        mob = rules.normalise_mobile(mobile)
+    except InvalidInput:
+        mob = None
+    doc = store.employee_by_mobile(tenant["_id"], mob) if tenant is not None and mob else None
+    if doc is None:
+        raise Unauthenticated("login.unknown_account", "no employee account with this mobile in this organisation")
+    now = kit.now()
+    policy = settings.lock
+    until = doc.get("locked_until")
+    if until is not None and now < until:
+        raise Unauthenticated("login.locked", "too many failed logins; try again later",
+                              {"locked_until": iso(until)})
+    if not doc.get("password_hash"):
+        raise Unauthenticated("login.not_joined", "this account has not joined the organisation yet",
+                              {"status": doc["status"]})
+    if not pw.verify(doc["password_hash"], password):
+        kit.db.login_failures.insert_one({"_id": new_id(), "tenant_id": doc["tenant_id"],
+                                          "employee_id": doc["_id"], "at": now})
+        failures = _failures(kit, doc)
+        locked = rules.locked_until(failures, now, policy)
+        if locked is not None:
+            store.set_employee(doc["_id"], {"locked_until": locked, "failures_since": now, "has_failures": False})
+            raise Unauthenticated("login.locked", "too many failed logins; the account is locked for a while",
+                                  {"locked_until": iso(locked)})
+        if not doc.get("has_failures"):
+            store.set_employee(doc["_id"], {"has_failures": True})
+        raise Unauthenticated("login.wrong_password", "wrong password",
+                              {"remaining_attempts": rules.remaining_attempts(failures, now, policy)})
+    refusal = rules.login_refusal(doc["status"], bool(doc.get("disabled")))
+    if refusal is not None:
+        raise Unauthenticated(refusal[0], refusal[1])
+    fields: dict[str, Any] = {"last_login_at": now}
+    if doc.get("locked_until") is not None or doc.get("has_failures"):
+        fields.update({"failures_since": now, "locked_until": None, "has_failures": False})
+    if pw.needs_rehash(doc["password_hash"]):
+        fields["password_hash"] = pw.hash(password)
+    store.set_employee(doc["_id"], fields)
+    out = _tokens(kit, settings, doc, bind)
+    out["user"] = employee_out(doc)
+    return out
+
+
+def _active_from_claims(kit: Any, claims: dict[str, Any]) -> dict[str, Any]:
+    doc = Store(kit.db).employee(str(claims["tid"]), claims["sub"])
+    if doc is None or int(doc.get("tv") or 1) != int(claims["tv"]):
+        raise Unauthenticated("token.revoked", "token revoked")
+    refusal = rules.login_refusal(doc["status"], bool(doc.get("disabled")))
+    if refusal is not None:
+        raise Unauthenticated("token.revoked", "token revoked", {"reason": refusal[0]})
+    return doc
+
+
+def refresh(kit: Any, settings: AccessSettings, device_token: Any) -> dict[str, Any]:
+    claims = tokens.decode(settings.tokens, device_token, tokens.DEVICE, kit.now())
+    doc = _active_from_claims(kit, claims)
+    return _tokens(kit, settings, doc, False)
+
+
+def authenticate(kit: Any, settings: AccessSettings, token: Any) -> dict[str, Any]:
+    """Who an access token belongs to — checked against the database on every call so a
+    bumped token version (logout, disable, delete, leave) fails at once."""
+    claims = tokens.decode(settings.tokens, token, tokens.ACCESS, kit.now())
+    doc = _active_from_claims(kit, claims)
+    return {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
+            "dept_ids": list(doc.get("dept_ids") or []), "name": doc["name"]}
+
+
+def logout(kit: Any, ctx: CallContext) -> dict[str, Any]:
+    store = Store(kit.db)
+    doc = store.employee(ctx.tenant_id, ctx.user_id)
+    if doc is None:
+        raise NotFound("employee.not_found", "no such employee")
+    store.set_employee(doc["_id"], {"updated_at": kit.now()}, bump_tv=True)
+    return {"logged_out": True}
+
+
+# -- joining ---------------------------------------------------------------------------------
+def accept_invitation(kit: Any, pw: Passwords, *, invitation_id: Any, token: Any, password: Any) -> dict[str, Any]:
+    if not isinstance(token, str) or not token:
+        raise InvalidInput("validation.required", "token is required", {"field": "token"})
+    new_password = rules.password({"password": password})
+    inv = kit.db.invitations.find_one({"_id": invitation_id}) if isinstance(invitation_id, str) else None
+    if inv is None:
+        raise NotFound("invitation.not_found", "no such invitation")
+    if not hmac.compare_digest(inv["token_hash"], token_hash(token)):
+        raise Unauthenticated("invitation.invalid_token", "the invitation token is wrong")
+    now = kit.now()
+    store = Store(kit.db)
+    doc = store.employee(inv["tenant_id"], inv["employee_id"])
+    if doc is None or doc["status"] == rules.DELETED:
+        raise NotFound("invitation.not_found", "no such invitation")
+    if kit.db.invitation_uses.find_one({"_id": inv["_id"]}) is not None or doc["status"] == rules.JOINED:
+        raise Conflict("invitation.used", "this invitation has already been accepted")
+    if doc.get("invitation_id") != inv["_id"] or doc["status"] != rules.PENDING:
+        raise Conflict("invitation.superseded", "this invitation is no longer valid; ask for a new one")
+    if now >= inv["expires_at"]:
+        raise BusinessRule("invitation.expired", "the invitation has expired; ask for a new one",
+                           {"expired_at": iso(inv["expires_at"])})
+    hashed = pw.hash(new_password)
+    try:  # one-time: the insert that wins is the acceptance
+        kit.db.invitation_uses.insert_one({"_id": inv["_id"], "employee_id": doc["_id"], "at": now})
+    except DuplicateKeyError:
+        raise Conflict("invitation.used", "this invitation has already been accepted") from None
+    fields = {"status": rules.JOINED, "password_hash": hashed, "joined_at": now, "updated_at": now,
+              "failures_since": now, "locked_until": None}
+    new = {**doc, **fields}
+    ev = kit.event("employee.joined", {**employee_out(new), "employee_id": doc["_id"]},
+                   tenant_id=doc["tenant_id"], actor_id=doc["_id"])
+    with kit.change([ev], Check("employees", {"_id": doc["_id"], "status": rules.JOINED})):
+        store.set_employee(doc["_id"], fields, bump_tv=True)
+    tenant = store.tenant(doc["tenant_id"]) or {}
+    return {"employee_id": doc["_id"], "status": rules.JOINED, "tenant_code": tenant.get("code"),
+            "mobile": doc["mobile"]}

@@ -1,0 +1,31 @@
+"""Nameko dependency of the identity service: settings, password hasher, indexes.
+
+Created in ``setup()`` (after eventlet patched everything) and failing fast when a
+secret (``JWT_SECRET``) is missing."""
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+
+from crmkit import db as crmdb
+from identity import store
+from identity.access import AccessSettings
+from identity.passwords import Passwords
+
+
+class IdentityDeps:
+    def __init__(self, settings: AccessSettings, passwords: Passwords):
+        self.settings = settings
+        self.passwords = passwords
+
+
+class Identity(DependencyProvider):
+    def setup(self) -> None:
+        self.deps = IdentityDeps(AccessSettings.from_env(), Passwords())
+
+    def start(self) -> None:
+        store.ensure_indexes(crmdb.service_db("identity"))
+
+    def get_dependency(self, worker_ctx: Any) -> IdentityDeps:
+        return self.deps

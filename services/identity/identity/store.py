@@ -1,0 +1,154 @@
+"""Persistence of the identity service (pymongo; works on MongoDB and FerretDB 1.x).
+
+Collections (all documents carry ``tenant_id``; every query filters by it):
+
+* ``tenants``      ``{_id, code (unique), name, menu_grants: {menu: [dept_id]}, created_at}``
+* ``departments``  ``{_id, tenant_id, name, parent_id, manager_id, created_at, updated_at}``
+* ``employees``    ``{_id, tenant_id, name, mobile, mobile_key (unique while not deleted), email,
+  language, roles, dept_ids, primary_dept_id, status, disabled, password_hash, tv,
+  invitation_id, failures_since, locked_until, created_at, updated_at}``
+* ``invitations``  ``{_id, tenant_id, employee_id, mobile, token_hash, expires_at, created_at}``
+* ``invitation_uses`` ``{_id: invitation_id}`` — the insert that wins is the acceptance
+* ``login_failures`` ``{_id, tenant_id, employee_id, at}``
+* ``idempotency``  ``{_id: "<tenant>:<user>:<op>:<key>", result}``
+
+Uniqueness (tenant code, mobile per tenant, one acceptance per invitation) is enforced by
+unique indexes — inserts, never read-then-write — because FerretDB's conditional updates
+are not atomic.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+from crmkit.clock import iso
+from identity import rules
+
+
+def ensure_indexes(db: Database) -> None:
+    db.tenants.create_index([("code", ASCENDING)], unique=True)
+    db.departments.create_index([("tenant_id", ASCENDING)])
+    db.employees.create_index([("mobile_key", ASCENDING)], unique=True)
+    db.employees.create_index([("tenant_id", ASCENDING)])
+    db.employees.create_index([("tenant_id", ASCENDING), ("mobile", ASCENDING)])
+    db.invitations.create_index([("employee_id", ASCENDING)])
+    db.login_failures.create_index([("employee_id", ASCENDING)])
+
+
+def purge(db: Database, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+    """Forget login failures and idempotency answers older than ``keep`` (no TTL indexes
+    on FerretDB, so a timer does it)."""
+    cutoff = now - keep
+    n = db.login_failures.delete_many({"at": {"$lt": cutoff}}).deleted_count
+    n += db.idempotency.delete_many({"at": {"$lt": cutoff}}).deleted_count
+    return n
+
+
+def mobile_key(tenant_id: str, mobile: str) -> str:
+    return f"{tenant_id}:{mobile}"
+
+
+def released_mobile_key(employee_id: str) -> str:
+    return f"deleted:{employee_id}"
+
+
+def employee_out(doc: dict[str, Any]) -> dict[str, Any]:
+    """The public shape of an employee (never the password hash)."""
+    return {
+        "id": doc["_id"],
+        "tenant_id": doc["tenant_id"],
+        "name": doc["name"],
+        "mobile": doc["mobile"],
+        "email": doc.get("email"),
+        "language": doc.get("language") or "zh-CN",
+        "roles": list(doc.get("roles") or []),
+        "dept_ids": list(doc.get("dept_ids") or []),
+        "primary_dept_id": doc.get("primary_dept_id"),
+        "status": rules.public_status(doc["status"], bool(doc.get("disabled"))),
+        "membership": doc["status"],
+        "disabled": bool(doc.get("disabled")),
+        "created_at": _iso(doc.get("created_at")),
+        "updated_at": _iso(doc.get("updated_at")),
+    }
+
+
+def department_out(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": doc["_id"],
+        "tenant_id": doc["tenant_id"],
+        "name": doc["name"],
+        "parent_id": doc.get("parent_id"),
+        "manager_id": doc.get("manager_id"),
+        "created_at": _iso(doc.get("created_at")),
+        "updated_at": _iso(doc.get("updated_at")),
+    }
+
+
+def tenant_out(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc["_id"], "code": doc["code"], "name": doc["name"]}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso(value) if value else None
+
+
+class Store:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # -- tenants --------------------------------------------------------------------------
+    def tenant(self, tenant_id: str) -> dict[str, Any] | None:
+        return self.db.tenants.find_one({"_id": tenant_id})
+
+    def tenant_by_code(self, code: str) -> dict[str, Any] | None:
+        return self.db.tenants.find_one({"code": code})
+
+    # -- departments ----------------------------------------------------------------------
+    def departments(self, tenant_id: str) -> list[dict[str, Any]]:
+        return list(self.db.departments.find({"tenant_id": tenant_id}))
+
+    def department(self, tenant_id: str, dept_id: Any) -> dict[str, Any] | None:
+        if not isinstance(dept_id, str):
+            return None
+        return self.db.departments.find_one({"_id": dept_id, "tenant_id": tenant_id})
+
+    def parents(self, tenant_id: str) -> dict[str, str | None]:
+        return {d["_id"]: d.get("parent_id") for d in
+                self.db.departments.find({"tenant_id": tenant_id}, {"parent_id": 1})}
+
+    def managers(self, tenant_id: str) -> dict[str, str | None]:
+        return {d["_id"]: d.get("manager_id") for d in
+                self.db.departments.find({"tenant_id": tenant_id}, {"manager_id": 1})}
+
+    # -- employees ------------------------------------------------------------------------
+    def employee(self, tenant_id: str, employee_id: Any) -> dict[str, Any] | None:
+        if not isinstance(employee_id, str):
+            return None
+        doc = self.db.employees.find_one({"_id": employee_id})
+        return doc if doc is not None and doc["tenant_id"] == tenant_id else None
+
+    def employees(self, tenant_id: str, include_gone: bool = False) -> list[dict[str, Any]]:
+        rows = self.db.employees.find({"tenant_id": tenant_id}, {"password_hash": 0})
+        return [r for r in rows if include_gone or r["status"] != rules.DELETED]
+
+    def employee_by_mobile(self, tenant_id: str, mobile: str) -> dict[str, Any] | None:
+        """The current holder of a mobile, else the most recently deleted one."""
+        rows = list(self.db.employees.find({"tenant_id": tenant_id, "mobile": mobile}))
+        live = [r for r in rows if r["status"] != rules.DELETED]
+        if live:
+            return live[0]
+        rows.sort(key=lambda r: r.get("updated_at") or r.get("created_at"), reverse=True)
+        return rows[0] if rows else None
+
+    def active_members(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Employees still in the organisation (not left, not deleted)."""
+        return [r for r in self.employees(tenant_id) if r["status"] not in (rules.LEFT, rules.DELETED)]
+
+    def set_employee(self, employee_id: str, fields: dict[str, Any], bump_tv: bool = False) -> None:
+        update: dict[str, Any] = {"$set": fields}
+        if bump_tv:
+            update["$inc"] = {"tv": 1}
+        self.db.employees.update_one({"_id": employee_id}, update)
