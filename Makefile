@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export EVENTLET_NO_GREENDNS := yes
 
-.PHONY: venv infra run stop test check bench lock ops-tools clean
+.PHONY: venv infra system-deps run stop test check bench lock ops-tools clean
 
 venv:
 	@scripts/bootstrap-python.sh
@@ -14,8 +14,11 @@ infra:
 ops-tools:
 	@scripts/install-ops-tools.sh
 
+system-deps:
+	@scripts/install-system-deps.sh
+
 ## make run: infrastructure, the five services, the gateway and a demo tenant
-run: venv infra
+run: venv infra system-deps
 	@$(PY) -m devstack.run start
 
 ## make stop: stop the stack and the infrastructure this project started
@@ -29,12 +32,12 @@ check: venv
 	@.venv/bin/mypy
 
 ## make test: everything the tests need, then the whole suite
-test: venv infra ops-tools check
+test: venv infra system-deps ops-tools check
 	@$(PY) -m pytest gateway/tests
 	@$(PY) -m pytest
 
 ## make bench: benchmarks (not part of make test), figures as ratios to a bare baseline
-bench: venv infra
+bench: venv infra system-deps
 	@$(PY) -m bench
 
 ## make lock: re-resolve requirements.lock from requirements.in

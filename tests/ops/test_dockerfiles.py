@@ -117,7 +117,8 @@ def test_final_stage_is_non_root_with_healthcheck_and_cmd(image) -> None:
         assert _exec_form(cmd[-1]) == ["python", "-m", "gateway"]
     else:
         assert "http://127.0.0.1:9100/metrics" in hc[0]
-        assert _exec_form(cmd[-1]) == ["nameko", "run", "--config", "/app/config.yaml", f"{name}.service"]
+        assert _exec_form(cmd[-1]) == [
+            "nameko", "run", "--config", "/app/config.yaml", f"{name}.service:{name.capitalize()}Service"]
         env = " ".join(a for k, a in final if k == "ENV")
         assert "EVENTLET_NO_GREENDNS=yes" in env
 
@@ -146,3 +147,12 @@ def test_no_latest_tag_anywhere() -> None:
                 if LATEST.search(line + "\n"):
                     hits.append(f"{p.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not hits, "\n".join(hits)
+
+
+@pytest.mark.parametrize("name", ["identity", "customers", "pool", "visits", "notify"])
+def test_image_command_names_a_real_nameko_service_class(name):
+    import importlib
+
+    module = importlib.import_module(f"{name}.service")
+    cls = getattr(module, f"{name.capitalize()}Service")
+    assert cls.name == name

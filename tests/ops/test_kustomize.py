@@ -215,7 +215,8 @@ def test_probes_match_the_contract(tree: str) -> None:
         assert c["livenessProbe"]["httpGet"]["port"] in (9100, "metrics")
         assert c["readinessProbe"]["exec"]["command"] == ["python", "-m", "crmkit.probe", name]
         assert any(p["containerPort"] == 9100 for p in c["ports"])
-        assert c["command"] == ["nameko", "run", "--config", "/app/config.yaml", f"{name}.service"]
+        assert c["command"] == [
+            "nameko", "run", "--config", "/app/config.yaml", f"{name}.service:{name.capitalize()}Service"]
     g = _pod_spec(deps["gateway"])["containers"][0]
     assert g["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert g["readinessProbe"]["httpGet"]["path"] == "/readyz"

@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
@@ -45,8 +45,10 @@ class Kit(DependencyProvider):
         self.amqp_uri = cfg.get("AMQP_URI") or config.amqp_uri()
         self.db = db.service_db(self.service)
         self.clock = Clock()
-        self.outbox = Outbox(self.db, self.now)
-        self.inbox = Inbox(self.db, self.now)
+        # delivery bookkeeping runs on wall time: a test that moves the business clock
+        # (and back) must not park events or leases in its future
+        self.outbox = Outbox(self.db, _wall_now)
+        self.inbox = Inbox(self.db, _wall_now)
         self.publisher = Publisher(self.amqp_uri)
         self.extra_subscriptions = list(cfg.get("EXTRA_SUBSCRIPTIONS") or [])
         self.capacity = int(cfg.get("max_workers", 10))
@@ -108,6 +110,10 @@ class Kit(DependencyProvider):
         self.busy -= 1
         metrics.WORKER_BUSY.labels(self.service).set(self.busy)
         self._started_at.pop(id(worker_ctx), None)
+
+
+def _wall_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class WorkerKit:

@@ -1,0 +1,341 @@
+"""Plans, tasks (a supervisor plans for a subordinate), routes and hand-over on departure."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from crmkit.clock import iso, parse_iso
+from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.outbox import Check
+from visits import rules, store
+from visits.access import visible_owners
+from visits.views import event_data, public
+
+MAX_TEXT = 2000
+
+
+def _text(data: dict[str, Any], name: str, required: bool = False, limit: int = MAX_TEXT) -> str:
+    v = data.get(name)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if required:
+            raise InvalidInput("visit.missing_field", f"{name} is required", {"field": name})
+        return ""
+    if not isinstance(v, str) or len(v) > limit:
+        raise InvalidInput("visit.bad_field", f"{name} must be text of at most {limit} characters", {"field": name})
+    return v.strip()
+
+
+def customer_facts(c: dict[str, Any]) -> dict[str, Any]:
+    """The fields visits needs from a customers answer or event (tolerant of shapes)."""
+    c = dict(c or {})
+    if isinstance(c.get("customer"), dict):
+        c = {**c, **c["customer"]}
+    cbm = c.get("cbm") if isinstance(c.get("cbm"), dict) else None
+    cbm_id = c.get("cbm_id") or (cbm or {}).get("id") or (c.get("cbm") if isinstance(c.get("cbm"), str) else None)
+    kind = c.get("kind") or c.get("customer_kind") or ("vendor" if c.get("is_vendor") else "own")
+    loc = c.get("location") if isinstance(c.get("location"), dict) else {}
+    lat = loc.get("lat", c.get("lat"))
+    lng = loc.get("lng", c.get("lng"))
+    projects = c.get("projects") or []
+    project_ids = [p.get("id") if isinstance(p, dict) else p for p in projects] or list(c.get("project_ids") or [])
+    return {
+        "name": c.get("name") or c.get("company_name") or "",
+        "owner_id": c.get("owner_id"),
+        "cbm_id": cbm_id, "cbm": cbm,
+        "kind": "vendor" if str(kind).lower() in ("vendor", "project", "project_linked") else "own",
+        "address": c.get("address") or c.get("business_address") or "",
+        "lat": lat, "lng": lng,
+        "project_ids": [str(p) for p in project_ids if p],
+    }
+
+
+def fetch_customer(customers: Any, customer_id: str) -> dict[str, Any]:
+    """Ask customers (with the caller's context): 404 when outside the caller's visibility."""
+    if not isinstance(customer_id, str) or not customer_id:
+        raise InvalidInput("visit.missing_field", "customer_id is required", {"field": "customer_id"})
+    ans = customers.get_customer(customer_id=customer_id)
+    if not ans:
+        raise NotFound("customer.not_found", "no such customer", {"customer_id": customer_id})
+    return customer_facts(ans)
+
+
+def _remember_customer(db: Any, tenant_id: str, customer_id: str, facts: dict[str, Any]) -> dict[str, Any]:
+    """Fill the read model from an answer; an owner kept from events (with a seq) wins."""
+    row = store.get_customer_rm(db, tenant_id, customer_id)
+    fields = {k: facts[k] for k in ("name", "cbm_id", "kind", "address") if facts.get(k) is not None}
+    if row is None or row.get("owner_seq") is None:
+        fields["owner_id"] = facts.get("owner_id")
+    store.upsert_customer_rm(db, tenant_id, customer_id, fields)
+    return store.get_customer_rm(db, tenant_id, customer_id) or {}
+
+
+def check_assignee(ctx: Any, identity: Any, employee_id: str) -> None:
+    """A task: the caller must be the employee's supervisor or an admin over them."""
+    if employee_id == ctx.user_id:
+        return
+    if ctx.has_role("tenant_admin"):
+        emp = identity.get_employee(employee_id=employee_id)
+        if not emp or emp.get("status") in ("left", "deleted", "disabled"):
+            raise BusinessRule("visit.assignee_inactive", "the employee cannot take visits",
+                               {"employee_id": employee_id})
+        return
+    sup = (identity.supervisor_of(employee_id=employee_id) or {}).get("supervisor_id")
+    if sup == ctx.user_id:
+        return
+    if ctx.has_role("dept_admin") and employee_id in visible_owners(ctx, identity)["user_ids"]:
+        return
+    raise Forbidden("visit.not_supervisor", "only the employee's supervisor or an admin may assign them a visit",
+                    {"employee_id": employee_id})
+
+
+def _planned_at(data: dict[str, Any]) -> datetime:
+    raw = data.get("planned_at")
+    if not isinstance(raw, str):
+        raise InvalidInput("visit.missing_field", "planned_at (ISO-8601) is required", {"field": "planned_at"})
+    try:
+        return parse_iso(raw)
+    except ValueError:
+        raise InvalidInput("visit.bad_field", "planned_at must be ISO-8601", {"field": "planned_at"}) from None
+
+
+def _policy(data: dict[str, Any], settings: dict[str, Any]) -> str:
+    current = str(settings["visit_policy_version"])
+    if data.get("policy_accepted") is not True:
+        raise BusinessRule("visit.policy_not_accepted", "the visit policy must be accepted",
+                           {"policy_version": current})
+    given = data.get("policy_version")
+    if given is not None and str(given) != current:
+        raise BusinessRule("visit.policy_outdated", "the visit policy changed: read and accept the current version",
+                           {"policy_version": current, "accepted_version": given})
+    return current
+
+
+def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    ctx = kit.ctx
+    if not isinstance(data, dict):
+        raise InvalidInput("visit.bad_body", "the plan must be an object")
+    settings = store.settings(kit.db, ctx.tenant_id)
+    employee_id = data.get("employee_id") or ctx.user_id
+    if not isinstance(employee_id, str):
+        raise InvalidInput("visit.bad_field", "employee_id must be a string", {"field": "employee_id"})
+    facts = fetch_customer(customers, data.get("customer_id"))
+    check_assignee(ctx, identity, employee_id)
+    policy_version = _policy(data, settings)
+    planned_at = _planned_at(data)
+    tz = settings["time_zone"]
+    day = rules.local_day(planned_at, tz)
+    today = rules.local_day(kit.now(), tz)
+    if day < today:
+        raise BusinessRule("visit.planned_in_past", "a visit cannot be planned for a past day",
+                           {"day": day, "today": today})
+    loc = data.get("location") if isinstance(data.get("location"), dict) else {}
+    lat = loc.get("lat", facts.get("lat"))
+    lng = loc.get("lng", facts.get("lng"))
+    if lat is None or lng is None:
+        raise InvalidInput("visit.missing_field", "location.lat and location.lng are required",
+                           {"field": "location"})
+    lat, lng = rules.check_lat_lng(lat, lng, "location")
+    address = loc.get("address") or facts.get("address") or ""
+    if not isinstance(address, str) or len(address) > 500:
+        raise InvalidInput("visit.bad_field", "location.address must be text", {"field": "location.address"})
+    project_ids = data.get("project_ids") or []
+    if not isinstance(project_ids, list) or not all(isinstance(p, str) for p in project_ids):
+        raise InvalidInput("visit.bad_field", "project_ids must be a list of ids", {"field": "project_ids"})
+    if facts["kind"] == "vendor":
+        if not project_ids:
+            raise BusinessRule("visit.projects_required", "a visit to a vendor customer must name its projects",
+                               {"customer_id": data["customer_id"]})
+        known = set(facts.get("project_ids") or [])
+        unknown = [p for p in project_ids if known and p not in known]
+        if unknown:
+            raise BusinessRule("visit.unknown_projects", "these projects are not the customer's",
+                               {"project_ids": unknown})
+    topic = _text(data, "topic", required=True, limit=200)
+    scenario = _text(data, "scenario", limit=200)
+    customer_id = data["customer_id"]
+    rm = _remember_customer(kit.db, ctx.tenant_id, customer_id, facts)
+    now = kit.now()
+    vid = uuid.uuid4().hex
+    doc = {
+        "_id": vid, "tenant_id": ctx.tenant_id, "customer_id": customer_id, "customer_name": facts["name"],
+        "customer_kind": facts["kind"], "cbm_id": facts.get("cbm_id"), "project_ids": project_ids,
+        "employee_id": employee_id, "created_by": ctx.user_id, "task": employee_id != ctx.user_id,
+        "owner_id": rm.get("owner_id", facts.get("owner_id")),
+        "planned_at": planned_at, "day": day, "month": rules.month_of(day),
+        "location": {"address": address, "lat": lat, "lng": lng},
+        "topic": topic, "scenario": scenario, "policy_version": policy_version,
+        "route_id": data.get("route_id"), "status": rules.PENDING_CHECK_IN, "created_at": now, "updated_at": now,
+    }
+    extra = {"topic": topic, "scenario": scenario, "address": address, "project_ids": project_ids,
+             "task": doc["task"], "created_by": ctx.user_id, "cbm_id": facts.get("cbm_id"),
+             "customer_name": facts["name"]}
+    if facts.get("cbm"):
+        extra["cbm"] = facts["cbm"]
+    ev = kit.event("visit.planned", event_data(doc, extra))
+    with kit.change([ev], Check("visits", {"_id": vid})):
+        kit.db["visits"].insert_one(doc)
+    # an owner change that arrived meanwhile wins (the read model follows events)
+    latest = store.get_customer_rm(kit.db, ctx.tenant_id, customer_id) or {}
+    if latest.get("owner_seq") is not None and latest.get("owner_id") != doc["owner_id"]:
+        kit.db["visits"].update_one({"_id": vid}, {"$set": {"owner_id": latest.get("owner_id")}})
+        doc["owner_id"] = latest.get("owner_id")
+    store.cal_add(kit.db, doc)
+    return public(doc)
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+def _route(kit: Any, route_id: str) -> dict[str, Any]:
+    ctx = kit.ctx
+    row = kit.db["routes"].find_one({"_id": str(route_id)})
+    if row is None or row.get("tenant_id") != ctx.tenant_id or \
+            (row.get("employee_id") != ctx.user_id and row.get("created_by") != ctx.user_id
+             and not ctx.has_role("tenant_admin")):
+        raise NotFound("route.not_found", "no such route", {"route_id": route_id})
+    return row
+
+
+def _stops(customers: Any, stops: Any) -> list[dict[str, Any]]:
+    if not isinstance(stops, list) or not stops or len(stops) > 50:
+        raise InvalidInput("route.bad_stops", "stops must be a list of 1-50 customers", {"field": "stops"})
+    out = []
+    for s in stops:
+        cid = s.get("customer_id") if isinstance(s, dict) else s
+        facts = fetch_customer(customers, cid)
+        lat = (s.get("lat") if isinstance(s, dict) else None) or facts.get("lat")
+        lng = (s.get("lng") if isinstance(s, dict) else None) or facts.get("lng")
+        if lat is not None and lng is not None:
+            lat, lng = rules.check_lat_lng(lat, lng, f"stop {cid}")
+        out.append({"customer_id": cid, "name": facts["name"], "address": facts.get("address") or "",
+                    "lat": lat, "lng": lng, "kind": facts["kind"]})
+    return out
+
+
+def route_public(row: dict[str, Any]) -> dict[str, Any]:
+    pts = [(s["lat"], s["lng"]) for s in row["stops"] if s.get("lat") is not None]
+    length = rules.route_length(pts, list(range(len(pts)))) if len(pts) == len(row["stops"]) else None
+    return {"id": row["_id"], "name": row["name"], "employee_id": row["employee_id"], "stops": row["stops"],
+            "total_distance_m": None if length is None else round(length, 1)}
+
+
+def create_route(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    ctx = kit.ctx
+    name = _text(data, "name", required=True, limit=100)
+    employee_id = data.get("employee_id") or ctx.user_id
+    check_assignee(ctx, identity, employee_id)
+    row = {"_id": uuid.uuid4().hex, "tenant_id": ctx.tenant_id, "employee_id": employee_id,
+           "created_by": ctx.user_id, "name": name, "stops": _stops(customers, data.get("stops")),
+           "created_at": kit.now()}
+    kit.db["routes"].insert_one(row)
+    return route_public(row)
+
+
+def update_route(kit: Any, customers: Any, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    row = _route(kit, route_id)
+    changes: dict[str, Any] = {}
+    if "name" in data:
+        changes["name"] = _text(data, "name", required=True, limit=100)
+    if "stops" in data:
+        changes["stops"] = _stops(customers, data["stops"])
+    if changes:
+        kit.db["routes"].update_one({"_id": row["_id"]}, {"$set": changes})
+        row.update(changes)
+    return route_public(row)
+
+
+def list_routes(kit: Any) -> list[dict[str, Any]]:
+    ctx = kit.ctx
+    rows = list(kit.db["routes"].find({"tenant_id": ctx.tenant_id, "employee_id": ctx.user_id}))
+    rows.sort(key=lambda r: r["name"])
+    return [route_public(r) for r in rows]
+
+
+def get_route(kit: Any, route_id: str) -> dict[str, Any]:
+    return route_public(_route(kit, route_id))
+
+
+def delete_route(kit: Any, route_id: str) -> dict[str, Any]:
+    row = _route(kit, route_id)
+    kit.db["routes"].delete_one({"_id": row["_id"]})
+    return {"deleted": row["_id"]}
+
+
+def suggest_order(kit: Any, route_id: str, apply: bool = False) -> dict[str, Any]:
+    row = _route(kit, route_id)
+    stops = row["stops"]
+    missing = [s["customer_id"] for s in stops if s.get("lat") is None]
+    if missing:
+        raise BusinessRule("route.stops_without_location", "every stop needs a location to shorten the route",
+                           {"customer_ids": missing})
+    pts = [(s["lat"], s["lng"]) for s in stops]
+    order = rules.shorter_order(pts, keep_first=True)
+    before = rules.route_length(pts, list(range(len(pts))))
+    after = rules.route_length(pts, order)
+    new_stops = [stops[i] for i in order]
+    if apply:
+        kit.db["routes"].update_one({"_id": row["_id"]}, {"$set": {"stops": new_stops}})
+    return {"route_id": row["_id"], "order": [stops[i]["customer_id"] for i in order],
+            "stops": new_stops, "distance_before_m": round(before, 1), "distance_after_m": round(after, 1),
+            "applied": bool(apply)}
+
+
+def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Put a route on a date: one plan per stop, in the route's order."""
+    row = _route(kit, route_id)
+    ctx = kit.ctx
+    settings = store.settings(kit.db, ctx.tenant_id)
+    day = rules.parse_day(data.get("day"))
+    try:
+        start = time.fromisoformat(str(data.get("start_time") or "09:00"))
+        interval = int(data.get("interval_minutes") or 60)
+    except (ValueError, TypeError):
+        raise InvalidInput("route.bad_schedule", "start_time HH:MM and interval_minutes are required") from None
+    tz = rules.zone(settings["time_zone"])
+    first = datetime.combine(datetime.fromisoformat(day).date(), start, tzinfo=tz)
+    stops = row["stops"]
+    if data.get("optimise"):
+        stops = suggest_order(kit, route_id)["stops"]
+    missing = [s["customer_id"] for s in stops if s.get("lat") is None]
+    if missing:
+        raise BusinessRule("route.stops_without_location", "every stop needs a location to be planned",
+                           {"customer_ids": missing})
+    plans = []
+    for i, s in enumerate(stops):
+        at = first + timedelta(minutes=interval * i)
+        plans.append(plan(kit, customers, identity, {
+            "customer_id": s["customer_id"], "employee_id": row["employee_id"], "planned_at": iso(at),
+            "location": {"address": s.get("address") or "", "lat": s["lat"], "lng": s["lng"]},
+            "topic": data.get("topic") or row["name"], "scenario": data.get("scenario") or "route",
+            "project_ids": (data.get("project_ids") or {}).get(s["customer_id"], [])
+            if isinstance(data.get("project_ids"), dict) else [],
+            "policy_accepted": data.get("policy_accepted"), "policy_version": data.get("policy_version"),
+            "route_id": row["_id"],
+        }))
+    return {"route_id": row["_id"], "day": day, "visits": plans}
+
+
+# -- departure -------------------------------------------------------------------------------
+
+def hand_over(kit: Any, tenant_id: str, employee_id: str, handover_to: str | None) -> dict[str, int]:
+    """Future plans (not yet checked in) pass to ``handover_to``, or are cancelled."""
+    rows = list(kit.db["visits"].find({"tenant_id": tenant_id, "employee_id": employee_id,
+                                       "status": rules.PENDING_CHECK_IN}))
+    moved = cancelled = 0
+    now = kit.now()
+    for r in rows:
+        if handover_to:
+            kit.db["visits"].update_one({"_id": r["_id"], "status": rules.PENDING_CHECK_IN},
+                                        {"$set": {"employee_id": handover_to, "handed_over_from": employee_id,
+                                                  "updated_at": now}})
+            store.cal_set(kit.db, r, {"employee_id": handover_to})
+            moved += 1
+        else:
+            try:
+                full = store.claim_step(kit.db, store.fix_dates(r), "cancel",
+                                        {"cancelled_reason": "employee_left"}, now)
+            except Conflict:  # checked in meanwhile: leave it
+                continue
+            store.apply_step(kit.db, r["_id"], full)
+            cancelled += 1
+    return {"moved": moved, "cancelled": cancelled}

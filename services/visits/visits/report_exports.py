@@ -1,0 +1,173 @@
+"""Export of the employee visit summary: a .zip of xlsx files, built as a job.
+
+* ``start`` checks the range (at most 31 days, refused with a clear message), stores a
+  job row in ``report_exports`` (status ``queued``, progress 0) and returns it; the
+  service runs :func:`run` in the background (a green thread).
+* :func:`run` computes the summary, writes ``summary.xlsx`` (people + ranking + totals),
+  ``daily.xlsx`` (the three series and every person's days), ``details.xlsx`` and
+  ``trend.xlsx``, zips them, stores the zip in the blob store (``crmkit.blobs``), marks
+  the job ``done`` (progress 100) and emits ``report.export_ready``
+  ``{export_id, requested_by, download_url, tenant_id}`` through the outbox.
+* Every text cell is neutralised against formula injection (``report_rules.safe_cell``).
+
+A job whose process died stays ``running``; ``status`` reports it ``failed`` once it has
+not moved for ``STALE_AFTER``.
+"""
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from openpyxl import Workbook
+from pymongo.database import Database
+
+from crmkit.context import CallContext
+from crmkit.errors import Conflict, NotFound
+from visits import report_rules as R
+from visits import store
+from visits.views import plain
+
+STALE_AFTER = timedelta(minutes=15)
+DOWNLOAD_URL = "/api/v1/reports/exports/{id}"
+ZIP_TYPE = "application/zip"
+
+
+def _public(job: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    status = job.get("status")
+    if status in ("queued", "running") and now is not None and \
+            now - store.aware(job.get("updated_at") or now) > STALE_AFTER:
+        status = "failed"
+    out = {"export_id": job["_id"], "status": status, "progress": job.get("progress", 0),
+           "filters": job.get("filters") or {}, "requested_by": job.get("requested_by"),
+           "created_at": job.get("created_at"), "updated_at": job.get("updated_at"),
+           "error": job.get("error"), "filename": job.get("filename")}
+    if status == "done":
+        out["download_url"] = DOWNLOAD_URL.format(id=job["_id"])
+    return plain(out)
+
+
+def start(db: Database, ctx: CallContext, filters: dict[str, Any], days: list[str], now: datetime) -> dict[str, Any]:
+    R.check_export_range(days)
+    job = {"_id": uuid.uuid4().hex, "tenant_id": ctx.tenant_id, "requested_by": ctx.user_id,
+           "filters": {**filters, "from": days[0], "to": days[-1]}, "status": "queued", "progress": 0,
+           "created_at": now, "updated_at": now, "filename": f"visits_{days[0]}_{days[-1]}.zip"}
+    db["report_exports"].insert_one(job)
+    return _public(job)
+
+
+def _job(db: Database, ctx: CallContext, export_id: str) -> dict[str, Any]:
+    job = db["report_exports"].find_one({"_id": str(export_id)})
+    if job is None or job.get("tenant_id") != ctx.tenant_id or \
+            (job.get("requested_by") != ctx.user_id and not ctx.has_role("tenant_admin", "system", "operator")):
+        raise NotFound("report.export_not_found", "no such export", {"export_id": export_id})
+    return job
+
+
+def status(db: Database, ctx: CallContext, export_id: str, now: datetime) -> dict[str, Any]:
+    return _public(_job(db, ctx, export_id), now)
+
+
+def download(db: Database, blobs: Any, ctx: CallContext, export_id: str) -> tuple[bytes, str, str]:
+    job = _job(db, ctx, export_id)
+    if job.get("status") != "done" or not job.get("blob_id"):
+        raise Conflict("report.export_not_ready", "the export is not ready yet",
+                       {"export_id": export_id, "status": job.get("status"), "progress": job.get("progress", 0)})
+    data, ctype = blobs.get(job["blob_id"])
+    return data, ctype, str(job.get("filename") or "visits.zip")
+
+
+def _progress(db: Database, export_id: str, now: Callable[[], datetime], progress: int, **extra: Any) -> None:
+    db["report_exports"].update_one({"_id": export_id},
+                                    {"$set": {"progress": progress, "updated_at": now(), **extra}})
+
+
+# -- workbooks ----------------------------------------------------------------------------------
+
+def _book(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title=title[:31])
+        ws.append([R.safe_cell(h) for h in header])
+        for row in rows:
+            ws.append([R.safe_cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def workbooks(summary: dict[str, Any]) -> dict[str, bytes]:
+    """File name -> xlsx bytes; the figures are exactly those of the JSON summary."""
+    people = summary["people"]
+    t = summary["totals"]
+    books: dict[str, bytes] = {}
+    books["summary.xlsx"] = _book([
+        ("summary", ["employee_id", "name", "planned", "actual", "completion_rate", "actual_per_day"],
+         [[p["employee_id"], p["name"], p["planned"], p["actual"], p["completion_rate"], p["actual_per_day"]]
+          for p in people] + [["total", "合计", t["planned"], t["actual"], None, None]]),
+        ("ranking", ["rank", "employee_id", "name", "actual", "planned", "completion_rate"],
+         [[r["rank"], r["employee_id"], r["name"], r["actual"], r["planned"], r["completion_rate"]]
+          for r in summary["ranking"]]),
+    ])
+    books["daily.xlsx"] = _book([
+        ("series", ["day", "actual", "planned", "actual_per_person", "planned_per_person", "company_average"],
+         [[s["day"], s["actual"], s["planned"], s["actual_per_person"], s["planned_per_person"],
+           s["company_average"]] for s in summary["series"]]),
+        ("by_person", ["employee_id", "name", "day", "planned", "actual"],
+         [[p["employee_id"], p["name"], d["day"], d["planned"], d["actual"]] for p in people for d in p["daily"]]),
+    ])
+    books["details.xlsx"] = _book([
+        ("details", ["day", "employee_id", "employee_name", "customer_id", "customer_name", "address", "status",
+                     "check_in_at", "check_out_at", "stay_minutes", "check_in_deviation_m", "check_out_deviation_m",
+                     "location_source"],
+         [[d["day"], d["employee_id"], d.get("employee_name"), d["customer_id"], d["customer_name"], d["address"],
+           d["status"], d["check_in_at"], d["check_out_at"], d["stay_minutes"], d["check_in_deviation_m"],
+           d["check_out_deviation_m"], d["location_source"]] for d in summary["details"]["items"]]),
+    ])
+    trend = summary.get("trend") or {"kind": "months", "periods": []}
+    books["trend.xlsx"] = _book([
+        (f"trend_{trend['kind']}", ["period", "planned", "actual"],
+         [[p["period"], p["planned"], p["actual"]] for p in trend["periods"]]),
+    ])
+    return books
+
+
+def zip_books(books: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in books.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def run(db: Database, blobs: Any, export_id: str, summarize: Callable[[dict[str, Any]], dict[str, Any]],
+        now: Callable[[], datetime], make_event: Callable[[dict[str, Any]], dict[str, Any]],
+        publish_with: Callable[[dict[str, Any], Callable[[], None]], None]) -> dict[str, Any]:
+    """Build the export ``export_id``: ``summarize(filters)`` gives the summary (with every
+    detail row), ``make_event(data)`` the signed envelope, ``publish_with(env, write)`` runs
+    ``write`` (the job marked done) with the event in the outbox (``kit.change``)."""
+    job = db["report_exports"].find_one({"_id": export_id})
+    if job is None or job.get("status") not in ("queued", "running"):
+        return job or {}
+    _progress(db, export_id, now, 5, status="running")
+    try:
+        summary = summarize(dict(job.get("filters") or {}))
+        _progress(db, export_id, now, 50)
+        books = workbooks(summary)
+        _progress(db, export_id, now, 80)
+        blob_id = blobs.put(zip_books(books), ZIP_TYPE, {"tenant_id": job["tenant_id"], "export_id": export_id,
+                                                         "kind": "report_export"})
+        ev = make_event({"export_id": export_id, "requested_by": job["requested_by"],
+                         "download_url": DOWNLOAD_URL.format(id=export_id), "tenant_id": job["tenant_id"],
+                         "filename": job.get("filename")})
+        publish_with(ev, lambda: _progress(db, export_id, now, 100, status="done", blob_id=blob_id))
+    except Exception as exc:  # the job records the failure; the caller sees it in status
+        msg = getattr(exc, "message", None) or str(exc)
+        _progress(db, export_id, now, int((db["report_exports"].find_one({"_id": export_id}) or {})
+                                          .get("progress", 0)), status="failed", error=str(msg)[:500])
+        raise
+    return db["report_exports"].find_one({"_id": export_id}) or {}

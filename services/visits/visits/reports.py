@@ -1,0 +1,533 @@
+"""Visit reports: database work (pymongo aggregation) and the report read models.
+
+Aggregations use only ``$match $project $group`` with EQUALITY on indexed fields
+(``tenant_id`` + ``day`` or ``month``), one pipeline per day/month bucket, and the
+buckets are combined in Python (FerretDB 1.x pushes only equality down and has no
+``$lookup/$facet/$bucket``; ``$cond``/``$ifNull`` are not implemented there, so
+"has a check-in" is ``$type`` in a ``$project``). The figures themselves are computed
+by :mod:`visits.report_rules`.
+
+Read models kept from events (collections of this service's database):
+
+* ``report_emp_history`` — ``{tenant_id, employee_id, since (local day), at, dept_ids, name}``
+  one row per employee and day a department change was seen (identity employee.*);
+* ``report_departments`` — ``{tenant_id, dept_id, parent_id, name, deleted}``;
+* ``report_customers`` — ``{tenant_id, customer_id, grade, name, deleted}`` (customers);
+* ``report_activity`` — ``{tenant_id, user_id, day, kind: entry|claim|contact_note}``
+  one row per event (``_id`` = event id) for targets vs actual;
+* ``report_settings`` — ``{_id: tenant_id, cadence: {grade: visits per 30 days}}``.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.clock import parse_iso
+from crmkit.context import CallContext
+from crmkit.errors import InvalidInput, NotFound
+from visits import report_rules as R
+from visits import store
+from visits.access import visible_owners
+
+MAX_DETAILS = 500
+
+
+def ensure_indexes(db: Database) -> None:
+    db["report_emp_history"].create_index([("tenant_id", ASCENDING), ("employee_id", ASCENDING)])
+    db["report_departments"].create_index([("tenant_id", ASCENDING)])
+    db["report_customers"].create_index([("tenant_id", ASCENDING)])
+    db["report_activity"].create_index([("tenant_id", ASCENDING), ("day", ASCENDING)])
+    db["report_exports"].create_index([("tenant_id", ASCENDING), ("requested_by", ASCENDING)])
+
+
+def time_zone(db: Database, tenant_id: str) -> str:
+    return str(store.settings(db, tenant_id)["time_zone"])
+
+
+# -- buckets -------------------------------------------------------------------------------
+
+def _bucket_pipeline(match: dict[str, Any], with_customer: bool) -> list[dict[str, Any]]:
+    key = {"e": "$employee_id", "s": "$status", "ci": "$ci"}
+    proj = {"_id": 0, "employee_id": 1, "status": 1, "ci": {"$type": "$check_in"}}
+    if with_customer:
+        key["c"] = "$customer_id"
+        proj["customer_id"] = 1
+    return [{"$match": match}, {"$project": proj}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
+
+
+def _rows(db: Database, match: dict[str, Any], with_customer: bool, label: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for g in db["visits"].aggregate(_bucket_pipeline(match, with_customer)):
+        k = g["_id"]
+        row = {**label, "employee_id": k.get("e"), "status": k.get("s"), "checked_in": k.get("ci") == "object",
+               "n": int(g["n"])}
+        if with_customer:
+            row["customer_id"] = k.get("c")
+        out.append(row)
+    return out
+
+
+def day_rows(db: Database, tenant_id: str, days: list[str], with_customer: bool = False) -> list[dict[str, Any]]:
+    """``{day, employee_id, status, checked_in, n[, customer_id]}`` for every day."""
+    rows: list[dict[str, Any]] = []
+    for d in days:
+        rows.extend(_rows(db, {"tenant_id": tenant_id, "day": d}, with_customer, {"day": d}))
+    return rows
+
+
+def trend_rows(db: Database, tenant_id: str, kind: str, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for p in periods:
+        if "days" in p:
+            for d in p["days"]:
+                rows.extend(_rows(db, {"tenant_id": tenant_id, "day": d}, False, {"period": p["key"]}))
+        else:
+            rows.extend(_rows(db, {"tenant_id": tenant_id, "month": p["key"]}, False, {"period": p["key"]}))
+    return rows
+
+
+# -- scope: who is in the report --------------------------------------------------------------
+
+def _history(db: Database, tenant_id: str, employee_ids: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if employee_ids is None:
+        cur = db["report_emp_history"].find({"tenant_id": tenant_id})
+    else:
+        cur = (r for e in employee_ids for r in db["report_emp_history"].find({"tenant_id": tenant_id,
+                                                                              "employee_id": e}))
+    for r in cur:
+        out[r["employee_id"]].append({"since": r["since"], "dept_ids": r.get("dept_ids") or [], "at": r.get("at")})
+    return out
+
+
+def departments(db: Database, tenant_id: str) -> dict[str, str | None]:
+    return {r["dept_id"]: r.get("parent_id") for r in db["report_departments"].find({"tenant_id": tenant_id})
+            if not r.get("deleted")}
+
+
+def names_of(db: Database, tenant_id: str, identity: Any, ids: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for r in (r for e in ids for r in db["report_emp_history"].find({"tenant_id": tenant_id, "employee_id": e},
+                                                                    {"name": 1, "employee_id": 1})):
+        if r.get("name"):
+            names[r["employee_id"]] = r["name"]
+    missing = [i for i in ids if i not in names]
+    if missing and identity is not None:
+        try:
+            ans = identity.get_employees(ids=missing) or []
+            for e in ans if isinstance(ans, list) else ans.get("items", []):
+                if e and e.get("id"):
+                    names[e["id"]] = e.get("name") or e["id"]
+        except Exception:  # names are a nicety: ids stand in when identity does not answer
+            pass
+    return names
+
+
+def resolve_scope(db: Database, ctx: CallContext, identity: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """``{"people": [ids] | None (everyone), "member": fn(employee, day) | None}`` within
+    the caller's visibility: tenant admin / all_customers everything, a department admin
+    their subtree(s), anyone else themselves. Out-of-visibility filters answer 404."""
+    visible = visible_owners(ctx, identity)
+    see_all = bool(visible["all"])
+    allowed = set(visible["user_ids"])
+    employee_id = filters.get("employee_id")
+    dept_id = filters.get("dept_id")
+    if employee_id:
+        employee_id = str(employee_id)
+        if not see_all and employee_id not in allowed:
+            raise NotFound("report.employee_not_found", "no such employee", {"employee_id": employee_id})
+        people: list[str] | None = [employee_id]
+    elif not dept_id:
+        people = None if see_all else sorted(allowed)
+    else:
+        people = None
+    member: Callable[[str, str], bool] | None = None
+    if dept_id:
+        dept_id = str(dept_id)
+        current = set(identity.subtree_employee_ids(dept_id=dept_id) or [])
+        dset = R.subtree(departments(db, ctx.tenant_id), dept_id)
+        hist = _history(db, ctx.tenant_id)
+        candidates = set(current) | {e for e, h in hist.items() if any(set(r["dept_ids"]) & dset for r in h)}
+        if not see_all:
+            candidates &= allowed
+            if not candidates and dept_id not in ctx.dept_ids:
+                raise NotFound("report.department_not_found", "no such department", {"dept_id": dept_id})
+        if employee_id:
+            candidates &= {employee_id}
+        people = sorted(candidates)
+
+        def member(e: str, day: str) -> bool:
+            return R.in_dept_on_day(hist.get(e), day, dset, e in current)
+    return {"people": people, "member": member, "all": see_all and not employee_id and not dept_id}
+
+
+# -- employee summary --------------------------------------------------------------------------
+
+def _filters(filters: Any) -> dict[str, Any]:
+    if filters is None:
+        return {}
+    if not isinstance(filters, dict):
+        raise InvalidInput("report.bad_filters", "filters must be an object")
+    return filters
+
+
+def employee_summary(db: Database, ctx: CallContext, identity: Any, now: datetime, filters: Any,
+                     max_days: int = R.MAX_RANGE_DAYS, all_details: bool = False) -> dict[str, Any]:
+    f = _filters(filters)
+    tz = time_zone(db, ctx.tenant_id)
+    days = R.date_range(f, now, tz, max_days)
+    validated = R.truthy(f.get("validated_only"))
+    scope = resolve_scope(db, ctx, identity, f)
+    rows = day_rows(db, ctx.tenant_id, days)
+    people = scope["people"]
+    ids = people if people is not None else sorted({r["employee_id"] for r in rows})
+    names = names_of(db, ctx.tenant_id, identity, ids)
+    out = R.employee_summary(rows, days, people, scope["member"], validated, names)
+    trend_kind = f.get("trend") or "months"
+    periods = R.trend_periods(trend_kind, days[-1])
+    trows = trend_rows(db, ctx.tenant_id, trend_kind, periods)
+    out["trend"] = {"kind": "weeks" if "days" in periods[0] else "months",
+                    "periods": R.trend(trows, periods, set(out_people(out)), validated)}
+    out["time_zone"] = tz
+    if all_details:
+        rows_all = detail_rows(db, ctx.tenant_id, days, set(out_people(out)), scope["member"], validated)
+        out["details"] = {"total": len(rows_all), "items": rows_all}
+    else:
+        out["details"] = details(db, ctx.tenant_id, days, set(out_people(out)), scope["member"], validated,
+                                 f.get("limit"), f.get("offset"))
+    for row in out["details"]["items"]:
+        row["employee_name"] = names.get(row["employee_id"]) or row["employee_id"]
+    return out
+
+
+def out_people(summary: dict[str, Any]) -> list[str]:
+    return [p["employee_id"] for p in summary["people"]]
+
+
+def details(db: Database, tenant_id: str, days: list[str], people: set[str], member: Any, validated: bool,
+            limit: Any = None, offset: Any = None) -> dict[str, Any]:
+    """Actual visits, one row each: time, customer, address, stay, deviations, source."""
+    try:
+        lim = max(1, min(MAX_DETAILS, int(limit or 100)))
+        off = max(0, int(offset or 0))
+    except (TypeError, ValueError):
+        raise InvalidInput("report.bad_paging", "limit and offset must be integers") from None
+    rows = detail_rows(db, tenant_id, days, people, member, validated)
+    return {"total": len(rows), "items": rows[off:off + lim]}
+
+
+def detail_rows(db: Database, tenant_id: str, days: list[str], people: set[str], member: Any,
+                validated: bool) -> list[dict[str, Any]]:
+    proj = {"employee_id": 1, "customer_id": 1, "customer_name": 1, "status": 1, "day": 1, "planned_at": 1,
+            "location.address": 1, "check_in.at": 1, "check_in.deviation_m": 1, "check_in.point.source": 1,
+            "check_out.at": 1, "check_out.deviation_m": 1, "check_out.stay_minutes": 1,
+            "check_out.point.source": 1}
+    out = []
+    for d in days:
+        for v in db["visits"].find({"tenant_id": tenant_id, "day": d}, proj):
+            e = v.get("employee_id")
+            if e not in people or (member is not None and not member(e, d)):
+                continue
+            ci, co = v.get("check_in") or {}, v.get("check_out") or {}
+            if not R.is_actual(v.get("status", ""), bool(ci), validated):
+                continue
+            out.append({
+                "visit_id": v["_id"], "day": d, "employee_id": e, "customer_id": v.get("customer_id"),
+                "customer_name": v.get("customer_name") or "",
+                "address": (v.get("location") or {}).get("address") or "",
+                "status": v.get("status"),
+                "check_in_at": _iso(ci.get("at")), "check_out_at": _iso(co.get("at")),
+                "stay_minutes": co.get("stay_minutes"),
+                "check_in_deviation_m": _round(ci.get("deviation_m")),
+                "check_out_deviation_m": _round(co.get("deviation_m")),
+                "location_source": (ci.get("point") or {}).get("source"),
+                "check_out_location_source": (co.get("point") or {}).get("source"),
+            })
+    out.sort(key=lambda r: (r["check_in_at"] or "", r["visit_id"]))
+    return out
+
+
+def _iso(v: Any) -> str | None:
+    if isinstance(v, datetime):
+        return store.aware(v).isoformat().replace("+00:00", "Z")
+    return v
+
+
+def _round(v: Any) -> float | None:
+    return None if v is None else round(float(v), 1)
+
+
+# -- customer summary and coverage ---------------------------------------------------------------
+
+def _population(db: Database, tenant_id: str, people: list[str] | None) -> dict[str, dict[str, Any]]:
+    """Customers whose CURRENT owner is in scope (visits' customers read model), with
+    their grade (this module's read model); ``people=None`` = every owned customer."""
+    rows: list[dict[str, Any]] = []
+    if people is None:
+        rows = list(db["customers_rm"].find({"tenant_id": tenant_id}))
+    else:
+        for p in people:
+            rows.extend(db["customers_rm"].find({"tenant_id": tenant_id, "owner_id": p}))
+    grades = {r["customer_id"]: r for r in db["report_customers"].find({"tenant_id": tenant_id})}
+    out = {}
+    for r in rows:
+        cid = r.get("customer_id")
+        g = grades.get(cid) or {}
+        if not cid or r.get("deleted") or g.get("deleted") or (people is None and not r.get("owner_id")):
+            continue
+        out[cid] = {"customer_id": cid, "name": r.get("name") or g.get("name") or "", "owner_id": r.get("owner_id"),
+                    "grade": g.get("grade") or r.get("grade") or R.NO_GRADE}
+    return out
+
+
+def _visit_counts(rows: list[dict[str, Any]], validated: bool) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for r in rows:
+        if R.is_actual(r["status"], r["checked_in"], validated):
+            counts[r["customer_id"]] += r["n"]
+    return counts
+
+
+def customer_summary(db: Database, ctx: CallContext, identity: Any, now: datetime, filters: Any) -> dict[str, Any]:
+    """Frequency (0, 1, 2, … visits), average visits per grade, and the (department or
+    person) × grade table of actual visits with a totals row. The customer population is
+    the customers whose current owner is in scope; the visits counted are every actual
+    visit to them in the range (whoever made it)."""
+    f = _filters(filters)
+    tz = time_zone(db, ctx.tenant_id)
+    days = R.date_range(f, now, tz)
+    validated = R.truthy(f.get("validated_only"))
+    scope = resolve_scope(db, ctx, identity, f)
+    pop = _population(db, ctx.tenant_id, scope["people"])
+    rows = [r for r in day_rows(db, ctx.tenant_id, days, with_customer=True) if r["customer_id"] in pop]
+    counts = _visit_counts(rows, validated)
+    grade_of = {c: p["grade"] for c, p in pop.items()}
+    by = f.get("group_by") or "person"
+    if by not in ("person", "dept"):
+        raise InvalidInput("report.bad_group_by", "group_by must be person or dept", {"group_by": by})
+    cells: list[tuple[str, str, int]] = []
+    hist = _history(db, ctx.tenant_id) if by == "dept" else {}
+    for r in rows:
+        if not R.is_actual(r["status"], r["checked_in"], validated):
+            continue
+        if by == "dept":
+            depts = R.depts_on_day(hist.get(r["employee_id"], []), r["day"]) or []
+            key = sorted(depts)[0] if depts else R.NO_GRADE
+        else:
+            key = r["employee_id"]
+        cells.append((key, grade_of[r["customer_id"]], r["n"]))
+    if by == "dept":
+        labels = {r["dept_id"]: r.get("name") or r["dept_id"]
+                  for r in db["report_departments"].find({"tenant_id": ctx.tenant_id})}
+    else:
+        labels = names_of(db, ctx.tenant_id, identity, sorted({c[0] for c in cells}))
+    return {"days": days, "time_zone": tz, "validated_only": validated, "customers": len(pop),
+            "visits": sum(counts.values()),
+            "frequency": R.frequency(counts, pop), "grades": R.grade_averages(counts, grade_of),
+            "table": {"group_by": by, **R.grade_table(cells, labels)}}
+
+
+def cadence(db: Database, tenant_id: str) -> dict[str, float]:
+    row = db["report_settings"].find_one({"_id": tenant_id}) or {}
+    return dict(row.get("cadence") or R.DEFAULT_CADENCE)
+
+
+def save_cadence(db: Database, ctx: CallContext, values: Any) -> dict[str, float]:
+    from crmkit.errors import Forbidden
+    if not ctx.has_role("tenant_admin", "system", "operator"):
+        raise Forbidden("report.settings_forbidden", "only the tenant admin sets visit cadence targets")
+    clean = R.validate_cadence(values)
+    store.replace(db["report_settings"], {"_id": ctx.tenant_id, "tenant_id": ctx.tenant_id, "cadence": clean})
+    return clean
+
+
+def coverage(db: Database, ctx: CallContext, identity: Any, now: datetime, filters: Any) -> dict[str, Any]:
+    """Customers (in scope) with no actual visit from ``since`` to today, and each
+    grade's cadence target vs actual over the range ``from``..``to``."""
+    f = _filters(filters)
+    tz = time_zone(db, ctx.tenant_id)
+    validated = R.truthy(f.get("validated_only"))
+    scope = resolve_scope(db, ctx, identity, f)
+    pop = _population(db, ctx.tenant_id, scope["people"])
+    today = R.local_today(now, tz).isoformat()
+    since = f.get("since") or R.date_range({}, now, tz)[0]
+    since_days = R.date_range({"from": since, "to": today}, now, tz)
+    since_rows = [r for r in day_rows(db, ctx.tenant_id, since_days, with_customer=True) if r["customer_id"] in pop]
+    seen = _visit_counts(since_rows, validated)
+    not_visited = sorted((p for c, p in pop.items() if not seen.get(c)), key=lambda p: (p["grade"], p["name"]))
+    days = R.date_range(f, now, tz)
+    rows = since_rows if days == since_days else \
+        [r for r in day_rows(db, ctx.tenant_id, days, with_customer=True) if r["customer_id"] in pop]
+    counts = _visit_counts(rows, validated)
+    return {"since": since, "today": today, "time_zone": tz, "validated_only": validated, "days": days,
+            "customers": len(pop), "not_visited_count": len(not_visited), "not_visited": not_visited[:1000],
+            "cadence": R.cadence_vs_actual(counts, {c: p["grade"] for c, p in pop.items()},
+                                           cadence(db, ctx.tenant_id), len(days))}
+
+
+# -- targets vs actual ----------------------------------------------------------------------------
+
+def targets_vs_actual(db: Database, ctx: CallContext, identity: Any, pool: Any, now: datetime,
+                      filters: Any) -> dict[str, Any]:
+    """Per salesperson per day: the pool's daily targets next to the actual entries,
+    claims, contact notes and field visits (actual visits) of that day."""
+    f = _filters(filters)
+    tz = time_zone(db, ctx.tenant_id)
+    days = R.date_range(f, now, tz, R.EXPORT_MAX_DAYS)
+    validated = R.truthy(f.get("validated_only"))
+    scope = resolve_scope(db, ctx, identity, f)
+    rows = day_rows(db, ctx.tenant_id, days)
+    people = scope["people"] if scope["people"] is not None else sorted({r["employee_id"] for r in rows})
+    targets: dict[str, Any] = {}
+    if pool is not None:
+        try:
+            targets = dict((pool.daily_targets(day=days[-1]) or {}).get("targets") or {})
+        except Exception:  # the report still shows the actual figures when pool does not answer
+            targets = {}
+    visits: Counter[tuple[str, str]] = Counter()
+    for r in rows:
+        if R.is_actual(r["status"], r["checked_in"], validated) and \
+                (scope["member"] is None or scope["member"](r["employee_id"], r["day"])):
+            visits[(r["employee_id"], r["day"])] += r["n"]
+    act: Counter[tuple[str, str, str]] = Counter()
+    for d in days:
+        for a in db["report_activity"].find({"tenant_id": ctx.tenant_id, "day": d}):
+            act[(a["user_id"], d, a["kind"])] += 1
+    names = names_of(db, ctx.tenant_id, identity, people)
+    out = []
+    for e in people:
+        for d in days:
+            entries, claims, notes = act[(e, d, "entry")], act[(e, d, "claim")], act[(e, d, "contact_note")]
+            out.append({"employee_id": e, "name": names.get(e) or e, "day": d, "rows": [
+                {"metric": "prepared_prospects", "target": targets.get("prepared_prospects"),
+                 "actual": entries + claims},
+                {"metric": "new_prospects", "target": targets.get("new_prospects"), "actual": entries},
+                {"metric": "claims", "target": None, "actual": claims},
+                {"metric": "effective_calls", "target": targets.get("effective_calls"), "actual": notes},
+                {"metric": "field_visits", "target": targets.get("field_visits"), "actual": visits[(e, d)]},
+            ]})
+    return {"days": days, "time_zone": tz, "targets": targets, "items": out}
+
+
+# -- read models from events -------------------------------------------------------------------------
+
+def _event_day(event: dict[str, Any], tz: str, at: Any = None) -> str:
+    raw = at or event.get("occurred_at")
+    try:
+        when = parse_iso(str(raw))
+    except (TypeError, ValueError):
+        when = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+    return R.local_day_of(when, tz)
+
+
+def on_employee_event(db: Database, event: dict[str, Any]) -> None:
+    data = event.get("data") or {}
+    emp = data.get("employee_id") or data.get("id")
+    if not emp or "dept_ids" not in data:
+        return
+    tenant = event["tenant_id"]
+    since = _event_day(event, time_zone(db, tenant))
+    _id = f"{tenant}:{emp}:{since}"
+    row = {"_id": _id, "tenant_id": tenant, "employee_id": str(emp), "since": since,
+           "at": str(event.get("occurred_at") or ""), "dept_ids": [str(d) for d in data.get("dept_ids") or []],
+           "name": data.get("name") or ""}
+    old = db["report_emp_history"].find_one({"_id": _id})
+    if old is not None and str(old.get("at") or "") > row["at"]:
+        return  # a later change of the same day is already kept
+    store.replace(db["report_emp_history"], row)
+
+
+def on_department_event(db: Database, event: dict[str, Any]) -> None:
+    data = event.get("data") or {}
+    dept = data.get("department_id") or data.get("id")
+    if not dept:
+        return
+    tenant = event["tenant_id"]
+    store.replace(db["report_departments"], {
+        "_id": f"{tenant}:{dept}", "tenant_id": tenant, "dept_id": str(dept), "parent_id": data.get("parent_id"),
+        "name": data.get("name") or "", "deleted": event.get("type") == "department.deleted"})
+
+
+def on_customer_event(db: Database, event: dict[str, Any]) -> None:
+    data = event.get("data") or {}
+    cid = data.get("customer_id")
+    if not cid:
+        return
+    tenant = event["tenant_id"]
+    fields: dict[str, Any] = {"tenant_id": tenant, "customer_id": str(cid)}
+    if event.get("type") == "customer.deleted":
+        fields["deleted"] = True
+    else:
+        if "grade" in data:
+            fields["grade"] = data.get("grade") or None
+        if data.get("name"):
+            fields["name"] = data["name"]
+    change = {"$set": fields}
+    try:
+        db["report_customers"].update_one({"_id": f"{tenant}:{cid}"}, change, upsert=True)
+    except DuplicateKeyError:
+        db["report_customers"].update_one({"_id": f"{tenant}:{cid}"}, change)
+
+
+def on_activity_event(db: Database, event: dict[str, Any]) -> None:
+    """customer.owner_changed (path entry/claim) and customer.contact_noted."""
+    data = event.get("data") or {}
+    tenant = event["tenant_id"]
+    tz = time_zone(db, tenant)
+    if event.get("type") == "customer.owner_changed":
+        kind = {"entry": "entry", "claim": "claim", "import": "entry"}.get(str(data.get("path")))
+        user = data.get("to_owner_id")
+        at = None
+    elif event.get("type") == "customer.contact_noted":
+        kind, user, at = "contact_note", event.get("actor_id") or data.get("owner_id"), data.get("at")
+    else:
+        return
+    if not kind or not user:
+        return
+    try:
+        db["report_activity"].insert_one({"_id": str(event.get("event_id")), "tenant_id": tenant,
+                                          "user_id": str(user), "day": _event_day(event, tz, at), "kind": kind})
+    except DuplicateKeyError:
+        pass
+
+
+# -- answers of identity frozen for a background job ------------------------------------------------
+
+def freeze_identity(ctx: CallContext, identity: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """What the report needs from identity, asked now (within the request) so that a
+    background job needs no RPC."""
+    frozen: dict[str, Any] = {"visible": visible_owners(ctx, identity), "subtree": {}, "names": {}}
+    if filters.get("dept_id"):
+        d = str(filters["dept_id"])
+        frozen["subtree"][d] = list(identity.subtree_employee_ids(dept_id=d) or [])
+    try:
+        ans = identity.list_employees() or []
+        for e in ans if isinstance(ans, list) else ans.get("items", []):
+            if e and e.get("id"):
+                frozen["names"][e["id"]] = e.get("name") or e["id"]
+    except Exception:  # names are a nicety
+        pass
+    return frozen
+
+
+class FrozenIdentity:
+    """Answers identity's calls from :func:`freeze_identity`'s snapshot."""
+
+    def __init__(self, frozen: dict[str, Any]):
+        self.frozen = frozen
+
+    def visible_owner_ids(self) -> dict[str, Any]:
+        return dict(self.frozen.get("visible") or {"all": False, "user_ids": []})
+
+    def subtree_employee_ids(self, dept_id: str) -> list[str]:
+        return list((self.frozen.get("subtree") or {}).get(dept_id) or [])
+
+    def get_employees(self, ids: list[str]) -> list[dict[str, Any]]:
+        names = self.frozen.get("names") or {}
+        return [{"id": i, "name": names[i]} for i in ids if i in names]

@@ -1,0 +1,101 @@
+"""Review of completed visits (valid/invalid) and expiry of unfinished ones."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from crmkit.errors import BusinessRule, Conflict, InvalidInput
+from visits import rules, store
+from visits.access import require_reviewer, require_visible, visible_owners
+from visits.views import event_data, plain, public, summary
+
+log = logging.getLogger(__name__)
+
+
+def queue(kit: Any, identity: Any, limit: Any = 100, offset: Any = 0) -> dict[str, Any]:
+    """Completed visits awaiting review, each criterion with its measured value."""
+    ctx = kit.ctx
+    require_reviewer(ctx)
+    settings = store.settings(kit.db, ctx.tenant_id)
+    rows = [store.fix_dates(r) for r in kit.db["visits"].find({"tenant_id": ctx.tenant_id,
+                                                                "status": rules.COMPLETED})]
+    if not ctx.has_role("support", "tenant_admin"):
+        scope = visible_owners(ctx, identity)
+        if not scope["all"]:
+            ids = set(scope["user_ids"])
+            rows = [r for r in rows if r.get("owner_id") in ids or r.get("employee_id") in ids]
+    rows.sort(key=lambda r: r.get("completed_at") or r["updated_at"])
+    lim, off = max(1, min(500, int(limit or 100))), max(0, int(offset or 0))
+    items = []
+    for r in rows[off:off + lim]:
+        item = summary(r)
+        crits = rules.criteria(r, settings)
+        item["criteria"] = crits
+        item["approvable"] = not rules.failing(crits)
+        item["location_trust"] = plain(rules.location_trust(r, settings))
+        item["completed_at"] = plain(r.get("completed_at"))
+        items.append(item)
+    return {"total": len(rows), "items": items}
+
+
+def review(kit: Any, identity: Any, visit_id: str, decision: str, reason: str | None) -> dict[str, Any]:
+    ctx = kit.ctx
+    require_reviewer(ctx)
+    v = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+    require_visible(ctx, v, identity)
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("visit.bad_decision", "decision must be approve or reject", {"decision": decision})
+    reason = (reason or "").strip() if isinstance(reason, str) or reason is None else None
+    if reason is None or len(reason) > 1000:
+        raise InvalidInput("visit.bad_reason", "reason must be text of at most 1000 characters")
+    if decision == "reject" and not reason:
+        raise InvalidInput("visit.reason_required", "a rejection needs a reason", {"field": "reason"})
+    rules.next_status(v["status"], decision)
+    settings = store.settings(kit.db, ctx.tenant_id)
+    crits = rules.criteria(v, settings)
+    if decision == "approve" and rules.failing(crits):
+        raise BusinessRule("visit.criteria_not_met", "the visit does not meet every validity criterion",
+                           {"failing": rules.failing(crits), "criteria": plain(crits)})
+    now = kit.now()
+    result = rules.VALID if decision == "approve" else rules.INVALID
+    rev = {"result": result, "reason": reason, "by": ctx.user_id, "at": now, "criteria": crits}
+    ev = kit.event("visit.reviewed", event_data(v, {
+        "status": result, "result": result, "reason": reason, "reviewer_id": ctx.user_id, "at": now,
+        "customer_name": v.get("customer_name"), "failing": rules.failing(crits)}))
+    with kit.change([ev], store.step_check(v, decision)):
+        full = store.claim_step(kit.db, v, decision, {"review": rev}, now)
+        store.apply_step(kit.db, visit_id, full)
+    v.update(full)
+    return public(v)
+
+
+def expire_due(kit: Any, now: datetime | None = None, limit: int = 2000) -> int:
+    """Expire visits whose planned day ended (tenant time zone) before check-in or
+    check-out, at most ``limit`` per run (the next run takes the rest)."""
+    now = now or kit.now()
+    zones: dict[str, str] = {}
+    n = 0
+    for status in rules.OPEN_FOR_EXPIRY:
+        for row in kit.db["visits"].find({"status": status}):
+            tenant = row["tenant_id"]
+            if tenant not in zones:
+                zones[tenant] = store.settings(kit.db, tenant)["time_zone"]
+            if not rules.is_expired(row["status"], row["day"], now, zones[tenant]):
+                continue
+            v = store.fix_dates(row)
+            ev = kit.event("visit.expired", event_data(v, {
+                "status": rules.EXPIRED, "previous_status": v["status"], "at": now,
+                "customer_name": v.get("customer_name")}), tenant_id=tenant, actor_id="system")
+            try:
+                with kit.change([ev], store.step_check(v, "expire")):
+                    full = store.claim_step(kit.db, v, "expire", {"expired_at": now}, now)
+                    store.apply_step(kit.db, v["_id"], full)
+                n += 1
+                if n >= limit:
+                    return n
+            except Conflict:  # checked in/out at the last moment: that wins
+                continue
+            except Exception:
+                log.exception("expiry of visit %s failed", v["_id"])
+    return n
