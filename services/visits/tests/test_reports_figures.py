@@ -219,3 +219,28 @@ def test_targets_vs_actual(ds):
                                   "effective_calls": (32, 1), "field_visits": (8, 2)}
     assert days["2026-03-02"]["effective_calls"] == (32, 1) and days["2026-03-02"]["field_visits"] == (8, 1)
     assert days["2026-03-03"]["field_visits"] == (8, 0)
+
+
+def test_whole_month_reads_give_the_same_days(ds):
+    """Months with many days in the range are read with one query on ``month``."""
+    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+                                   {"from": "2026-02-20", "to": "2026-03-31"})
+    got = {s["day"]: (s["planned"], s["actual"]) for s in out["series"] if s["planned"] or s["actual"]}
+    # v12 (02-15) is before the range; v10 is on 03-04 (Shanghai)
+    assert got == {"2026-03-01": (5, 4), "2026-03-02": (3, 2), "2026-03-03": (1, 1), "2026-03-04": (1, 1)}
+    assert out["details"]["total"] == 8
+    cs = reports.customer_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+                                  {"from": "2026-02-20", "to": "2026-03-31"})
+    assert cs["visits"] == 8
+
+
+def test_empty_department_inside_and_outside_the_admins_subtree(ds):
+    reports.on_department_event(ds.db, {"event_id": "x", "type": "department.created", "tenant_id": ds.tenant,
+                                        "occurred_at": "2026-03-01T00:00:00+00:00",
+                                        "data": {"department_id": ds.d("D1b"), "parent_id": ds.d("D1"),
+                                                 "name": "空部门"}})
+    out = reports.employee_summary(ds.db, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
+                                   {**RANGE, "dept_id": ds.d("D1b")})
+    assert out["people"] == [] and out["totals"]["actual"] == 0
+    with pytest.raises(NotFound):
+        reports.employee_summary(ds.db, ds.ctx("B"), ds.identity, NOW, {**RANGE, "dept_id": ds.d("D2")})

@@ -118,20 +118,20 @@ def trend_periods(kind: str, end_day: str) -> list[dict[str, Any]]:
     end = date.fromisoformat(end_day)
     if kind in ("months", "month", None, ""):
         y, m = end.year, end.month
-        out = []
+        out: list[dict[str, Any]] = []
         for _ in range(12):
             out.append({"key": f"{y:04d}-{m:02d}"})
             y, m = (y - 1, 12) if m == 1 else (y, m - 1)
         return out[::-1]
     if kind in ("weeks", "week"):
         monday = end - timedelta(days=end.weekday())
-        out = []
+        weeks: list[dict[str, Any]] = []
         for i in range(11, -1, -1):
             start = monday - timedelta(weeks=i)
             iso = start.isocalendar()
-            out.append({"key": f"{iso[0]}-W{iso[1]:02d}",
-                        "days": [(start + timedelta(days=d)).isoformat() for d in range(7)]})
-        return out
+            weeks.append({"key": f"{iso[0]}-W{iso[1]:02d}",
+                          "days": [(start + timedelta(days=d)).isoformat() for d in range(7)]})
+        return weeks
     raise InvalidInput("report.bad_trend", "trend must be months or weeks", {"trend": kind})
 
 
@@ -211,7 +211,7 @@ def employee_summary(rows: Iterable[Mapping[str, Any]], days: list[str], people:
     persons = sorted(scope if scope is not None else seen)
     headcount = len(persons)
     company_n = len(field_staff)
-    per_person = []
+    per_person: list[dict[str, Any]] = []
     for e in persons:
         pa = sum(actual[e].values())
         pp = sum(planned[e].values())
@@ -231,7 +231,9 @@ def employee_summary(rows: Iterable[Mapping[str, Any]], days: list[str], people:
             "planned_per_person": round(tp / headcount, 4) if headcount else 0.0,
             "company_average": round(company_actual[d] / company_n, 4) if company_n else 0.0,
         })
-    totals = {"actual": sum(p["actual"] for p in per_person), "planned": sum(p["planned"] for p in per_person),
+    totals: dict[str, int] = {
+              "actual": sum(sum(actual[e].values()) for e in persons),
+              "planned": sum(sum(planned[e].values()) for e in persons),
               "people": headcount, "person_days": headcount * len(days),
               "company_actual": sum(company_actual[d] for d in days), "company_field_staff": company_n}
     return {"days": days, "validated_only": validated_only, "series": series, "people": per_person,
@@ -304,13 +306,13 @@ def grade_table(visits: Iterable[tuple[str, str, int]], labels: Mapping[str, str
     for key, g, n in visits:
         cells[key][g] += n
     grades = grade_order(g for c in cells.values() for g in c)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key in sorted(cells, key=lambda k: (labels.get(k) or k, k)):
         rows.append({"key": key, "label": labels.get(key) or key,
                      "by_grade": {g: cells[key][g] for g in grades}, "total": sum(cells[key].values())})
     totals = {"key": "total", "label": "合计 / Total",
-              "by_grade": {g: sum(r["by_grade"][g] for r in rows) for g in grades},
-              "total": sum(r["total"] for r in rows)}
+              "by_grade": {g: sum(cells[k][g] for k in cells) for g in grades},
+              "total": sum(sum(c.values()) for c in cells.values())}
     return {"grades": grades, "rows": rows, "totals": totals}
 
 

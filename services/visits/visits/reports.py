@@ -52,43 +52,68 @@ def time_zone(db: Database, tenant_id: str) -> str:
 
 # -- buckets -------------------------------------------------------------------------------
 
-def _bucket_pipeline(match: dict[str, Any], with_customer: bool) -> list[dict[str, Any]]:
+def _bucket_pipeline(match: dict[str, Any], with_customer: bool, by_day: bool) -> list[dict[str, Any]]:
     key = {"e": "$employee_id", "s": "$status", "ci": "$ci"}
     proj = {"_id": 0, "employee_id": 1, "status": 1, "ci": {"$type": "$check_in"}}
     if with_customer:
         key["c"] = "$customer_id"
         proj["customer_id"] = 1
+    if by_day:
+        key["d"] = "$day"
+        proj["day"] = 1
     return [{"$match": match}, {"$project": proj}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
 
 
-def _rows(db: Database, match: dict[str, Any], with_customer: bool, label: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(db: Database, match: dict[str, Any], with_customer: bool, label: dict[str, Any],
+          by_day: bool = False) -> list[dict[str, Any]]:
     out = []
-    for g in db["visits"].aggregate(_bucket_pipeline(match, with_customer)):
+    for g in db["visits"].aggregate(_bucket_pipeline(match, with_customer, by_day)):
         k = g["_id"]
         row = {**label, "employee_id": k.get("e"), "status": k.get("s"), "checked_in": k.get("ci") == "object",
                "n": int(g["n"])}
+        if by_day:
+            row["day"] = k.get("d")
         if with_customer:
             row["customer_id"] = k.get("c")
         out.append(row)
     return out
 
 
+def _months(days: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for d in days:
+        out[d[:7]].append(d)
+    return out
+
+
+#: a month with at least this many of its days in the range is read with one query on
+#: ``month`` (grouped by day) instead of one query per ``day``
+WHOLE_MONTH_FROM = 8
+
+
 def day_rows(db: Database, tenant_id: str, days: list[str], with_customer: bool = False) -> list[dict[str, Any]]:
     """``{day, employee_id, status, checked_in, n[, customer_id]}`` for every day."""
     rows: list[dict[str, Any]] = []
-    for d in days:
-        rows.extend(_rows(db, {"tenant_id": tenant_id, "day": d}, with_customer, {"day": d}))
+    for month, mdays in _months(days).items():
+        if len(mdays) >= WHOLE_MONTH_FROM:
+            wanted = set(mdays)
+            rows.extend(r for r in _rows(db, {"tenant_id": tenant_id, "month": month}, with_customer, {}, True)
+                        if r["day"] in wanted)
+        else:
+            for d in mdays:
+                rows.extend(_rows(db, {"tenant_id": tenant_id, "day": d}, with_customer, {"day": d}))
     return rows
 
 
 def trend_rows(db: Database, tenant_id: str, kind: str, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    if periods and "days" in periods[0]:
+        period_of = {d: p["key"] for p in periods for d in p["days"]}
+        for r in day_rows(db, tenant_id, list(period_of)):
+            rows.append({**r, "period": period_of[r["day"]]})
+        return rows
     for p in periods:
-        if "days" in p:
-            for d in p["days"]:
-                rows.extend(_rows(db, {"tenant_id": tenant_id, "day": d}, False, {"period": p["key"]}))
-        else:
-            rows.extend(_rows(db, {"tenant_id": tenant_id, "month": p["key"]}, False, {"period": p["key"]}))
+        rows.extend(_rows(db, {"tenant_id": tenant_id, "month": p["key"]}, False, {"period": p["key"]}))
     return rows
 
 
@@ -151,12 +176,14 @@ def resolve_scope(db: Database, ctx: CallContext, identity: Any, filters: dict[s
     if dept_id:
         dept_id = str(dept_id)
         current = set(identity.subtree_employee_ids(dept_id=dept_id) or [])
-        dset = R.subtree(departments(db, ctx.tenant_id), dept_id)
+        tree = departments(db, ctx.tenant_id)
+        dset = R.subtree(tree, dept_id)
         hist = _history(db, ctx.tenant_id)
         candidates = set(current) | {e for e, h in hist.items() if any(set(r["dept_ids"]) & dset for r in h)}
         if not see_all:
             candidates &= allowed
-            if not candidates and dept_id not in ctx.dept_ids:
+            own = set().union(*(R.subtree(tree, d) for d in ctx.dept_ids)) if ctx.dept_ids else set()
+            if not candidates and dept_id not in own:
                 raise NotFound("report.department_not_found", "no such department", {"dept_id": dept_id})
         if employee_id:
             candidates &= {employee_id}
@@ -229,8 +256,18 @@ def detail_rows(db: Database, tenant_id: str, days: list[str], people: set[str],
             "check_out.at": 1, "check_out.deviation_m": 1, "check_out.stay_minutes": 1,
             "check_out.point.source": 1}
     out = []
-    for d in days:
-        for v in db["visits"].find({"tenant_id": tenant_id, "day": d}, proj):
+    wanted = set(days)
+    queries = []
+    for month, mdays in _months(days).items():
+        if len(mdays) >= WHOLE_MONTH_FROM:
+            queries.append({"tenant_id": tenant_id, "month": month})
+        else:
+            queries.extend({"tenant_id": tenant_id, "day": d} for d in mdays)
+    for q in queries:
+        for v in db["visits"].find(q, proj):
+            d = v.get("day")
+            if d not in wanted:
+                continue
             e = v.get("employee_id")
             if e not in people or (member is not None and not member(e, d)):
                 continue

@@ -19,6 +19,7 @@ from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
 from visits import fieldwork, planning, queries, review, rules, store
+from visits.report_entrypoints import ReportEntrypoints
 
 EXPIRY_INTERVAL = float(os.environ.get("VISITS_EXPIRY_INTERVAL", "30"))
 
@@ -45,7 +46,7 @@ def _sleep(seconds: float) -> None:
     eventlet.sleep(seconds)
 
 
-class VisitsService(BaseService):
+class VisitsService(ReportEntrypoints, BaseService):
     name = "visits"
     kit = Kit("visits")
     blobs = Blobs()
