@@ -26,7 +26,10 @@ def run(stack, infra, env) -> None:
                              CONCURRENCY, TOTAL)
         direct = pika_rpc_load("pika -> nameko identity.health (no gateway)", infra.amqp_uri,
                                "identity.health", CONCURRENCY, TOTAL, exchange="nameko-rpc")
+        http_only = http_load("gateway /healthz (no RPC: HTTP layer + load client)", f"{stack.url}/healthz",
+                              CONCURRENCY, TOTAL)
         print(ours.line())
+        print(http_only.line())
         print(direct.line())
         print(base.line())
         print(ratio(ours, base))

@@ -41,6 +41,8 @@ def main() -> int:
         access_log=False,  # the gateway writes its own structured access log
         log_config=None,
         lifespan="on",
+        loop="uvloop",  # libuv event loop and the C HTTP parser: the gateway is CPU-bound
+        http="httptools",
     )
     return 0
 
