@@ -14,7 +14,7 @@ from devstack.stack import base_env, full_stack
 from tests.support import infra as infra_mod
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("foundation", "identity", "pool", "visits", "reports", "notify")
+BENCHES = ("foundation", "identity", "customers", "pool", "visits", "reports", "notify")
 
 
 def main(argv: list[str]) -> int:

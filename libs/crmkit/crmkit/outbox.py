@@ -10,6 +10,8 @@ failures with back-off, and marks them ``sent``. A ``staged`` row older than
 it when its check matches (the change happened) and aborts it otherwise. Only the
 relay writes a row after it is pending, so no two writers race on one row.
 Publishing is at least once; consumers deduplicate by ``event_id`` (crmkit.inbox).
+A published row moves to ``outbox_sent`` (kept a week), so the relay scans only the
+backlog.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +70,15 @@ class Outbox:
         ])
         return [e["event_id"] for e in events]
 
+    # Rows are addressed one by one by their string ``_id``: on FerretDB/SQLite that is
+    # the only filter pushed down to storage (an ``$in`` or any other field scans).
     def commit(self, ids: list[str]) -> None:
-        if ids:
-            self.coll.update_many({"_id": {"$in": ids}}, {"$set": {"status": "pending"}})
+        for event_id in ids:
+            self.coll.update_one({"_id": event_id}, {"$set": {"status": "pending"}})
 
     def abort(self, ids: list[str]) -> None:
-        if ids:
-            self.coll.delete_many({"_id": {"$in": ids}})
+        for event_id in ids:
+            self.coll.delete_one({"_id": event_id})
 
     @contextmanager
     def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Iterator[None]:
@@ -130,17 +135,32 @@ class Outbox:
                 }})
                 log.warning("outbox: publish of %s failed (%s); will retry", row["_id"], exc)
                 break  # keep order; the broker is most likely down for all of them
-            self.coll.update_one({"_id": row["_id"]}, {"$set": {"status": "sent", "sent_at": self.now()}})
+            # a sent row moves to ``outbox_sent``, so the relay's scan stays as small as the backlog
+            sent_row = dict(row, status="sent", sent_at=self.now())
+            try:
+                self.db["outbox_sent"].insert_one(sent_row)
+            except DuplicateKeyError:
+                pass
+            self.coll.delete_one({"_id": row["_id"]})
             sent += 1
         return sent
 
     def purge_sent(self) -> int:
+        """Drop sent and aborted rows older than the retention."""
         cutoff = self.now() - SENT_RETENTION
-        old = [r["_id"] for r in self.coll.find({"status": "sent"}, {"sent_at": 1}).limit(5000)
-               if _aware(r.get("sent_at") or cutoff) < cutoff]
-        if old:
-            self.coll.delete_many({"_id": {"$in": old}})
-        return len(old)
+        n = 0
+        for coll, flt in ((self.db["outbox_sent"], {}), (self.coll, {"status": "aborted"})):
+            old = [r["_id"] for r in coll.find(flt, {"created_at": 1}).limit(5000)
+                   if _aware(r.get("created_at") or cutoff) < cutoff]
+            for event_id in old:
+                coll.delete_one({"_id": event_id})
+            n += len(old)
+        return n
+
+
+def find_events(db: Database, filter: dict[str, Any]) -> list[dict[str, Any]]:
+    """Outbox rows matching ``filter``, whether still pending or already sent."""
+    return [*db["outbox"].find(filter), *db["outbox_sent"].find(filter)]
 
 
 def _aware(dt: datetime) -> datetime:

@@ -37,6 +37,7 @@ def test_change_commits_events_and_relay_publishes_in_order(db):
     assert [e["n"] for e in published] == [0, 1, 2]
     assert box.relay_once(published.append) == 0
     assert box.backlog() == 0
+    assert db.outbox.count_documents({}) == 0 and db.outbox_sent.count_documents({}) == 3
 
 
 def test_a_failed_change_leaves_no_event(db):

@@ -1,10 +1,253 @@
 """Nameko entrypoints of the pool service: thin, they turn messages into calls."""
 from __future__ import annotations
 
+import logging
+import os
+from typing import Any
+
+from nameko.timer import timer
+
+from crmkit.clock import iso
+from crmkit.errors import Forbidden, InvalidInput, NotFound
 from crmkit.nameko.base import BaseService
+from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
+from crmkit.nameko.rpc import TimedRpc, api
+from pool import ownership, readmodel, reclaim, requests, search, store
+from pool import rules as R
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL = float(os.environ.get("POOL_SWEEP_INTERVAL", "3600"))
 
 
 class PoolService(BaseService):
     name = "pool"
     kit = Kit("pool")
+    customers = TimedRpc("customers", timeout=10)
+    identity = TimedRpc("identity", timeout=3)
+
+    _indexed = False
+
+    def _db(self) -> Any:
+        if not PoolService._indexed:
+            store.ensure_indexes(self.kit.db)
+            PoolService._indexed = True
+        return self.kit.db
+
+    # ------------------------------------------------------------------ pool search
+    @api
+    def search_pool(self, keyword: str | None = None, released_from: str | None = None,
+                    released_to: str | None = None, previous_owner_dept_id: str | None = None,
+                    grade: str | None = None, page: Any = 1, page_size: Any = 20) -> dict[str, Any]:
+        self._db()
+        return search.search_pool(self.kit, keyword=keyword, released_from=released_from, released_to=released_to,
+                                  previous_owner_dept_id=previous_owner_dept_id, grade=grade, page=page,
+                                  page_size=page_size)
+
+    @api
+    def get_pool_customer(self, customer_id: str) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        row = store.get_customer(self._db(), ctx.tenant_id, str(customer_id))
+        if row is None:
+            raise NotFound("pool.customer_not_found", "no such customer")
+        mine = row.get("owner_id") == ctx.user_id
+        if row.get("owner_id") and not mine and not ctx.has_role("tenant_admin", "all_customers", "support",
+                                                                   "dept_admin", "system"):
+            raise NotFound("pool.customer_not_found", "no such customer")
+        return ownership.customer_view(row, masked=not row.get("owner_id"))
+
+    # ------------------------------------------------------------- ownership commands
+    @api
+    def claim_customer(self, customer_id: str, data: dict[str, Any] | None = None,
+                       idempotency_key: str | None = None) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        self._db()
+        approval = requests.approved_for(self.kit, ctx.tenant_id, ctx.user_id, str(customer_id))
+        out = ownership.claim(self.kit, self.customers, str(customer_id), data, skip_limits=approval is not None)
+        if approval is not None:
+            self.kit.db.claim_requests.update_one({"_id": approval["_id"]}, {"$set": {"entered": True}})
+        return out
+
+    @api
+    def release_customer(self, customer_id: str, data: dict[str, Any] | None = None,
+                         idempotency_key: str | None = None) -> dict[str, Any]:
+        self._db()
+        return ownership.release(self.kit, self.customers, str(customer_id), data)
+
+    @api
+    def assign_customer(self, customer_id: str, data: dict[str, Any] | None = None,
+                        idempotency_key: str | None = None) -> dict[str, Any]:
+        self._db()
+        return ownership.assign(self.kit, self.customers, str(customer_id), data)
+
+    @api
+    def capacity(self, owner_id: str | None = None) -> dict[str, Any]:
+        self._db()
+        return ownership.capacity_status(self.kit, owner_id)
+
+    @api
+    def check_capacity(self, owner_id: str, adding: int = 1) -> dict[str, Any]:
+        """For the customers service before an entry or import: BusinessRule when full."""
+        self._db()
+        return ownership.reserve_check(self.kit, owner_id, adding)
+
+    @api
+    def check_protection(self, customer_id: str, user_id: str | None = None) -> dict[str, Any]:
+        """Whether ``user_id`` (default: the caller) may take the customer; BusinessRule when protected."""
+        ctx = self.kit.ctx
+        row = store.get_customer(self._db(), ctx.tenant_id, str(customer_id))
+        if row is None:
+            raise NotFound("pool.customer_not_found", "no such customer")
+        rules = store.load_rules(self.kit.db, ctx.tenant_id)
+        ownership.check_protection(row, user_id or ctx.user_id, R.local_day(self.kit.now()), rules)
+        return {"protected": False}
+
+    # ------------------------------------------------------------------------ rules
+    @api
+    def get_rules(self) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        return store.load_rules(self._db(), ctx.tenant_id)
+
+    @api
+    def update_rules(self, data: Any = None) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        if not ctx.has_role("tenant_admin"):
+            raise Forbidden("pool.rules_forbidden", "only the tenant admin may change pool rules")
+        db = self._db()
+        rules = R.validate_rules(data, store.load_rules(db, ctx.tenant_id))
+        store.save_rules(db, ctx.tenant_id, rules, ctx.user_id, self.kit.now())
+        store.refresh_tenant(db, ctx.tenant_id, rules)
+        return rules
+
+    @api
+    def preview_rules(self, data: Any = None, days: Any = 30) -> dict[str, Any]:
+        self._db()
+        if data is not None and not isinstance(data, dict):
+            raise InvalidInput("pool.rules_invalid", "rules must be an object", {"fields": {"": "object"}})
+        return reclaim.preview(self.kit, data, days)
+
+    # ---------------------------------------------------------------------- reclaim
+    @api
+    def run_reclaim_sweep(self, crash_after: int | None = None) -> dict[str, Any]:
+        """Admin trigger: the sweep for the caller's tenant now. ``crash_after`` (test
+        hooks only) simulates a crash right after the n-th reclaim's ownership change."""
+        ctx = self.kit.ctx
+        if not ctx.has_role("tenant_admin", "operator", "system"):
+            raise Forbidden("pool.sweep_forbidden", "only the tenant admin may run the reclaim sweep")
+        if crash_after is not None:
+            self.kit.require_test_hooks()
+        self._db()
+        return reclaim.sweep(self.kit, self.customers, ctx.tenant_id, crash_after=crash_after)
+
+    @timer(interval=SWEEP_INTERVAL)
+    def _reclaim_timer(self) -> None:
+        self._db()
+        try:
+            result = reclaim.sweep(self.kit, self.customers)
+            log.info("reclaim sweep: %s", {k: v for k, v in result.items() if k != "reclaimed_ids"})
+        except Exception:
+            log.exception("reclaim sweep failed; the next run picks up where it stopped")
+
+    @api
+    def reclaim_log(self, customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        ctx = self.kit.ctx
+        q: dict[str, Any] = {"tenant_id": ctx.tenant_id, "path": "reclaim"}
+        if customer_id:
+            q["customer_id"] = str(customer_id)
+        if not ctx.has_role("tenant_admin", "dept_admin", "system", "operator"):
+            q["from_owner_id"] = ctx.user_id
+        rows = sorted(self._db().moves.find(q), key=lambda r: r["at"], reverse=True)[: int(limit)]
+        return [{"customer_id": r["customer_id"], "from_owner_id": r["from_owner_id"], "reason": r["reason"],
+                 "seq": r["seq"], "at": iso(r["at"])} for r in rows]
+
+    @api
+    def reclaim_warnings(self, customer_id: str | None = None) -> list[dict[str, Any]]:
+        ctx = self.kit.ctx
+        q: dict[str, Any] = {"tenant_id": ctx.tenant_id}
+        if customer_id:
+            q["customer_id"] = str(customer_id)
+        if not ctx.has_role("tenant_admin", "dept_admin", "system", "operator"):
+            q["owner_id"] = ctx.user_id
+        rows = sorted(self._db().warnings.find(q), key=lambda r: (r["day"], r["lead"]))
+        return [{"customer_id": r["customer_id"], "owner_id": r["owner_id"], "reclaim_on": r["reclaim_on"],
+                 "lead_days": r["lead"], "rule": r["rule"], "day": r["day"]} for r in rows]
+
+    # --------------------------------------------------------------- claim requests
+    @api
+    def submit_claim_request(self, data: Any = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        self._db()
+        return requests.submit(self.kit, self.customers, data)
+
+    @api
+    def list_claim_requests(self, status: str | None = None) -> dict[str, Any]:
+        self._db()
+        return requests.list_requests(self.kit, status)
+
+    @api
+    def approve_claim_request(self, request_id: str, data: Any = None) -> dict[str, Any]:
+        self._db()
+        return requests.decide(self.kit, request_id, data, approve=True)
+
+    @api
+    def reject_claim_request(self, request_id: str, data: Any = None) -> dict[str, Any]:
+        self._db()
+        return requests.decide(self.kit, request_id, data, approve=False)
+
+    @api
+    def _test_seed_holdings(self, owner_id: str, count: int) -> dict[str, Any]:
+        """Test hook: fill ``count`` capacity slots of ``owner_id`` in the caller's tenant
+        directly (placeholders, not customers), to test the capacity race cheaply."""
+        self.kit.require_test_hooks()
+        ctx = self.kit.ctx
+        return {"held": store.seed_holdings(self._db(), ctx.tenant_id, owner_id, int(count), self.kit.now())}
+
+    # ---------------------------------------------------------------------- targets
+    @api
+    def daily_targets(self, day: str | None = None, user_id: str | None = None) -> dict[str, Any]:
+        self._db()
+        return search.daily_targets(self.kit, day, user_id)
+
+    # ----------------------------------------------------------------------- events
+    def _dept_of(self, owner_id: str) -> str | None:
+        try:
+            emp = self.identity.get_employee(employee_id=owner_id)
+        except Exception:  # identity down or the employee gone: the department stays unknown
+            return None
+        return (emp or {}).get("primary_dept_id") or next(iter((emp or {}).get("dept_ids") or []), None)
+
+    @subscribe("customers", "customer.created")
+    def on_customer_created(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_customer_upserted(self.kit, event)
+
+    @subscribe("customers", "customer.updated")
+    def on_customer_updated(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_customer_upserted(self.kit, event)
+
+    @subscribe("customers", "customer.deleted")
+    def on_customer_deleted(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_customer_deleted(self.kit, event)
+
+    @subscribe("customers", "customer.owner_changed")
+    def on_owner_changed(self, event: dict[str, Any]) -> None:
+        self._db()
+        self.kit.act_as_system(event["tenant_id"], event.get("request_id") or "")
+        readmodel.on_owner_changed(self.kit, event, self._dept_of)
+
+    @subscribe("customers", "customer.contact_noted")
+    def on_contact_noted(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_clock_event(self.kit, event, "last_contact_at")
+
+    @subscribe("customers", "customer.deal_signed")
+    def on_deal_signed(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_clock_event(self.kit, event, "last_deal_at")
+
+    @subscribe("visits", "visit.completed")
+    def on_visit_completed(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_clock_event(self.kit, event, "last_visit_at")

@@ -15,6 +15,7 @@ import pytest
 from reports_data import RANGE, load
 
 from crmkit.errors import BusinessRule, InvalidInput, NotFound
+from crmkit.outbox import find_events
 from devstack.stack import Proc, base_env
 
 SERVICE = "visitsreports"
@@ -77,7 +78,7 @@ def test_reports_over_rpc_export_and_charts(svc):
     got = _call(svc, "download_export", admin, export_id=job["export_id"])
     with zipfile.ZipFile(io.BytesIO(base64.b64decode(got["data_b64"]))) as zf:
         assert "summary.xlsx" in zf.namelist()
-    rows = [r for r in db["outbox"].find({"status": {"$in": ["pending", "sent"]}})
+    rows = [r for r in find_events(db, {"status": {"$in": ["pending", "sent"]}})
             if (r.get("envelope") or {}).get("type") == "report.export_ready"
             and r["envelope"]["data"]["export_id"] == job["export_id"]]
     assert len(rows) == 1

@@ -13,6 +13,7 @@ import visit_images as imgs
 
 from crmkit.clock import iso
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from crmkit.outbox import find_events
 from tests.support.rpc import RpcClient
 
 PLAN = {"address": "人民广场 1号", "lat": 31.2304, "lng": 121.4737}
@@ -108,7 +109,7 @@ def test_happy_path_to_valid(visits_env):
     photo = visits_env.call("get_photo", w.ctx, visit_id=v["id"], kind="thumbnail")
     assert photo["content_type"] == "image/jpeg" and base64.b64decode(photo["data_b64"])[:3] == b"\xff\xd8\xff"
     # the event trail is in the outbox
-    types = {r["envelope"]["type"] for r in visits_env.db()["outbox"].find({"envelope.data.visit_id": v["id"]})}
+    types = {r["envelope"]["type"] for r in find_events(visits_env.db(), {"envelope.data.visit_id": v["id"]})}
     assert types >= {"visit.planned", "visit.checked_in", "visit.checked_out", "visit.completed", "visit.reviewed"}
 
 
@@ -166,7 +167,8 @@ def test_plan_rules(visits_env):
         w.plan(project_ids=["p1"], planned_at=iso(datetime.now(UTC) - timedelta(days=3)))
     v = w.plan(project_ids=["p1"])
     assert v["cbm_id"] == "cbm-1" and v["project_ids"] == ["p1"]
-    ev = visits_env.db()["outbox"].find_one({"envelope.data.visit_id": v["id"], "envelope.type": "visit.planned"})
+    ev = next(iter(find_events(visits_env.db(), {"envelope.data.visit_id": v["id"],
+                                                 "envelope.type": "visit.planned"})), None)
     assert ev["envelope"]["data"]["cbm_id"] == "cbm-1"
 
 
@@ -212,7 +214,7 @@ def test_ten_concurrent_check_ins_with_one_key_make_one(visits_env):
     db = visits_env.db()
     assert db["visit_steps"].count_documents({"visit_id": v["id"]}) == 1
     assert db["blobs"].count_documents({"meta.visit_id": v["id"]}) == 3
-    assert db["outbox"].count_documents({"envelope.data.visit_id": v["id"], "envelope.type": "visit.checked_in"}) == 1
+    assert len(find_events(db, {"envelope.data.visit_id": v["id"], "envelope.type": "visit.checked_in"})) == 1
     # a different key on a checked-in visit is a conflict, not a second check-in
     with pytest.raises(Conflict):
         w.check_in(v["id"], key=uuid.uuid4().hex)
@@ -310,7 +312,8 @@ def test_expiry_at_midnight_in_tenant_zone(visits_env):
         with pytest.raises(Conflict) as e:
             shanghai.check_in(a["id"], photo=None)
         assert e.value.details["status"] == "expired"
-        ev = visits_env.db()["outbox"].find_one({"envelope.type": "visit.expired", "envelope.data.visit_id": a["id"]})
+        ev = next(iter(find_events(visits_env.db(), {"envelope.type": "visit.expired",
+                                                 "envelope.data.visit_id": a["id"]})), None)
         assert ev["envelope"]["data"]["day"] == "2026-03-02" and ev["envelope"]["tenant_id"] == shanghai.tenant
         visits_env.call("_test_set_clock", sys_ctx, now="2026-03-03T00:00:01Z")
         visits_env.call("_test_expire_now", sys_ctx)

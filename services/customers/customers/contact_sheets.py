@@ -1,0 +1,184 @@
+"""Contact import: template, check (every problem by row and column), all-or-nothing
+import. Required: name, mobile, tag; the owner is given by a colleague's real name and an
+ambiguous or unknown name is an error of the check step (the seed picks at random; we
+refuse to guess)."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.context import CallContext
+from crmkit.errors import BusinessRule, Conflict
+from customers import store
+from customers.contacts import contact_limit
+from customers.directory import Directory
+from customers.phones import parse_phone
+from customers.rules import illegal_chars
+from customers.sheets import MAX_CELL, MAX_ROWS, Parsed, check_upload, col_letter
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("姓名*", "name"), ("手机*", "mobile"), ("标签*", "tag"), ("负责人*", "owner_name"), ("职务", "title"),
+    ("公司", "company"), ("地址", "address"),
+)
+HEADERS = tuple(h for h, _ in COLUMNS)
+COL = {f: col_letter(i) for i, (_, f) in enumerate(COLUMNS)}
+REQUIRED = ("name", "mobile", "tag", "owner_name")
+LIMITS = {"name": 100, "title": 50, "company": 100, "address": 200, "tag": 50, "owner_name": 50}
+
+
+def template_bytes() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "contacts"
+    ws.append(list(HEADERS))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def parse_contacts(data: bytes) -> Parsed:
+    check_upload(data)
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
+        from crmkit.errors import UnsupportedMedia
+        raise UnsupportedMedia("import.not_xlsx", f"not a readable xlsx workbook ({type(exc).__name__})") from None
+    out = Parsed()
+    try:
+        it = wb.worksheets[0].iter_rows(values_only=True)
+        header = [("" if v is None else str(v).strip()) for v in (next(it, None) or ())]
+        while header and not header[-1]:
+            header.pop()
+        for i, expected in enumerate(HEADERS):
+            got = header[i] if i < len(header) else ""
+            if got != expected:
+                out.add(1, col_letter(i), "header_changed", f"header must be {expected!r}, found {got!r}")
+        for i in range(len(HEADERS), len(header)):
+            out.add(1, col_letter(i), "header_changed", f"unexpected column {header[i]!r}")
+        if out.problems:
+            return out
+        seen: dict[str, int] = {}
+        count = 0
+        for rownum, values in enumerate(it, start=2):
+            cells = (list(values) + [None] * len(HEADERS))[: len(HEADERS)]
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                out.add(rownum, None, "too_many_rows", f"at most {MAX_ROWS} rows per file")
+                break
+            row: dict[str, Any] = {}
+            ok = True
+            for i, (_, f) in enumerate(COLUMNS):
+                v = cells[i]
+                text = "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
+                if text.startswith("="):
+                    out.add(rownum, COL[f], "formula", "formulas are not allowed")
+                    ok = False
+                elif len(text) > min(MAX_CELL, LIMITS.get(f, 64)):
+                    out.add(rownum, COL[f], "too_long", "too long")
+                    ok = False
+                elif illegal_chars(text):
+                    out.add(rownum, COL[f], "illegal_characters", "illegal characters")
+                    ok = False
+                elif not text and f in REQUIRED:
+                    out.add(rownum, COL[f], "missing_required", "is required")
+                    ok = False
+                row[f] = text or None
+            if not ok:
+                continue
+            ph = parse_phone(row["mobile"])
+            if ph is None or ph.kind not in ("mobile", "intl"):
+                out.add(rownum, COL["mobile"], "invalid_mobile", "not a mobile number")
+                continue
+            row["mobile"] = ph.number
+            if ph.number in seen:
+                out.add(rownum, COL["mobile"], "duplicate_in_file", f"same mobile as row {seen[ph.number]}")
+                continue
+            seen[ph.number] = rownum
+            out.rows.append((rownum, row))
+    finally:
+        wb.close()
+    return out
+
+
+def resolve(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tuple[int, dict[str, Any]]]:
+    """Tags by name, owners by real name, tenant duplicates, colleague phones, tier limit."""
+    tags: dict[str, list[str]] = {}
+    for g in kit.db["tag_groups"].find({"tenant_id": ctx.tenant_id}):
+        for t in g.get("tags") or []:
+            tags.setdefault(t["name"], []).append(t["id"])
+    owners: dict[str, list[str]] = {}
+    ready: list[tuple[int, dict[str, Any]]] = []
+    for rownum, row in parsed.rows:
+        ids = tags.get(row["tag"], [])
+        if len(ids) != 1:
+            parsed.add(rownum, COL["tag"], "tag_not_found" if not ids else "tag_ambiguous",
+                       f"tag {row['tag']!r} " + ("does not exist" if not ids else "is in several groups"))
+            continue
+        name = row["owner_name"]
+        if name not in owners:
+            owners[name] = d.ids_by_name(name)
+        found = owners[name]
+        if len(found) != 1:
+            parsed.add(rownum, COL["owner_name"], "owner_not_found" if not found else "owner_ambiguous",
+                       f"{name!r} " + ("is not a colleague" if not found else
+                                       f"names {len(found)} colleagues; give a unique name"))
+            continue
+        if kit.db["contact_mobiles"].find_one({"_id": f"{ctx.tenant_id}|{row['mobile']}"}):
+            parsed.add(rownum, COL["mobile"], "duplicate_in_tenant", "this mobile is already a contact")
+            continue
+        if d.colleague_with_mobile(row["mobile"]):
+            parsed.add(rownum, COL["mobile"], "colleague_mobile", "a colleague's phone cannot be a contact")
+            continue
+        ready.append((rownum, {**row, "tags": [ids[0]], "owner_id": found[0]}))
+    limit = contact_limit(kit.db, ctx.tenant_id)
+    have = kit.db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
+    if have + len(parsed.rows) > limit:
+        parsed.add(0, None, "limit_reached", f"the tenant's contact limit is {limit}; it has {have}")
+    return ready
+
+
+def run_import(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> dict[str, Any]:
+    ready = resolve(kit, ctx, d, parsed)
+    if parsed.problems:
+        raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
+                           {"problems": parsed.problems, "truncated": parsed.truncated})
+    if not ready:
+        raise BusinessRule("import.empty", "the file has no rows")
+    now = kit.now()
+    import_id = store.new_id()
+    docs, held = [], []
+    try:
+        for rownum, r in ready:
+            cid = store.new_id()
+            kit.db["contact_mobiles"].insert_one({"_id": f"{ctx.tenant_id}|{r['mobile']}", "contact_id": cid,
+                                                  "at": now})
+            held.append(r["mobile"])
+            docs.append({"_id": cid, "tenant_id": ctx.tenant_id, "name": r["name"], "mobile": r["mobile"],
+                         "title": r.get("title"), "company": r.get("company"), "address": r.get("address"),
+                         "tags": r["tags"], "custom": {}, "share_scope": "private", "customer_id": None,
+                         "owner_id": r["owner_id"], "unowned": False, "deleted": False, "created_at": now,
+                         "updated_at": now, "created_by": ctx.user_id, "import_id": import_id, "import_row": rownum})
+        for i in range(0, len(docs), 500):
+            kit.db["contacts"].insert_many(docs[i:i + 500])
+    except DuplicateKeyError:
+        _undo(kit, ctx, import_id, held)
+        raise Conflict("import.duplicate_meanwhile", "a mobile was added while importing; check again") from None
+    except BaseException:
+        _undo(kit, ctx, import_id, held)
+        raise
+    return {"import_id": import_id, "created": len(docs),
+            "contacts": [{"row": x["import_row"], "id": x["_id"], "name": x["name"]} for x in docs]}
+
+
+def _undo(kit: Any, ctx: CallContext, import_id: str, mobiles: list[str]) -> None:
+    kit.db["contacts"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
+    for m in mobiles:
+        kit.db["contact_mobiles"].delete_one({"_id": f"{ctx.tenant_id}|{m}"})

@@ -1,0 +1,190 @@
+"""Ownership: every owner change is an insert into ``ownership_log`` under the unique
+``_id`` ``"<customer_id>:<seq>"`` (and a unique (customer_id, seq) index). The insert
+that wins sequence number ``seq`` *is* the change; the customer document follows it and
+``customer.owner_changed`` leaves through the outbox. Exactly one of many concurrent
+callers wins; the others get Conflict naming the winner. The log is the audit trail
+(actor, reason, path, time)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.clock import iso
+from crmkit.context import CallContext
+from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.outbox import Check
+from customers import store, timeline
+from customers.directory import Directory
+from customers.rules import can_see
+
+PATHS = ("entry", "claim", "release", "transfer", "assign", "import", "handover", "reclaim")
+MANAGER_ROLES = ("tenant_admin", "support", "system", "operator")
+
+
+def _repair(kit: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    """Roll the document forward to the newest log entry (after a crash between the two writes)."""
+    rows = list(kit.db["ownership_log"].find({"customer_id": doc["_id"]}))
+    if not rows:
+        return doc
+    last = max(rows, key=lambda r: r["seq"])
+    if last["seq"] > int(doc.get("owner_seq") or 0):
+        fix = {"owner_id": last["to_owner_id"], "owner_seq": last["seq"], "owner_since": last["at"],
+               "unowned": bool(last.get("unowned"))}
+        kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": fix})
+        doc = {**doc, **fix}
+    return doc
+
+
+def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str | None, new: str | None,
+              path: str) -> None:
+    if ctx.has_role(*MANAGER_ROLES):
+        return
+    scope = d.scope()
+    if path == "claim" and expected is None and new == ctx.user_id:
+        if doc.get("owner_id") is None:
+            return
+        raise Conflict("customer.owner_mismatch", "the customer was claimed meanwhile",
+                       {"customer_id": doc["_id"], "seq": doc.get("owner_seq")})
+    if not can_see(doc, ctx.user_id, scope, ctx.dept_ids):
+        raise NotFound("customer.not_found", "no such customer")
+    if path == "release" and expected == ctx.user_id and new is None:
+        return
+    if ctx.has_role("dept_admin") and (new is None or new in set(scope.get("user_ids") or ())):
+        return
+    raise Forbidden("customer.owner_change_forbidden", "you may not move this customer")
+
+
+def change_owner(kit: Any, ctx: CallContext, d: Directory, customer_id: str, expected_owner_id: str | None,
+                 new_owner_id: str | None, path: str, reason: str | None = None, *, unowned: bool = False,
+                 check_rights: bool = True) -> dict[str, Any]:
+    if path not in PATHS:
+        raise InvalidInput("owner_change.invalid_path", f"path must be one of {', '.join(PATHS)}")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise InvalidInput("owner_change.invalid_reason", "reason: at most 500 characters")
+    if not isinstance(customer_id, str) or len(customer_id) > 64:
+        raise NotFound("customer.not_found", "no such customer")
+    doc = _repair(kit, store.load(kit.db, ctx.tenant_id, customer_id))
+    if check_rights:
+        authorise(ctx, d, doc, expected_owner_id, new_owner_id, path)
+    current = doc.get("owner_id")
+    if current != expected_owner_id:
+        raise Conflict("customer.owner_mismatch", "the customer's owner has changed meanwhile",
+                       {"customer_id": customer_id, "owner_id": current, "seq": doc.get("owner_seq")})
+    if new_owner_id == current and not (new_owner_id is None and unowned != bool(doc.get("unowned"))):
+        raise Conflict("customer.owner_unchanged", "the customer already has this owner",
+                       {"customer_id": customer_id, "owner_id": current})
+    seq = int(doc.get("owner_seq") or 0) + 1
+    now = kit.now()
+    row = {"_id": f"{customer_id}:{seq}", "tenant_id": ctx.tenant_id, "customer_id": customer_id, "seq": seq,
+           "from_owner_id": current, "to_owner_id": new_owner_id, "path": path, "reason": reason or "",
+           "actor_id": ctx.user_id, "at": now, "unowned": bool(unowned and new_owner_id is None)}
+    try:
+        kit.db["ownership_log"].insert_one(row)
+    except DuplicateKeyError:
+        winner = kit.db["ownership_log"].find_one({"_id": f"{customer_id}:{seq}"}) or {}
+        _repair(kit, doc)
+        raise Conflict("customer.owner_conflict", "another change of this customer's owner won",
+                       {"customer_id": customer_id, "seq": seq, "winner": {
+                           "to_owner_id": winner.get("to_owner_id"), "actor_id": winner.get("actor_id"),
+                           "path": winner.get("path")}}) from None
+    ev = kit.event("customer.owner_changed", {
+        "customer_id": customer_id, "from_owner_id": current, "to_owner_id": new_owner_id, "path": path,
+        "reason": reason or "", "seq": seq, "unowned": row["unowned"], "customer_name": doc.get("name")})
+    shared = store.share_targets(kit.db, ctx.tenant_id, new_owner_id)
+    with kit.change([ev], Check("customers", {"_id": customer_id, "owner_seq": seq})):
+        kit.db["customers"].update_one({"_id": customer_id}, {"$set": {
+            "owner_id": new_owner_id, "owner_seq": seq, "owner_since": now, "unowned": row["unowned"],
+            "shared_with": shared, "updated_at": now}})
+    timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.owner_changed", now, ctx.user_id,
+                    f"owner changed ({path})", {"from_owner_id": current, "to_owner_id": new_owner_id,
+                                                "path": path, "reason": reason or ""}, entry_id=ev["event_id"])
+    return {"customer_id": customer_id, "from_owner_id": current, "to_owner_id": new_owner_id, "seq": seq,
+            "path": path, "at": iso(now)}
+
+
+def history(kit: Any, ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
+    rows = list(kit.db["ownership_log"].find({"customer_id": customer_id, "tenant_id": ctx.tenant_id}))
+    rows.sort(key=lambda r: r["seq"])
+    return [{"seq": r["seq"], "from_owner_id": r["from_owner_id"], "to_owner_id": r["to_owner_id"],
+             "path": r["path"], "reason": r.get("reason", ""), "actor_id": r["actor_id"], "at": iso(r["at"])}
+            for r in rows]
+
+
+def share_all(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
+    """Share all of A's customers (now and later) with each B."""
+    if not isinstance(from_owner_id, str) or not from_owner_id:
+        raise InvalidInput("share.invalid", "from_owner_id is required")
+    if not isinstance(to_user_ids, list) or not to_user_ids or len(to_user_ids) > 100 or \
+            not all(isinstance(u, str) and u for u in to_user_ids):
+        raise InvalidInput("share.invalid", "to_user_ids: a list of 1-100 employee ids")
+    targets = [u for u in dict.fromkeys(to_user_ids) if u != from_owner_id]
+    now = kit.now()
+    for u in targets:
+        kit.db["share_rules"].replace_one({"_id": f"{ctx.tenant_id}|{from_owner_id}|{u}"}, {
+            "_id": f"{ctx.tenant_id}|{from_owner_id}|{u}", "tenant_id": ctx.tenant_id,
+            "from_owner_id": from_owner_id, "to_user_id": u, "at": now, "actor_id": ctx.user_id}, upsert=True)
+    ids = _apply_shares(kit, ctx, from_owner_id)
+    ev = kit.event("customer.shared", {"from_owner_id": from_owner_id, "to_user_ids": targets,
+                                       "customer_ids": ids[:1000], "count": len(ids)})
+    kit.emit(ev)
+    for cid in ids:
+        timeline.record(kit.db, ctx.tenant_id, cid, "customer.shared", now, ctx.user_id,
+                        "shared with colleagues", {"to_user_ids": targets}, entry_id=f"{ev['event_id']}:{cid}")
+    return {"from_owner_id": from_owner_id, "to_user_ids": targets, "customers": len(ids)}
+
+
+def unshare(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
+    if not isinstance(to_user_ids, list) or not all(isinstance(u, str) for u in to_user_ids):
+        raise InvalidInput("share.invalid", "to_user_ids: a list of employee ids")
+    for u in to_user_ids:
+        kit.db["share_rules"].delete_one({"_id": f"{ctx.tenant_id}|{from_owner_id}|{u}"})
+    ids = _apply_shares(kit, ctx, from_owner_id)
+    return {"from_owner_id": from_owner_id, "removed": to_user_ids, "customers": len(ids)}
+
+
+def _apply_shares(kit: Any, ctx: CallContext, owner_id: str) -> list[str]:
+    targets = store.share_targets(kit.db, ctx.tenant_id, owner_id)
+    ids = [r["_id"] for r in kit.db["customers"].find({"tenant_id": ctx.tenant_id, "owner_id": owner_id,
+                                                        "deleted": False}, {"_id": 1})]
+    if ids:
+        kit.db["customers"].update_many({"tenant_id": ctx.tenant_id, "owner_id": owner_id, "deleted": False},
+                                        {"$set": {"shared_with": targets}})
+    return ids
+
+
+def set_departments(kit: Any, ctx: CallContext, customer_ids: list[str], dept_ids: list[str], assign: bool
+                    ) -> dict[str, Any]:
+    if not isinstance(customer_ids, list) or not customer_ids or len(customer_ids) > 1000 or \
+            not all(isinstance(c, str) for c in customer_ids):
+        raise InvalidInput("departments.invalid", "customer_ids: a list of 1-1000 ids")
+    if not isinstance(dept_ids, list) or not dept_ids or not all(isinstance(x, str) and x for x in dept_ids):
+        raise InvalidInput("departments.invalid", "dept_ids: a non-empty list of department ids")
+    docs = [store.load(kit.db, ctx.tenant_id, c) for c in customer_ids]
+    now = kit.now()
+    for doc in docs:
+        current = list(doc.get("dept_ids") or [])
+        new = list(dict.fromkeys(current + dept_ids)) if assign else [x for x in current if x not in dept_ids]
+        kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": {"dept_ids": new, "updated_at": now}})
+        timeline.record(kit.db, ctx.tenant_id, doc["_id"], "customer.departments", now, ctx.user_id,
+                        "departments assigned" if assign else "departments unassigned", {"dept_ids": new})
+    return {"customers": len(docs), "dept_ids": dept_ids, "assigned": assign}
+
+
+def handover(kit: Any, ctx: CallContext, d: Directory, employee_id: str, handover_to: str | None
+             ) -> dict[str, Any]:
+    """Departure: the leaver's customers and contacts go to ``handover_to`` or become unowned."""
+    moved = 0
+    for doc in list(kit.db["customers"].find({"tenant_id": ctx.tenant_id, "owner_id": employee_id,
+                                              "deleted": False}, {"_id": 1})):
+        try:
+            change_owner(kit, ctx, d, doc["_id"], employee_id, handover_to, "handover", "employee left",
+                         unowned=handover_to is None, check_rights=False)
+            moved += 1
+        except Conflict:
+            continue  # moved meanwhile by someone else: that change stands
+    contacts = kit.db["contacts"].update_many(
+        {"tenant_id": ctx.tenant_id, "owner_id": employee_id, "deleted": False},
+        {"$set": {"owner_id": handover_to, "unowned": handover_to is None, "updated_at": kit.now()}})
+    kit.db["share_rules"].delete_many({"tenant_id": ctx.tenant_id, "from_owner_id": employee_id})
+    return {"customers": moved, "contacts": contacts.modified_count, "to_owner_id": handover_to}

@@ -1,0 +1,288 @@
+"""Customer commands and queries: entry with duplicate check, read, list, edit, delete."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.context import CallContext
+from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.outbox import Check
+from customers import catalog, store, timeline
+from customers.directory import Directory
+from customers.names import company_key
+from customers.phones import phone_keys
+from customers.rules import (
+    ADMIN_ROLES,
+    all_numbers,
+    can_edit,
+    can_see,
+    check_required,
+    page_args,
+    rules_visible_filters,
+    validate_customer,
+)
+
+EDITABLE = ("name", "address", "landlines", "faxes", "mobiles", "industry", "grade", "region", "location",
+            "kind", "customer_type", "cbm_id", "contract_start", "contract_end", "billing", "custom", "tags",
+            "remark")
+
+
+def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
+                    ) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput("duplicate_check.invalid", "body must be an object")
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    if name is not None and len(name) > 1000:
+        raise InvalidInput("duplicate_check.invalid", "name: at most 1000 characters")
+    numbers: list[str] = []
+    for f in ("landlines", "faxes", "mobiles", "phones"):
+        v = data.get(f) or []
+        v = [v] if isinstance(v, str) else v
+        if not isinstance(v, list) or len(v) > 50:
+            raise InvalidInput("duplicate_check.invalid", f"{f}: a list of at most 50 numbers")
+        numbers.extend(str(x)[:64] for x in v if x)
+    billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+    if billing.get("phone"):
+        numbers.append(str(billing["phone"])[:64])
+    extra = [billing["title"][:1000]] if isinstance(billing.get("title"), str) else []
+    if not name and not numbers and not extra:
+        raise InvalidInput("duplicate_check.invalid", "give a name or at least one number")
+    matches = store.find_duplicates(kit.db, ctx.tenant_id, name, numbers, exclude_id, extra)
+    for m in matches:
+        m["holder"] = d.holder(m.pop("owner_id"), m.pop("unowned"))
+    return {"duplicate": bool(matches), "name_key": company_key(name or "") or None,
+            "phone_keys": phone_keys(numbers), "matches": matches}
+
+
+def _duplicate_error(kit: Any, ctx: CallContext, d: Directory, exc: Conflict) -> Conflict:
+    cid = exc.details.get("customer_id")
+    holder: dict[str, Any] = {"type": "unknown"}
+    name = None
+    if cid:
+        doc = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
+        if doc is not None:
+            holder = d.holder(doc.get("owner_id"), bool(doc.get("unowned")))
+            name = doc.get("name")
+    who = holder.get("owner_name") or holder.get("owner_id") or holder["type"]
+    return Conflict("customer.duplicate", f"duplicate of an existing customer held by {who}",
+                    {"matches": [{"customer_id": cid, "name": name, "matched_on": exc.details.get("matched_on"),
+                                  "holder": holder}]})
+
+
+def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) -> None:
+    if clean.get("tags"):
+        catalog.check_tags(kit.db, ctx.tenant_id, clean["tags"])
+    if clean.get("custom"):
+        clean["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "customer", clean["custom"])
+
+
+def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempotency_key: str | None = None,
+                    path: str = "entry") -> dict[str, Any]:
+    clean = validate_customer(data)
+    clean.pop("owner_id", None)
+    _check_tags_and_custom(kit, ctx, clean)
+    clean.setdefault("kind", "own")
+    clean.setdefault("customer_type", "company")
+    if idempotency_key:  # a retry with the same key finds the same id and so the same record
+        cid = uuid.uuid5(uuid.NAMESPACE_URL, f"{ctx.tenant_id}|{ctx.user_id}|create|{idempotency_key}").hex
+        existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
+        if existing is not None:
+            return store.public(existing)
+    else:
+        cid = store.new_id()
+    now = kit.now()
+    name_key, numbers = store.keys_of(clean)
+    try:
+        taken = store.reserve_keys(kit.db, ctx.tenant_id, cid, name_key, numbers, now)
+    except Conflict as exc:
+        existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
+        if existing is not None:
+            return store.public(existing)
+        raise _duplicate_error(kit, ctx, d, exc) from None
+    owner = ctx.user_id
+    doc = {"_id": cid, "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in EDITABLE},
+           "tags": clean.get("tags") or [], "custom": clean.get("custom") or {},
+           "name_key": name_key, "phone_keys": numbers, "owner_id": owner, "owner_seq": 1, "owner_since": now,
+           "unowned": False, "shared_with": store.share_targets(kit.db, ctx.tenant_id, owner), "dept_ids": [],
+           "created_at": now, "created_by": ctx.user_id, "updated_at": now, "deleted": False}
+    log_row = {"_id": f"{cid}:1", "tenant_id": ctx.tenant_id, "customer_id": cid, "seq": 1, "from_owner_id": None,
+               "to_owner_id": owner, "path": path, "reason": "entry", "actor_id": ctx.user_id, "at": now}
+    events = [kit.event("customer.created", {"customer_id": cid, "name": doc["name"], "owner_id": owner,
+                                             "kind": doc["kind"], "grade": doc.get("grade"),
+                                             "industry": doc.get("industry"), "region": doc.get("region"),
+                                             "address": doc.get("address"), "location": doc.get("location"),
+                                             "cbm_id": doc.get("cbm_id")}),
+              kit.event("customer.owner_changed", {"customer_id": cid, "from_owner_id": None, "to_owner_id": owner,
+                                                   "path": path, "reason": "entry", "seq": 1,
+                                                   "customer_name": doc["name"]})]
+    if doc.get("contract_start"):
+        events.append(kit.event("customer.deal_signed", {"customer_id": cid, "at": doc["contract_start"],
+                                                         "owner_id": owner, "contract_end": doc.get("contract_end")}))
+    try:
+        with kit.change(events, Check("customers", {"_id": cid})):
+            kit.db["ownership_log"].insert_one(log_row)
+            kit.db["customers"].insert_one(doc)
+    except DuplicateKeyError:
+        existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
+        if existing is not None:
+            return store.public(existing)
+        store.release_keys(kit.db, ctx.tenant_id, cid, taken)
+        raise
+    except BaseException:
+        store.release_keys(kit.db, ctx.tenant_id, cid, taken)
+        kit.db["ownership_log"].delete_one({"_id": f"{cid}:1"})
+        raise
+    timeline.record(kit.db, ctx.tenant_id, cid, "customer.created", now, ctx.user_id, "customer entered",
+                    {"owner_id": owner}, entry_id=events[0]["event_id"])
+    return store.public(doc)
+
+
+def get_visible(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
+    if not isinstance(customer_id, str) or not customer_id or len(customer_id) > 64:
+        raise NotFound("customer.not_found", "no such customer")
+    doc = store.load(kit.db, ctx.tenant_id, customer_id)
+    if not can_see(doc, ctx.user_id, d.scope(), ctx.dept_ids):
+        raise NotFound("customer.not_found", "no such customer")
+    return doc
+
+
+def visible_docs(kit: Any, ctx: CallContext, d: Directory, extra: dict[str, Any] | None = None,
+                 projection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every visible live customer (union of equality queries), newest first."""
+    base = {"tenant_id": ctx.tenant_id, "deleted": False, **(extra or {})}
+    filters = rules_visible_filters(ctx, d.scope())
+    if not filters:
+        rows = list(kit.db["customers"].find(base, projection))
+    else:
+        seen: dict[str, dict[str, Any]] = {}
+        for f in filters:
+            if any(k in base and base[k] != v for k, v in f.items()):
+                continue
+            for r in kit.db["customers"].find({**base, **f}, projection):
+                seen.setdefault(r["_id"], r)
+        rows = list(seen.values())
+    rows.sort(key=lambda r: (store._aware(r["created_at"]) if r.get("created_at") else 0, r["_id"]), reverse=True)
+    return rows
+
+
+def list_customers(kit: Any, ctx: CallContext, d: Directory, q: str | None = None, owner_id: str | None = None,
+                   grade: str | None = None, tag: str | None = None, kind: str | None = None,
+                   page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+    pg, size = page_args(page, page_size)
+    extra: dict[str, Any] = {}
+    if owner_id:
+        extra["owner_id"] = owner_id
+    if grade:
+        extra["grade"] = grade
+    if tag:
+        extra["tags"] = tag
+    if kind:
+        extra["kind"] = kind
+    base = {"tenant_id": ctx.tenant_id, "deleted": False, **extra}
+    qn = str(q).strip().lower()[:100] if q else ""
+    coll = kit.db["customers"]
+    if not qn and not rules_visible_filters(ctx, d.scope()):
+        # everything visible: let the database sort and page
+        total = coll.count_documents(base)
+        rows = list(coll.find(base).sort([("created_at", -1), ("_id", -1)]).skip((pg - 1) * size).limit(size))
+        return {"items": [store.public(r) for r in rows], "total": total, "page": pg, "page_size": size}
+    slim = visible_docs(kit, ctx, d, extra, projection={"_id": 1, "created_at": 1, "name": 1, "name_key": 1,
+                                                          "phone_keys": 1})
+    if qn:
+        slim = [r for r in slim if qn in (r.get("name") or "").lower() or qn in (r.get("name_key") or "")
+                or any(qn in n for n in r.get("phone_keys") or [])]
+    total = len(slim)
+    ids = [r["_id"] for r in slim[(pg - 1) * size: pg * size]]
+    docs = [store.by_id(kit.db, "customers", i, tenant_id=ctx.tenant_id) for i in ids]  # no $in scan
+    items = [store.public(x) for x in docs if x is not None]
+    return {"items": items, "total": total, "page": pg, "page_size": size}
+
+
+def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, data: Any) -> dict[str, Any]:
+    doc = get_visible(kit, ctx, d, customer_id)
+    sup = None if ctx.has_role(*ADMIN_ROLES) else d.supervisor_of(doc.get("owner_id"))
+    if not can_edit(doc, ctx.user_id, ctx.roles, sup):
+        raise Forbidden("customer.edit_forbidden", "only the owner, the owner's supervisor or an admin may edit")
+    if isinstance(data, dict) and "owner_id" in data:
+        raise InvalidInput("customer.invalid", "owner_id: change the owner with a transfer")
+    clean = validate_customer(data, partial=True)
+    _check_tags_and_custom(kit, ctx, clean)
+    merged = {**doc, **clean}
+    check_required(merged)
+    old_key, old_numbers = doc.get("name_key") or "", list(doc.get("phone_keys") or [])
+    new_key, new_numbers = store.keys_of(merged)
+    now = kit.now()
+    billing_changed = "billing" in clean and clean["billing"] != doc.get("billing")
+    if billing_changed and (clean.get("billing") or {}).get("title"):
+        dup = store.find_duplicates(kit.db, ctx.tenant_id, None, [], customer_id, [clean["billing"]["title"]])
+        if dup:
+            raise _duplicate_error(kit, ctx, d, Conflict("customer.duplicate", "", {
+                "customer_id": dup[0]["customer_id"], "matched_on": dup[0]["matched_on"]}))
+    add_keys = ([new_key] if new_key != old_key else [])
+    add_numbers = [n for n in new_numbers if n not in old_numbers]
+    try:
+        taken = store.reserve_keys(kit.db, ctx.tenant_id, customer_id, add_keys[0] if add_keys else "",
+                                   add_numbers, now)
+    except Conflict as exc:
+        raise _duplicate_error(kit, ctx, d, exc) from None
+    changes = {k: v for k, v in clean.items() if v != doc.get(k)}
+    update = {**changes, "name_key": new_key, "phone_keys": new_numbers, "updated_at": now}
+    ev = kit.event("customer.updated", {"customer_id": customer_id, "fields": sorted(changes),
+                                        "name": merged.get("name"), "owner_id": doc.get("owner_id"),
+                                        "grade": merged.get("grade"), "address": merged.get("address"),
+                                        "location": merged.get("location"), "cbm_id": merged.get("cbm_id")})
+    events = [ev]
+    if changes.get("contract_start"):
+        events.append(kit.event("customer.deal_signed", {"customer_id": customer_id, "at": changes["contract_start"],
+                                                         "owner_id": doc.get("owner_id"),
+                                                         "contract_end": merged.get("contract_end")}))
+    if "tags" in changes:
+        events.append(kit.event("customer.tags_changed", {"customer_id": customer_id,
+                                                          "tags": changes["tags"]}))
+    try:
+        with kit.change(events, Check("customers", {"_id": customer_id, "updated_at": now})):
+            kit.db["customers"].update_one({"_id": customer_id, "tenant_id": ctx.tenant_id}, {"$set": update})
+    except BaseException:
+        store.release_keys(kit.db, ctx.tenant_id, customer_id, taken)
+        raise
+    drop = ([("name_keys", old_key)] if old_key and old_key != new_key else []) + \
+        [("phone_keys", n) for n in old_numbers if n not in new_numbers]
+    store.release_keys(kit.db, ctx.tenant_id, customer_id, drop)
+    if changes:
+        timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.updated", now, ctx.user_id,
+                        "edited: " + ", ".join(sorted(changes)), {"fields": sorted(changes)},
+                        entry_id=ev["event_id"])
+    return store.public({**doc, **update})
+
+
+def delete_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, reason: str | None = None
+                    ) -> dict[str, Any]:
+    doc = get_visible(kit, ctx, d, customer_id)
+    if not ctx.has_role(*ADMIN_ROLES):
+        raise Forbidden("customer.delete_forbidden", "only an admin may delete customers")
+    now = kit.now()
+    ev = kit.event("customer.deleted", {"customer_id": customer_id, "name": doc["name"],
+                                        "owner_id": doc.get("owner_id"), "reason": (reason or "")[:500]})
+    with kit.change([ev], Check("customers", {"_id": customer_id, "deleted": True})):
+        kit.db["customers"].update_one({"_id": customer_id, "tenant_id": ctx.tenant_id}, {"$set": {
+            "deleted": True, "deleted_at": now, "deleted_by": ctx.user_id, "delete_reason": (reason or "")[:500]}})
+    kit.db["audit"].insert_one({"_id": store.new_id(), "tenant_id": ctx.tenant_id, "action": "customer.deleted",
+                                "customer_id": customer_id, "actor_id": ctx.user_id, "at": now,
+                                "reason": (reason or "")[:500], "snapshot": {"name": doc["name"]}})
+    keys = [("name_keys", doc.get("name_key") or "")] + [("phone_keys", n) for n in doc.get("phone_keys") or []]
+    store.release_keys(kit.db, ctx.tenant_id, customer_id, [k for k in keys if k[1]])
+    return {"id": customer_id, "deleted": True}
+
+
+def visible_customer_ids(kit: Any, ctx: CallContext, d: Directory, owner_ids: list[str] | None = None
+                         ) -> list[str]:
+    rows = visible_docs(kit, ctx, d, projection={"_id": 1, "created_at": 1, "owner_id": 1})
+    if owner_ids:
+        wanted = set(owner_ids)
+        rows = [r for r in rows if r.get("owner_id") in wanted]
+    return [r["_id"] for r in rows]
+
+
+__all__ = ["all_numbers", "create_customer", "duplicate_check", "list_customers"]

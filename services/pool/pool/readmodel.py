@@ -1,0 +1,124 @@
+"""Keep the pool's read model from customers and visits events.
+
+Producers may add fields; we read only what we need and tolerate both a flat ``data``
+and one that nests the record under ``customer``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from crmkit.clock import parse_iso
+from pool import ownership, store
+
+
+def _record(data: dict[str, Any]) -> dict[str, Any]:
+    inner = data.get("customer")
+    return inner if isinstance(inner, dict) else data
+
+
+def _phones(rec: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in ("landlines", "faxes", "mobiles"):
+        vals = rec.get(key)
+        if isinstance(vals, str):
+            vals = [vals]
+        if isinstance(vals, list):
+            out[key] = [str(v.get("number") if isinstance(v, dict) else v) for v in vals if v]
+    return out
+
+
+def _contract(rec: dict[str, Any]) -> dict[str, Any]:
+    c = rec.get("contract") if isinstance(rec.get("contract"), dict) else rec
+    out: dict[str, Any] = {}
+    for src, dst in (("contract_start", "contract_start"), ("start", "contract_start"),
+                     ("contract_end", "contract_end"), ("end", "contract_end"),
+                     ("contract_start_date", "contract_start"), ("contract_end_date", "contract_end")):
+        if c.get(src):
+            out[dst] = str(c[src])[:10]
+    return out
+
+
+def customer_fields(data: dict[str, Any]) -> dict[str, Any]:
+    rec = _record(data)
+    fields: dict[str, Any] = {}
+    for key in ("name", "name_key", "industry", "grade", "region"):
+        if key in rec:
+            fields[key] = rec[key]
+    if "company_name" in rec and "name" not in fields:
+        fields["name"] = rec["company_name"]
+    phones = _phones(rec)
+    if phones:
+        fields["phones"] = phones
+    fields.update(_contract(rec))
+    return fields
+
+
+def _at(env: dict[str, Any], data: dict[str, Any], *keys: str) -> datetime:
+    for k in keys:
+        if data.get(k):
+            return parse_iso(str(data[k]))
+    return parse_iso(env["occurred_at"])
+
+
+def on_customer_upserted(kit: Any, env: dict[str, Any]) -> None:
+    data = env.get("data") or {}
+    rec = _record(data)
+    cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
+    tenant = env["tenant_id"]
+    fields = customer_fields(data)
+    with store.row_lock(kit.db, cid):
+        row = kit.db.customers.find_one({"_id": cid}) or {}
+        if "contract_start" in fields or "contract_end" in fields:
+            fields["protected_for"] = row.get("owner_id") or rec.get("owner_id")
+        # ownership comes only from customer.owner_changed (ordered by seq); a new row starts public
+        store.upsert_customer(kit.db, cid, tenant, fields,
+                              on_insert={"private": False, "owner_id": None, "deleted": False})
+
+
+def on_customer_deleted(kit: Any, env: dict[str, Any]) -> None:
+    data = env.get("data") or {}
+    cid = str(data.get("customer_id") or _record(data).get("id"))
+    with store.row_lock(kit.db, cid):
+        row = kit.db.customers.find_one({"_id": cid})
+        store.upsert_customer(kit.db, cid, env["tenant_id"], {"deleted": True, "private": False})
+    if row and row.get("owner_id"):
+        store.free_slot(kit.db, env["tenant_id"], row["owner_id"], cid)
+
+
+def on_owner_changed(kit: Any, env: dict[str, Any], dept_of: Callable[[str], str | None]) -> None:
+    d = env.get("data") or {}
+    seq = d.get("seq")
+    ownership.apply_owner_change(
+        kit, env["tenant_id"], str(d["customer_id"]), from_owner=d.get("from_owner_id"),
+        to_owner=d.get("to_owner_id"), path=str(d.get("path") or "transfer"),
+        seq=int(seq) if seq is not None else None, at=_at(env, d, "at", "changed_at"),
+        actor_id=env.get("actor_id", ""), reason=str(d.get("reason") or ""),
+        dept_of=(lambda _o: d["from_owner_dept_id"]) if d.get("from_owner_dept_id") else dept_of)
+
+
+def on_clock_event(kit: Any, env: dict[str, Any], field: str) -> None:
+    d = env.get("data") or {}
+    cid = d.get("customer_id")
+    if not cid:
+        return
+    cid = str(cid)
+    at = _at(env, d, "at", "completed_at", "signed_at", "checked_out_at")
+    with store.row_lock(kit.db, cid):
+        row = kit.db.customers.find_one({"_id": cid})
+        fields: dict[str, Any] = {}
+        prev = store.to_dt((row or {}).get(field))
+        if prev is None or at > prev:
+            fields[field] = at
+        if field == "last_deal_at":
+            contract = _contract(d)
+            if contract and "contract_start" not in contract and d.get("at"):
+                contract["contract_start"] = str(d["at"])[:10]  # customers sends the start as ``at``
+            if contract:
+                fields.update(contract)
+                fields["protected_for"] = (row or {}).get("owner_id")
+        if fields:
+            rules = store.load_rules(kit.db, env["tenant_id"])
+            fields.update(store.reclaim_fields({**(row or {}), **fields}, rules))
+            store.upsert_customer(kit.db, cid, env["tenant_id"], fields)

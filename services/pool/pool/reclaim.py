@@ -1,0 +1,155 @@
+"""Automatic reclaim: the sweep, its warnings and the preview of a rule change.
+
+The sweep evaluates every private-pool customer with the same pure function the
+preview uses (:func:`pool.rules.next_reclaim`), so a preview made with the rules the
+sweep later runs under names exactly the customers the sweep reclaims.
+
+Crash safety: each reclaim is one ``customers.change_owner`` with the expected owner,
+so a re-run after a crash cannot reclaim a customer twice (the second call is a
+Conflict, skipped). The log row and the ``pool.reclaimed`` event are written once per
+(customer, seq) by whichever of the sweep and the ``customer.owner_changed`` handler
+gets there first. Warnings are one unique insert per (customer, owner epoch, reclaim
+day, lead).
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.clock import iso
+from crmkit.context import system_context
+from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.outbox import Check
+from pool import ownership, store
+from pool import rules as R
+
+log = logging.getLogger(__name__)
+
+
+class SweepCrash(RuntimeError):
+    """Raised by the test hook that simulates a crash half-way through a sweep."""
+
+
+def sweep(kit: Any, customers: Any, tenant_id: str | None = None, crash_after: int | None = None) -> dict[str, Any]:
+    db = kit.db
+    now = kit.now()
+    today = R.local_day(now)
+    query: dict[str, Any] = {"private": True}
+    if tenant_id:
+        query["tenant_id"] = tenant_id
+    rules_by_tenant: dict[str, dict[str, Any]] = {}
+    acting: str | None = None
+    stats = Counter()
+    reclaimed: list[str] = []
+    for row in db.customers.find(query, {"_id": 1, "tenant_id": 1, "owner_id": 1, "entered_at": 1, "private": 1,
+                                         "last_contact_at": 1, "last_visit_at": 1, "last_deal_at": 1,
+                                         "epoch": 1, "seq": 1, "deleted": 1}):
+        if row.get("deleted") or not row.get("owner_id"):
+            continue
+        t = row["tenant_id"]
+        rules = rules_by_tenant.get(t)
+        if rules is None:
+            rules = rules_by_tenant[t] = store.load_rules(db, t)
+        stats["evaluated"] += 1
+        clocks = store.clocks_of(row)
+        nxt = R.next_reclaim(clocks, rules) if clocks else None
+        if nxt is None:
+            continue
+        on, rule = nxt
+        if R.is_due(on, today):
+            if acting != t:
+                kit.act_as(system_context(t, request_id=f"sweep-{iso(now)}"))
+                acting = t
+            if reclaim_one(kit, customers, row, rule, now, crash=(crash_after is not None
+                                                                 and stats["reclaimed"] + 1 >= crash_after)):
+                stats["reclaimed"] += 1
+                if len(reclaimed) < 1000:
+                    reclaimed.append(row["_id"])
+            else:
+                stats["skipped"] += 1
+        elif warn_one(kit, row, on, rule, today, rules):
+            stats["warned"] += 1
+    return {"evaluated": stats["evaluated"], "reclaimed": stats["reclaimed"], "warned": stats["warned"],
+            "skipped": stats["skipped"], "reclaimed_ids": reclaimed, "day": today.isoformat()}
+
+
+def reclaim_one(kit: Any, customers: Any, row: dict[str, Any], rule: str, now: datetime, crash: bool = False) -> bool:
+    t, cid, owner = row["tenant_id"], row["_id"], row["owner_id"]
+    reason = f"reclaim:{rule}"
+    try:
+        res = customers.change_owner(customer_id=cid, expected_owner_id=owner, new_owner_id=None, path="reclaim",
+                                     reason=reason)
+    except (Conflict, NotFound) as exc:
+        log.info("reclaim of %s skipped: %s", cid, exc.code)
+        return False
+    if crash:  # test hook: the process dies right after the change, before our own bookkeeping
+        raise SweepCrash(f"simulated crash after reclaiming {cid}")
+    seq = (res or {}).get("seq") if isinstance(res, dict) else None
+    ownership.apply_owner_change(kit, t, cid, from_owner=owner, to_owner=None, path="reclaim",
+                                 seq=int(seq) if seq is not None else None, at=now, actor_id="system",
+                                 reason=reason)
+    return True
+
+
+def warn_one(kit: Any, row: dict[str, Any], on: date, rule: str, today: date, rules: dict[str, Any]) -> bool:
+    leads = rules["warning_lead_days"]
+    if not leads or (on - today).days > max(leads):
+        return False
+    epoch = row.get("epoch") if row.get("epoch") is not None else iso(row["entered_at"])
+    prefix = f"{row['_id']}:{epoch}:{on.isoformat()}:"
+    sent = [int(w["lead"]) for w in kit.db.warnings.find({"customer_id": row["_id"], "epoch": epoch,
+                                                          "reclaim_on": on.isoformat()})]
+    lead = R.warning_due(on, today, leads, sent)
+    if lead is None:
+        return False
+    wid = f"{prefix}{lead}"
+    ev = kit.event("pool.reclaim_warning", {"customer_id": row["_id"], "owner_id": row["owner_id"],
+                                            "reclaim_on": on.isoformat(), "rule": rule, "lead_days": lead,
+                                            "days_left": (on - today).days},
+                   tenant_id=row["tenant_id"], actor_id="system")
+    try:
+        with kit.change([ev], Check("warnings", {"_id": wid})):
+            kit.db.warnings.insert_one({"_id": wid, "tenant_id": row["tenant_id"], "customer_id": row["_id"],
+                                        "owner_id": row["owner_id"], "epoch": epoch, "reclaim_on": on.isoformat(),
+                                        "lead": lead, "rule": rule, "day": today.isoformat()})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def preview(kit: Any, patch: dict[str, Any] | None, days: Any = 30) -> dict[str, Any]:
+    """What the sweep would reclaim under ``patch`` merged over the current rules, day by
+    day for the next ``days`` days (overdue customers count on today)."""
+    ctx = kit.ctx
+    if not ctx.has_role("tenant_admin"):
+        raise Forbidden("pool.rules_forbidden", "only the tenant admin may preview pool rules")
+    try:
+        horizon = int(days)
+    except (TypeError, ValueError):
+        raise InvalidInput("pool.preview_days", "days must be an integer 1-366", {"fields": {"days": "integer"}}) \
+            from None
+    if not 1 <= horizon <= 366:
+        raise InvalidInput("pool.preview_days", "days must be an integer 1-366", {"fields": {"days": "1-366"}})
+    db = kit.db
+    rules = R.validate_rules(patch or {}, store.load_rules(db, ctx.tenant_id))
+    today = R.local_day(kit.now())
+    last = today + timedelta(days=horizon - 1)
+    by_day: dict[str, list[str]] = {}
+    by_rule: Counter[str] = Counter()
+    for row in db.customers.find({"tenant_id": ctx.tenant_id, "private": True}):
+        if row.get("deleted") or not row.get("owner_id"):
+            continue
+        clocks = store.clocks_of(row)
+        nxt = R.next_reclaim(clocks, rules) if clocks else None
+        if nxt is None or nxt[0] > last:
+            continue
+        day = max(nxt[0], today).isoformat()
+        by_day.setdefault(day, []).append(row["_id"])
+        by_rule[nxt[1]] += 1
+    days_out = [{"day": d, "count": len(ids), "customer_ids": sorted(ids)[:200]} for d, ids in sorted(by_day.items())]
+    return {"total": sum(len(v) for v in by_day.values()), "from": today.isoformat(), "to": last.isoformat(),
+            "by_day": days_out, "by_rule": dict(by_rule), "rules": rules}

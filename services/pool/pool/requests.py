@@ -1,0 +1,143 @@
+"""Claim requests (申请挑入): submit after a duplicate check, the support queue,
+approve/reject with a reason, and the working-day deadlines of an approval."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from crmkit.clock import iso
+from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.outbox import Check
+from pool import rules as R
+from pool import store
+
+SUPPORT = ("support", "tenant_admin")
+ELEMENTS = ("name", "landline", "fax", "address")
+
+
+def _text(errors: dict[str, str], data: dict[str, Any], key: str, required: bool, limit: int) -> str | None:
+    v = data.get(key)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if required:
+            errors[key] = "required"
+        return None
+    if not isinstance(v, str) or len(v) > limit:
+        errors[key] = f"text of at most {limit} characters"
+        return None
+    return v.strip()
+
+
+def view(row: dict[str, Any], now: Any) -> dict[str, Any]:
+    status = row["status"]
+    if status == "approved" and row.get("enter_by") and now >= store.to_dt(row["enter_by"]) \
+            and not row.get("entered"):
+        status = "lapsed"
+    return {
+        "id": row["_id"], "status": status, "requester_id": row["requester_id"],
+        "customer_id": row.get("customer_id"), "elements": row["elements"], "remarks": row.get("remarks"),
+        "submitted_at": iso(row["submitted_at"]),
+        "decided_at": iso(row["decided_at"]) if row.get("decided_at") else None,
+        "decided_by": row.get("decided_by"), "decision_reason": row.get("decision_reason"),
+        "enter_by": iso(row["enter_by"]) if row.get("enter_by") else None,
+        "name_fix_by": iso(row["name_fix_by"]) if row.get("name_fix_by") else None,
+    }
+
+
+def submit(kit: Any, customers: Any, data: Any) -> dict[str, Any]:
+    ctx = kit.ctx
+    if not isinstance(data, dict):
+        raise InvalidInput("pool.request_invalid", "body must be an object", {"fields": {"": "object"}})
+    errors: dict[str, str] = {}
+    el = {k: _text(errors, data, k, k in ("name", "address"), 500) for k in ELEMENTS}
+    if not errors and not (el["landline"] or el["fax"]):
+        errors["landline"] = "give a landline or a fax"
+    remarks = _text(errors, data, "remarks", False, 2000)
+    cid = data.get("customer_id")
+    if cid is not None and not isinstance(cid, str):
+        errors["customer_id"] = "must be a string"
+    if errors:
+        raise InvalidInput("pool.request_invalid", "the claim request is incomplete", {"fields": errors})
+    check = customers.duplicate_check(data={"name": el["name"], "landlines": [el["landline"]] if el["landline"]
+                                            else [], "faxes": [el["fax"]] if el["fax"] else []})
+    matches = (check or {}).get("matches") or []
+    foreign = [m for m in matches if str(m.get("customer_id") or m.get("id")) != str(cid or "")]
+    if foreign:
+        raise Conflict("pool.request_duplicate", "the duplicate check found an existing customer",
+                       {"matches": foreign})
+    now = kit.now()
+    rid = uuid.uuid4().hex
+    row = {"_id": rid, "tenant_id": ctx.tenant_id, "requester_id": ctx.user_id, "customer_id": cid,
+           "elements": el, "remarks": remarks, "status": "pending", "submitted_at": now}
+    ev = kit.event("pool.claim_request_submitted", {"request_id": rid, "requester_id": ctx.user_id,
+                                                    "customer_id": cid, "name": el["name"]})
+    with kit.change([ev], Check("claim_requests", {"_id": rid})):
+        kit.db.claim_requests.insert_one(row)
+    return view(row, now)
+
+
+def list_requests(kit: Any, status: str | None = None) -> dict[str, Any]:
+    ctx = kit.ctx
+    q: dict[str, Any] = {"tenant_id": ctx.tenant_id}
+    if status:
+        if status not in ("pending", "approved", "rejected"):
+            raise InvalidInput("pool.request_status", "status: pending, approved or rejected",
+                               {"fields": {"status": "pending|approved|rejected"}})
+        q["status"] = status
+    if not ctx.has_role(*SUPPORT):
+        q["requester_id"] = ctx.user_id
+    now = kit.now()
+    rows = sorted(kit.db.claim_requests.find(q), key=lambda r: r["submitted_at"])
+    return {"items": [view(r, now) for r in rows], "total": len(rows)}
+
+
+def decide(kit: Any, request_id: str, data: Any, approve: bool) -> dict[str, Any]:
+    ctx = kit.ctx
+    if not ctx.has_role(*SUPPORT):
+        raise Forbidden("pool.request_forbidden", "only sales support may decide claim requests")
+    data = data if isinstance(data, dict) else {}
+    errors: dict[str, str] = {}
+    reason = _text(errors, data, "reason", not approve, 1000)
+    approved_name = _text(errors, data, "approved_name", False, 500)
+    if errors:
+        raise InvalidInput("pool.request_invalid", "invalid decision", {"fields": errors})
+    row = kit.db.claim_requests.find_one({"_id": str(request_id)})
+    if row is None or row["tenant_id"] != ctx.tenant_id:
+        raise NotFound("pool.request_not_found", "no such claim request")
+    if row["status"] != "pending":
+        raise Conflict("pool.request_decided", f"this request is already {row['status']}",
+                       {"status": row["status"]})
+    now = kit.now()
+    rules = store.load_rules(kit.db, ctx.tenant_id)
+    fields: dict[str, Any] = {"status": "approved" if approve else "rejected", "decided_at": now,
+                              "decided_by": ctx.user_id, "decision_reason": reason}
+    if approve:
+        fields["enter_by"] = R.working_deadline(now, rules["request_entry_working_days"])
+        if approved_name and approved_name != row["elements"]["name"]:
+            fields["name_fix_by"] = R.working_deadline(now, rules["name_fix_working_days"])
+    # the decision is linearised by a unique insert: two support agents cannot both decide
+    try:
+        kit.db.claim_request_decisions.insert_one({"_id": row["_id"], "tenant_id": ctx.tenant_id, **fields})
+    except Exception:
+        raise Conflict("pool.request_decided", "this request was decided meanwhile", {}) from None
+    etype = "pool.claim_request_approved" if approve else "pool.claim_request_rejected"
+    ev = kit.event(etype, {"request_id": row["_id"], "requester_id": row["requester_id"],
+                           "customer_id": row.get("customer_id"), "reason": reason,
+                           "enter_by": iso(fields["enter_by"]) if fields.get("enter_by") else None,
+                           "name_fix_by": iso(fields["name_fix_by"]) if fields.get("name_fix_by") else None})
+    with kit.change([ev], Check("claim_requests", {"_id": row["_id"], "status": fields["status"]})):
+        kit.db.claim_requests.update_one({"_id": row["_id"]}, {"$set": fields})
+    row.update(fields)
+    return view(row, now)
+
+
+def approved_for(kit: Any, tenant_id: str, user_id: str, customer_id: str) -> dict[str, Any] | None:
+    """An approval of ``user_id`` for ``customer_id`` that has not lapsed."""
+    now = kit.now()
+    for r in kit.db.claim_requests.find({"tenant_id": tenant_id, "requester_id": user_id, "status": "approved"}):
+        if r.get("customer_id") == customer_id and r.get("enter_by") and now < store.to_dt(r["enter_by"]):
+            if r.get("name_fix_by") and now >= store.to_dt(r["name_fix_by"]):
+                row = store.get_customer(kit.db, tenant_id, customer_id) or {}
+                if row.get("name") != r["elements"]["name"]:
+                    continue  # the name was not corrected in time: the approval no longer protects
+            return r
+    return None

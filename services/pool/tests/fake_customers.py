@@ -1,0 +1,124 @@
+"""A stand-in ``customers`` service for the pool's service-level tests.
+
+It is a real Nameko service on the real broker and database, implementing the
+customers contract the pool depends on exactly as specified: ``change_owner``
+linearised by an insert under the unique ``_id`` of an ownership log keyed
+``customer_id:seq`` (the loser gets Conflict naming the winner), and the
+``customer.*`` events through the outbox. It lets the pool's concurrency and reclaim
+tests run without the full stack; the end-to-end tests use the real customers service.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crmkit.errors import Conflict, NotFound
+from crmkit.nameko.base import BaseService
+from crmkit.nameko.kit import Kit
+from crmkit.nameko.rpc import api
+from crmkit.outbox import Check
+
+
+class FakeCustomersService(BaseService):
+    name = "customers"
+    kit = Kit("customers")
+
+    def _doc(self, customer_id: str) -> dict[str, Any]:
+        doc = self.kit.db.customers.find_one({"_id": customer_id, "tenant_id": self.kit.ctx.tenant_id})
+        if doc is None:
+            raise NotFound("customer.not_found", "no such customer")
+        return doc
+
+    @api
+    def change_owner(self, customer_id: str, expected_owner_id: str | None, new_owner_id: str | None,
+                     path: str, reason: str = "") -> dict[str, Any]:
+        ctx = self.kit.ctx
+        db = self.kit.db
+        doc = self._doc(customer_id)
+        if doc.get("owner_id") != expected_owner_id:
+            raise Conflict("customer.owner_conflict", "the owner changed meanwhile",
+                           {"owner_id": doc.get("owner_id"), "seq": doc["owner_seq"]})
+        seq = int(doc["owner_seq"]) + 1
+        now = self.kit.now()
+        log_id = f"{customer_id}:{seq}"
+        ev = self.kit.event("customer.owner_changed", {
+            "customer_id": customer_id, "from_owner_id": expected_owner_id, "to_owner_id": new_owner_id,
+            "path": path, "reason": reason, "seq": seq, "customer_name": doc.get("name")})
+        try:
+            with self.kit.change([ev], Check("ownership_log", {"_id": log_id})):
+                db.ownership_log.insert_one({"_id": log_id, "tenant_id": ctx.tenant_id, "customer_id": customer_id,
+                                             "seq": seq, "from_owner_id": expected_owner_id,
+                                             "to_owner_id": new_owner_id, "path": path, "reason": reason,
+                                             "actor_id": ctx.user_id, "at": now})
+        except DuplicateKeyError:
+            win = db.ownership_log.find_one({"_id": log_id}) or {}
+            raise Conflict("customer.owner_conflict", "another change won",
+                           {"owner_id": win.get("to_owner_id"), "seq": seq}) from None
+        db.customers.update_one({"_id": customer_id}, {"$set": {"owner_id": new_owner_id, "owner_seq": seq}})
+        return {"customer_id": customer_id, "owner_id": new_owner_id, "seq": seq, "path": path}
+
+    @api
+    def duplicate_check(self, data: dict[str, Any]) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        name = data.get("name")
+        matches = [{"customer_id": d["_id"], "name": d["name"]}
+                   for d in self.kit.db.customers.find({"tenant_id": ctx.tenant_id, "name": name})]
+        return {"duplicate": bool(matches), "matches": matches}
+
+    # -- test drivers ------------------------------------------------------------------
+    @api
+    def _fake_create(self, items: list[dict[str, Any]], path: str = "entry") -> list[str]:
+        """Create customers; each with an ``owner_id`` is entered (seq 1) by ``path``."""
+        ctx = self.kit.ctx
+        ids, docs, logs, events = [], [], [], []
+        for it in items:
+            cid = it.get("id") or uuid.uuid4().hex
+            owner = it.get("owner_id")
+            docs.append({"_id": cid, "tenant_id": ctx.tenant_id, "name": it.get("name", cid), "owner_id": owner,
+                         "owner_seq": 1 if owner else 0})
+            fields = {k: v for k, v in it.items() if k not in ("id",)}
+            events.append(self.kit.event("customer.created", {"customer_id": cid, **fields}))
+            if owner:
+                events.append(self.kit.event("customer.owner_changed", {
+                    "customer_id": cid, "from_owner_id": None, "to_owner_id": owner, "path": path,
+                    "reason": path, "seq": 1}))
+                logs.append({"_id": f"{cid}:1", "tenant_id": ctx.tenant_id, "customer_id": cid, "seq": 1,
+                             "to_owner_id": owner, "path": path})
+            ids.append(cid)
+        with self.kit.change(events, Check("customers", {"_id": ids[-1]})):
+            if logs:
+                self.kit.db.ownership_log.insert_many(logs)
+            self.kit.db.customers.insert_many(docs)
+        return ids
+
+    @api
+    def _fake_update(self, customer_id: str, fields: dict[str, Any]) -> None:
+        self._doc(customer_id)
+        self.kit.emit(self.kit.event("customer.updated", {"customer_id": customer_id, **fields}))
+
+    @api
+    def _fake_contact_note(self, customer_id: str) -> None:
+        doc = self._doc(customer_id)
+        self.kit.emit(self.kit.event("customer.contact_noted", {
+            "customer_id": customer_id, "note_id": uuid.uuid4().hex, "owner_id": doc.get("owner_id"),
+            "at": self.kit.event("x", {})["occurred_at"]}))
+
+    @api
+    def _fake_deal(self, customer_id: str, contract_start: str | None = None,
+                   contract_end: str | None = None) -> None:
+        self._doc(customer_id)
+        self.kit.emit(self.kit.event("customer.deal_signed", {
+            "customer_id": customer_id, "contract_start": contract_start, "contract_end": contract_end}))
+
+    @api
+    def _fake_visit_completed(self, customer_id: str) -> None:
+        """Publish ``visit.completed`` on the visits exchange, as the visits service would."""
+        ev = self.kit.event("visit.completed", {"visit_id": uuid.uuid4().hex, "customer_id": customer_id})
+        self.kit.provider.publisher.publish_event("visits", ev)
+
+    @api
+    def _fake_ownership_log(self, customer_id: str) -> list[dict[str, Any]]:
+        rows = sorted(self.kit.db.ownership_log.find({"customer_id": customer_id}), key=lambda r: r["seq"])
+        return [{"seq": r["seq"], "to_owner_id": r.get("to_owner_id"), "path": r.get("path")} for r in rows]

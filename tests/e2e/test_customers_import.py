@@ -1,0 +1,165 @@
+"""xlsx import through the gateway: template, check by row and column, all-or-nothing
+import, bad uploads (oversized, non-xlsx, formulas), and exports neutralised."""
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from tests.conftest import TEST_OPERATOR_SECRET
+from tests.support.tenants import make_tenant
+
+C = "/api/v1/customers"
+
+
+@pytest.fixture(scope="module")
+def tenant(http):
+    return make_tenant(http, TEST_OPERATOR_SECRET)
+
+
+def headers_of(http, t) -> list[str]:
+    r = http.get(f"{C}/import/template", headers=t.headers("employee"))
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    return list(next(load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0].iter_rows(values_only=True)))
+
+
+def xlsx(header: list[str], rows: list[list[object]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def uniq() -> tuple[str, str]:
+    n = str(uuid.uuid4().int)
+    return f"导入{uuid.uuid4().hex[:8]}", f"0512-{n[:8]}"
+
+
+def row(name, landline, address="苏州", mobile="", lat=None, lng=None):
+    return [name, address, landline, "", mobile, "电子", "A", "华东", lat, lng, ""]
+
+
+def upload(http, t, path, data, role="employee", multipart=True):
+    if multipart:
+        return http.post(f"{C}/import/{path}" if path else f"{C}/import",
+                         files={"file": ("c.xlsx", data, "application/octet-stream")}, headers=t.headers(role))
+    return http.post(f"{C}/import/{path}" if path else f"{C}/import", content=data,
+                     headers=t.headers(role, **{"Content-Type": "application/octet-stream"}))
+
+
+def count(http, t, q) -> int:
+    return http.get(C, params={"q": q, "page_size": 200}, headers=t.headers("admin")).json()["total"]
+
+
+def test_check_finds_every_problem_by_row_and_column(http, tenant):
+    header = headers_of(http, tenant)
+    held_name, held_land = uniq()
+    assert http.post(C, json={"name": f"{held_name}有限公司", "address": "x", "landlines": [held_land]},
+                     headers=tenant.headers("employee2")).status_code == 201
+    n1, l1 = uniq()
+    n2, l2 = uniq()
+    rows = [
+        row(f"{n1}有限公司", l1),                                  # 2 clean
+        row(f"苏州{n1}有限公司", uniq()[1]),                        # 3 same key as row 2
+        row("", uniq()[1]),                                       # 4 missing name
+        row(f"{n2}有限公司", ""),                                   # 5 no phone
+        row(f"{uniq()[0]}\u202e有限公司", uniq()[1]),               # 6 illegal character
+        row(f"{held_name}（苏州）有限公司", uniq()[1]),              # 7 tenant duplicate by name
+        row(f"{uniq()[0]}有限公司", held_land.replace("-", " ")),  # 8 tenant duplicate by number
+        row(f"{uniq()[0]}有限公司", l1),                             # 9 in-file duplicate by number
+        row("=1+2", uniq()[1]),                                   # 10 formula
+        row(f"{uniq()[0]}有限公司", uniq()[1], lat=120, lng=31),    # 11 bad coordinate
+    ]
+    r = upload(http, tenant, "check", xlsx(header, rows))
+    assert r.status_code == 200, r.text
+    got = {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]}
+    for want in [(3, "A", "duplicate_in_file"), (4, "A", "missing_required"), (5, "C", "missing_required"),
+                 (6, "A", "illegal_characters"), (10, "A", "formula"), (11, "I", "invalid_coordinate"),
+                 (9, "C", "duplicate_in_file")]:
+        assert want in got, (want, got)
+    assert r.json()["ok"] is False
+    # tenant duplicates are reported once the file itself is clean
+    clean_rows = [rows[0], rows[5], rows[6]]
+    r = upload(http, tenant, "check", xlsx(header, clean_rows), multipart=False)
+    got = {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]}
+    assert got == {(3, "A", "duplicate_in_tenant"), (4, "C", "duplicate_in_tenant")}
+    # and an import of a file with problems writes nothing
+    r = upload(http, tenant, "", xlsx(header, clean_rows))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "import.has_problems"
+    assert count(http, tenant, n1) == 0
+
+
+def test_changed_headers(http, tenant):
+    header = headers_of(http, tenant)
+    changed = ["公司"] + header[1:]
+    r = upload(http, tenant, "check", xlsx(changed, [row(*uniq())]))
+    assert {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]} == {(1, "A", "header_changed")}
+
+
+def test_clean_import_is_all_or_nothing_and_reports(http, tenant):
+    header = headers_of(http, tenant)
+    prefix = f"批{uuid.uuid4().hex[:6]}"
+    rows = [row(f"{prefix}{i}号有限公司", f"0512-{str(uuid.uuid4().int)[:8]}", lat=31.0, lng=120.0)
+            for i in range(25)]
+    data = xlsx(header, rows)
+    r = upload(http, tenant, "check", data)
+    assert r.json() == {"ok": True, "rows": 25, "problems": [], "truncated": False}
+    r = upload(http, tenant, "", data)
+    assert r.status_code == 201, r.text
+    rep = r.json()
+    assert rep["created"] == 25 and [c["row"] for c in rep["customers"]] == list(range(2, 27))
+    assert count(http, tenant, prefix.lower()) == 25
+    one = http.get(f"{C}/{rep['customers'][0]['id']}", headers=tenant.headers("employee")).json()
+    assert one["owner_id"] == tenant.ids["employee"]
+    r = upload(http, tenant, "", data)  # the same file again: every row is now a tenant duplicate
+    assert r.status_code == 422
+    assert count(http, tenant, prefix.lower()) == 25
+
+
+@pytest.mark.parametrize("payload,status", [
+    (b"name,address\nx,y\n", 415),
+    (b"PK\x03\x04not really a zip", 415),
+    (b"", 400),
+])
+def test_bad_uploads(http, tenant, payload, status):
+    r = upload(http, tenant, "check", payload)
+    assert r.status_code == status, r.text
+    assert "error" in r.json()
+
+
+def test_oversized_upload(http, tenant):
+    before = http.get(C, headers=tenant.headers("admin")).json()["total"]
+    r = upload(http, tenant, "", b"PK\x03\x04" + b"0" * (10 * 1024 * 1024 + 10))
+    assert r.status_code == 413, r.text
+    assert http.get(C, headers=tenant.headers("admin")).json()["total"] == before
+
+
+def test_export_neutralises_formulas(http, tenant):
+    n = str(uuid.uuid4().int)
+    evil = f"{uuid.uuid4().hex[:6]}有限公司"
+    r = http.post(C, json={"name": evil, "address": "=HYPERLINK(\"http://x\",\"y\")", "landlines": [f"0512-{n[:8]}"],
+                           "remark": "@SUM(1)", "industry": "+cmd"}, headers=tenant.headers("employee"))
+    assert r.status_code == 201, r.text
+    xl = http.get(f"{C}/export", headers=tenant.headers("employee"))
+    rows = list(load_workbook(io.BytesIO(xl.content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    mine = next(x for x in rows if x[1] == evil)
+    assert mine[2].startswith("'=") and mine[6] == "'+cmd"
+
+
+@pytest.mark.slow
+def test_check_of_ten_thousand_rows(http, tenant):
+    header = headers_of(http, tenant)
+    tag = uuid.uuid4().hex[:6]
+    rows = [row(f"万行{tag}{i:05d}号有限公司", f"0513-{70000000 + i}") for i in range(10_000)]
+    rows[9_999] = row(f"万行{tag}00001号有限公司", "0513-69999999")  # an in-file duplicate in the last row
+    r = upload(http, tenant, "check", xlsx(header, rows))
+    assert r.status_code == 200, r.text
+    assert [(p["row"], p["code"]) for p in r.json()["problems"]] == [(10_001, "duplicate_in_file")]
