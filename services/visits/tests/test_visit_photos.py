@@ -1,4 +1,4 @@
-"""Unit tests of photo processing (Pillow, no I/O); test images are made here."""
+"""Unit tests of photo processing (Pillow, no I/O); test images come from visit_images.py."""
 from __future__ import annotations
 
 import io
@@ -7,35 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
+from visit_images import jpeg, png
 
 from crmkit.errors import BusinessRule, InvalidInput, TooLarge, UnsupportedMedia
 from visits import photos
 
 AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Shanghai
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 60_000_000}
-
-
-def jpeg(size=(400, 200), exif: dict | None = None, quality=85) -> bytes:
-    img = Image.new("RGB", size, (200, 30, 30))
-    img.paste((20, 20, 220), (0, 0, size[0] // 2, size[1] // 4))
-    ex = Image.Exif()
-    for k, v in (exif or {}).items():
-        if k == "orientation":
-            ex[0x0112] = v
-        elif k == "time":
-            ex.get_ifd(0x8769)[0x9003] = v
-        elif k == "gps":
-            g = ex.get_ifd(0x8825)
-            g[1], g[2], g[3], g[4] = v
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", exif=ex, quality=quality)
-    return buf.getvalue()
-
-
-def png(size=(300, 300)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (0, 128, 0)).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def run(data: bytes, **kw):
