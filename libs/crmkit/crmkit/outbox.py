@@ -159,8 +159,13 @@ class Outbox:
 
 
 def find_events(db: Database, filter: dict[str, Any]) -> list[dict[str, Any]]:
-    """Outbox rows matching ``filter``, whether still pending or already sent."""
-    return [*db["outbox"].find(filter), *db["outbox_sent"].find(filter)]
+    """Outbox rows matching ``filter``, whether still pending or already sent (a row
+    being moved may be seen in both collections for a moment: it counts once)."""
+    rows: dict[Any, dict[str, Any]] = {}
+    for coll in ("outbox", "outbox_sent"):
+        for row in db[coll].find(filter):
+            rows.setdefault(row["_id"], row)
+    return list(rows.values())
 
 
 def _aware(dt: datetime) -> datetime:
