@@ -135,3 +135,20 @@ def test_contract_protects_and_contact_note_moves_the_reclaim_day(http, t, rpc):
     assert r.status_code == 422, r.text
     err = r.json()["error"]
     assert err["code"] == "pool.protected" and err["details"]["until"] and err["details"]["phase"] == "service"
+
+
+def test_entry_past_private_pool_capacity_is_refused_with_the_numbers(http):
+    t2 = make_tenant(http, TEST_OPERATOR_SECRET)
+    r = http.put(f"{P}/rules", json={"capacity": 1}, headers=t2.headers("admin"))
+    assert r.status_code == 200, r.text
+    first = new_customer(http, t2)
+    pool_view(http, t2, first["id"], owner_id=t2.ids["employee"])  # the pool has seen the entry
+    name = f"满额{uuid.uuid4().hex[:8]}电子有限公司"
+    phone = f"0512-{str(uuid.uuid4().int)[:8]}"
+    r = http.post(C, json={"name": name, "address": "苏州", "landlines": [phone]},
+                  headers=t2.headers("employee"))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "pool.capacity_full" and err["details"]["held"] == 1 and err["details"]["capacity"] == 1
+    r = http.post(f"{C}/duplicate-check", json={"name": name, "phones": [phone]}, headers=t2.headers("admin"))
+    assert r.status_code == 200 and r.json()["duplicate"] is False, r.text  # nothing was written

@@ -79,7 +79,10 @@ def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) ->
 
 
 def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempotency_key: str | None = None,
-                    path: str = "entry") -> dict[str, Any]:
+                    path: str = "entry", capacity_check: Any = None) -> dict[str, Any]:
+    """Enter a customer; the entrant becomes its owner. ``capacity_check()`` (the pool's
+    private-pool capacity rule) runs after a retry is recognised and before anything is
+    written, so a full pool refuses the entry with the numbers and writes nothing."""
     clean = validate_customer(data)
     clean.pop("owner_id", None)
     _check_tags_and_custom(kit, ctx, clean)
@@ -92,6 +95,8 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
             return store.public(existing)
     else:
         cid = store.new_id()
+    if capacity_check is not None:
+        capacity_check()
     now = kit.now()
     name_key, numbers = store.keys_of(clean)
     try:

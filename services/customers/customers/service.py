@@ -50,6 +50,7 @@ class CustomersService(BaseService):
     name = "customers"
     kit = Kit("customers")
     identity = TimedRpc("identity", timeout=5)
+    pool = TimedRpc("pool", timeout=5)
 
     _indexed = False
 
@@ -74,7 +75,10 @@ class CustomersService(BaseService):
 
     @api
     def create_customer(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
-        return registry.create_customer(self.kit, self.kit.ctx, self._d(), data, idempotency_key)
+        ctx = self.kit.ctx
+        return registry.create_customer(
+            self.kit, ctx, self._d(), data, idempotency_key,
+            capacity_check=lambda: self.pool.check_capacity(owner_id=ctx.user_id, adding=1))
 
     @api
     def get_customer(self, customer_id: str) -> dict[str, Any]:
