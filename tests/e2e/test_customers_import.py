@@ -124,6 +124,18 @@ def test_clean_import_is_all_or_nothing_and_reports(http, tenant):
     assert count(http, tenant, prefix.lower()) == 25
 
 
+def test_import_past_private_pool_capacity_is_refused_and_writes_nothing(http):
+    t = make_tenant(http, TEST_OPERATOR_SECRET)
+    assert http.put("/api/v1/pool/rules", json={"capacity": 2}, headers=t.headers("admin")).status_code == 200
+    prefix = f"满{uuid.uuid4().hex[:6]}"
+    rows = [row(f"{prefix}{i}号有限公司", f"0512-{str(uuid.uuid4().int)[:8]}") for i in range(3)]
+    r = upload(http, t, "", xlsx(headers_of(http, t), rows))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "pool.capacity_full" and err["details"]["adding"] == 3 and err["details"]["capacity"] == 2
+    assert count(http, t, prefix.lower()) == 0
+
+
 @pytest.mark.parametrize("payload,status", [
     (b"name,address\nx,y\n", 415),
     (b"PK\x03\x04not really a zip", 415),

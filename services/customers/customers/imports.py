@@ -62,13 +62,17 @@ def report(parsed: Parsed) -> dict[str, Any]:
             "problems": parsed.problems, "truncated": parsed.truncated}
 
 
-def run_import(kit: Any, ctx: CallContext, parsed: Parsed) -> dict[str, Any]:
+def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any = None) -> dict[str, Any]:
+    """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
+    (the pool's private-pool capacity rule) runs before anything is written."""
     tenant_duplicates(kit.db, ctx.tenant_id, parsed)
     if parsed.problems:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
                            {"problems": parsed.problems, "truncated": parsed.truncated})
     if not parsed.rows:
         raise BusinessRule("import.empty", "the file has no rows")
+    if capacity_check is not None:
+        capacity_check(len(parsed.rows))
     import_id = store.new_id()
     now = kit.now()
     owner = ctx.user_id

@@ -317,7 +317,8 @@ class CustomersService(BaseService):
         ctx = self.kit.ctx
         self._d()
         parsed = eventlet.tpool.execute(sheets.parse_upload, _decode(file_b64))
-        return imports.run_import(self.kit, ctx, parsed)
+        return imports.run_import(self.kit, ctx, parsed,
+                                  capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
 
     @api
     def export_customers(self, owner_ids: Any = None) -> dict[str, Any]:
