@@ -16,7 +16,7 @@ from customers.contacts import contact_limit
 from customers.directory import Directory
 from customers.phones import parse_phone
 from customers.rules import illegal_chars
-from customers.sheets import MAX_CELL, MAX_ROWS, Parsed, check_upload, col_letter
+from customers.sheets import MAX_CELL, MAX_ROWS, Parsed, check_header, check_upload, col_letter
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("姓名*", "name"), ("手机*", "mobile"), ("标签*", "tag"), ("负责人*", "owner_name"), ("职务", "title"),
@@ -52,15 +52,7 @@ def parse_contacts(data: bytes) -> Parsed:
     out = Parsed()
     try:
         it = wb.worksheets[0].iter_rows(values_only=True)
-        header = [("" if v is None else str(v).strip()) for v in (next(it, None) or ())]
-        while header and not header[-1]:
-            header.pop()
-        for i, expected in enumerate(HEADERS):
-            got = header[i] if i < len(header) else ""
-            if got != expected:
-                out.add(1, col_letter(i), "header_changed", f"header must be {expected!r}, found {got!r}")
-        for i in range(len(HEADERS), len(header)):
-            out.add(1, col_letter(i), "header_changed", f"unexpected column {header[i]!r}")
+        check_header(out, next(it, None), HEADERS)
         if out.problems:
             return out
         seen: dict[str, int] = {}

@@ -60,6 +60,19 @@ def template_bytes() -> bytes:
     return out.getvalue()
 
 
+def check_header(out: Parsed, header: Any, expected_headers: tuple[str, ...]) -> None:
+    """Report every changed, missing or extra header cell of row 1 (trailing blanks ignored)."""
+    found = [("" if v is None else str(v).strip()) for v in (header or ())]
+    while found and not found[-1]:
+        found.pop()
+    for i, expected in enumerate(expected_headers):
+        got = found[i] if i < len(found) else ""
+        if got != expected:
+            out.add(1, col_letter(i), "header_changed", f"header must be {expected!r}, found {got!r}")
+    for i in range(len(expected_headers), len(found)):
+        out.add(1, col_letter(i), "header_changed", f"unexpected column {found[i]!r}")
+
+
 @dataclass
 class Parsed:
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -98,15 +111,7 @@ def parse_upload(data: bytes) -> Parsed:
         if header is None:
             out.add(1, None, "empty_file", "the sheet is empty")
             return out
-        found = [("" if v is None else str(v).strip()) for v in header]
-        while found and not found[-1]:
-            found.pop()
-        for i, expected in enumerate(HEADERS):
-            got = found[i] if i < len(found) else ""
-            if got != expected:
-                out.add(1, col_letter(i), "header_changed", f"header must be {expected!r}, found {got!r}")
-        for i in range(len(HEADERS), len(found)):
-            out.add(1, col_letter(i), "header_changed", f"unexpected column {found[i]!r}")
+        check_header(out, header, HEADERS)
         if out.problems:
             return out
         seen_names: dict[str, int] = {}

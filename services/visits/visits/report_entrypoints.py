@@ -15,32 +15,14 @@ from typing import Any
 
 import eventlet
 from eventlet import tpool
-from nameko.extensions import DependencyProvider
 
-from crmkit import db as crmdb
-from crmkit.blobs import blob_store
 from crmkit.errors import InvalidInput
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
 from visits import charts, report_exports, reports
 from visits import report_rules as R
-
-
-class ReportBlobs(DependencyProvider):
-    """Blob store for export zips (``report_blobs`` collections / GridFS bucket) and the
-    report read models' indexes."""
-
-    def setup(self) -> None:
-        self.db = crmdb.service_db("visits")
-        self.store: Any = None
-
-    def start(self) -> None:
-        reports.ensure_indexes(self.db)
-        self.store = blob_store(self.db, "report_blobs")
-
-    def get_dependency(self, worker_ctx: Any) -> Any:
-        return self.store
+from visits.dependencies import BlobStore
 
 
 def _filters(filters: Any) -> dict[str, Any]:
@@ -52,7 +34,7 @@ def _filters(filters: Any) -> dict[str, Any]:
 
 
 class ReportEntrypoints:
-    report_blobs = ReportBlobs()
+    report_blobs = BlobStore("report_blobs", reports.ensure_indexes)  # export zips
     report_identity = TimedRpc("identity", timeout=5)
     report_pool = TimedRpc("pool", timeout=5)
     kit: Any

@@ -7,11 +7,8 @@ from typing import Any
 import eventlet
 from eventlet import tpool
 from eventlet.semaphore import Semaphore
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from crmkit import db as crmdb
-from crmkit.blobs import blob_store
 from crmkit.clock import iso
 from crmkit.errors import Forbidden
 from crmkit.nameko.base import BaseService
@@ -19,24 +16,10 @@ from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
 from visits import fieldwork, planning, queries, review, rules, store
+from visits.dependencies import BlobStore
 from visits.report_entrypoints import ReportEntrypoints
 
 EXPIRY_INTERVAL = float(os.environ.get("VISITS_EXPIRY_INTERVAL", "30"))
-
-
-class Blobs(DependencyProvider):
-    """The photo store (GridFS on MongoDB, chunk collections on FerretDB) and the indexes."""
-
-    def setup(self) -> None:
-        self.db = crmdb.service_db("visits")
-        self.store: Any = None
-
-    def start(self) -> None:
-        store.ensure_indexes(self.db)
-        self.store = blob_store(self.db, "blobs")
-
-    def get_dependency(self, worker_ctx: Any) -> Any:
-        return self.store
 
 
 _SWEEP = Semaphore(1)
@@ -49,7 +32,7 @@ def _sleep(seconds: float) -> None:
 class VisitsService(ReportEntrypoints, BaseService):
     name = "visits"
     kit = Kit("visits")
-    blobs = Blobs()
+    blobs = BlobStore("blobs", store.ensure_indexes)  # photos; also ensures the service's indexes
     customers = TimedRpc(os.environ.get("VISITS_CUSTOMERS_SERVICE", "customers"), timeout=5)
     identity = TimedRpc(os.environ.get("VISITS_IDENTITY_SERVICE", "identity"), timeout=5)
 
