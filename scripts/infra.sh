@@ -57,7 +57,19 @@ start_rabbitmq() {
     rabbitmq-server -detached >>"$LOCAL/logs/rabbitmq-start.log" 2>&1
     touch "$LOCAL/run/rabbitmq.started"
   fi
-  rabbitmqctl -q await_startup --timeout 120 >/dev/null
+  # `-detached` returns before the Erlang node has registered with epmd, and
+  # `await_startup` fails at once on a node that is not there yet: wait for it first.
+  local i
+  for ((i = 0; i < 600; i++)); do
+    rabbitmqctl -q ping >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  if ! rabbitmqctl -q await_startup --timeout 120 >/dev/null; then
+    log "rabbitmq did not start; its logs follow"
+    tail -30 "$LOCAL/logs/rabbitmq-start.log" >&2 || true
+    tail -40 /var/log/rabbitmq/rabbit@"$(hostname -s)".log >&2 2>/dev/null || true
+    return 1
+  fi
   # an application stopped by a test (`stop_app`) is started again
   port_open "$AMQP_PORT" || rabbitmqctl -q start_app
   wait_port "$AMQP_PORT" 60 rabbitmq
