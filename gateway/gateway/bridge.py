@@ -14,6 +14,11 @@ Failure behaviour (the gateway never hangs on a call):
 * requests are published ``mandatory``: a request that no queue is bound for (the
   service never ran) comes back as ``basic.return`` → :class:`~crmkit.errors.Unavailable`
   at once;
+* a service whose durable ``rpc-<service>`` queue outlives its last instance would
+  only time out: the bridge probes that queue's consumer count (passive declare, at
+  most once per ``probe_interval`` per service, in the background of calls and after
+  every timeout) and, while the last probe saw no consumer, refuses calls at once with
+  ``Unavailable`` without publishing them;
 * while the broker is unreachable calls fail fast with ``Unavailable``; calls in flight
   on a connection that dies fail with ``Unavailable``; a background task reconnects
   with exponential back-off and declares a new reply queue.
@@ -45,6 +50,7 @@ REPLY_QUEUE_TEMPLATE = "rpc.reply-gateway-{}"
 CONTEXT_HEADER = "nameko.crm_context"
 CALL_ID_STACK_HEADER = "nameko.call_id_stack"
 CALLER_NAME = "gateway"
+RPC_QUEUE_TEMPLATE = "rpc-{}"  # nameko's RPC queue per service
 
 
 class _SetupFailed(Exception):
@@ -72,6 +78,7 @@ class RpcBridge:
         connect_timeout: float = 5.0,
         min_backoff: float = 0.25,
         max_backoff: float = 5.0,
+        probe_interval: float = 1.0,
     ) -> None:
         self.amqp_uri = amqp_uri
         self.default_timeout = default_timeout
@@ -90,6 +97,14 @@ class RpcBridge:
         self._ready_event: asyncio.Event | None = None
         self._first_attempt: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
+        # consumer probes: service -> (consumers seen, monotonic time of the probe)
+        self.probe_interval = probe_interval
+        self._consumers: dict[str, tuple[int, float]] = {}
+        self._probing: set[str] = set()
+        self._probe_channel: Any = None
+        self._probe_tasks: set[asyncio.Task] = set()
+        self._probe_lock = asyncio.Lock()
+        self._probe_answer: asyncio.Future | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -138,6 +153,8 @@ class RpcBridge:
             if closed is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(closed), 5)
+        for task in list(self._probe_tasks):
+            task.cancel()
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -176,6 +193,12 @@ class RpcBridge:
         channel = self._channel
         if not self.connected or channel is None or self._reply_key is None:
             raise Unavailable("service_unavailable", "message broker unavailable", {"service": service})
+        seen = self._consumers.get(service)
+        fresh = seen is not None and asyncio.get_running_loop().time() - seen[1] < 2 * self.probe_interval
+        self._probe_soon(service)
+        if fresh and seen is not None and seen[0] == 0:
+            raise Unavailable("service_unavailable", f"service {service} has no running instance",
+                              {"service": service})
         body = json.dumps({"args": [], "kwargs": kwargs}, separators=(",", ":"), ensure_ascii=False).encode()
         correlation_id = uuid.uuid4().hex
         headers: dict[str, Any] = {CALL_ID_STACK_HEADER: [f"{CALLER_NAME}.{method}.{uuid.uuid4()}"]}
@@ -201,6 +224,7 @@ class RpcBridge:
             try:
                 payload = await asyncio.wait_for(fut, timeout)
             except TimeoutError:
+                self._probe_soon(service, force=True)
                 raise UpstreamTimeout(
                     "upstream_timeout", f"{service}.{method} did not answer within {timeout:g}s", {"service": service}
                 ) from None
@@ -219,6 +243,69 @@ class RpcBridge:
                 str(error.get("value") or ""),
             )
         return payload.get("result")
+
+    # ------------------------------------------------------------------ consumer probes
+    def _probe_soon(self, service: str, force: bool = False) -> None:
+        """Start a background probe of ``service``'s queue unless one ran lately."""
+        if service in self._probing or not self.connected:
+            return
+        seen = self._consumers.get(service)
+        now = asyncio.get_running_loop().time()
+        if seen is not None and not force and now - seen[1] < self.probe_interval:
+            return
+        self._probing.add(service)
+        task = asyncio.get_running_loop().create_task(self._probe(service))
+        self._probe_tasks.add(task)
+        task.add_done_callback(self._probe_tasks.discard)
+
+    async def _probe(self, service: str) -> None:
+        try:
+            count = await self._consumer_count(RPC_QUEUE_TEMPLATE.format(service))
+        except Exception as exc:  # noqa: BLE001 - a failed probe only leaves the cache as it was
+            log.debug("consumer probe of %s failed: %r", service, exc)
+            self._consumers.pop(service, None)
+        else:
+            loop_time = asyncio.get_running_loop().time()
+            if count is None:  # no queue at all: mandatory publishing already answers 503 at once
+                self._consumers.pop(service, None)
+            else:
+                self._consumers[service] = (count, loop_time)
+        finally:
+            self._probing.discard(service)
+
+    async def _consumer_count(self, queue: str) -> int | None:
+        """Consumers on ``queue`` (passive declare on a channel of its own, since a
+        missing queue closes the channel), or None when the queue does not exist.
+        Probes run one at a time."""
+        async with self._probe_lock:
+            conn = self._conn
+            if conn is None or conn.is_closed or conn.is_closing:
+                raise Unavailable("service_unavailable", "message broker unavailable")
+            loop = asyncio.get_running_loop()
+            channel = self._probe_channel
+            if channel is None or not channel.is_open:
+                opened = loop.create_future()
+                conn.channel(on_open_callback=lambda ch: _resolve(opened, ch))
+                channel = await asyncio.wait_for(opened, self.connect_timeout)
+                channel.add_on_close_callback(self._on_probe_channel_closed)
+                self._probe_channel = channel
+            self._probe_answer = answer = loop.create_future()
+            try:
+                channel.queue_declare(queue, passive=True, callback=lambda frame: _resolve(answer, frame))
+                frame = await asyncio.wait_for(answer, self.connect_timeout)
+            finally:
+                self._probe_answer = None
+            return None if frame is None else int(frame.method.consumer_count)
+
+    def _on_probe_channel_closed(self, channel: Any, exc: BaseException) -> None:
+        if self._probe_channel is channel:
+            self._probe_channel = None
+        answer = self._probe_answer
+        if answer is not None:
+            if getattr(exc, "reply_code", None) == 404:  # NOT_FOUND: no such queue
+                _resolve(answer, None)
+            else:
+                _reject(answer, _SetupFailed(repr(exc)))
 
     # ------------------------------------------------------------------ pika callbacks
     def _on_reply(self, _channel: Any, _method: Any, props: Any, body: bytes) -> None:
@@ -324,6 +411,8 @@ class RpcBridge:
         self._closed_fut = loop.create_future()
         self._channel = None
         self._reply_key = None
+        self._probe_channel = None
+        self._consumers.clear()
         params = pika.URLParameters(self.amqp_uri)
         params.connection_attempts = 1
         params.retry_delay = 0

@@ -107,3 +107,47 @@ async def test_stop_fails_calls_in_flight(echo):
     with pytest.raises(Unavailable):
         await task
     assert not b.connected
+
+
+async def test_stopped_service_with_a_leftover_queue_is_unavailable_fast_and_comes_back(echo_factory):
+    """nameko's durable ``rpc-<service>`` queue outlives the service: once a probe has seen
+    no consumer on it, calls are refused at once (503) instead of waiting for the timeout,
+    and they go through again when an instance consumes from the queue."""
+    from conftest import AMQP_URI, EchoProcess
+
+    proc = echo_factory("gwstop")
+    b = RpcBridge(AMQP_URI, 3, probe_interval=0.2)
+    await b.start()
+    try:
+        assert await b.call(proc.name, "echo", {"value": 1}) is not None
+        proc.proc.terminate()
+        proc.proc.wait(10)
+        # the first call after the stop may still time out; a probe then sees no consumer
+        deadline = time.monotonic() + 10
+        while True:
+            started = time.monotonic()
+            try:
+                await b.call(proc.name, "echo", {"value": 2}, timeout=1)
+            except Unavailable as exc:
+                assert time.monotonic() - started < 0.5
+                assert exc.details == {"service": proc.name} and "no running instance" in exc.message
+                break
+            except UpstreamTimeout:
+                pass
+            assert time.monotonic() < deadline, "calls to a stopped service never became fast 503s"
+            await asyncio.sleep(0.1)
+        again = EchoProcess(proc.name)
+        try:
+            again.wait_ready()
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    assert await b.call(proc.name, "echo", {"value": 3}, timeout=2) is not None
+                    break
+                except Unavailable:
+                    assert time.monotonic() < deadline, "the service came back but calls stayed refused"
+                    await asyncio.sleep(0.1)
+        finally:
+            again.stop()
+    finally:
+        await b.stop()
