@@ -75,6 +75,8 @@ def start() -> int:
         os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
         os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
         **{k: os.environ.get(k, v) for k, v in dev.items()},
+        LOGIN_ATTEMPTS_PER_CLIENT=os.environ.get("LOGIN_ATTEMPTS_PER_CLIENT", "60"),
+        LOGIN_ATTEMPTS_PER_ACCOUNT=os.environ.get("LOGIN_ATTEMPTS_PER_ACCOUNT", "10"),
     )
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     stack = full_stack(env, LOCAL / "logs", gateway_port=port)

@@ -132,6 +132,10 @@ def base_env(amqp_uri: str, mongo_uri: str, **overrides: str) -> dict[str, str]:
         "EVENTLET_NO_GREENDNS": "yes",
         "PYTHONWARNINGS": "ignore",
         "PYTHONPATH": os.pathsep.join(pythonpath + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        # test and bench stacks log in many times from 127.0.0.1: no attempt limits there
+        # (their own tests: gateway/tests/test_rate_limits.py); `make run` sets the real ones
+        "LOGIN_ATTEMPTS_PER_CLIENT": "0",
+        "LOGIN_ATTEMPTS_PER_ACCOUNT": "0",
     })
     env.update(overrides)
     return env

@@ -15,6 +15,7 @@ from gateway.auth import AuthMiddleware
 from gateway.bridge import RpcBridge
 from gateway.errors import exception_handlers
 from gateway.middleware import GatewayMiddleware
+from gateway.ratelimit import AttemptLimits
 from gateway.settings import Settings
 
 #: modules under ``gateway`` that expose ``routes`` (a list of Starlette routes) for /api/v1.
@@ -66,5 +67,6 @@ def create_app(
 
     init_upstream(ops.SERVICES)
     app.state.settings = settings
+    app.state.attempt_limits = AttemptLimits(settings.login_per_client, settings.login_per_account)
     app.state.bridge = rpc
     return app

@@ -45,7 +45,10 @@ async def crm_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         log.warning("upstream error %s: %s", exc.code, exc.message, extra={"details": exc.details})
-    return JSONResponse(exc.to_body(), status_code=status)
+    headers = None
+    if status == 429 and isinstance(exc.details.get("retry_after"), int):
+        headers = {"Retry-After": str(exc.details["retry_after"])}
+    return JSONResponse(exc.to_body(), status_code=status, headers=headers)
 
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:

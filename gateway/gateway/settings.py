@@ -20,6 +20,12 @@ class Settings:
     ready_timeout: float = 2.0
     max_body_bytes: int = 1024 * 1024
     upload_max_bytes: int = 25 * 1024 * 1024
+    # attempts per minute at login / invitation acceptance / token refresh (0 = no limit)
+    login_per_client: int = 60
+    login_per_account: int = 10
+    # proxies in front of the gateway that append to X-Forwarded-For (an ingress: 1); the
+    # client address is the entry the outermost trusted proxy added. 0: the socket peer.
+    trusted_proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +49,15 @@ class Settings:
                 raise ConfigError(f"{name} must be positive, got {raw!r}")
             return value
 
+        def limit(name: str, default: int) -> int:
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                return default
+            if not raw.isdigit():
+                raise ConfigError(f"{name} must be a whole number of attempts per minute (0 = no limit), "
+                                  f"got {raw!r}")
+            return int(raw)
+
         return cls(
             context_key=key,
             amqp_uri=env.get("AMQP_URI") or cls.amqp_uri,
@@ -52,4 +67,7 @@ class Settings:
             ready_timeout=num("READY_TIMEOUT", cls.ready_timeout),
             max_body_bytes=int(num("MAX_BODY_BYTES", cls.max_body_bytes, int)),
             upload_max_bytes=int(num("UPLOAD_MAX_BYTES", cls.upload_max_bytes, int)),
+            login_per_client=limit("LOGIN_ATTEMPTS_PER_CLIENT", cls.login_per_client),
+            login_per_account=limit("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_per_account),
+            trusted_proxy_hops=limit("TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
         )

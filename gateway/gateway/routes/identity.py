@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from crmkit.errors import InvalidInput
 from gateway.openapi import operation, schema
+from gateway.ratelimit import check_attempt
 from gateway.routing import call_service, read_json, rpc_route
 
 TAG = ["identity"]
@@ -92,6 +93,7 @@ def _need(data: dict[str, Any], *fields: str) -> None:
 async def login(request: Request) -> Response:
     data = await read_json(request)
     _need(data, "tenant_code", "mobile", "password")
+    check_attempt(request, f"{str(data['tenant_code']).strip().lower()}|{str(data['mobile']).strip()}")
     result = await call_service(request, "identity", "login", {
         "tenant_code": data["tenant_code"], "mobile": data["mobile"], "password": data["password"],
         "bind_device": data.get("bind_device", False)})
@@ -101,12 +103,14 @@ async def login(request: Request) -> Response:
 async def refresh(request: Request) -> Response:
     data = await read_json(request)
     _need(data, "device_token")
+    check_attempt(request)
     return JSONResponse(await call_service(request, "identity", "refresh", {"device_token": data["device_token"]}))
 
 
 async def accept(request: Request) -> Response:
     data = await read_json(request)
     _need(data, "token", "password")
+    check_attempt(request, f"invitation|{request.path_params['id']}")
     return JSONResponse(await call_service(request, "identity", "accept_invitation", {
         "invitation_id": request.path_params["id"], "token": data["token"], "password": data["password"]}))
 
@@ -138,12 +142,14 @@ async def operator_tenant(request: Request) -> Response:
 
 
 operation("POST", "/api/v1/auth/login", "Log in with tenant code, mobile and password", LOGIN,
-          {200: {"description": "tokens", "schema": TOKENS}, 400: "invalid input", **E401}, TAG,
+          {200: {"description": "tokens", "schema": TOKENS}, 400: "invalid input", **E401,
+           429: "auth.rate_limited: too many attempts from this client or for this account (Retry-After)"}, TAG,
           description="Without bind_device (普通登录) only an access token is issued; with it (现在绑定) also a "
                       "long-lived device token for POST /api/v1/auth/refresh.")
 operation("POST", "/api/v1/auth/refresh", "New access token from a device token",
           {"type": "object", "required": ["device_token"], "properties": {"device_token": {"type": "string"}}},
-          {200: {"description": "tokens", "schema": TOKENS}, 401: "device token invalid or revoked"}, TAG)
+          {200: {"description": "tokens", "schema": TOKENS}, 401: "device token invalid or revoked",
+           429: "auth.rate_limited: too many attempts from this client or for this account (Retry-After)"}, TAG)
 operation("POST", "/api/v1/auth/logout", "Log out: revokes every token of the caller at once",
           None, {200: "logged out", 401: "not authenticated"}, TAG)
 operation("GET", "/api/v1/me", "The caller: employee, tenant, menus", None,
@@ -184,7 +190,8 @@ operation("POST", "/api/v1/employees/me/leave", "Leave the organisation (revokes
           {200: "left", 401: "not authenticated", 422: "employee.last_admin"}, TAG)
 operation("POST", "/api/v1/invitations/{id}/accept", "Accept an invitation and set a password (public)", ACCEPT,
           {200: "joined", 400: "invalid input", 401: "invitation.invalid_token", 404: "invitation.not_found",
-           409: "invitation.used or superseded", 422: "invitation.expired"}, TAG)
+           409: "invitation.used or superseded", 422: "invitation.expired",
+           429: "auth.rate_limited: too many attempts from this client or for this account (Retry-After)"}, TAG)
 operation("GET", "/api/v1/menu-permissions", "PC menu grants per department (tenant admin)", None,
           {200: {"description": "grants", "schema": MENUS}, **COMMON}, TAG)
 operation("PUT", "/api/v1/menu-permissions", "Set the PC menu grants per department (tenant admin)", MENUS,
