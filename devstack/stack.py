@@ -136,6 +136,8 @@ def base_env(amqp_uri: str, mongo_uri: str, **overrides: str) -> dict[str, str]:
         # (their own tests: gateway/tests/test_rate_limits.py); `make run` sets the real ones
         "LOGIN_ATTEMPTS_PER_CLIENT": "0",
         "LOGIN_ATTEMPTS_PER_ACCOUNT": "0",
+        # no SMS here: the inviting admin gets the invitation token too (production: invitee only)
+        "INVITE_TOKEN_TO_INVITER": "1",
     })
     env.update(overrides)
     return env

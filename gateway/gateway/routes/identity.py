@@ -184,7 +184,8 @@ operation("POST", "/api/v1/employees/{id}/disable", "Disable an employee (revoke
 operation("POST", "/api/v1/employees/{id}/enable", "Enable an employee", None, {200: "enabled", **COMMON}, TAG)
 operation("POST", "/api/v1/employees/{id}/invitation", "Invite an employee to join (加入组织): the admin confirms "
           "the phone number; status becomes pending", INVITE,
-          {201: "invitation (id, one-time token, expiry)", 409: "already joined",
+          {201: "invitation (id, expiry, sent_to: invitee); the one-time token goes only to the invitee "
+                "(development stacks with INVITE_TOKEN_TO_INVITER=1 also return it)", 409: "already joined",
            422: "invitation.mobile_mismatch", **COMMON}, TAG, idempotent=True)
 operation("POST", "/api/v1/employees/me/leave", "Leave the organisation (revokes every token)", None,
           {200: "left", 401: "not authenticated", 422: "employee.last_admin"}, TAG)

@@ -4,6 +4,7 @@ events) and the caller's verified context, and touches only ``ctx.tenant_id``.""
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import uuid
 from collections.abc import Callable
@@ -463,7 +464,17 @@ def _invite(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any]) -> di
     with kit.change([ev], Check("employees", {"_id": doc["_id"], "invitation_id": inv_id})):
         kit.db.invitations.insert_one(inv)
         store.set_employee(doc["_id"], {"status": rules.PENDING, "invitation_id": inv_id, "updated_at": now})
-    return {"invitation_id": inv_id, "token": token, "expires_at": iso(expires), "employee_id": doc["_id"]}
+    out = {"invitation_id": inv_id, "expires_at": iso(expires), "employee_id": doc["_id"], "sent_to": "invitee"}
+    if invite_token_to_inviter():
+        out["token"] = token
+    return out
+
+
+def invite_token_to_inviter() -> bool:
+    """The invitation token reaches only the invitee (notify delivers it). Development and
+    test stacks, which have no SMS/e-mail to the invitee's phone, set
+    ``INVITE_TOKEN_TO_INVITER=1`` to hand it to the inviter as well."""
+    return os.environ.get("INVITE_TOKEN_TO_INVITER", "").strip() == "1"
 
 
 def invite_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
