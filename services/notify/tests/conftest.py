@@ -88,8 +88,25 @@ class NotifyEnv:
         return env
 
 
+@dataclass
+class TlsFiles:
+    cert: Path
+    key: Path
+
+
 @pytest.fixture(scope="session")
-def notify_env(infra) -> Iterator[NotifyEnv]:
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A self-signed certificate for 127.0.0.1 (the test SMTP servers' TLS); the notify
+    process trusts it through ``SSL_CERT_FILE``, as it would a real CA's."""
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    return TlsFiles(d / "cert.pem", d / "key.pem")
+
+
+@pytest.fixture(scope="session")
+def notify_env(infra, tls_files: TlsFiles) -> Iterator[NotifyEnv]:
     amqp = infra.amqp_uri
     vhost = None
     if infra.local_broker:
@@ -100,7 +117,8 @@ def notify_env(infra) -> Iterator[NotifyEnv]:
         amqp = amqp.rsplit("/", 1)[0] + "/" + vhost
     prefix = f"n{uuid.uuid4().hex[:6]}_"
     env = base_env(amqp, infra.mongo_uri, MONGO_DB_PREFIX=prefix, CRM_CONTEXT_KEY=TEST_CONTEXT_KEY,
-                   CRM_TEST_HOOKS="1", ALLOW_PRIVATE_WEBHOOKS="1", NOTIFY_RETRY_BASE_SECONDS="0.3")
+                   CRM_TEST_HOOKS="1", ALLOW_PRIVATE_WEBHOOKS="1", NOTIFY_RETRY_BASE_SECONDS="0.3",
+                   SSL_CERT_FILE=str(tls_files.cert))
     env["PYTHONPATH"] = f"{HERE}:{env['PYTHONPATH']}"
     stack = Stack(env=env, gateway_port=0, log_dir=ROOT / ".local" / "test-logs" / f"notify-{prefix}")
     stack.add_service("notify")
@@ -151,6 +169,7 @@ class Smtp:
     host: str
     port: int
     handler: _Collect
+    tls: str = "none"
 
     def to(self, addr: str) -> list[dict[str, Any]]:
         return [m for m in self.handler.messages if addr in m["to"]]
@@ -160,7 +179,29 @@ class Smtp:
         return decoded(message)
 
     def settings(self) -> dict[str, Any]:
-        return {"host": self.host, "port": self.port, "from_addr": "crm@example.com", "tls": "none"}
+        return {"host": self.host, "port": self.port, "from_addr": "crm@example.com", "tls": self.tls}
+
+
+@pytest.fixture
+def tls_smtp(tls_files: TlsFiles, request: pytest.FixtureRequest) -> Iterator[Smtp]:
+    """A real SMTP server speaking TLS: ``"starttls"`` (refuses mail before STARTTLS) or
+    ``"ssl"`` (implicit TLS), as the test's parameter says."""
+    import ssl
+
+    mode = request.param
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(tls_files.cert, tls_files.key)
+    handler = _Collect()
+    port = free_port()
+    if mode == "starttls":
+        ctl = Controller(handler, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    else:
+        ctl = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=ctx)
+    ctl.start()
+    try:
+        yield Smtp("127.0.0.1", port, handler, tls=mode)
+    finally:
+        ctl.stop()
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +219,8 @@ def smtp() -> Iterator[Smtp]:
 def decoded(message: dict[str, Any]) -> str:
     import email
     from email import policy
-    msg = email.message_from_string(message["content"], policy=policy.default)
+    # parsed as bytes: a str-parsed 8bit body comes back with its non-ASCII text escaped
+    msg = email.message_from_bytes(message["content"].encode("utf-8"), policy=policy.default)
     return f"{msg['Subject']}\n{msg.get_body().get_content()}"
 
 
