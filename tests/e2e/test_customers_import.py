@@ -175,3 +175,38 @@ def test_check_of_ten_thousand_rows(http, tenant):
     r = upload(http, tenant, "check", xlsx(header, rows))
     assert r.status_code == 200, r.text
     assert [(p["row"], p["code"]) for p in r.json()["problems"]] == [(10_001, "duplicate_in_file")]
+
+
+@pytest.mark.parametrize("rows_n", [20, 260])  # events made pending before the answer / behind it
+def test_import_rows_and_their_events_both_land(http, tenant, infra, stack_env, rows_n):
+    import time
+
+    import pymongo
+
+    from crmkit.outbox import find_events
+
+    db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    header = headers_of(http, tenant)
+    prefix = f"事{uuid.uuid4().hex[:6]}"
+    data = xlsx(header, [row(f"{prefix}{i}号有限公司", f"0512-{str(uuid.uuid4().int)[:8]}")
+                         for i in range(rows_n)])
+    r = upload(http, tenant, "", data)
+    assert r.status_code == 201, r.text
+    rep = r.json()
+    ids = {c["id"] for c in rep["customers"]}
+    assert len(ids) == rows_n
+    for cid in list(ids)[:5]:
+        assert db["customers"].find_one({"_id": cid}) is not None
+    deadline = time.monotonic() + 90
+    while True:
+        events = find_events(db, {"envelope.data.import_id": rep["import_id"]})
+        if rows_n <= 20 or not any(e["status"] == "staged" for e in events) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert len(events) == 2 * rows_n
+    assert {e["status"] for e in events} <= {"pending", "sent"}  # staged before the rows, committed after
+    by_type: dict[str, set[str]] = {}
+    for e in events:
+        by_type.setdefault(e["envelope"]["type"], set()).add(e["envelope"]["data"]["customer_id"])
+        assert e["check"] == {"collection": "customers", "filter": {"_id": e["envelope"]["data"]["customer_id"]}}
+    assert by_type == {"customer.created": ids, "customer.owner_changed": ids}

@@ -2,15 +2,23 @@
 all-or-nothing creation of every row (keys reserved first, compensated on failure)."""
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import eventlet
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
+from crmkit.outbox import Check
 from customers import store
 from customers.registry import EDITABLE
 from customers.sheets import COLUMN_OF, Parsed
 
+log = logging.getLogger(__name__)
+
 BATCH = 500
+#: events of a small import are made pending before the answer; a large one's behind it
+SYNC_COMMIT = 400
 
 
 #: above this many keys, read the tenant's whole key set with one equality query instead
@@ -94,45 +102,68 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
     except Conflict as exc:
         raise Conflict("import.duplicate_meanwhile", "a duplicate was entered while importing; check again",
                        exc.details) from None
-    events = []
+    events: dict[str, list[dict[str, Any]]] = {}
     for d in docs:
-        events.append(kit.event("customer.created", {
-            "customer_id": d["_id"], "name": d["name"], "owner_id": owner, "kind": d["kind"],
-            "grade": d.get("grade"), "industry": d.get("industry"), "region": d.get("region"),
-            "address": d.get("address"), "location": d.get("location"), "import_id": import_id}))
-        events.append(kit.event("customer.owner_changed", {
-            "customer_id": d["_id"], "from_owner_id": None, "to_owner_id": owner, "path": "import",
-            "reason": "import", "seq": 1, "customer_name": d["name"], "import_id": import_id}))
+        events[d["_id"]] = [
+            kit.event("customer.created", {
+                "customer_id": d["_id"], "name": d["name"], "owner_id": owner, "kind": d["kind"],
+                "grade": d.get("grade"), "industry": d.get("industry"), "region": d.get("region"),
+                "address": d.get("address"), "location": d.get("location"), "import_id": import_id}),
+            kit.event("customer.owner_changed", {
+                "customer_id": d["_id"], "from_owner_id": None, "to_owner_id": owner, "path": "import",
+                "reason": "import", "seq": 1, "customer_name": d["name"], "import_id": import_id})]
+    # The outbox's staged -> pending pattern (crmkit.outbox), in bulk: each chunk's events are
+    # staged (one insert_many) *before* its rows, each with ``Check("customers", {"_id": cid})``.
+    # A crash at any point leaves the relay to publish exactly the events whose customer was
+    # written and to abort the others, so rows and events cannot diverge.
+    staged: list[str] = []
     try:
         for i in range(0, len(docs), BATCH):
             chunk = docs[i:i + BATCH]
+            staged += _stage(kit, [(d["_id"], e) for d in chunk for e in events[d["_id"]]])
             kit.db["ownership_log"].insert_many([
                 {"_id": f"{d['_id']}:1", "tenant_id": ctx.tenant_id, "customer_id": d["_id"], "seq": 1,
                  "from_owner_id": None, "to_owner_id": owner, "path": "import", "reason": "import",
                  "actor_id": ctx.user_id, "at": now, "import_id": import_id} for d in chunk])
             kit.db["customers"].insert_many(chunk)
-        # Events go into the kit's outbox as *pending* rows with bulk inserts once every row is
-        # written: on FerretDB every per-document update costs tens of milliseconds (staging
-        # then committing 20 000 rows took minutes), while insert_many is fast. The import is
-        # acknowledged only after this insert; a crash before it leaves rows without events
-        # (and without the ``imports`` report row), which an operator can see.
-        at = kit.now()
-        for i in range(0, len(events), BATCH):
-            kit.outbox.coll.insert_many([{"_id": e["event_id"], "status": "pending", "envelope": e, "check": None,
-                                          "created_at": at, "attempts": 0, "next_at": at}
-                                         for e in events[i:i + BATCH]])
         kit.db["imports"].insert_one({"_id": import_id, "tenant_id": ctx.tenant_id, "actor_id": ctx.user_id,
                                       "at": now, "created": len(docs)})
     except BaseException:
-        kit.db["outbox"].delete_many({"envelope.data.import_id": import_id})
+        kit.db["outbox"].delete_many({"envelope.data.import_id": import_id})  # staged: never published
         _compensate(kit, ctx, import_id, reserved)
         raise
+    # Every row is written: flip the events to pending (one ``_id``-keyed update each, in order)
+    # behind the answer; if this process dies meanwhile, the relay's staged-row recovery
+    # publishes them (their checks match).
+    if len(staged) <= SYNC_COMMIT:
+        kit.outbox.commit(staged)
+    else:
+        eventlet.spawn_n(_commit_quietly, kit.outbox, staged)
     kit.db["timeline"].insert_many([
         {"_id": f"{import_id}:{d['_id']}", "tenant_id": ctx.tenant_id, "customer_id": d["_id"],
          "kind": "customer.imported", "at": now, "actor_id": ctx.user_id, "summary": "imported from xlsx",
          "data": {"import_id": import_id, "row": d["import_row"]}} for d in docs])
     created = [{"row": d["import_row"], "id": d["_id"], "name": d["name"]} for d in docs]
     return {"import_id": import_id, "created": len(created), "customers": created}
+
+
+def _stage(kit: Any, pairs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """``Outbox.stage`` for many changes at once: one insert_many, each event with its own check."""
+    if not pairs:
+        return []
+    at = kit.outbox.now()
+    kit.outbox.coll.insert_many([
+        {"_id": e["event_id"], "status": "staged", "envelope": e,
+         "check": Check("customers", {"_id": cid}).to_doc(), "created_at": at, "attempts": 0, "next_at": at}
+        for cid, e in pairs])
+    return [e["event_id"] for _, e in pairs]
+
+
+def _commit_quietly(outbox: Any, ids: list[str]) -> None:
+    try:
+        outbox.commit(ids)
+    except Exception:  # the relay recovers what is still staged
+        log.exception("import: committing %d staged events failed; the relay will recover them", len(ids))
 
 
 def _compensate(kit: Any, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]

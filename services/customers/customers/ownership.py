@@ -23,12 +23,19 @@ MANAGER_ROLES = ("tenant_admin", "support", "system", "operator")
 
 
 def _repair(kit: Any, doc: dict[str, Any]) -> dict[str, Any]:
-    """Roll the document forward to the newest log entry (after a crash between the two writes)."""
-    rows = list(kit.db["ownership_log"].find({"customer_id": doc["_id"]}))
-    if not rows:
-        return doc
-    last = max(rows, key=lambda r: r["seq"])
-    if last["seq"] > int(doc.get("owner_seq") or 0):
+    """Roll the document forward to the newest log entry (after a crash between the two writes).
+
+    Log rows are keyed ``"<customer_id>:<seq>"``, so the entries past the document's
+    ``owner_seq`` are probed by ``_id`` one by one (one lookup when nothing is pending),
+    never by a ``customer_id`` filter (which FerretDB evaluates over the whole log)."""
+    seq = int(doc.get("owner_seq") or 0)
+    last = None
+    while True:
+        row = kit.db["ownership_log"].find_one({"_id": f"{doc['_id']}:{seq + 1}"})
+        if row is None or row.get("customer_id") != doc["_id"]:
+            break
+        last, seq = row, seq + 1
+    if last is not None:
         fix = {"owner_id": last["to_owner_id"], "owner_seq": last["seq"], "owner_since": last["at"],
                "unowned": bool(last.get("unowned"))}
         kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": fix})

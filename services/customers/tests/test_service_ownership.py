@@ -85,3 +85,30 @@ def test_visible_customer_ids(rpc, entered):
     assert rpc.call("customers", "visible_customer_ids", ctx=ctx(tenant, uuid.uuid4().hex)) == []
     ids = rpc.call("customers", "visible_customer_ids", ctx=ctx(tenant, "a", "tenant_admin"), owner_ids=[owner])
     assert ids == [doc["id"]]
+
+
+def test_a_logged_change_the_document_missed_is_rolled_forward_by_id(rpc, infra, stack_env, entered):
+    """A crash between the log insert and the document update: the next change finds the
+    log rows past the document's ``owner_seq`` by their ``_id`` and rolls forward first."""
+    from datetime import UTC, datetime
+
+    import pymongo
+
+    tenant, owner, doc = entered
+    cid = doc["id"]
+    db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    other = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    for seq, frm, to in ((2, owner, None), (3, None, other)):  # two changes, document still at seq 1
+        db["ownership_log"].insert_one({"_id": f"{cid}:{seq}", "tenant_id": tenant, "customer_id": cid, "seq": seq,
+                                        "from_owner_id": frm, "to_owner_id": to, "path": "claim", "reason": "",
+                                        "actor_id": "crashed", "at": now, "unowned": False})
+    system = ctx(tenant, "pool", "system")
+    with pytest.raises(Conflict) as ei:  # the owner is now the one the log says
+        rpc.call("customers", "change_owner", ctx=system, customer_id=cid, expected_owner_id=owner,
+                 new_owner_id=None, path="reclaim")
+    assert ei.value.details["owner_id"] == other and ei.value.details["seq"] == 3
+    done = rpc.call("customers", "change_owner", ctx=system, customer_id=cid, expected_owner_id=other,
+                    new_owner_id=None, path="reclaim")
+    assert done["seq"] == 4
+    assert db["customers"].find_one({"_id": cid})["owner_seq"] == 4
