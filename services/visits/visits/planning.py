@@ -181,6 +181,7 @@ def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[
         kit.db["visits"].update_one({"_id": vid}, {"$set": {"owner_id": latest.get("owner_id")}})
         doc["owner_id"] = latest.get("owner_id")
     store.cal_add(kit.db, doc)
+    store.touch(kit.db, vid)
     return public(doc)
 
 
@@ -329,6 +330,7 @@ def hand_over(kit: Any, tenant_id: str, employee_id: str, handover_to: str | Non
                                         {"$set": {"employee_id": handover_to, "handed_over_from": employee_id,
                                                   "updated_at": now}})
             store.cal_set(kit.db, r, {"employee_id": handover_to})
+            store.touch(kit.db, r["_id"])
             moved += 1
         else:
             try:

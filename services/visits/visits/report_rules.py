@@ -135,6 +135,13 @@ def trend_periods(kind: str, end_day: str) -> list[dict[str, Any]]:
     raise InvalidInput("report.bad_trend", "trend must be months or weeks", {"trend": kind})
 
 
+def days_of_month(month: str) -> list[str]:
+    """Every day ``YYYY-MM-DD`` of ``month`` (``YYYY-MM``)."""
+    first = date.fromisoformat(f"{month}-01")
+    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return [(first + timedelta(days=i)).isoformat() for i in range((nxt - first).days)]
+
+
 # -- department membership over time ----------------------------------------------------
 
 def subtree(departments: Mapping[str, str | None], root: str) -> set[str]:

@@ -32,7 +32,7 @@ from crmkit.clock import parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import InvalidInput, NotFound
 from visits import report_rules as R
-from visits import store
+from visits import rollup, store
 from visits.access import visible_owners
 
 MAX_DETAILS = 500
@@ -50,83 +50,40 @@ def time_zone(db: Database, tenant_id: str) -> str:
     return str(store.settings(db, tenant_id)["time_zone"])
 
 
-# -- buckets -------------------------------------------------------------------------------
-
-def _bucket_pipeline(match: dict[str, Any], with_customer: bool, by_day: bool) -> list[dict[str, Any]]:
-    key = {"e": "$employee_id", "s": "$status", "ci": "$ci"}
-    proj = {"_id": 0, "employee_id": 1, "status": 1, "ci": {"$type": "$check_in"}}
-    if with_customer:
-        key["c"] = "$customer_id"
-        proj["customer_id"] = 1
-    if by_day:
-        key["d"] = "$day"
-        proj["day"] = 1
-    return [{"$match": match}, {"$project": proj}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
-
-
-def _rows(db: Database, match: dict[str, Any], with_customer: bool, label: dict[str, Any],
-          by_day: bool = False) -> list[dict[str, Any]]:
-    out = []
-    for g in db["visits"].aggregate(_bucket_pipeline(match, with_customer, by_day)):
-        k = g["_id"]
-        row = {**label, "employee_id": k.get("e"), "status": k.get("s"), "checked_in": k.get("ci") == "object",
-               "n": int(g["n"])}
-        if by_day:
-            row["day"] = k.get("d")
-        if with_customer:
-            row["customer_id"] = k.get("c")
-        out.append(row)
-    return out
-
-
-def _months(days: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for d in days:
-        out[d[:7]].append(d)
-    return out
-
-
-#: a month with at least this many of its days in the range is read with one query on
-#: ``month`` (grouped by day) instead of one query per ``day``
-WHOLE_MONTH_FROM = 8
-
+# -- rows of the rollup -----------------------------------------------------------------------
+# The reports never query ``visits``: they read the rollup (:mod:`visits.rollup`), whose
+# documents are keyed by ``_id`` (the only filter FerretDB 1.x pushes down to storage).
 
 def day_rows(db: Database, tenant_id: str, days: list[str], with_customer: bool = False) -> list[dict[str, Any]]:
     """``{day, employee_id, status, checked_in, n[, customer_id]}`` for every day."""
-    rows: list[dict[str, Any]] = []
-    for month, mdays in _months(days).items():
-        if len(mdays) >= WHOLE_MONTH_FROM:
-            wanted = set(mdays)
-            rows.extend(r for r in _rows(db, {"tenant_id": tenant_id, "month": month}, with_customer, {}, True)
-                        if r["day"] in wanted)
-        else:
-            for d in mdays:
-                rows.extend(_rows(db, {"tenant_id": tenant_id, "day": d}, with_customer, {"day": d}))
-    return rows
+    if with_customer:
+        n: Counter[tuple[str, Any, Any, str, bool]] = Counter(
+            (d, x["e"], x["c"], x["s"], bool(x["i"])) for d, x in rollup.day_entries(db, tenant_id, days))
+        return [{"day": d, "employee_id": e, "customer_id": c, "status": st, "checked_in": ci, "n": k}
+                for (d, e, c, st, ci), k in n.items()]
+    return [{"day": d, "employee_id": c["e"], "status": c["s"], "checked_in": bool(c["i"]), "n": int(c["n"])}
+            for d, c in rollup.day_counts(db, tenant_id, days)]
 
 
 def trend_rows(db: Database, tenant_id: str, kind: str, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
     if periods and "days" in periods[0]:
         period_of = {d: p["key"] for p in periods for d in p["days"]}
-        for r in day_rows(db, tenant_id, list(period_of)):
-            rows.append({**r, "period": period_of[r["day"]]})
-        return rows
-    for p in periods:
-        rows.extend(_rows(db, {"tenant_id": tenant_id, "month": p["key"]}, False, {"period": p["key"]}))
-    return rows
+    else:
+        period_of = {d: p["key"] for p in periods for d in R.days_of_month(p["key"])}
+    n: Counter[tuple[str, Any, str, bool]] = Counter()
+    for d, c in rollup.day_counts(db, tenant_id, list(period_of)):
+        n[(period_of[d], c["e"], c["s"], bool(c["i"]))] += int(c["n"])
+    return [{"period": p, "employee_id": e, "status": st, "checked_in": ci, "n": k} for (p, e, st, ci), k in n.items()]
 
 
 # -- scope: who is in the report --------------------------------------------------------------
 
 def _history(db: Database, tenant_id: str, employee_ids: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if employee_ids is None:
-        cur = db["report_emp_history"].find({"tenant_id": tenant_id})
-    else:
-        cur = (r for e in employee_ids for r in db["report_emp_history"].find({"tenant_id": tenant_id,
-                                                                              "employee_id": e}))
-    for r in cur:
+    wanted = None if employee_ids is None else set(employee_ids)
+    for r in db["report_emp_history"].find({"tenant_id": tenant_id}):  # one read (a full scan on FerretDB)
+        if wanted is not None and r["employee_id"] not in wanted:
+            continue
         out[r["employee_id"]].append({"since": r["since"], "dept_ids": r.get("dept_ids") or [], "at": r.get("at")})
     return out
 
@@ -138,9 +95,10 @@ def departments(db: Database, tenant_id: str) -> dict[str, str | None]:
 
 def names_of(db: Database, tenant_id: str, identity: Any, ids: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
-    for r in (r for e in ids for r in db["report_emp_history"].find({"tenant_id": tenant_id, "employee_id": e},
-                                                                    {"name": 1, "employee_id": 1})):
-        if r.get("name"):
+    wanted = set(ids)
+    rows = db["report_emp_history"].find({"tenant_id": tenant_id}, {"name": 1, "employee_id": 1, "at": 1})
+    for r in sorted(rows, key=lambda r: str(r.get("at") or "")):  # the latest name wins
+        if r.get("name") and r["employee_id"] in wanted:
             names[r["employee_id"]] = r["name"]
     missing = [i for i in ids if i not in names]
     if missing and identity is not None:
@@ -251,53 +209,16 @@ def details(db: Database, tenant_id: str, days: list[str], people: set[str], mem
 
 def detail_rows(db: Database, tenant_id: str, days: list[str], people: set[str], member: Any,
                 validated: bool) -> list[dict[str, Any]]:
-    proj = {"employee_id": 1, "customer_id": 1, "customer_name": 1, "status": 1, "day": 1, "planned_at": 1,
-            "location.address": 1, "check_in.at": 1, "check_in.deviation_m": 1, "check_in.point.source": 1,
-            "check_out.at": 1, "check_out.deviation_m": 1, "check_out.stay_minutes": 1,
-            "check_out.point.source": 1}
     out = []
-    wanted = set(days)
-    queries = []
-    for month, mdays in _months(days).items():
-        if len(mdays) >= WHOLE_MONTH_FROM:
-            queries.append({"tenant_id": tenant_id, "month": month})
-        else:
-            queries.extend({"tenant_id": tenant_id, "day": d} for d in mdays)
-    for q in queries:
-        for v in db["visits"].find(q, proj):
-            d = v.get("day")
-            if d not in wanted:
-                continue
-            e = v.get("employee_id")
-            if e not in people or (member is not None and not member(e, d)):
-                continue
-            ci, co = v.get("check_in") or {}, v.get("check_out") or {}
-            if not R.is_actual(v.get("status", ""), bool(ci), validated):
-                continue
-            out.append({
-                "visit_id": v["_id"], "day": d, "employee_id": e, "customer_id": v.get("customer_id"),
-                "customer_name": v.get("customer_name") or "",
-                "address": (v.get("location") or {}).get("address") or "",
-                "status": v.get("status"),
-                "check_in_at": _iso(ci.get("at")), "check_out_at": _iso(co.get("at")),
-                "stay_minutes": co.get("stay_minutes"),
-                "check_in_deviation_m": _round(ci.get("deviation_m")),
-                "check_out_deviation_m": _round(co.get("deviation_m")),
-                "location_source": (ci.get("point") or {}).get("source"),
-                "check_out_location_source": (co.get("point") or {}).get("source"),
-            })
+    for d, x in rollup.day_entries(db, tenant_id, days):
+        e = x["e"]
+        if e not in people or (member is not None and not member(e, d)):
+            continue
+        if not R.is_actual(x["s"], bool(x["i"]), validated) or not x.get("r"):
+            continue
+        out.append(dict(x["r"]))
     out.sort(key=lambda r: (r["check_in_at"] or "", r["visit_id"]))
     return out
-
-
-def _iso(v: Any) -> str | None:
-    if isinstance(v, datetime):
-        return store.aware(v).isoformat().replace("+00:00", "Z")
-    return v
-
-
-def _round(v: Any) -> float | None:
-    return None if v is None else round(float(v), 1)
 
 
 # -- customer summary and coverage ---------------------------------------------------------------

@@ -107,6 +107,7 @@ def reconcile(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
             return doc
         changes = fix_dates(row["set"])
         db["visits"].update_one({"_id": doc["_id"]}, {"$set": changes})
+        touch(db, doc["_id"])
         doc.update(changes)
     return doc
 
@@ -141,6 +142,13 @@ def step_check(visit: dict[str, Any], action: str) -> Check:
 
 def apply_step(db: Database, visit_id: str, full: dict[str, Any]) -> None:
     db["visits"].update_one({"_id": visit_id}, {"$set": full})
+    touch(db, visit_id)
+
+
+def touch(db: Database, visit_id: str) -> None:
+    """Keep the reports' rollup in step with a visit just written (see ``rollup``)."""
+    from visits import rollup  # rollup builds on this module
+    rollup.touch(db, visit_id)
 
 
 # -- idempotency -------------------------------------------------------------------------
