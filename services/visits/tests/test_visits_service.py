@@ -322,6 +322,37 @@ def test_expiry_at_midnight_in_tenant_zone(visits_env):
         visits_env.call("_test_set_clock", sys_ctx, now=None)
 
 
+def test_expiry_sweep_reads_open_markers_not_the_visits(visits_env):
+    """Each planned visit leaves a marker the sweep reads; a settled visit's marker goes at
+    the first sweep after its day, an expired one's with its expiry, and open visits written
+    before markers existed get theirs from a one-off build."""
+    w = World(visits_env)
+    visits_env.call("update_settings", w.admin, changes={"time_zone": "UTC"})
+    sys_ctx = visits_env.ctx("-", "operator", "operator")
+    db = visits_env.db()
+    try:
+        visits_env.call("_test_set_clock", sys_ctx, now="2026-04-01T08:00:00Z")
+        open_ = w.plan(planned_at="2026-04-01T09:00:00Z")
+        done = w.plan(planned_at="2026-04-01T10:00:00Z")
+        w.check_in(done["id"], at=datetime(2026, 4, 1, 10, 0, tzinfo=UTC), photo=None)
+        w.check_out(done["id"], at=datetime(2026, 4, 1, 10, 30, tzinfo=UTC))
+        marks = {m["_id"]: m for m in db["open_visits"].find({"_id": {"$in": [open_["id"], done["id"]]}})}
+        assert set(marks) == {open_["id"], done["id"]} and marks[open_["id"]]["day"] == "2026-04-01"
+        # a visit written before markers existed (no marker), found by the one-off build
+        legacy = dict(db["visits"].find_one({"_id": open_["id"]}), _id="legacy-" + open_["id"])
+        db["visits"].insert_one(legacy)
+        db["open_visits_state"].delete_one({"_id": "built"})
+        visits_env.call("_test_set_clock", sys_ctx, now="2026-04-02T00:00:01Z")
+        visits_env.call("_test_expire_now", sys_ctx)
+        get = lambda v: db["visits"].find_one({"_id": v})["status"]  # noqa: E731
+        assert get(open_["id"]) == "expired" and get(legacy["_id"]) == "expired"
+        assert get(done["id"]) == "pending_notes"  # settled before its day ended: untouched
+        left = {m["_id"] for m in db["open_visits"].find({})}
+        assert not left & {open_["id"], done["id"], legacy["_id"]}
+    finally:
+        visits_env.call("_test_set_clock", sys_ctx, now=None)
+
+
 def test_calendar_and_day_list(visits_env):
     w = World(visits_env)
     base = datetime.now(UTC) + timedelta(days=2)

@@ -174,6 +174,7 @@ def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[
         extra["cbm"] = facts["cbm"]
     ev = kit.event("visit.planned", event_data(doc, extra))
     with kit.change([ev], Check("visits", {"_id": vid})):
+        store.mark_open(kit.db, doc)  # before the visit: no open visit escapes the expiry sweep
         kit.db["visits"].insert_one(doc)
     # an owner change that arrived meanwhile wins (the read model follows events)
     latest = store.get_customer_rm(kit.db, ctx.tenant_id, customer_id) or {}

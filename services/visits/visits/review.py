@@ -72,30 +72,44 @@ def review(kit: Any, identity: Any, visit_id: str, decision: str, reason: str | 
 
 def expire_due(kit: Any, now: datetime | None = None, limit: int = 2000) -> int:
     """Expire visits whose planned day ended (tenant time zone) before check-in or
-    check-out, at most ``limit`` per run (the next run takes the rest)."""
+    check-out, at most ``limit`` per run (the next run takes the rest).
+
+    Reads ``open_visits`` (one marker per visit planned and not yet past its day, see
+    :func:`visits.store.mark_open`), never the whole ``visits`` collection: a marker whose
+    day has not ended costs nothing, one whose day ended is settled — the visit, read by
+    ``_id``, is expired if still open — and then removed."""
     now = now or kit.now()
+    db = kit.db
+    store.build_open_markers(db)
     zones: dict[str, str] = {}
     n = 0
-    for status in rules.OPEN_FOR_EXPIRY:
-        for row in kit.db["visits"].find({"status": status}):
-            tenant = row["tenant_id"]
-            if tenant not in zones:
-                zones[tenant] = store.settings(kit.db, tenant)["time_zone"]
-            if not rules.is_expired(row["status"], row["day"], now, zones[tenant]):
-                continue
-            v = store.fix_dates(row)
-            ev = kit.event("visit.expired", event_data(v, {
-                "status": rules.EXPIRED, "previous_status": v["status"], "at": now,
-                "customer_name": v.get("customer_name")}), tenant_id=tenant, actor_id="system")
-            try:
-                with kit.change([ev], store.step_check(v, "expire")):
-                    full = store.claim_step(kit.db, v, "expire", {"expired_at": now}, now)
-                    store.apply_step(kit.db, v["_id"], full)
-                n += 1
-                if n >= limit:
-                    return n
-            except Conflict:  # checked in/out at the last moment: that wins
-                continue
-            except Exception:
-                log.exception("expiry of visit %s failed", v["_id"])
+    for mark in list(db["open_visits"].find({})):
+        tenant = mark.get("tenant_id")
+        if tenant not in zones:
+            zones[tenant] = store.settings(db, tenant)["time_zone"]
+        if not mark.get("day") or now < rules.end_of_day_utc(mark["day"], zones[tenant]):
+            continue
+        row = db["visits"].find_one({"_id": mark["_id"]})
+        if row is None or row.get("status") not in rules.OPEN_FOR_EXPIRY:
+            store.unmark_open(db, mark["_id"])  # settled by check-out/cancel, or never written
+            continue
+        if not rules.is_expired(row["status"], row["day"], now, zones[tenant]):  # moved to a later day
+            db["open_visits"].update_one({"_id": mark["_id"]}, {"$set": {"day": row["day"]}})
+            continue
+        v = store.fix_dates(row)
+        ev = kit.event("visit.expired", event_data(v, {
+            "status": rules.EXPIRED, "previous_status": v["status"], "at": now,
+            "customer_name": v.get("customer_name")}), tenant_id=v["tenant_id"], actor_id="system")
+        try:
+            with kit.change([ev], store.step_check(v, "expire")):
+                full = store.claim_step(db, v, "expire", {"expired_at": now}, now)
+                store.apply_step(db, v["_id"], full)
+            store.unmark_open(db, v["_id"])
+            n += 1
+            if n >= limit:
+                return n
+        except Conflict:  # checked in/out at the last moment: that wins; the next run settles it
+            continue
+        except Exception:
+            log.exception("expiry of visit %s failed", v["_id"])
     return n

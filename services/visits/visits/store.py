@@ -140,6 +140,42 @@ def step_check(visit: dict[str, Any], action: str) -> Check:
                                  "action": action})
 
 
+# -- open visits (what the expiry sweep reads) ---------------------------------------------
+
+OPEN_STATE = "open_visits_state"
+
+
+def mark_open(db: Database, visit: dict[str, Any]) -> None:
+    """Record a visit the expiry sweep must look at once its planned day has ended. Written
+    before the visit itself, so no open visit lacks one; a marker whose visit was never
+    written, or was settled, is removed by the sweep. Keyed by the visit's ``_id``, so the
+    collection holds only visits not yet past their day (the sweep never scans ``visits``)."""
+    try:
+        db["open_visits"].insert_one({"_id": visit["_id"], "tenant_id": visit["tenant_id"], "day": visit["day"]})
+    except DuplicateKeyError:
+        pass
+
+
+def unmark_open(db: Database, visit_id: str) -> None:
+    db["open_visits"].delete_one({"_id": visit_id})
+
+
+def build_open_markers(db: Database) -> int:
+    """Once per database: markers for open visits written before markers existed."""
+    if db[OPEN_STATE].find_one({"_id": "built"}) is not None:
+        return 0
+    n = 0
+    for v in db["visits"].find({"status": {"$in": list(rules.OPEN_FOR_EXPIRY)}}, {"tenant_id": 1, "day": 1}):
+        if v.get("day") and v.get("tenant_id"):
+            mark_open(db, v)
+            n += 1
+    try:
+        db[OPEN_STATE].insert_one({"_id": "built", "at": datetime.now(UTC), "visits": n})
+    except DuplicateKeyError:
+        pass
+    return n
+
+
 def apply_step(db: Database, visit_id: str, full: dict[str, Any]) -> None:
     db["visits"].update_one({"_id": visit_id}, {"$set": full})
     touch(db, visit_id)
