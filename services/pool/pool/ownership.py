@@ -19,8 +19,8 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import iso
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
+from pool import dbtrace, store
 from pool import rules as R
-from pool import store
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +79,37 @@ def customer_view(row: dict[str, Any], *, masked: bool) -> dict[str, Any]:
 
 def apply_owner_change(kit: Any, tenant_id: str, customer_id: str, *, from_owner: str | None,
                        to_owner: str | None, path: str, seq: int | None, at: datetime, actor_id: str,
-                       reason: str = "", dept_of: Callable[[str], str | None] | None = None) -> None:
+                       reason: str = "", dept_of: Callable[[str], str | None] | None = None,
+                       slot_taken: bool = False, new_move: bool = False) -> dict[str, Any] | None:
     """Apply one ownership change (from the event or from our own call's answer):
-    idempotent per (customer, seq); older changes never overwrite newer ones."""
+    idempotent per (customer, seq); older changes never overwrite newer ones.
+    ``slot_taken``: the caller holds ``to_owner``'s capacity slot for this customer
+    already; ``new_move``: the caller just won ``seq`` (skip the log's pre-check).
+    Returns the row as written (None when the change was not newer)."""
     db = kit.db
+    if seq is not None and not new_move:
+        # cheap pre-check without the lock: an applied change is never undone (seq only grows)
+        seen = db.customers.find_one({"_id": customer_id}, {"seq": 1})
+        if seen is not None and seen.get("seq") is not None and int(seen["seq"]) >= int(seq):
+            record_move(kit, tenant_id, customer_id, from_owner=from_owner, to_owner=to_owner, path=path,
+                        seq=seq, at=at, actor_id=actor_id, reason=reason)
+            return None
     dept = dept_of(from_owner) if (dept_of and from_owner and not to_owner) else None
+    written = None
     with store.row_lock(db, customer_id):
         row = db.customers.find_one({"_id": customer_id}) or {}
         newer = seq is None or row.get("seq") is None or int(seq) > int(row["seq"])
         if newer:
-            _apply(db, tenant_id, customer_id, from_owner, to_owner, path, seq, at, reason, dept)
+            written = _apply(db, tenant_id, customer_id, row, from_owner, to_owner, path, seq, at, reason, dept,
+                             slot_taken)
     record_move(kit, tenant_id, customer_id, from_owner=from_owner, to_owner=to_owner, path=path, seq=seq,
-                at=at, actor_id=actor_id, reason=reason)
+                at=at, actor_id=actor_id, reason=reason, known_new=new_move)
+    return written
 
 
-def _apply(db: Any, tenant_id: str, customer_id: str, from_owner: str | None, to_owner: str | None, path: str,
-           seq: int | None, at: datetime, reason: str, dept: str | None) -> None:
+def _apply(db: Any, tenant_id: str, customer_id: str, row: dict[str, Any], from_owner: str | None,
+           to_owner: str | None, path: str, seq: int | None, at: datetime, reason: str, dept: str | None,
+           slot_taken: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {"owner_id": to_owner, "private": to_owner is not None, "seq": seq, "last_path": path}
     if to_owner:
         fields.update({"entered_at": at, "epoch": seq})
@@ -102,23 +117,25 @@ def _apply(db: Any, tenant_id: str, customer_id: str, from_owner: str | None, to
         fields.update({"entered_at": None, "released_at": at, "released_by": from_owner, "release_reason": reason,
                        "released_path": path, "prev_owner_dept_id": dept})
     rules = store.load_rules(db, tenant_id)
-    row = db.customers.find_one({"_id": customer_id}) or {}
     fields.update(store.reclaim_fields({**row, **fields}, rules))  # one write: readers never see half
     store.upsert_customer(db, customer_id, tenant_id, fields, on_insert={"deleted": False})
     if from_owner and from_owner != to_owner:
         store.free_slot(db, tenant_id, from_owner, customer_id)
-    if to_owner:
+    if to_owner and not slot_taken:
         store.take_slot(db, tenant_id, to_owner, customer_id, rules["capacity"], at, overflow=True)
+    out = {"deleted": False, **row, **fields, "tenant_id": tenant_id}
+    out["_id"] = customer_id
+    return out
 
 
 def record_move(kit: Any, tenant_id: str, customer_id: str, *, from_owner: str | None, to_owner: str | None,
-                path: str, seq: int | None, at: datetime, actor_id: str, reason: str) -> bool:
+                path: str, seq: int | None, at: datetime, actor_id: str, reason: str, known_new: bool = False) -> bool:
     """Log the move once (unique ``customer:seq``); the insert that wins emits the pool event."""
     if seq is None:
         return False
     db = kit.db
     move_id = f"{customer_id}:{seq}"
-    if db.moves.find_one({"_id": move_id}, {"_id": 1}) is not None:
+    if not known_new and db.moves.find_one({"_id": move_id}, {"_id": 1}) is not None:
         return False  # already logged (cheap check before staging an event that would be aborted)
     doc = {"_id": move_id, "tenant_id": tenant_id, "customer_id": customer_id, "from_owner_id": from_owner,
            "to_owner_id": to_owner, "path": path, "seq": seq, "at": at, "actor_id": actor_id, "reason": reason,
@@ -148,8 +165,9 @@ def record_move(kit: Any, tenant_id: str, customer_id: str, *, from_owner: str |
 
 def _change_owner(customers: Any, customer_id: str, expected: str | None, new: str | None, path: str,
                   reason: str) -> dict[str, Any]:
-    res = customers.change_owner(customer_id=customer_id, expected_owner_id=expected, new_owner_id=new,
-                                 path=path, reason=reason)
+    with dbtrace.section("customers.change_owner"):
+        res = customers.change_owner(customer_id=customer_id, expected_owner_id=expected, new_owner_id=new,
+                                     path=path, reason=reason)
     return res if isinstance(res, dict) else {}
 
 
@@ -160,10 +178,15 @@ def _seq(res: dict[str, Any]) -> int | None:
 
 def claim(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | None = None,
           *, path: str = "claim", skip_limits: bool = False) -> dict[str, Any]:
+    """Every database access here is keyed by a string ``_id`` (see store: the only
+    filter FerretDB pushes down): the read-model row, the owner's hint, the claim-slot,
+    capacity-slot and hold inserts, one hint write, then the customers call and the
+    read-model write under the row lock."""
     ctx = kit.ctx
     db, now, tenant, user = kit.db, kit.now(), ctx.tenant_id, ctx.user_id
+    cid = str(customer_id)
     reason = _reason(data, required=False) or "claim"
-    row = store.get_customer(db, tenant, str(customer_id))
+    row = store.get_customer(db, tenant, cid)
     if row is None:
         raise NotFound("pool.customer_not_found", "no such customer")
     if row.get("owner_id") == user:
@@ -177,35 +200,39 @@ def claim(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | Non
     if not skip_limits:
         R.check_cooldown(user, row.get("released_by"), store.to_dt(row.get("released_at")), now,
                          rules["cooldown_days"])
+    hint = store.read_hint(db, tenant, user)
     claim_slot = None if skip_limits else store.take_claim_slot(
-        db, tenant, user, today.isoformat(), str(customer_id), rules["daily_claim_limit"], now)
+        db, tenant, user, today.isoformat(), cid, rules["daily_claim_limit"], now, hint=hint)
     try:
-        slot, took = store.take_slot(db, tenant, user, str(customer_id), rules["capacity"], now)
+        slot, took = store.take_slot(db, tenant, user, cid, rules["capacity"], now, hint=hint, record_hint=False)
     except BaseException:
         if claim_slot:
-            store.free_claim_slot(db, claim_slot)
+            store.free_claim_slot(db, tenant, user, claim_slot)
         raise
+    store.hint_after_claim(db, tenant, user, hint, claim_slot, slot if took else None)
 
     def undo() -> None:
         if took:
-            store.free_slot(db, tenant, user, str(customer_id))
+            store.free_slot(db, tenant, user, cid)
         if claim_slot:
-            store.free_claim_slot(db, claim_slot)
+            store.free_claim_slot(db, tenant, user, claim_slot)
     try:
-        res = _change_owner(customers, str(customer_id), None, user, path, reason)
+        res = _change_owner(customers, cid, None, user, path, reason)
     except Conflict as exc:
         undo()
-        winner = _winner(exc.details) or _winner_from_read_model(db, str(customer_id))
+        winner = _winner(exc.details) or _winner_from_read_model(db, cid)
         raise Conflict("pool.claim_lost", f"already claimed by {winner}" if winner else "already claimed",
                        {**exc.details, "winner_id": winner}) from None
     except BaseException:
         undo()
         raise
     seq = _seq(res)
+    out = None
     if seq is not None:
-        apply_owner_change(kit, tenant, str(customer_id), from_owner=None, to_owner=user, path=path, seq=seq,
-                           at=now, actor_id=user, reason=reason)
-    out = store.get_customer(db, tenant, str(customer_id)) if seq is not None else None
+        out = apply_owner_change(kit, tenant, cid, from_owner=None, to_owner=user, path=path, seq=seq,
+                                 at=now, actor_id=user, reason=reason, slot_taken=took, new_move=True)
+        if out is None:  # the owner_changed event was applied first (or a newer change): read it
+            out = store.get_customer(db, tenant, cid)
     view = customer_view(out or row, masked=False)
     view.update({"owner_id": user, "pool": "private"})
     return view
@@ -231,7 +258,8 @@ def release(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | N
     seq = _seq(res)
     if seq is not None:
         apply_owner_change(kit, tenant, str(customer_id), from_owner=user, to_owner=None, path="release",
-                           seq=seq, at=now, actor_id=user, reason=reason, dept_of=lambda _o: _dept(ctx))
+                           seq=seq, at=now, actor_id=user, reason=reason, dept_of=lambda _o: _dept(ctx),
+                           new_move=True)
     return {"id": str(customer_id), "pool": "public", "released_at": iso(now), "reason": reason}
 
 
@@ -263,10 +291,12 @@ def assign(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | No
             store.free_slot(db, tenant, owner, str(customer_id))
         raise
     seq = _seq(res)
+    out = None
     if seq is not None:
-        apply_owner_change(kit, tenant, str(customer_id), from_owner=row.get("owner_id"), to_owner=owner,
-                           path="assign", seq=seq, at=now, actor_id=ctx.user_id, reason=reason)
-    out = store.get_customer(db, tenant, str(customer_id)) or row
+        out = apply_owner_change(kit, tenant, str(customer_id), from_owner=row.get("owner_id"), to_owner=owner,
+                                 path="assign", seq=seq, at=now, actor_id=ctx.user_id, reason=reason,
+                                 slot_taken=took, new_move=True)
+    out = out or store.get_customer(db, tenant, str(customer_id)) or row
     return customer_view(out, masked=False)
 
 

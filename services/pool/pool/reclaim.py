@@ -30,6 +30,11 @@ from pool import rules as R
 log = logging.getLogger(__name__)
 
 
+SWEEP_FIELDS = {"_id": 1, "tenant_id": 1, "owner_id": 1, "entered_at": 1, "private": 1, "last_contact_at": 1,
+                "last_visit_at": 1, "last_deal_at": 1, "epoch": 1, "seq": 1, "deleted": 1}
+SCAN_BATCH = 2000  # rows per getMore (FerretDB's default is a few hundred)
+
+
 class SweepCrash(RuntimeError):
     """Raised by the test hook that simulates a crash half-way through a sweep."""
 
@@ -45,15 +50,15 @@ def sweep(kit: Any, customers: Any, tenant_id: str | None = None, crash_after: i
     acting: str | None = None
     stats = Counter()
     reclaimed: list[str] = []
-    for row in db.customers.find(query, {"_id": 1, "tenant_id": 1, "owner_id": 1, "entered_at": 1, "private": 1,
-                                         "last_contact_at": 1, "last_visit_at": 1, "last_deal_at": 1,
-                                         "epoch": 1, "seq": 1, "deleted": 1}):
+    # one pass over the private rows, only the fields the rules read; a row costs a
+    # database round trip only when it is due or inside a warning window
+    for row in db.customers.find(query, SWEEP_FIELDS).batch_size(SCAN_BATCH):
         if row.get("deleted") or not row.get("owner_id"):
             continue
         t = row["tenant_id"]
         rules = rules_by_tenant.get(t)
         if rules is None:
-            rules = rules_by_tenant[t] = store.load_rules(db, t)
+            rules = rules_by_tenant[t] = store.load_rules(db, t, fresh=True)
         stats["evaluated"] += 1
         clocks = store.clocks_of(row)
         nxt = R.next_reclaim(clocks, rules) if clocks else None
@@ -91,7 +96,7 @@ def reclaim_one(kit: Any, customers: Any, row: dict[str, Any], rule: str, now: d
     seq = (res or {}).get("seq") if isinstance(res, dict) else None
     ownership.apply_owner_change(kit, t, cid, from_owner=owner, to_owner=None, path="reclaim",
                                  seq=int(seq) if seq is not None else None, at=now, actor_id="system",
-                                 reason=reason)
+                                 reason=reason, new_move=True)
     return True
 
 
@@ -100,13 +105,13 @@ def warn_one(kit: Any, row: dict[str, Any], on: date, rule: str, today: date, ru
     if not leads or (on - today).days > max(leads):
         return False
     epoch = row.get("epoch") if row.get("epoch") is not None else iso(row["entered_at"])
-    prefix = f"{row['_id']}:{epoch}:{on.isoformat()}:"
-    sent = [int(w["lead"]) for w in kit.db.warnings.find({"customer_id": row["_id"], "epoch": epoch,
-                                                          "reclaim_on": on.isoformat()})]
-    lead = R.warning_due(on, today, leads, sent)
+    # only whether today's lead was sent matters (warning_due), and its row has a known ``_id``
+    lead = R.warning_due(on, today, leads, ())
     if lead is None:
         return False
-    wid = f"{prefix}{lead}"
+    wid = f"{row['_id']}:{epoch}:{on.isoformat()}:{lead}"
+    if kit.db.warnings.find_one({"_id": wid}, {"_id": 1}) is not None:
+        return False
     ev = kit.event("pool.reclaim_warning", {"customer_id": row["_id"], "owner_id": row["owner_id"],
                                             "reclaim_on": on.isoformat(), "rule": rule, "lead_days": lead,
                                             "days_left": (on - today).days},
@@ -135,12 +140,12 @@ def preview(kit: Any, patch: dict[str, Any] | None, days: Any = 30) -> dict[str,
     if not 1 <= horizon <= 366:
         raise InvalidInput("pool.preview_days", "days must be an integer 1-366", {"fields": {"days": "1-366"}})
     db = kit.db
-    rules = R.validate_rules(patch or {}, store.load_rules(db, ctx.tenant_id))
+    rules = R.validate_rules(patch or {}, store.load_rules(db, ctx.tenant_id, fresh=True))
     today = R.local_day(kit.now())
     last = today + timedelta(days=horizon - 1)
     by_day: dict[str, list[str]] = {}
     by_rule: Counter[str] = Counter()
-    for row in db.customers.find({"tenant_id": ctx.tenant_id, "private": True}):
+    for row in db.customers.find({"tenant_id": ctx.tenant_id, "private": True}, SWEEP_FIELDS).batch_size(SCAN_BATCH):
         if row.get("deleted") or not row.get("owner_id"):
             continue
         clocks = store.clocks_of(row)

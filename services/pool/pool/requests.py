@@ -127,17 +127,28 @@ def decide(kit: Any, request_id: str, data: Any, approve: bool) -> dict[str, Any
     with kit.change([ev], Check("claim_requests", {"_id": row["_id"], "status": fields["status"]})):
         kit.db.claim_requests.update_one({"_id": row["_id"]}, {"$set": fields})
     row.update(fields)
+    if approve and row.get("customer_id"):
+        # the claim path looks approvals up by ``_id`` (a filter on requester and status would scan)
+        aid = approval_id(ctx.tenant_id, row["requester_id"], str(row["customer_id"]))
+        kit.db.approvals.replace_one({"_id": aid}, {
+            "_id": aid, "tenant_id": ctx.tenant_id, "request_id": row["_id"], "requester_id": row["requester_id"],
+            "customer_id": str(row["customer_id"]), "name": row["elements"]["name"],
+            "enter_by": fields["enter_by"], "name_fix_by": fields.get("name_fix_by")}, upsert=True)
     return view(row, now)
 
 
+def approval_id(tenant_id: str, user_id: str, customer_id: str) -> str:
+    return f"{tenant_id}:{user_id}:{customer_id}"
+
+
 def approved_for(kit: Any, tenant_id: str, user_id: str, customer_id: str) -> dict[str, Any] | None:
-    """An approval of ``user_id`` for ``customer_id`` that has not lapsed."""
+    """An approval of ``user_id`` for ``customer_id`` that has not lapsed (``_id`` = the request's id)."""
     now = kit.now()
-    for r in kit.db.claim_requests.find({"tenant_id": tenant_id, "requester_id": user_id, "status": "approved"}):
-        if r.get("customer_id") == customer_id and r.get("enter_by") and now < store.to_dt(r["enter_by"]):
-            if r.get("name_fix_by") and now >= store.to_dt(r["name_fix_by"]):
-                row = store.get_customer(kit.db, tenant_id, customer_id) or {}
-                if row.get("name") != r["elements"]["name"]:
-                    continue  # the name was not corrected in time: the approval no longer protects
-            return r
-    return None
+    r = kit.db.approvals.find_one({"_id": approval_id(tenant_id, user_id, customer_id)})
+    if r is None or r.get("tenant_id") != tenant_id or not r.get("enter_by") or now >= store.to_dt(r["enter_by"]):
+        return None
+    if r.get("name_fix_by") and now >= store.to_dt(r["name_fix_by"]):
+        row = store.get_customer(kit.db, tenant_id, customer_id) or {}
+        if row.get("name") != r["name"]:
+            return None  # the name was not corrected in time: the approval no longer protects
+    return {**r, "_id": r["request_id"]}

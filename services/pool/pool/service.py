@@ -13,8 +13,10 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from pool import ownership, readmodel, reclaim, requests, search, store
+from pool import dbtrace, ownership, readmodel, reclaim, requests, search, store
 from pool import rules as R
+
+dbtrace.install()
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +65,13 @@ class PoolService(BaseService):
                        idempotency_key: str | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._db()
-        approval = requests.approved_for(self.kit, ctx.tenant_id, ctx.user_id, str(customer_id))
-        out = ownership.claim(self.kit, self.customers, str(customer_id), data, skip_limits=approval is not None)
-        if approval is not None:
-            self.kit.db.claim_requests.update_one({"_id": approval["_id"]}, {"$set": {"entered": True}})
-        return out
+        with dbtrace.span("claim_customer"):
+            approval = requests.approved_for(self.kit, ctx.tenant_id, ctx.user_id, str(customer_id))
+            out = ownership.claim(self.kit, self.customers, str(customer_id), data,
+                                  skip_limits=approval is not None)
+            if approval is not None:
+                self.kit.db.claim_requests.update_one({"_id": approval["_id"]}, {"$set": {"entered": True}})
+            return out
 
     @api
     def release_customer(self, customer_id: str, data: dict[str, Any] | None = None,
@@ -115,7 +119,7 @@ class PoolService(BaseService):
         if not ctx.has_role("tenant_admin"):
             raise Forbidden("pool.rules_forbidden", "only the tenant admin may change pool rules")
         db = self._db()
-        rules = R.validate_rules(data, store.load_rules(db, ctx.tenant_id))
+        rules = R.validate_rules(data, store.load_rules(db, ctx.tenant_id, fresh=True))
         store.save_rules(db, ctx.tenant_id, rules, ctx.user_id, self.kit.now())
         store.refresh_tenant(db, ctx.tenant_id, rules)
         return rules
@@ -148,6 +152,16 @@ class PoolService(BaseService):
             log.info("reclaim sweep: %s", {k: v for k, v in result.items() if k != "reclaimed_ids"})
         except Exception:
             log.exception("reclaim sweep failed; the next run picks up where it stopped")
+
+    @timer(interval=3600)
+    def _pool_housekeeping(self) -> None:
+        """Old daily claim slots decide nothing; dropping them keeps the refusal path's read small."""
+        from datetime import timedelta
+        try:
+            before = (R.local_day(self.kit.now()) - timedelta(days=2)).isoformat()
+            store.purge_claim_slots(self._db(), before)
+        except Exception:
+            log.exception("pool housekeeping failed; the next run retries")
 
     @api
     def reclaim_log(self, customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -202,6 +216,12 @@ class PoolService(BaseService):
         ctx = self.kit.ctx
         return {"held": store.seed_holdings(self._db(), ctx.tenant_id, owner_id, int(count), self.kit.now())}
 
+    @api
+    def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
+        """Test hook: database round trips and timed sections per traced entrypoint."""
+        self.kit.require_test_hooks()
+        return dbtrace.report(bool(reset))
+
     # ---------------------------------------------------------------------- targets
     @api
     def daily_targets(self, day: str | None = None, user_id: str | None = None) -> dict[str, Any]:
@@ -235,7 +255,8 @@ class PoolService(BaseService):
     def on_owner_changed(self, event: dict[str, Any]) -> None:
         self._db()
         self.kit.act_as_system(event["tenant_id"], event.get("request_id") or "")
-        readmodel.on_owner_changed(self.kit, event, self._dept_of)
+        with dbtrace.span("on_owner_changed"):
+            readmodel.on_owner_changed(self.kit, event, self._dept_of)
 
     @subscribe("customers", "customer.contact_noted")
     def on_contact_noted(self, event: dict[str, Any]) -> None:

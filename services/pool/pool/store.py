@@ -15,6 +15,8 @@ Collections (all rows carry ``tenant_id``; every query filters by it):
 """
 from __future__ import annotations
 
+import logging
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -24,11 +26,13 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crmkit.clock import parse_iso
 from crmkit.errors import Unavailable
 from pool import rules as R
+
+log = logging.getLogger(__name__)
 
 
 def ensure_indexes(db: Database) -> None:
@@ -43,16 +47,30 @@ def ensure_indexes(db: Database) -> None:
 
 # ------------------------------------------------------------------------- rules
 
-def load_rules(db: Database, tenant_id: str) -> dict[str, Any]:
+# Rules are read on every claim; a short in-process cache saves that round trip. A
+# save in this process replaces the cached copy at once; other replicas of the pool
+# see a change within RULES_TTL seconds. Exactness-sensitive readers (the sweep, the
+# preview, a rules update) pass ``fresh=True``.
+RULES_TTL = float(os.environ.get("POOL_RULES_TTL", "5"))
+_rules_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+def load_rules(db: Database, tenant_id: str, *, fresh: bool = False) -> dict[str, Any]:
+    """The tenant's validated rules. Treat the result as read-only (it may be shared)."""
+    key = (db.name, tenant_id)
+    hit = _rules_cache.get(key)
+    if hit is not None and not fresh and time.monotonic() - hit[0] < RULES_TTL:
+        return hit[1]
     row = db.rules.find_one({"_id": tenant_id})
-    if row is None:
-        return R.validate_rules({})
-    return R.validate_rules(row["rules"])
+    rules = R.validate_rules({} if row is None else row["rules"])
+    _rules_cache[key] = (time.monotonic(), rules)
+    return rules
 
 
 def save_rules(db: Database, tenant_id: str, rules: dict[str, Any], by: str, at: datetime) -> None:
     db.rules.replace_one({"_id": tenant_id}, {"_id": tenant_id, "rules": rules, "updated_by": by,
                                               "updated_at": at}, upsert=True)
+    _rules_cache[(db.name, tenant_id)] = (time.monotonic(), R.validate_rules(rules))
 
 
 # ------------------------------------------------------------------- read model
@@ -162,93 +180,223 @@ def refresh_reclaim(db: Database, tenant_id: str, customer_id: str, rules: dict[
         db.customers.update_one({"_id": customer_id}, {"$set": fields})
 
 
+CLOCK_FIELDS = {"_id": 1, "private": 1, "entered_at": 1, "last_contact_at": 1, "last_visit_at": 1,
+                "last_deal_at": 1, "reclaim_on": 1, "reclaim_rule": 1}
+
+
 def refresh_tenant(db: Database, tenant_id: str, rules: dict[str, Any]) -> int:
+    """Recompute every private row's reclaim date under new rules: one pass reading the
+    clocks; only a row whose date changes is locked, re-read and written."""
     n = 0
-    for row in db.customers.find({"tenant_id": tenant_id, "private": True}, {"_id": 1}):
+    for row in db.customers.find({"tenant_id": tenant_id, "private": True}, CLOCK_FIELDS).batch_size(2000):
+        n += 1
+        fields = reclaim_fields(row, rules)
+        if (row.get("reclaim_on"), row.get("reclaim_rule")) == (fields["reclaim_on"], fields["reclaim_rule"]):
+            continue
         with row_lock(db, row["_id"]):
             refresh_reclaim(db, tenant_id, row["_id"], rules)
-        n += 1
     return n
 
 
 # ------------------------------------------------------------------------ slots
+#
+# Hot paths address rows by their string ``_id`` only: on FerretDB/SQLite that is the
+# one filter pushed down to storage, every other filter reads the whole collection.
+#
+# Finding a free slot number without reading all of an owner's slots: a per-owner
+# *hint* (``hints``, ``_id = tenant:owner``) lists the slot numbers in use and today's
+# claim-slot numbers. It is only a hint — written after the fact, and FerretDB's
+# read-modify-write updates can lose a concurrent change — so it is never trusted to
+# grant or refuse anything: the unique ``_id`` insert of the slot decides who gets a
+# number, and a refusal is made only after the real rows were read (a scan, on the
+# rare "full" path). A hint that misses used numbers costs a few failed inserts; one
+# that lists freed numbers makes the claim fall back to the rows, which rewrites it.
+
+PROBES = 6  # failed inserts on hinted numbers before reading the real rows
+
 
 def held(db: Database, tenant_id: str, owner_id: str) -> list[dict[str, Any]]:
-    return list(db.slots.find({"tenant_id": tenant_id, "owner_id": owner_id}))
+    return list(db.slots.find({"tenant_id": tenant_id, "owner_id": owner_id}, {"n": 1, "customer_id": 1}))
+
+
+def hint_id(tenant_id: str, owner_id: str) -> str:
+    return f"{tenant_id}:{owner_id}"
+
+
+def read_hint(db: Database, tenant_id: str, owner_id: str) -> dict[str, Any]:
+    return db.hints.find_one({"_id": hint_id(tenant_id, owner_id)}) or {}
+
+
+def update_hint(db: Database, tenant_id: str, owner_id: str, update: dict[str, Any]) -> None:
+    """Best effort: a hint that was not written only costs a later claim a retry."""
+    hid = hint_id(tenant_id, owner_id)
+    for _ in range(2):
+        try:
+            db.hints.update_one({"_id": hid}, update, upsert=True)
+            return
+        except DuplicateKeyError:  # a concurrent upsert created it: update that one
+            continue
+        except PyMongoError as exc:
+            log.warning("pool hint %s not updated: %s", hid, exc)
+            return
+
+
+def _ints(values: Any) -> set[int]:
+    return {int(v) for v in values or () if isinstance(v, int) or str(v).isdigit()}
+
+
+def _insert_slot(db: Database, tenant_id: str, owner_id: str, n: int, customer_id: str, at: datetime) -> str | None:
+    sid = f"{tenant_id}:{owner_id}:{n}"
+    try:
+        db.slots.insert_one({"_id": sid, "tenant_id": tenant_id, "owner_id": owner_id, "n": n,
+                             "customer_id": customer_id, "at": at})
+        return sid
+    except DuplicateKeyError:
+        return None
 
 
 def take_slot(db: Database, tenant_id: str, owner_id: str, customer_id: str, capacity: int,
-              at: datetime, overflow: bool = False) -> tuple[str, bool]:
+              at: datetime, overflow: bool = False, hint: dict[str, Any] | None = None,
+              record_hint: bool = True) -> tuple[str, bool]:
     """Take one of ``capacity`` slots for ``customer_id``; the unique ``_id`` insert is the
-    linearisation point. A ``holds`` row (unique per owner and customer) makes a customer
-    take one slot however many paths report it. ``overflow`` (a change that already
-    happened elsewhere) takes a slot past the capacity so that the count stays true.
-    Returns (slot id, whether this call took it)."""
+    linearisation point. A ``holds`` row (``_id = tenant:owner:customer``, unique) makes a
+    customer take one slot however many paths report it. ``overflow`` (a change that
+    already happened elsewhere) takes a slot past the capacity so that the count stays
+    true. ``hint`` is the owner's hint if the caller read it already; with
+    ``record_hint=False`` the caller adds the number to the hint itself (one write for
+    several changes). Returns (slot id, whether this call took it)."""
     hold_id = f"{tenant_id}:{owner_id}:{customer_id}"
+    if overflow:  # a path reporting a change: most often someone took the slot already
+        row = db.holds.find_one({"_id": hold_id}, {"slot_id": 1})
+        if row is not None:
+            return str(row.get("slot_id") or ""), False
+    if hint is None:
+        hint = read_hint(db, tenant_id, owner_id)
+    used = _ints(hint.get("slots"))
+    tried: set[int] = set()
+    sid: str | None = None
+    free = [n for n in range(1, capacity + 1) if n not in used]
+    random.shuffle(free)  # parallel claims of one owner should not all try the same number
+    if overflow:
+        free += [n for n in range(capacity + 1, capacity + len(used) + PROBES + 1) if n not in used]
+    for n in free[:PROBES]:
+        tried.add(n)
+        sid = _insert_slot(db, tenant_id, owner_id, n, customer_id, at)
+        if sid:
+            break
+    if sid is None:  # the hint was stale or says full: read the real rows before refusing
+        rows = held(db, tenant_id, owner_id)
+        used = {int(r["n"]) for r in rows}
+        update_hint(db, tenant_id, owner_id, {"$set": {"slots": sorted(used)}})
+        free = [n for n in range(1, capacity + 1) if n not in used and n not in tried]
+        random.shuffle(free)
+        if overflow:
+            free += [n for n in range(capacity + 1, capacity + len(rows) + 10_000) if n not in used]
+        for n in free:
+            sid = _insert_slot(db, tenant_id, owner_id, n, customer_id, at)
+            if sid:
+                break
+        if sid is None:
+            R.check_capacity(len(rows), capacity)
+            R.check_capacity(capacity, capacity)  # every slot was taken while we looked
+            raise AssertionError("unreachable")
+    n = int(sid.rsplit(":", 1)[1])
     try:
         db.holds.insert_one({"_id": hold_id, "tenant_id": tenant_id, "owner_id": owner_id,
-                             "customer_id": customer_id, "at": at})
-    except DuplicateKeyError:
-        row = db.slots.find_one({"tenant_id": tenant_id, "owner_id": owner_id, "customer_id": customer_id})
-        return (str(row["_id"]) if row else ""), False
-    rows = held(db, tenant_id, owner_id)
-    used = {int(r["n"]) for r in rows}
-    free = [n for n in range(1, capacity + 1) if n not in used]
-    random.shuffle(free)
-    if overflow:
-        free += list(range(capacity + 1, capacity + len(rows) + 10_000))
-    for n in free:
-        sid = f"{tenant_id}:{owner_id}:{n}"
-        try:
-            db.slots.insert_one({"_id": sid, "tenant_id": tenant_id, "owner_id": owner_id, "n": n,
-                                 "customer_id": customer_id, "at": at})
-            return sid, True
-        except DuplicateKeyError:
-            continue
-    db.holds.delete_one({"_id": hold_id})
-    count = db.slots.count_documents({"tenant_id": tenant_id, "owner_id": owner_id})
-    R.check_capacity(count, capacity)
-    R.check_capacity(capacity, capacity)  # every slot was taken while we looked
-    raise AssertionError("unreachable")
+                             "customer_id": customer_id, "slot_id": sid, "n": n, "at": at})
+    except DuplicateKeyError:  # another path holds this customer for this owner already
+        db.slots.delete_one({"_id": sid})
+        row = db.holds.find_one({"_id": hold_id}, {"slot_id": 1}) or {}
+        return str(row.get("slot_id") or ""), False
+    if record_hint:
+        update_hint(db, tenant_id, owner_id, {"$addToSet": {"slots": n}})
+    return sid, True
 
 
 def free_slot(db: Database, tenant_id: str, owner_id: str | None, customer_id: str) -> None:
-    if owner_id:
+    if not owner_id:
+        return
+    hold_id = f"{tenant_id}:{owner_id}:{customer_id}"
+    row = db.holds.find_one({"_id": hold_id}, {"slot_id": 1, "n": 1})
+    if row is None:
+        return
+    if row.get("slot_id"):
+        db.slots.delete_one({"_id": row["slot_id"]})
+    else:  # a hold written before holds named their slot
         db.slots.delete_many({"tenant_id": tenant_id, "owner_id": owner_id, "customer_id": customer_id})
-        db.holds.delete_one({"_id": f"{tenant_id}:{owner_id}:{customer_id}"})
+    db.holds.delete_one({"_id": hold_id})
+    if row.get("n") is not None:
+        update_hint(db, tenant_id, owner_id, {"$pull": {"slots": int(row["n"])}})
 
 
 def take_claim_slot(db: Database, tenant_id: str, user_id: str, day: str, customer_id: str, limit: int,
-                    at: datetime) -> str:
+                    at: datetime, hint: dict[str, Any] | None = None) -> str:
+    """One of ``limit`` claim slots of ``user_id`` on ``day`` (``_id = tenant:user:day:n``);
+    the caller records the number in the hint (see :func:`hint_after_claim`)."""
     prefix = f"{tenant_id}:{user_id}:{day}:"
-    rows = list(db.claim_slots.find({"tenant_id": tenant_id, "user_id": user_id, "day": day}))
-    used = {int(r["n"]) for r in rows}
-    for n in range(1, limit + 1):
-        if n in used:
-            continue
+    if hint is None:
+        hint = read_hint(db, tenant_id, user_id)
+    used = _ints(hint.get("claims")) if hint.get("day") == day else set()
+    tried: set[int] = set()
+
+    def attempt(n: int) -> bool:
+        tried.add(n)
         try:
             db.claim_slots.insert_one({"_id": f"{prefix}{n}", "tenant_id": tenant_id, "user_id": user_id,
                                        "day": day, "n": n, "customer_id": customer_id, "at": at})
-            return f"{prefix}{n}"
+            return True
         except DuplicateKeyError:
-            continue
-    R.check_daily_limit(limit, limit)
+            return False
+    for n in [n for n in range(1, limit + 1) if n not in used][:PROBES]:
+        if attempt(n):
+            return f"{prefix}{n}"
+    # stale or full hint: the real rows of the day decide
+    rows = list(db.claim_slots.find({"tenant_id": tenant_id, "user_id": user_id, "day": day}, {"n": 1}))
+    used = {int(r["n"]) for r in rows}
+    update_hint(db, tenant_id, user_id, {"$set": {"day": day, "claims": sorted(used)}})
+    for n in range(1, limit + 1):
+        if n not in used and n not in tried and attempt(n):
+            return f"{prefix}{n}"
+    R.check_daily_limit(max(len(rows), limit), limit)
     raise AssertionError("unreachable")
 
 
-def free_claim_slot(db: Database, slot_id: str) -> None:
+def hint_after_claim(db: Database, tenant_id: str, user_id: str, hint: dict[str, Any], claim_slot: str | None,
+                     slot_id: str | None) -> None:
+    """Record a claim's daily slot and capacity slot numbers in the owner's hint, in one write."""
+    update: dict[str, Any] = {}
+    if slot_id:
+        update["$addToSet"] = {"slots": int(slot_id.rsplit(":", 1)[1])}
+    if claim_slot:
+        day, n = claim_slot.rsplit(":", 2)[1:]
+        if hint.get("day") == day:
+            update.setdefault("$addToSet", {})["claims"] = int(n)
+        else:
+            update["$set"] = {"day": day, "claims": [int(n)]}
+    if update:
+        update_hint(db, tenant_id, user_id, update)
+
+
+def free_claim_slot(db: Database, tenant_id: str, user_id: str, slot_id: str) -> None:
     db.claim_slots.delete_one({"_id": slot_id})
+    update_hint(db, tenant_id, user_id, {"$pull": {"claims": int(slot_id.rsplit(":", 1)[1])}})
 
 
-def claimed_today(db: Database, tenant_id: str, user_id: str, day: str) -> int:
-    return db.claim_slots.count_documents({"tenant_id": tenant_id, "user_id": user_id, "day": day})
+def purge_claim_slots(db: Database, before: str) -> int:
+    """Housekeeping: daily claim slots of days before ``before`` (YYYY-MM-DD) decide nothing."""
+    old = [r["_id"] for r in db.claim_slots.find({"day": {"$lt": before}}, {"_id": 1})]
+    for i in range(0, len(old), 500):  # FerretDB/SQLite refuses one statement deleting very many rows
+        db.claim_slots.delete_many({"_id": {"$in": old[i:i + 500]}})
+    return len(old)
 
 
 def seed_holdings(db: Database, tenant_id: str, owner_id: str, count: int, at: datetime) -> int:
-    """Test support: ``count`` placeholder holdings in one bulk write."""
+    """Test support: ``count`` placeholder holdings in one bulk write (the owner's hint is
+    left as it was: a stale hint, as after a lost hint update)."""
     ids = [f"seed-{i}" for i in range(1, count + 1)]
     db.holds.insert_many([{"_id": f"{tenant_id}:{owner_id}:{c}", "tenant_id": tenant_id, "owner_id": owner_id,
-                           "customer_id": c, "at": at} for c in ids])
+                           "customer_id": c, "slot_id": f"{tenant_id}:{owner_id}:{i}", "n": i, "at": at}
+                          for i, c in enumerate(ids, start=1)])
     db.slots.insert_many([{"_id": f"{tenant_id}:{owner_id}:{i}", "tenant_id": tenant_id, "owner_id": owner_id,
                            "n": i, "customer_id": c, "at": at} for i, c in enumerate(ids, start=1)])
     return len(held(db, tenant_id, owner_id))

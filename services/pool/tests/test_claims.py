@@ -242,3 +242,24 @@ def test_unknown_customer_and_bad_ids(pool):
         pool.call("pool", "claim_customer", ctx=ctx_of(t, "u"), customer_id="nope")
     with pytest.raises(CrmError):
         pool.call("pool", "run_reclaim_sweep", ctx=ctx_of(t, "u"))
+
+
+def test_approved_request_lets_its_requester_claim_past_the_daily_limit(pool):
+    t = tid()
+    pool.call("pool", "update_rules", ctx=admin(t), data={"daily_claim_limit": 1})
+    ids = create(pool, t, [{"name": f"批准公司{i}"} for i in range(3)])
+    for cid in ids:
+        seen(pool, t, cid)
+    emp, other, sup = ctx_of(t, "emp"), ctx_of(t, "other"), ctx_of(t, "sup", "support")
+    pool.call("pool", "claim_customer", ctx=emp, customer_id=ids[0])
+    with pytest.raises(BusinessRule) as e:
+        pool.call("pool", "claim_customer", ctx=emp, customer_id=ids[1])
+    assert e.value.code == "pool.daily_limit"
+    req = pool.call("pool", "submit_claim_request", ctx=emp, data={
+        "name": "批准公司1", "landline": "0512-66880002", "address": "苏州", "customer_id": ids[1]})
+    pool.call("pool", "approve_claim_request", ctx=sup, request_id=req["id"])
+    assert pool.call("pool", "claim_customer", ctx=emp, customer_id=ids[1])["owner_id"] == "emp"
+    # the approval is the requester's, for that customer only
+    with pytest.raises(BusinessRule):
+        pool.call("pool", "claim_customer", ctx=emp, customer_id=ids[2])
+    assert pool.call("pool", "claim_customer", ctx=other, customer_id=ids[2])["owner_id"] == "other"
