@@ -123,3 +123,30 @@ def test_idempotent_entry(http, tenants):
     r2 = http.post(C, json=body, headers=a.headers("employee", **key))
     assert r1.status_code == 201 and r2.status_code == 201
     assert r1.json()["id"] == r2.json()["id"]
+
+
+def test_holder_names_owner_and_supervisor_in_one_identity_call(http, tenants, rpc):
+    """The answer names owner and supervisor; identity.holders (one call for every holder)
+    agrees with supervisor_of + get_employees, including a manager of their own department
+    (supervisor: the parent's manager), nobody above, unknown and other-tenant ids."""
+    from crmkit.context import CallContext
+    a, b = tenants
+    land = numbers()[0]
+    assert create(http, a, name=f"{trade()}有限公司", address="x", landlines=[land]).status_code == 201
+    m = http.post(f"{C}/duplicate-check", json={"landlines": [land]}, headers=a.headers("employee2")).json()
+    holder = m["matches"][0]["holder"]
+    assert holder == {"type": "owner", "owner_id": a.ids["employee"], "owner_name": "员工 A",
+                      "supervisor_id": a.ids["dept_admin"], "supervisor_name": "部门管理员 A"}
+    ctx = CallContext(tenant_id=a.tenant_id, user_id="system", roles=("system",))
+    ids = [a.ids[k] for k in ("employee", "dept_admin", "employee2", "admin", "support")]
+    got = rpc.call("identity", "holders", ctx=ctx, ids=[*ids, "nope", b.ids["employee"]])
+    assert set(got) == set(ids)
+    names = {e["id"]: e["name"] for e in rpc.call("identity", "get_employees", ctx=ctx, ids=ids)}
+    for i in ids:
+        sup = rpc.call("identity", "supervisor_of", ctx=ctx, employee_id=i)["supervisor_id"]
+        assert got[i] == {"name": names[i], "supervisor_id": sup, "supervisor_name": names.get(sup) if sup else None}
+    # dept_admin manages dept_a: the supervisor is found one department up (root's manager)
+    assert got[a.ids["dept_admin"]]["supervisor_id"] not in (None, a.ids["dept_admin"])
+    assert rpc.call("identity", "get_employees", ctx=ctx, ids=[a.ids["employee"], b.ids["employee"]])[0]["id"] == \
+        a.ids["employee"]
+    assert len(rpc.call("identity", "get_employees", ctx=ctx, ids=[a.ids["employee"], b.ids["employee"]])) == 1

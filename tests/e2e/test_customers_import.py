@@ -94,7 +94,15 @@ def test_check_finds_every_problem_by_row_and_column(http, tenant):
     r = upload(http, tenant, "", xlsx(header, clean_rows))
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "import.has_problems"
+    # the import finds the tenant duplicates itself (its unique key inserts), by row and column
+    got = {(p["row"], p["column"], p["code"]) for p in r.json()["error"]["details"]["problems"]}
+    assert got == {(3, "A", "duplicate_in_tenant"), (4, "C", "duplicate_in_tenant")}
     assert count(http, tenant, n1) == 0
+    # and it reserved nothing: the clean row's name and number are free
+    free = http.post(f"{C}/duplicate-check", json={"name": rows[0][0], "landlines": [l1]},
+                     headers=tenant.headers("employee"))
+    assert free.json()["duplicate"] is False, free.text
+    assert upload(http, tenant, "", xlsx(header, [rows[0]])).status_code == 201
 
 
 def test_changed_headers(http, tenant):

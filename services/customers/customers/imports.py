@@ -12,7 +12,7 @@ from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check
 from customers import store
 from customers.registry import EDITABLE
-from customers.sheets import COLUMN_OF, Parsed
+from customers.sheets import COLUMN_OF, MAX_PROBLEMS, Parsed
 
 log = logging.getLogger(__name__)
 
@@ -21,24 +21,69 @@ BATCH = 500
 SYNC_COMMIT = 400
 
 
-#: above this many keys, read the tenant's whole key set with one equality query instead
-#: of one lookup per key (FerretDB pushes equality down; ``$in`` would scan every tenant)
-BULK_KEYS = 200
+#: FerretDB (SQLite) pushes down only an equality on a string ``_id``; any other filter
+#: (``$in`` included) reads the whole collection, every tenant's rows. One ``_id`` lookup
+#: costs about as much as scanning this many rows, so per-key lookups are used while
+#: ``keys * LOOKUP_COST`` stays below the collection's size, and one scan above that.
+LOOKUP_COST = 6
+#: concurrent ``_id`` lookups (green threads; the pymongo pool is shared)
+LOOKUP_CONCURRENCY = 8
+#: ``$in`` batch on MongoDB, where ``_id`` is indexed for every operator
+IN_BATCH = 1000
+
+_ferret: dict[int, bool] = {}
 
 
-def _existing(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str, str]:
-    wanted = list(dict.fromkeys(keys))
+def _is_ferretdb(db: Any) -> bool:
+    key = id(db.client)
+    if key not in _ferret:
+        from crmkit.db import is_ferretdb
+        try:
+            _ferret[key] = is_ferretdb(db)
+        except Exception:  # a fake database in unit tests: behave as on FerretDB
+            _ferret[key] = True
+    return _ferret[key]
+
+
+def _size(db: Any, coll: str) -> int:
+    """Rows in ``coll`` from collStats (FerretDB answers ``count`` without a scan, unlike
+    ``estimated_document_count``, which reads every row there); unknown: very large."""
+    try:
+        return int(db.command("collStats", coll).get("count", 1 << 62))
+    except Exception:
+        return 1 << 62
+
+
+def _held_rows(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str, str]:
+    """{key: customer_id} of the keys held in ``coll`` (reservation rows, live or not)."""
+    ids = [f"{tenant_id}|{k}" for k in keys]
     held: dict[str, str] = {}
-    if len(wanted) > BULK_KEYS:
-        want = set(wanted)
+    if not ids:
+        return held
+    if not _is_ferretdb(db):
+        for i in range(0, len(ids), IN_BATCH):
+            for row in db[coll].find({"_id": {"$in": ids[i:i + IN_BATCH]}}, {"key": 1, "customer_id": 1}):
+                held[row["key"]] = row["customer_id"]
+        return held
+    if len(ids) * LOOKUP_COST > _size(db, coll):
+        want = set(keys)
         for row in db[coll].find({"tenant_id": tenant_id}, {"key": 1, "customer_id": 1}):
             if row.get("key") in want:
                 held[row["key"]] = row["customer_id"]
-    else:
-        for k in wanted:
-            row = db[coll].find_one({"_id": f"{tenant_id}|{k}"}, {"customer_id": 1})
-            if row is not None:
-                held[k] = row["customer_id"]
+        return held
+
+    def one(k: str) -> tuple[str, dict[str, Any] | None]:
+        return k, db[coll].find_one({"_id": f"{tenant_id}|{k}"}, {"customer_id": 1})
+
+    pool = eventlet.GreenPool(LOOKUP_CONCURRENCY)
+    for k, row in pool.imap(one, keys):
+        if row is not None:
+            held[k] = row["customer_id"]
+    return held
+
+
+def _existing(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str, str]:
+    held = _held_rows(db, coll, tenant_id, list(dict.fromkeys(keys)))
     found: dict[str, str] = {}
     live: dict[str, bool] = {}
     for k, cid in held.items():
@@ -56,13 +101,20 @@ def tenant_duplicates(db: Any, tenant_id: str, parsed: Parsed) -> None:
     numbers = _existing(db, "phone_keys", tenant_id, sorted({n for p in prepared for n in p[3]}))
     for rownum, clean, key, nums in prepared:
         if key in names:
-            parsed.add(rownum, COLUMN_OF["name"], "duplicate_in_tenant",
-                       f"company already exists (customer {names[key]}, key {key})")
+            _tenant_problem(parsed, rownum, clean, "name_key", key, names[key])
         for n in nums:
             if n in numbers:
-                col = next((COLUMN_OF[f] for f in ("landlines", "faxes", "mobiles")
-                            if n in store.phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
-                parsed.add(rownum, col, "duplicate_in_tenant", f"number {n} belongs to customer {numbers[n]}")
+                _tenant_problem(parsed, rownum, clean, "number", n, numbers[n])
+
+
+def _tenant_problem(parsed: Parsed, rownum: int, clean: dict[str, Any], on: str, value: str, holder: str) -> None:
+    if on == "name_key":
+        parsed.add(rownum, COLUMN_OF["name"], "duplicate_in_tenant",
+                   f"company already exists (customer {holder}, key {value})")
+        return
+    col = next((COLUMN_OF[f] for f in ("landlines", "faxes", "mobiles")
+                if value in store.phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
+    parsed.add(rownum, col, "duplicate_in_tenant", f"number {value} belongs to customer {holder}")
 
 
 def report(parsed: Parsed) -> dict[str, Any]:
@@ -73,7 +125,6 @@ def report(parsed: Parsed) -> dict[str, Any]:
 def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any = None) -> dict[str, Any]:
     """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
     (the pool's private-pool capacity rule) runs before anything is written."""
-    tenant_duplicates(kit.db, ctx.tenant_id, parsed)
     if parsed.problems:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
                            {"problems": parsed.problems, "truncated": parsed.truncated})
@@ -97,8 +148,18 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
                      "owner_seq": 1, "owner_since": now, "unowned": False, "shared_with": shared,
                      "dept_ids": [], "created_at": now, "created_by": ctx.user_id, "updated_at": now,
                      "deleted": False, "import_id": import_id, "import_row": rownum})
+    # No separate read of the tenant's keys: the unique inserts themselves find every key
+    # another customer holds (all are collected, then released) and those become problems.
     try:
-        reserved = store.reserve_many(kit.db, ctx.tenant_id, plan, now)
+        reserved = store.reserve_many(kit.db, ctx.tenant_id, plan, now, max_held=MAX_PROBLEMS)
+    except store.KeysHeld as exc:
+        row_of = {d["_id"]: (rownum, clean) for d, (rownum, clean) in zip(docs, parsed.rows, strict=True)}
+        for h in sorted(exc.details["held"], key=lambda h: row_of[h["for_customer_id"]][0]):
+            rownum, clean = row_of[h["for_customer_id"]]
+            _tenant_problem(parsed, rownum, clean, "name_key" if h["on"] == "name_key" else "number", h["value"],
+                            h["customer_id"])
+        raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
+                           {"problems": parsed.problems, "truncated": parsed.truncated}) from None
     except Conflict as exc:
         raise Conflict("import.duplicate_meanwhile", "a duplicate was entered while importing; check again",
                        exc.details) from None

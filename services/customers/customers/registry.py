@@ -50,6 +50,7 @@ def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude
     if not name and not numbers and not extra:
         raise InvalidInput("duplicate_check.invalid", "give a name or at least one number")
     matches = store.find_duplicates(kit.db, ctx.tenant_id, name, numbers, exclude_id, extra)
+    d.holders([m["owner_id"] for m in matches])  # one identity call for every holder
     for m in matches:
         m["holder"] = d.holder(m.pop("owner_id"), m.pop("unowned"))
     return {"duplicate": bool(matches), "name_key": company_key(name or "") or None,

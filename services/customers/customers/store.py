@@ -146,13 +146,23 @@ def reserve_keys(db: Database, tenant_id: str, customer_id: str, name_key: str, 
     return taken
 
 
-def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[str]]], now: datetime
-                 ) -> list[tuple[str, list[tuple[str, str]]]]:
+class KeysHeld(Conflict):
+    """:func:`reserve_many` found keys held by other customers: ``details["held"]`` lists
+    every one ({for_customer_id, customer_id, on, value}); nothing stays reserved."""
+
+
+def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[str]]], now: datetime,
+                 max_held: int = 0) -> list[tuple[str, list[tuple[str, str]]]]:
     """Bulk :func:`reserve_keys` for imports: unordered insert_many per collection, then the
-    keys that collided go one by one (stale reservations are cleared there). All or nothing."""
+    keys that collided go one by one (stale reservations are cleared there). All or nothing.
+
+    The first key held by another customer raises ``Conflict``; with ``max_held`` > 0 up to
+    that many held keys are collected first and :class:`KeysHeld` names them all (so an
+    import needs no separate read of the tenant's keys: the unique inserts find them)."""
     from pymongo.errors import BulkWriteError
 
     taken: dict[str, list[tuple[str, str]]] = {cid: [] for cid, _, _ in items}
+    held_keys: list[dict[str, str]] = []
     plan = {"name_keys": [(cid, key) for cid, key, _ in items if key],
             "phone_keys": [(cid, n) for cid, _, nums in items for n in nums]}
     try:
@@ -174,9 +184,16 @@ def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[
                         if _reserve_one(db, coll, tenant_id, k, cid, now):
                             taken[cid].append((coll, k))
                     except _Held as held:
+                        if len(held_keys) < max_held:
+                            held_keys.append({"for_customer_id": cid, "customer_id": held.customer_id,
+                                              "on": held.on, "value": held.value})
+                            continue
                         raise Conflict("customer.duplicate", "a customer with this name or number already exists",
                                        {"customer_id": held.customer_id,
                                         "matched_on": [{"on": held.on, "value": held.value}]}) from None
+        if held_keys:
+            raise KeysHeld("customer.duplicate", "customers with these names or numbers already exist",
+                           {"held": held_keys})
     except BaseException:
         for cid, keys in taken.items():
             release_keys(db, tenant_id, cid, keys)

@@ -265,12 +265,63 @@ def get_employee(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]
 def get_employees(kit: Any, ctx: CallContext, ids: Any) -> list[dict[str, Any]]:
     if not isinstance(ids, list):
         raise InvalidInput("validation.type", "ids must be a list", {"field": "ids"})
-    store = _store(kit)
     wanted = [i for i in dict.fromkeys(ids) if isinstance(i, str)]
-    docs = kit.db.employees.find({"_id": {"$in": wanted}, "tenant_id": ctx.tenant_id}, {"password_hash": 0}) \
-        if wanted else []
-    del store
+    if len(wanted) <= ID_LOOKUPS:
+        # one ``_id`` equality each: FerretDB (SQLite) pushes only that down; ``$in`` with
+        # ``tenant_id`` reads the whole employees collection of every tenant
+        store = _store(kit)
+        docs: Any = [d for d in (store.employee(ctx.tenant_id, i) for i in wanted) if d is not None]
+    else:
+        docs = kit.db.employees.find({"_id": {"$in": wanted}, "tenant_id": ctx.tenant_id}, {"password_hash": 0})
     return [employee_out(d) for d in docs]
+
+
+#: up to this many ids, ``get_employees``/``holders`` look each one up by ``_id``
+ID_LOOKUPS = 50
+
+
+def _supervisor_by_id(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> str | None:
+    """:func:`rules.supervisor` walking the department chain with ``_id`` lookups (usually one
+    or two) instead of reading every department of the tenant."""
+    parents: dict[str, str | None] = {}
+    managers: dict[str, str | None] = {}
+    cur = doc.get("primary_dept_id")
+    for _ in range(64):  # a corrupt cycle stops here and in rules.ancestors
+        if not isinstance(cur, str) or cur in parents:
+            break
+        dept = kit.db.departments.find_one({"_id": cur}, {"tenant_id": 1, "parent_id": 1, "manager_id": 1})
+        if dept is None or dept.get("tenant_id") != ctx.tenant_id:
+            break
+        parents[cur], managers[cur] = dept.get("parent_id"), dept.get("manager_id")
+        if managers[cur] is None or managers[cur] != doc["_id"]:
+            break  # rules.supervisor stops at this department
+        cur = parents[cur]
+    return rules.supervisor(doc["_id"], doc.get("primary_dept_id"), parents, managers)
+
+
+def holders(kit: Any, ctx: CallContext, ids: Any) -> dict[str, dict[str, Any]]:
+    """For each employee id: name, supervisor id and supervisor name, in one call (what a
+    duplicate-check answer names). Unknown ids are left out; at most ``ID_LOOKUPS`` ids."""
+    if not isinstance(ids, list) or len(ids) > ID_LOOKUPS:
+        raise InvalidInput("validation.type", f"ids must be a list of at most {ID_LOOKUPS}", {"field": "ids"})
+    store = _store(kit)
+    docs: dict[str, dict[str, Any] | None] = {}
+
+    def employee(i: str) -> dict[str, Any] | None:
+        if i not in docs:
+            docs[i] = store.employee(ctx.tenant_id, i)
+        return docs[i]
+
+    out: dict[str, dict[str, Any]] = {}
+    for i in dict.fromkeys(ids):
+        doc = employee(i) if isinstance(i, str) else None
+        if doc is None:
+            continue
+        sup = _supervisor_by_id(kit, ctx, doc)
+        sup_doc = employee(sup) if sup else None
+        out[i] = {"name": doc["name"], "supervisor_id": sup,
+                  "supervisor_name": sup_doc["name"] if sup_doc is not None else None}
+    return out
 
 
 def _check_departments(store: Store, ctx: CallContext, dept_ids: list[str]) -> None:

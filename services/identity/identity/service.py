@@ -162,6 +162,10 @@ class IdentityService(BaseService):
         return org.supervisor_of(self.kit, self.kit.ctx, employee_id)
 
     @api
+    def holders(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        return org.holders(self.kit, self.kit.ctx, ids)
+
+    @api
     def employee_ids_by_name(self, name: str) -> list[str]:
         return org.employee_ids_by_name(self.kit, self.kit.ctx, name)
 

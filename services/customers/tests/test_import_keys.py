@@ -1,0 +1,65 @@
+"""Real database: the key reads of an import check (three strategies, one answer) and the
+import's reservation that collects every held key and keeps none."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pymongo
+import pytest
+
+from customers import imports, store
+
+
+@pytest.fixture
+def db(infra):
+    client = pymongo.MongoClient(infra.mongo_uri)
+    name = f"t{uuid.uuid4().hex[:8]}_customers"
+    yield client[name]
+    client.drop_database(name)
+
+
+def _keys(db, tenant: str, keys: dict[str, str]) -> None:
+    now = datetime.now(UTC)
+    db["name_keys"].insert_many([{"_id": f"{tenant}|{k}", "tenant_id": tenant, "key": k, "customer_id": c, "at": now}
+                                 for k, c in keys.items()])
+
+
+def test_lookups_scan_and_in_give_the_same_answer(db, monkeypatch):
+    t, other = uuid.uuid4().hex, uuid.uuid4().hex
+    held = {f"k{i}": uuid.uuid4().hex for i in range(30)}
+    _keys(db, t, held)
+    _keys(db, other, {"k100": "x", "k101": "y"})
+    want = [f"k{i}" for i in range(0, 120, 3)]
+    expected = {k: c for k, c in held.items() if k in want}
+    answers = []
+    for cost, ferret in ((0, True), (10**9, True), (1, False)):  # per-key, one scan, $in batches
+        monkeypatch.setattr(imports, "LOOKUP_COST", cost)
+        monkeypatch.setattr(imports, "_is_ferretdb", lambda _db, f=ferret: f)
+        answers.append(imports._held_rows(db, "name_keys", t, want))
+    assert answers == [expected] * 3
+    assert imports._size(db, "name_keys") == 32
+
+
+def test_reserve_many_collects_every_held_key_and_keeps_none(db):
+    t, now = uuid.uuid4().hex, datetime.now(UTC)
+    holder = uuid.uuid4().hex
+    db["customers"].insert_one({"_id": holder, "tenant_id": t, "deleted": False})
+    _keys(db, t, {"held1": holder, "held2": holder})
+    db["phone_keys"].insert_one({"_id": f"{t}|051260000000", "tenant_id": t, "key": "051260000000",
+                                 "customer_id": holder, "at": now})
+    items = [("a", "held1", ["051211111111"]), ("b", "free", ["051260000000"]), ("c", "held2", [])]
+    with pytest.raises(store.KeysHeld) as exc:
+        store.reserve_many(db, t, items, now, max_held=10)
+    got = {(h["for_customer_id"], h["on"], h["value"], h["customer_id"]) for h in exc.value.details["held"]}
+    assert got == {("a", "name_key", "held1", holder), ("c", "name_key", "held2", holder),
+                   ("b", "phone", "051260000000", holder)}
+    assert db["name_keys"].find_one({"_id": f"{t}|free"}) is None
+    assert db["phone_keys"].find_one({"_id": f"{t}|051211111111"}) is None
+    # without max_held the first held key is a Conflict, and nothing stays reserved either
+    with pytest.raises(store.Conflict):
+        store.reserve_many(db, t, items, now)
+    assert db["name_keys"].find_one({"_id": f"{t}|free"}) is None
+    # a clean plan is reserved
+    assert dict(store.reserve_many(db, t, [("d", "new", ["051222222222"])], now)) == {
+        "d": [("name_keys", "new"), ("phone_keys", "051222222222")]}
