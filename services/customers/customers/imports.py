@@ -11,7 +11,7 @@ from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check
 from customers import store
-from customers.registry import EDITABLE
+from customers.registry import EDITABLE, search_facts
 from customers.sheets import COLUMN_OF, MAX_PROBLEMS, Parsed
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,8 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
             kit.event("customer.created", {
                 "customer_id": d["_id"], "name": d["name"], "owner_id": owner, "kind": d["kind"],
                 "grade": d.get("grade"), "industry": d.get("industry"), "region": d.get("region"),
-                "address": d.get("address"), "location": d.get("location"), "import_id": import_id}),
+                "address": d.get("address"), "location": d.get("location"), "import_id": import_id,
+                **search_facts(d)}),
             kit.event("customer.owner_changed", {
                 "customer_id": d["_id"], "from_owner_id": None, "to_owner_id": owner, "path": "import",
                 "reason": "import", "seq": 1, "customer_name": d["name"], "import_id": import_id})]

@@ -29,6 +29,13 @@ EDITABLE = ("name", "address", "landlines", "faxes", "mobiles", "industry", "gra
             "remark")
 
 
+def search_facts(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the pool's search and phone masking read from customer events: the name key and
+    the raw numbers (the pool masks them until a customer is claimed)."""
+    return {"name_key": company_key(doc.get("name") or "") or None,
+            **{k: list(doc.get(k) or []) for k in ("landlines", "faxes", "mobiles")}}
+
+
 def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
                     ) -> dict[str, Any]:
     if not isinstance(data, dict):
@@ -119,7 +126,7 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
                                              "kind": doc["kind"], "grade": doc.get("grade"),
                                              "industry": doc.get("industry"), "region": doc.get("region"),
                                              "address": doc.get("address"), "location": doc.get("location"),
-                                             "cbm_id": doc.get("cbm_id")}),
+                                             "cbm_id": doc.get("cbm_id"), **search_facts(doc)}),
               kit.event("customer.owner_changed", {"customer_id": cid, "from_owner_id": None, "to_owner_id": owner,
                                                    "path": path, "reason": "entry", "seq": 1,
                                                    "customer_name": doc["name"]})]
@@ -238,7 +245,8 @@ def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, 
     ev = kit.event("customer.updated", {"customer_id": customer_id, "fields": sorted(changes),
                                         "name": merged.get("name"), "owner_id": doc.get("owner_id"),
                                         "grade": merged.get("grade"), "address": merged.get("address"),
-                                        "location": merged.get("location"), "cbm_id": merged.get("cbm_id")})
+                                        "location": merged.get("location"), "cbm_id": merged.get("cbm_id"),
+                                        "industry": merged.get("industry"), **search_facts(merged)})
     events = [ev]
     if changes.get("contract_start"):
         events.append(kit.event("customer.deal_signed", {"customer_id": customer_id, "at": changes["contract_start"],
