@@ -54,9 +54,14 @@ class GatewayMiddleware:
         self.max_body_bytes = max_body_bytes
         self.upload_max_bytes = upload_max_bytes
 
+    #: raw file bodies (not JSON) get the upload limit, like multipart forms; each route caps
+    #: its own files further (e.g. xlsx at 10 MB)
+    UPLOAD_TYPES = ("multipart/", "application/octet-stream",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/")
+
     def limit_for(self, headers: Headers) -> int:
         content_type = headers.get("content-type", "").lower()
-        return self.upload_max_bytes if content_type.startswith("multipart/") else self.max_body_bytes
+        return self.upload_max_bytes if content_type.startswith(self.UPLOAD_TYPES) else self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -192,9 +192,18 @@ def test_chunked_body_is_cut_at_the_limit(client):
             sent.append(1)
             yield b"y" * 65536
 
-    r = client.post("/test/body", content=chunks(), headers={"content-type": "application/octet-stream"})
+    r = client.post("/test/body", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
+
+
+def test_raw_file_bodies_have_the_upload_limit(client):
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for ctype in ("application/octet-stream", xlsx):
+        r = client.post("/test/body", content=b"f" * (2 * 1024 * 1024), headers={"content-type": ctype})
+        assert r.status_code == 200 and r.json() == {"size": 2 * 1024 * 1024}
+        r = client.post("/test/body", content=b"f" * (5 * 1024 * 1024), headers={"content-type": ctype})
+        assert r.status_code == 413 and r.json()["error"]["details"] == {"limit": 4 * 1024 * 1024}
 
 
 def test_body_under_limit_passes(client):

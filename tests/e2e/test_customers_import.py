@@ -218,3 +218,64 @@ def test_import_rows_and_their_events_both_land(http, tenant, infra, stack_env, 
         by_type.setdefault(e["envelope"]["type"], set()).add(e["envelope"]["data"]["customer_id"])
         assert e["check"] == {"collection": "customers", "filter": {"_id": e["envelope"]["data"]["customer_id"]}}
     assert by_type == {"customer.created": ids, "customer.owner_changed": ids}
+
+
+def _padded(header: list[str], rows: list[list[object]], pad_bytes: int) -> bytes:
+    """A workbook whose first sheet holds ``rows`` and a second sheet ``pad_bytes`` of
+    incompressible text, so that the upload travels in several parts."""
+    import secrets
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    pad = wb.create_sheet("pad")
+    for _ in range(pad_bytes // 30000 + 1):
+        pad.append([secrets.token_hex(15000)])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("multipart", [True, False])
+def test_a_workbook_larger_than_one_part_streams_through_and_leaves_no_parts(http, tenant, stack_env, infra,
+                                                                            multipart):
+    import pymongo
+
+    t = tenant
+    header = headers_of(http, t)
+    (n1, l1), (n2, l2) = uniq(), uniq()
+    data = _padded(header, [row(f"{n1}有限公司", l1), row(f"{n2}有限公司", l2)], 5_000_000)
+    assert len(data) > 2 * 1024 * 1024  # three parts of at most 1 MiB
+    r = upload(http, t, "check", data, multipart=multipart)
+    assert r.status_code == 200, r.text
+    assert r.json()["ok"] is True and r.json()["rows"] == 2
+    r = upload(http, t, "", data, multipart=multipart)
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] == 2 and count(http, t, n1) == 1
+    db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    assert db["uploads"].count_documents({"tenant_id": t.tenant_id}) == 0  # spooled, then deleted
+
+
+def test_an_upload_is_only_its_uploaders(http, tenant, rpc):
+    """Parts are tenant- and user-bound: another user naming the upload gets 404."""
+    import base64
+
+    from crmkit.context import CallContext
+
+    t = tenant
+    header = headers_of(http, t)
+    data = xlsx(header, [row(*uniq())])
+    upload_id = uuid.uuid4().hex
+    owner = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee"], roles=("employee",))
+    other = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee2"], roles=("employee",))
+    rpc.call("customers", "upload_part", ctx=owner, upload_id=upload_id, index=0,
+             data_b64=base64.b64encode(data).decode())
+    from crmkit.errors import NotFound
+    with pytest.raises(NotFound) as info:
+        rpc.call("customers", "import_check", ctx=other, upload_id=upload_id, parts=1)
+    assert info.value.code == "upload.not_found"
+    assert rpc.call("customers", "import_check", ctx=owner, upload_id=upload_id, parts=1)["ok"] is True
+    with pytest.raises(NotFound):  # spooled once, then gone
+        rpc.call("customers", "import_check", ctx=owner, upload_id=upload_id, parts=1)

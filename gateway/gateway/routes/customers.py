@@ -3,8 +3,13 @@ sharing, projects, contact notes, timeline, contacts, tag groups, custom fields,
 xlsx import/export and the map."""
 from __future__ import annotations
 
+import asyncio
 import base64
-from typing import Any
+import contextlib
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from typing import IO, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +23,7 @@ TAG = ["customers"]
 MAX_UPLOAD = 10 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BULK_TIMEOUT = 180.0
+PART_BYTES = 1024 * 1024  # what one upload_part call carries (the service's uploads.PART_BYTES)
 
 _PHONES = {"type": "array", "items": {"type": "string"}, "maxItems": 10}
 CUSTOMER_IN = schema("CustomerInput", {
@@ -93,27 +99,66 @@ _PAGING = {"page": {"type": "integer", "minimum": 1}, "page_size": {"type": "int
 
 
 # -- uploads and downloads -------------------------------------------------------------------------
-async def read_upload(request: Request) -> bytes:
-    """The xlsx of a multipart form (field ``file``) or of the raw body; capped at 10 MB."""
+@contextlib.asynccontextmanager
+async def spooled_upload(request: Request) -> AsyncIterator[IO[bytes]]:
+    """The xlsx of a multipart form (field ``file``) or of the raw body, streamed into a
+    spool file (memory up to 1 MiB, then disk) and checked: ≤ 10 MB, a zip signature."""
     ctype = request.headers.get("content-type", "").lower()
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=5)
-        try:
+    form = None
+    own: IO[bytes] | None = None  # the spool this function made (a form's file is the form's)
+    try:
+        if ctype.startswith("multipart/form-data"):
+            form = await request.form(max_files=1, max_fields=5)  # Starlette spools the file itself
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise InvalidInput("import.no_file", "send the workbook in the form field 'file'")
-            data = await upload.read(MAX_UPLOAD + 1)
-        finally:
+            spool = upload.file
+            spool.seek(0, 2)
+            size = spool.tell()
+        else:
+            spool = own = tempfile.SpooledTemporaryFile(max_size=PART_BYTES)  # noqa: SIM115 - closed below
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_UPLOAD:
+                    break
+                spool.write(chunk)
+        if size > MAX_UPLOAD:
+            raise TooLarge("import.too_large", f"the file exceeds {MAX_UPLOAD} bytes", {"limit": MAX_UPLOAD})
+        if not size:
+            raise InvalidInput("import.no_file", "no file given")
+        spool.seek(0)
+        if spool.read(4) != b"PK\x03\x04":
+            raise UnsupportedMedia("import.not_xlsx", "the file is not an xlsx workbook")
+        spool.seek(0)
+        yield spool
+    finally:
+        if form is not None:
             await form.close()
-    else:
-        data = await request.body()
-    if len(data) > MAX_UPLOAD:
-        raise TooLarge("import.too_large", f"the file exceeds {MAX_UPLOAD} bytes", {"limit": MAX_UPLOAD})
-    if not data:
-        raise InvalidInput("import.no_file", "no file given")
-    if not data.startswith(b"PK\x03\x04"):
-        raise UnsupportedMedia("import.not_xlsx", "the file is not an xlsx workbook")
-    return data
+        if own is not None:
+            own.close()
+
+
+async def send_upload(request: Request, spool: IO[bytes]) -> dict[str, Any]:
+    """Send the spooled workbook to the customers service in parts of ≤ 1 MiB (one part in
+    memory at a time); returns what the import RPCs take: ``{upload_id, parts}``."""
+    upload_id, index = uuid.uuid4().hex, 0
+    while True:
+        part = await asyncio.to_thread(spool.read, PART_BYTES)
+        if not part and index:
+            break
+        await call_service(request, "customers", "upload_part",
+                           {"upload_id": upload_id, "index": index, "data_b64": base64.b64encode(part).decode()})
+        index += 1
+        if len(part) < PART_BYTES:
+            break
+    return {"upload_id": upload_id, "parts": index}
+
+
+async def _import_call(request: Request, method: str) -> Any:
+    async with spooled_upload(request) as spool:
+        sent = await send_upload(request, spool)
+    return await call_service(request, "customers", method, sent, timeout=BULK_TIMEOUT)
 
 
 def _download(result: dict[str, Any]) -> Response:
@@ -127,16 +172,12 @@ async def import_template(request: Request) -> Response:
 
 
 async def import_check(request: Request) -> Response:
-    data = await read_upload(request)
-    result = await call_service(request, "customers", "import_check", {"file_b64": base64.b64encode(data).decode()},
-                                timeout=BULK_TIMEOUT)
+    result = await _import_call(request, "import_check")
     return JSONResponse(result)
 
 
 async def import_customers(request: Request) -> Response:
-    data = await read_upload(request)
-    result = await call_service(request, "customers", "import_customers",
-                                {"file_b64": base64.b64encode(data).decode()}, timeout=BULK_TIMEOUT)
+    result = await _import_call(request, "import_customers")
     return JSONResponse(result, status_code=201)
 
 
@@ -145,16 +186,12 @@ async def contact_import_template(request: Request) -> Response:
 
 
 async def contact_import_check(request: Request) -> Response:
-    data = await read_upload(request)
-    result = await call_service(request, "customers", "contact_import_check",
-                                {"file_b64": base64.b64encode(data).decode()}, timeout=BULK_TIMEOUT)
+    result = await _import_call(request, "contact_import_check")
     return JSONResponse(result)
 
 
 async def import_contacts(request: Request) -> Response:
-    data = await read_upload(request)
-    result = await call_service(request, "customers", "import_contacts",
-                                {"file_b64": base64.b64encode(data).decode()}, timeout=BULK_TIMEOUT)
+    result = await _import_call(request, "import_contacts")
     return JSONResponse(result, status_code=201)
 
 

@@ -16,7 +16,15 @@ from customers.contacts import contact_limit
 from customers.directory import Directory
 from customers.phones import parse_phone
 from customers.rules import illegal_chars
-from customers.sheets import MAX_CELL, MAX_ROWS, Parsed, check_header, check_upload, col_letter
+from customers.sheets import (
+    MAX_CELL,
+    MAX_ROWS,
+    Parsed,
+    check_header,
+    check_upload,
+    col_letter,
+    workbook_source,
+)
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("姓名*", "name"), ("手机*", "mobile"), ("标签*", "tag"), ("负责人*", "owner_name"), ("职务", "title"),
@@ -40,12 +48,12 @@ def template_bytes() -> bytes:
     return out.getvalue()
 
 
-def parse_contacts(data: bytes) -> Parsed:
+def parse_contacts(data: bytes | str) -> Parsed:
     check_upload(data)
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        wb = load_workbook(workbook_source(data), read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
         from crmkit.errors import UnsupportedMedia
         raise UnsupportedMedia("import.not_xlsx", f"not a readable xlsx workbook ({type(exc).__name__})") from None

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import eventlet.tpool
@@ -13,7 +15,18 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from customers import catalog, contact_sheets, contacts, imports, ownership, registry, sheets, store, timeline
+from customers import (
+    catalog,
+    contact_sheets,
+    contacts,
+    imports,
+    ownership,
+    registry,
+    sheets,
+    store,
+    timeline,
+    uploads,
+)
 from customers.directory import Directory
 from customers.rules import ADMIN_ROLES, page_args
 
@@ -30,6 +43,18 @@ def _decode(file_b64: Any) -> bytes:
         return base64.b64decode(file_b64, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("import.bad_encoding", "file must be base64") from None
+
+
+@contextlib.contextmanager
+def _workbook(kit: Any, file_b64: Any, upload_id: Any, parts: Any) -> Iterator[bytes | str]:
+    """The uploaded workbook: a spool file assembled from the parts sent with
+    ``upload_part`` (what the gateway does), or small base64 content in the call itself."""
+    if upload_id is None:
+        yield _decode(file_b64)
+        return
+    ctx = kit.ctx
+    with uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, upload_id, parts) as path:
+        yield path
 
 
 def _file(name: str, data: bytes) -> dict[str, Any]:
@@ -59,6 +84,11 @@ class CustomersService(BaseService):
         """At start (and hourly, a no-op then): indexes exist before the first request."""
         store.ensure_indexes(self.kit.db)
         CustomersService._indexed = True
+
+    @timer(interval=600)
+    def _purge_uploads(self) -> None:
+        """Parts of uploads that were never imported (abandoned) go after an hour."""
+        uploads.purge_stale(self.kit.db, self.kit.now())
 
     def _d(self) -> Directory:
         if not CustomersService._indexed:
@@ -253,19 +283,30 @@ class CustomersService(BaseService):
         return _file("contacts-import-template.xlsx", contact_sheets.template_bytes())
 
     @api
-    def contact_import_check(self, file_b64: str) -> dict[str, Any]:
+    def upload_part(self, upload_id: str, index: int, data_b64: str) -> dict[str, Any]:
+        """One part (≤ 1 MiB) of a workbook being uploaded; the import RPCs then name it."""
+        ctx = self.kit.ctx
+        return uploads.store_part(self.kit.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
+                                  self.kit.now())
+
+    @api
+    def contact_import_check(self, file_b64: str | None = None, upload_id: str | None = None,
+                             parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
         catalog.require_admin(ctx)
-        parsed = eventlet.tpool.execute(contact_sheets.parse_contacts, _decode(file_b64))
+        with _workbook(self.kit, file_b64, upload_id, parts) as source:
+            parsed = eventlet.tpool.execute(contact_sheets.parse_contacts, source)
         if not parsed.problems:
             contact_sheets.resolve(self.kit, ctx, d, parsed)
         return imports.report(parsed)
 
     @api
-    def import_contacts(self, file_b64: str) -> dict[str, Any]:
+    def import_contacts(self, file_b64: str | None = None, upload_id: str | None = None,
+                        parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
         catalog.require_admin(ctx)
-        parsed = eventlet.tpool.execute(contact_sheets.parse_contacts, _decode(file_b64))
+        with _workbook(self.kit, file_b64, upload_id, parts) as source:
+            parsed = eventlet.tpool.execute(contact_sheets.parse_contacts, source)
         return contact_sheets.run_import(self.kit, ctx, d, parsed)
 
     # -- tags and custom fields -------------------------------------------------------------------
@@ -304,19 +345,23 @@ class CustomersService(BaseService):
         return _file("customers-import-template.xlsx", sheets.template_bytes())
 
     @api
-    def import_check(self, file_b64: str) -> dict[str, Any]:
+    def import_check(self, file_b64: str | None = None, upload_id: str | None = None,
+                     parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        parsed = eventlet.tpool.execute(sheets.parse_upload, _decode(file_b64))
+        with _workbook(self.kit, file_b64, upload_id, parts) as source:
+            parsed = eventlet.tpool.execute(sheets.parse_upload, source)
         if not parsed.problems:
             imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)
         return imports.report(parsed)
 
     @api
-    def import_customers(self, file_b64: str) -> dict[str, Any]:
+    def import_customers(self, file_b64: str | None = None, upload_id: str | None = None,
+                         parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        parsed = eventlet.tpool.execute(sheets.parse_upload, _decode(file_b64))
+        with _workbook(self.kit, file_b64, upload_id, parts) as source:
+            parsed = eventlet.tpool.execute(sheets.parse_upload, source)
         return imports.run_import(self.kit, ctx, parsed,
                                   capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
 

@@ -7,6 +7,7 @@ the cleaned row dicts are kept (the upload's bytes are held once).
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -86,20 +87,32 @@ class Parsed:
         self.problems.append({"row": row, "column": column, "code": code, "message": message})
 
 
-def check_upload(data: bytes) -> None:
-    if len(data) > MAX_UPLOAD_BYTES:
+def check_upload(data: bytes | str) -> None:
+    """Size and zip signature of an upload: the bytes, or the path of its spool file."""
+    if isinstance(data, str):
+        size = os.path.getsize(data)
+        with open(data, "rb") as f:
+            head = f.read(4)
+    else:
+        size, head = len(data), data[:4]
+    if size > MAX_UPLOAD_BYTES:
         raise TooLarge("import.too_large", f"the file exceeds {MAX_UPLOAD_BYTES} bytes", {"limit": MAX_UPLOAD_BYTES})
-    if not data.startswith(b"PK\x03\x04"):
+    if head != b"PK\x03\x04":
         raise UnsupportedMedia("import.not_xlsx", "the file is not an xlsx workbook")
 
 
-def parse_upload(data: bytes) -> Parsed:
+def workbook_source(data: bytes | str) -> Any:
+    """What openpyxl reads: a spool file's path (read from disk as it goes) or the bytes."""
+    return data if isinstance(data, str) else io.BytesIO(data)
+
+
+def parse_upload(data: bytes | str) -> Parsed:
     """Headers, cell rules, required fields and in-file duplicates (no database)."""
     check_upload(data)
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        wb = load_workbook(workbook_source(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise UnsupportedMedia("import.not_xlsx", f"the file is not a readable xlsx workbook ({type(exc).__name__})"
                                ) from None
