@@ -116,6 +116,8 @@ def _apply(db: Any, tenant_id: str, customer_id: str, row: dict[str, Any], from_
     else:
         fields.update({"entered_at": None, "released_at": at, "released_by": from_owner, "release_reason": reason,
                        "released_path": path, "prev_owner_dept_id": dept})
+    if row.get("name_fix_by") and to_owner != row.get("name_fix_owner"):
+        fields.update({k: None for k in store.NAME_FIX_FIELDS})  # the name obligation was the requester's
     rules = store.load_rules(db, tenant_id)
     fields.update(store.reclaim_fields({**row, **fields}, rules))  # one write: readers never see half
     store.upsert_customer(db, customer_id, tenant_id, fields, on_insert={"deleted": False})
@@ -151,17 +153,21 @@ def record_move(kit: Any, tenant_id: str, customer_id: str, *, from_owner: str |
             db.moves.insert_one(doc)
     except DuplicateKeyError:
         return False
-    kind = ACTIVITY_BY_PATH.get(path)
-    if kind and to_owner:
-        try:
-            db.activity.insert_one({"_id": move_id, "tenant_id": tenant_id, "user_id": to_owner, "kind": kind,
-                                    "day": doc["day"], "customer_id": customer_id})
-        except DuplicateKeyError:
-            pass
-    return True
+    return True  # the move is also the targets' actual (search.daily_targets): no separate activity row
 
 
 # ------------------------------------------------------------------------ commands
+
+# Test hooks only (``_test_pause``): sleep at a named point of a command, to make a
+# race that real timing produces only rarely happen every time in a test.
+TEST_PAUSES: dict[str, float] = {}
+
+
+def test_pause(point: str) -> None:
+    seconds = TEST_PAUSES.get(point)
+    if seconds:
+        time.sleep(seconds)
+
 
 def _change_owner(customers: Any, customer_id: str, expected: str | None, new: str | None, path: str,
                   reason: str) -> dict[str, Any]:
@@ -216,11 +222,21 @@ def claim(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | Non
             store.free_slot(db, tenant, user, cid)
         if claim_slot:
             store.free_claim_slot(db, tenant, user, claim_slot)
+    test_pause("claim.after_hold" if took else "claim.after_slot")
     try:
         res = _change_owner(customers, cid, None, user, path, reason)
     except Conflict as exc:
-        undo()
         winner = _winner(exc.details) or _winner_from_read_model(db, cid)
+        if winner == user:
+            # A parallel claim (or assignment) of the same customer to the same person won.
+            # The one hold of (owner, customer) -- ours or the winner's -- is the slot the
+            # winner relies on: keep it. Only our daily claim slot goes (one claim counts).
+            if claim_slot:
+                store.free_claim_slot(db, tenant, user, claim_slot)
+            view = customer_view(store.get_customer(db, tenant, cid) or row, masked=False)
+            view.update({"owner_id": user, "pool": "private"})
+            return view
+        undo()
         raise Conflict("pool.claim_lost", f"already claimed by {winner}" if winner else "already claimed",
                        {**exc.details, "winner_id": winner}) from None
     except BaseException:

@@ -72,6 +72,17 @@ def on_customer_upserted(kit: Any, env: dict[str, Any]) -> None:
         row = kit.db.customers.find_one({"_id": cid}) or {}
         if "contract_start" in fields or "contract_end" in fields:
             fields["protected_for"] = row.get("owner_id") or rec.get("owner_id")
+        by = store.to_dt(row.get("name_fix_by"))
+        if by is not None and ("name" in fields or "name_key" in fields):
+            merged = {**row, **fields}
+            if "name" in fields and "name_key" not in fields:
+                merged.pop("name_key", None)  # a key from before the rename says nothing
+            if store.name_matches(merged, row.get("name_fix_key"), row.get("name_fix_name")) \
+                    and parse_iso(env["occurred_at"]) < by:
+                fields.update({k: None for k in store.NAME_FIX_FIELDS})
+                fields["name_fixed_at"] = parse_iso(env["occurred_at"])
+                if row.get("private"):
+                    fields.update(store.reclaim_fields({**row, **fields}, store.load_rules(kit.db, tenant)))
         # ownership comes only from customer.owner_changed (ordered by seq); a new row starts public
         store.upsert_customer(kit.db, cid, tenant, fields,
                               on_insert={"private": False, "owner_id": None, "deleted": False})

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 
 SWEEP_FIELDS = {"_id": 1, "tenant_id": 1, "owner_id": 1, "entered_at": 1, "private": 1, "last_contact_at": 1,
-                "last_visit_at": 1, "last_deal_at": 1, "epoch": 1, "seq": 1, "deleted": 1}
+                "last_visit_at": 1, "last_deal_at": 1, "epoch": 1, "seq": 1, "deleted": 1,
+                "name_fix_by": 1, "name_fix_owner": 1}
 SCAN_BATCH = 2000  # rows per getMore (FerretDB's default is a few hundred)
 
 
@@ -60,8 +61,7 @@ def sweep(kit: Any, customers: Any, tenant_id: str | None = None, crash_after: i
         if rules is None:
             rules = rules_by_tenant[t] = store.load_rules(db, t, fresh=True)
         stats["evaluated"] += 1
-        clocks = store.clocks_of(row)
-        nxt = R.next_reclaim(clocks, rules) if clocks else None
+        nxt = store.next_reclaim_of(row, rules)
         if nxt is None:
             continue
         on, rule = nxt
@@ -148,8 +148,7 @@ def preview(kit: Any, patch: dict[str, Any] | None, days: Any = 30) -> dict[str,
     for row in db.customers.find({"tenant_id": ctx.tenant_id, "private": True}, SWEEP_FIELDS).batch_size(SCAN_BATCH):
         if row.get("deleted") or not row.get("owner_id"):
             continue
-        clocks = store.clocks_of(row)
-        nxt = R.next_reclaim(clocks, rules) if clocks else None
+        nxt = store.next_reclaim_of(row, rules)
         if nxt is None or nxt[0] > last:
             continue
         day = max(nxt[0], today).isoformat()

@@ -67,7 +67,9 @@ def submit(kit: Any, customers: Any, data: Any) -> dict[str, Any]:
     now = kit.now()
     rid = uuid.uuid4().hex
     row = {"_id": rid, "tenant_id": ctx.tenant_id, "requester_id": ctx.user_id, "customer_id": cid,
-           "elements": el, "remarks": remarks, "status": "pending", "submitted_at": now}
+           "elements": el, "remarks": remarks, "status": "pending", "submitted_at": now,
+           # customers' company-name key of the requested name (compared with the record's later)
+           "name_key": (check or {}).get("name_key")}
     ev = kit.event("pool.claim_request_submitted", {"request_id": rid, "requester_id": ctx.user_id,
                                                     "customer_id": cid, "name": el["name"]})
     with kit.change([ev], Check("claim_requests", {"_id": rid})):
@@ -110,9 +112,15 @@ def decide(kit: Any, request_id: str, data: Any, approve: bool) -> dict[str, Any
     rules = store.load_rules(kit.db, ctx.tenant_id)
     fields: dict[str, Any] = {"status": "approved" if approve else "rejected", "decided_at": now,
                               "decided_by": ctx.user_id, "decision_reason": reason}
+    customer = store.get_customer(kit.db, ctx.tenant_id, str(row["customer_id"])) \
+        if approve and row.get("customer_id") else None
     if approve:
         fields["enter_by"] = R.working_deadline(now, rules["request_entry_working_days"])
-        if approved_name and approved_name != row["elements"]["name"]:
+        # the record's company name differs from the requested one (as support found it, or as
+        # the read model knows it): the requester must correct it within the working days
+        mismatch = bool(approved_name and approved_name != row["elements"]["name"]) or (
+            customer is not None and not store.name_matches(customer, row.get("name_key"), row["elements"]["name"]))
+        if mismatch:
             fields["name_fix_by"] = R.working_deadline(now, rules["name_fix_working_days"])
     # the decision is linearised by a unique insert: two support agents cannot both decide
     try:
@@ -132,9 +140,27 @@ def decide(kit: Any, request_id: str, data: Any, approve: bool) -> dict[str, Any
         aid = approval_id(ctx.tenant_id, row["requester_id"], str(row["customer_id"]))
         kit.db.approvals.replace_one({"_id": aid}, {
             "_id": aid, "tenant_id": ctx.tenant_id, "request_id": row["_id"], "requester_id": row["requester_id"],
-            "customer_id": str(row["customer_id"]), "name": row["elements"]["name"],
+            "customer_id": str(row["customer_id"]), "name": row["elements"]["name"], "name_key": row.get("name_key"),
             "enter_by": fields["enter_by"], "name_fix_by": fields.get("name_fix_by")}, upsert=True)
+        if fields.get("name_fix_by"):
+            _oblige_name_fix(kit, ctx.tenant_id, str(row["customer_id"]), row, fields["name_fix_by"])
     return view(row, now)
+
+
+def _oblige_name_fix(kit: Any, tenant_id: str, customer_id: str, request: dict[str, Any], by: Any) -> None:
+    """Put the name-correction deadline on the customer's read-model row: while the
+    requester owns it with the name uncorrected, the sweep reclaims it from the day after
+    ``by`` (rule ``name_not_corrected``); a correction in time clears it (readmodel)."""
+    db = kit.db
+    with store.row_lock(db, customer_id):
+        row = db.customers.find_one({"_id": customer_id})
+        if row is None or row.get("tenant_id") != tenant_id:
+            return
+        fields: dict[str, Any] = {"name_fix_by": by, "name_fix_owner": request["requester_id"],
+                                  "name_fix_key": request.get("name_key"), "name_fix_name": request["elements"]["name"],
+                                  "name_fix_request": request["_id"]}
+        fields.update(store.reclaim_fields({**row, **fields}, store.load_rules(db, tenant_id)))
+        store.upsert_customer(db, customer_id, tenant_id, fields)
 
 
 def approval_id(tenant_id: str, user_id: str, customer_id: str) -> str:
@@ -149,6 +175,6 @@ def approved_for(kit: Any, tenant_id: str, user_id: str, customer_id: str) -> di
         return None
     if r.get("name_fix_by") and now >= store.to_dt(r["name_fix_by"]):
         row = store.get_customer(kit.db, tenant_id, customer_id) or {}
-        if row.get("name") != r["name"]:
+        if row.get("name_fix_by") or not store.name_matches(row, r.get("name_key"), r["name"]):
             return None  # the name was not corrected in time: the approval no longer protects
     return {**r, "_id": r["request_id"]}

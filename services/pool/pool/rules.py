@@ -169,13 +169,27 @@ def reclaim_candidates(clocks: Clocks, rules: dict[str, Any]) -> list[tuple[date
     return out
 
 
-def next_reclaim(clocks: Clocks, rules: dict[str, Any]) -> tuple[date, str] | None:
+NAME_FIX_RULE = "name_not_corrected"
+
+
+def next_reclaim(clocks: Clocks, rules: dict[str, Any], name_fix_on: date | None = None) -> tuple[date, str] | None:
     """The day the customer goes back to the public pool and the rule behind it
-    (earliest rule; ties in the order no_contact, no_visit, no_deal)."""
+    (earliest rule; ties in the order name_not_corrected, no_contact, no_visit, no_deal).
+    ``name_fix_on``: the day a pending company-name correction of a claim request
+    became overdue (:func:`name_fix_overdue_on`), when the name was not corrected."""
     cands = reclaim_candidates(clocks, rules)
+    if name_fix_on is not None:
+        cands.append((name_fix_on, NAME_FIX_RULE))
     if not cands:
         return None
-    return min(cands, key=lambda c: (c[0], RECLAIM_RULES.index(c[1])))
+    order = (NAME_FIX_RULE, *RECLAIM_RULES)
+    return min(cands, key=lambda c: (c[0], order.index(c[1])))
+
+
+def name_fix_overdue_on(name_fix_by: datetime) -> date:
+    """The Beijing day from which an uncorrected name is overdue: ``name_fix_by`` is the
+    exclusive end of the last working day (:func:`working_deadline`)."""
+    return local_day(name_fix_by)
 
 
 def is_due(reclaim_on: date | None, today: date) -> bool:

@@ -1,6 +1,7 @@
 """Public-pool search and the daily targets report."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -87,9 +88,12 @@ def daily_targets(kit: Any, day: str | None = None, user_id: str | None = None) 
             from None
     rules = store.load_rules(kit.db, ctx.tenant_id)
     t = rules["targets"]
-    q = {"tenant_id": ctx.tenant_id, "user_id": who, "day": d.isoformat()}
-    entries = sum(1 for r in kit.db.activity.find(q) if r.get("kind") == "entry")
-    claims = sum(1 for r in kit.db.activity.find(q) if r.get("kind") == "claim")
+    # the moves log is the record of entries and claims: a move to ``who`` on the day by an
+    # entry/import path is a new prospect, by the claim path a claim (one read, not two)
+    q = {"tenant_id": ctx.tenant_id, "to_owner_id": who, "day": d.isoformat()}
+    kinds = Counter(ownership.ACTIVITY_BY_PATH.get(r.get("path") or "")
+                    for r in kit.db.moves.find(q, {"path": 1}))
+    entries, claims = kinds["entry"], kinds["claim"]
     return {
         "user_id": who, "day": d.isoformat(),
         "targets": dict(t),

@@ -217,6 +217,17 @@ class PoolService(BaseService):
         return {"held": store.seed_holdings(self._db(), ctx.tenant_id, owner_id, int(count), self.kit.now())}
 
     @api
+    def _test_pause(self, point: str, seconds: float = 0.0) -> dict[str, Any]:
+        """Test hook: sleep ``seconds`` at a named point of a command (``claim.after_hold``:
+        a claim that took the (owner, customer) hold, before it asks customers)."""
+        self.kit.require_test_hooks()
+        if seconds:
+            ownership.TEST_PAUSES[str(point)] = float(seconds)
+        else:
+            ownership.TEST_PAUSES.pop(str(point), None)
+        return dict(ownership.TEST_PAUSES)
+
+    @api
     def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
         """Test hook: database round trips and timed sections per traced entrypoint."""
         self.kit.require_test_hooks()

@@ -8,9 +8,9 @@ Collections (all rows carry ``tenant_id``; every query filters by it):
                  linearises capacity (no counter is ever updated)
 - ``claim_slots`` per-person daily claim slots, ``_id = tenant:user:day:n``
 - ``moves``      every ownership change seen, ``_id = customer:seq`` (the audit log and
-                 the once-only gate for pool.claimed/released/reclaimed events)
+                 the once-only gate for pool.claimed/released/reclaimed events; also the
+                 targets' actuals: entries and claims per person and day)
 - ``warnings``   reclaim warnings sent, ``_id = customer:epoch:reclaim_on:lead``
-- ``activity``   entries and claims per person and day (targets' actuals)
 - ``claim_requests``
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def ensure_indexes(db: Database) -> None:
     db.slots.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
     db.claim_slots.create_index([("tenant_id", ASCENDING), ("user_id", ASCENDING), ("day", ASCENDING)])
     db.moves.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db.activity.create_index([("tenant_id", ASCENDING), ("user_id", ASCENDING), ("day", ASCENDING)])
+    db.moves.create_index([("tenant_id", ASCENDING), ("to_owner_id", ASCENDING), ("day", ASCENDING)])
     db.claim_requests.create_index([("tenant_id", ASCENDING), ("status", ASCENDING)])
 
 
@@ -53,6 +53,9 @@ def ensure_indexes(db: Database) -> None:
 # preview, a rules update) pass ``fresh=True``.
 RULES_TTL = float(os.environ.get("POOL_RULES_TTL", "5"))
 _rules_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+#: bumped by every save in this process: a load that read the database before a save must
+#: not put its older answer into the cache after the save did (greenlets interleave)
+_rules_generation: dict[tuple[str, str], int] = {}
 
 
 def load_rules(db: Database, tenant_id: str, *, fresh: bool = False) -> dict[str, Any]:
@@ -61,16 +64,20 @@ def load_rules(db: Database, tenant_id: str, *, fresh: bool = False) -> dict[str
     hit = _rules_cache.get(key)
     if hit is not None and not fresh and time.monotonic() - hit[0] < RULES_TTL:
         return hit[1]
+    generation = _rules_generation.get(key, 0)
     row = db.rules.find_one({"_id": tenant_id})
     rules = R.validate_rules({} if row is None else row["rules"])
-    _rules_cache[key] = (time.monotonic(), rules)
+    if _rules_generation.get(key, 0) == generation:
+        _rules_cache[key] = (time.monotonic(), rules)
     return rules
 
 
 def save_rules(db: Database, tenant_id: str, rules: dict[str, Any], by: str, at: datetime) -> None:
     db.rules.replace_one({"_id": tenant_id}, {"_id": tenant_id, "rules": rules, "updated_by": by,
                                               "updated_at": at}, upsert=True)
-    _rules_cache[(db.name, tenant_id)] = (time.monotonic(), R.validate_rules(rules))
+    key = (db.name, tenant_id)
+    _rules_generation[key] = _rules_generation.get(key, 0) + 1
+    _rules_cache[key] = (time.monotonic(), R.validate_rules(rules))
 
 
 # ------------------------------------------------------------------- read model
@@ -164,9 +171,37 @@ def clocks_of(row: dict[str, Any]) -> R.Clocks | None:
                     last_deal_at=to_dt(row.get("last_deal_at")))
 
 
-def reclaim_fields(row: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
+# A claim request approved with a company-name mismatch obliges its requester to correct
+# the name by ``name_fix_by``; the obligation lives on the read-model row (``name_fix_*``)
+# and is cleared by a correction that happened before the deadline or by the customer
+# leaving the requester. While it is pending, the row's reclaim day is at the latest the
+# day after the deadline (rule ``name_not_corrected``): the record is no longer protected.
+NAME_FIX_FIELDS = ("name_fix_by", "name_fix_owner", "name_fix_key", "name_fix_name", "name_fix_request")
+
+
+def name_matches(row: dict[str, Any], key: str | None, name: str | None) -> bool:
+    """Whether the row's company name is the requested one: by name key (customers'
+    ``company_key``, carried by customer.created/updated) when both are known, else by name."""
+    if key and row.get("name_key"):
+        return bool(row["name_key"] == key)
+    return bool(name) and (row.get("name") or "").strip() == (name or "").strip()
+
+
+def name_fix_pending_on(row: dict[str, Any]) -> date | None:
+    """The day an uncorrected name makes the row reclaimable, if that obligation applies."""
+    by = to_dt(row.get("name_fix_by"))
+    if by is None or not row.get("owner_id") or row.get("owner_id") != row.get("name_fix_owner"):
+        return None
+    return R.name_fix_overdue_on(by)
+
+
+def next_reclaim_of(row: dict[str, Any], rules: dict[str, Any]) -> tuple[date, str] | None:
     clocks = clocks_of(row)
-    nxt = R.next_reclaim(clocks, rules) if clocks else None
+    return R.next_reclaim(clocks, rules, name_fix_pending_on(row)) if clocks else None
+
+
+def reclaim_fields(row: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
+    nxt = next_reclaim_of(row, rules)
     return {"reclaim_on": nxt[0].isoformat() if nxt else None, "reclaim_rule": nxt[1] if nxt else None}
 
 
@@ -181,7 +216,8 @@ def refresh_reclaim(db: Database, tenant_id: str, customer_id: str, rules: dict[
 
 
 CLOCK_FIELDS = {"_id": 1, "private": 1, "entered_at": 1, "last_contact_at": 1, "last_visit_at": 1,
-                "last_deal_at": 1, "reclaim_on": 1, "reclaim_rule": 1}
+                "last_deal_at": 1, "reclaim_on": 1, "reclaim_rule": 1, "owner_id": 1, "name_fix_by": 1,
+                "name_fix_owner": 1}
 
 
 def refresh_tenant(db: Database, tenant_id: str, rules: dict[str, Any]) -> int:
@@ -297,6 +333,9 @@ def take_slot(db: Database, tenant_id: str, owner_id: str, customer_id: str, cap
             if sid:
                 break
         if sid is None:
+            row = db.holds.find_one({"_id": hold_id}, {"slot_id": 1})
+            if row is not None:  # a parallel path of the same owner holds this customer already
+                return str(row.get("slot_id") or ""), False
             R.check_capacity(len(rows), capacity)
             R.check_capacity(capacity, capacity)  # every slot was taken while we looked
             raise AssertionError("unreachable")

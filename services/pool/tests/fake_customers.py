@@ -65,7 +65,8 @@ class FakeCustomersService(BaseService):
         name = data.get("name")
         matches = [{"customer_id": d["_id"], "name": d["name"]}
                    for d in self.kit.db.customers.find({"tenant_id": ctx.tenant_id, "name": name})]
-        return {"duplicate": bool(matches), "matches": matches}
+        # the real service answers with customers' company-name key; the stand-in's key is the trimmed name
+        return {"duplicate": bool(matches), "matches": matches, "name_key": (name or "").strip() or None}
 
     # -- test drivers ------------------------------------------------------------------
     @api

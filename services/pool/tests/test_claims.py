@@ -3,6 +3,7 @@ requests — real processes, real broker, real database, real concurrency."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -263,3 +264,47 @@ def test_approved_request_lets_its_requester_claim_past_the_daily_limit(pool):
     with pytest.raises(BusinessRule):
         pool.call("pool", "claim_customer", ctx=emp, customer_id=ids[2])
     assert pool.call("pool", "claim_customer", ctx=other, customer_id=ids[2])["owner_id"] == "other"
+
+
+def test_one_salesperson_double_claiming_one_customer_holds_exactly_one_slot(pool):
+    """The same salesperson fires parallel claims of the same customer: after the race
+    they own it, hold exactly one capacity slot for it and used one daily claim."""
+    t = tid()
+    user = "twice"
+    rounds, fire = 4, 6
+    ids = create(pool, t, [{"name": f"重复挑入{i}"} for i in range(rounds + 2)])
+    for cid in ids:
+        seen(pool, t, cid)
+    clients = [pool.client() for _ in range(fire)]
+    answers: list = []
+    try:
+        for k, cid in enumerate(ids[:rounds]):
+            # every other round the claim that took the hold is held back before it asks
+            # customers, so that a parallel claim without the hold wins (the losing order)
+            pool.call("pool", "_test_pause", point="claim.after_hold", seconds=0.5 if k % 2 == 0 else 0)
+            answers += parallel(fire, lambda i, cid=cid: clients[i].call(
+                "pool", "claim_customer", ctx=ctx_of(t, user), customer_id=cid, timeout=60))
+    finally:
+        pool.call("pool", "_test_pause", point="claim.after_hold", seconds=0)
+        for c in clients:
+            c.close()
+    for cid in ids[:rounds]:
+        seen(pool, t, cid, owner=user)
+        log = pool.call("customers", "_fake_ownership_log", ctx=admin(t), customer_id=cid)
+        assert [r["to_owner_id"] for r in log] == [user]
+    # let the owner_changed handlers run, then the count must be exact (not one short)
+    wait_for(lambda: pool.call("pool", "capacity", ctx=ctx_of(t, user))["held"] == rounds, timeout=30,
+             what="one slot per owned customer")
+    time.sleep(1.0)
+    assert pool.call("pool", "capacity", ctx=ctx_of(t, user))["held"] == rounds
+    # every claim of one's own customer answers with it (as a sequential re-claim does)
+    odd = [r for r in answers if not isinstance(r, dict) or r["owner_id"] != user]
+    assert not odd, odd
+    # releasing each frees exactly its slot
+    pool.call("pool", "release_customer", ctx=ctx_of(t, user), customer_id=ids[0], data={"reason": "r"})
+    assert pool.call("pool", "capacity", ctx=ctx_of(t, user))["held"] == rounds - 1
+    # one daily claim per customer: the losers' claim slots were freed (the real rows)
+    import pymongo
+    db = pymongo.MongoClient(pool.stack.env["MONGO_URI"])[pool.stack.env["MONGO_DB_PREFIX"] + "pool"]
+    used = list(db.claim_slots.find({"tenant_id": t, "user_id": user}))
+    assert sorted(r["customer_id"] for r in used) == sorted(ids[:rounds])

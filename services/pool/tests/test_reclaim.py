@@ -182,3 +182,42 @@ def test_preview_matches_what_the_sweep_then_does(pool, clock):
         if out["reclaimed_ids"]:
             done[day.isoformat()] = sorted(out["reclaimed_ids"])
     assert done == {d["day"]: d["customer_ids"] for d in preview["by_day"]}
+
+
+def test_uncorrected_company_name_loses_protection_after_two_working_days(pool, clock):
+    """申请挑入 approved on Tue 2025-09-30 with the record's company name differing from the
+    requested one: the name must be corrected within 2 working days from the next day —
+    National Day (Oct 1-8) does not count, so they are Thu Oct 9 and Fri Oct 10.
+    Uncorrected, the sweep releases it on Oct 11 (rule name_not_corrected), not on the
+    evening of Oct 10; corrected in time, nothing happens."""
+    t = tid()
+    emp, sup = ctx_of(t, "emp"), ctx_of(t, "sup", "support")
+    clock(date(2025, 9, 30), 3)  # 11:00 Beijing
+    wrong = create(pool, t, [{"name": f"挑错公司{x}", "name_key": f"挑错公司{x}"} for x in "AB"])
+    for cid in wrong:
+        wait_row(pool, t, cid, owner_id=None)
+    fix_by = {}
+    for x, cid in zip("AB", wrong, strict=True):
+        req = pool.call("pool", "submit_claim_request", ctx=emp, data={
+            "name": f"正确公司{x}", "landline": f"0512-6688000{x}", "address": "苏州", "customer_id": cid})
+        ok = pool.call("pool", "approve_claim_request", ctx=sup, request_id=req["id"])
+        fix_by[cid] = ok["name_fix_by"]
+        assert pool.call("pool", "claim_customer", ctx=emp, customer_id=cid)["owner_id"] == "emp"
+    assert set(fix_by.values()) == {"2025-10-10T16:00:00Z"}  # end of Fri Oct 10, Beijing
+    a, b = wrong
+    for cid in wrong:  # the overdue day, not the 30-day contact clock, is the next reclaim
+        wait_row(pool, t, cid, owner_id="emp", reclaim_on="2025-10-11", reclaim_rule="name_not_corrected")
+    clock(date(2025, 10, 9))
+    pool.call("customers", "_fake_update", ctx=emp, customer_id=b,
+              fields={"name": "正确公司B", "name_key": "正确公司B"})
+    wait_row(pool, t, b, reclaim_on="2025-10-30", reclaim_rule="no_contact")  # corrected in time
+    clock(date(2025, 10, 10), 15)  # 23:00 Beijing on the last working day
+    assert sweep(pool, t)["reclaimed"] == 0
+    clock(date(2025, 10, 11), 0)  # 08:00 Beijing the day after
+    out = sweep(pool, t)
+    assert out["reclaimed_ids"] == [a], out
+    assert row(pool, t, a)["owner_id"] is None and row(pool, t, b)["owner_id"] == "emp"
+    assert [r["reason"] for r in pool.call("pool", "reclaim_log", ctx=admin(t), customer_id=a)] == \
+        ["reclaim:name_not_corrected"]
+    assert [r["reason"] for r in pool.call("pool", "reclaim_log", ctx=ctx_of(t, "emp"))] == \
+        ["reclaim:name_not_corrected"]  # the owner sees it among their reclaims

@@ -199,3 +199,17 @@ def test_patch_merges_over_current():
     cur = R.validate_rules({"capacity": 10})
     new = R.validate_rules({"cooldown_days": 3}, cur)
     assert (new["capacity"], new["cooldown_days"]) == (10, 3)
+
+
+def test_uncorrected_name_is_overdue_the_day_after_the_second_working_day():
+    # replied Tue 2025-09-30 (Beijing): Oct 1-8 are off, Oct 9 and 10 the two working days
+    by = R.working_deadline(bj(2025, 9, 30, 11), 2)
+    assert R.name_fix_overdue_on(by) == date(2025, 10, 11)
+    # replied Fri 2025-09-26: Sat 27 is off, Sun 28 a make-up working day, Mon 29 the second
+    assert R.name_fix_overdue_on(R.working_deadline(bj(2025, 9, 26, 17), 2)) == date(2025, 9, 30)
+    entered = bj(2025, 10, 1)
+    assert R.next_reclaim(R.Clocks(entered), RULES, date(2025, 10, 11)) == (date(2025, 10, 11), "name_not_corrected")
+    # a later overdue day does not hide an earlier activity rule; with every rule off it still applies
+    assert R.next_reclaim(R.Clocks(entered), RULES, date(2025, 12, 1)) == (date(2025, 10, 31), "no_contact")
+    off = R.validate_rules({"reclaim": {name: {"enabled": False} for name in R.RECLAIM_RULES}})
+    assert R.next_reclaim(R.Clocks(entered), off, date(2025, 12, 1)) == (date(2025, 12, 1), "name_not_corrected")

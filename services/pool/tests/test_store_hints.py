@@ -141,3 +141,30 @@ def test_housekeeping_drops_claim_slots_of_past_days_only(db):
     store.take_claim_slot(db, "t", "u", DAY, "b", 3, NOW)
     assert store.purge_claim_slots(db, DAY) == 1
     assert [r["_id"] for r in db.claim_slots.find({})] == [f"t:u:{DAY}:1"]
+
+
+def test_a_load_that_read_before_a_save_does_not_cache_the_older_rules(db):
+    """Greenlets interleave: a load whose read happened before a save must not put the
+    older rules into the cache after the save did (claims would use the old limits)."""
+    tenant = "t-" + uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    store.save_rules(db, tenant, {"daily_claim_limit": 20}, "admin", now)
+    store._rules_cache.clear()
+
+    class SaveDuringRead:
+        """``db.rules`` whose find_one reads, then lets a save land before answering."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def find_one(self, *a, **kw):
+            row = self.real.find_one(*a, **kw)
+            store.save_rules(db, tenant, {"daily_claim_limit": 5}, "admin", now)
+            return row
+
+    class Db:
+        name = db.name
+        rules = SaveDuringRead(db.rules)
+
+    assert store.load_rules(Db(), tenant)["daily_claim_limit"] == 20  # what it read
+    assert store.load_rules(db, tenant)["daily_claim_limit"] == 5  # the cache kept the save's rules
