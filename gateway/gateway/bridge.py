@@ -105,6 +105,7 @@ class RpcBridge:
         self._probe_tasks: set[asyncio.Task] = set()
         self._probe_lock = asyncio.Lock()
         self._probe_answer: asyncio.Future | None = None
+        self._answered: dict[str, float] = {}  # service -> loop time of its last reply
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -259,6 +260,7 @@ class RpcBridge:
         task.add_done_callback(self._probe_tasks.discard)
 
     async def _probe(self, service: str) -> None:
+        started = asyncio.get_running_loop().time()
         try:
             count = await self._consumer_count(RPC_QUEUE_TEMPLATE.format(service))
         except Exception as exc:  # noqa: BLE001 - a failed probe only leaves the cache as it was
@@ -268,6 +270,8 @@ class RpcBridge:
             loop_time = asyncio.get_running_loop().time()
             if count is None:  # no queue at all: mandatory publishing already answers 503 at once
                 self._consumers.pop(service, None)
+            elif count == 0 and self._answered.get(service, -1.0) >= started:
+                pass  # an answer arrived while the probe was out: an instance is back
             else:
                 self._consumers[service] = (count, loop_time)
         finally:
@@ -314,6 +318,11 @@ class RpcBridge:
             log.debug("reply for unknown correlation id %s", props.correlation_id)
             return
         fut, service = entry
+        now = asyncio.get_running_loop().time()
+        self._answered[service] = now
+        seen = self._consumers.get(service)
+        if seen is not None and seen[0] == 0:  # an answer proves an instance consumes again
+            self._consumers[service] = (1, now)
         try:
             payload = json.loads(body)
         except ValueError:
