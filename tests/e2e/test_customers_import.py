@@ -194,6 +194,8 @@ def test_import_rows_and_their_events_both_land(http, tenant, infra, stack_env, 
     from crmkit.outbox import find_events
 
     db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    # room in the private pool whatever the module's other tests already entered
+    assert http.put("/api/v1/pool/rules", json={"capacity": 2000}, headers=tenant.headers("admin")).status_code == 200
     header = headers_of(http, tenant)
     prefix = f"事{uuid.uuid4().hex[:6]}"
     data = xlsx(header, [row(f"{prefix}{i}号有限公司", f"0512-{str(uuid.uuid4().int)[:8]}")
@@ -279,3 +281,70 @@ def test_an_upload_is_only_its_uploaders(http, tenant, rpc):
     assert rpc.call("customers", "import_check", ctx=owner, upload_id=upload_id, parts=1)["ok"] is True
     with pytest.raises(NotFound):  # spooled once, then gone
         rpc.call("customers", "import_check", ctx=owner, upload_id=upload_id, parts=1)
+
+
+@pytest.fixture
+def small_download_parts(rpc, tenant):
+    """Exports travel in parts of 1 KiB (the ``_test_set_download_part_bytes`` hook) for
+    the test, so that a few dozen customers make a many-part download."""
+    from crmkit.context import CallContext
+
+    ctx = CallContext(tenant_id=tenant.tenant_id, user_id=tenant.ids["admin"], roles=("tenant_admin",))
+    assert rpc.call("customers", "_test_set_download_part_bytes", ctx=ctx, part_bytes=1024)["part_bytes"] == 1024
+    try:
+        yield 1024
+    finally:
+        rpc.call("customers", "_test_set_download_part_bytes", ctx=ctx, part_bytes=None)
+
+
+def test_an_export_larger_than_one_part_streams_out_and_leaves_no_parts(http, tenant, rpc, stack_env, infra,
+                                                                        small_download_parts):
+    import base64
+
+    import pymongo
+
+    from crmkit.context import CallContext
+    from crmkit.errors import NotFound
+
+    t = tenant
+    db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    prefix = f"导出{uuid.uuid4().hex[:6]}"
+    names = {f"{prefix}{i:03d}号有限公司" for i in range(60)}
+    r = upload(http, t, "", xlsx(headers_of(http, t), [row(n, f"0512-{str(uuid.uuid4().int)[:8]}")
+                                                      for n in sorted(names)]))
+    assert r.status_code == 201, r.text
+
+    # through the gateway: streamed, Content-Length up front, the workbook whole
+    xl = http.get(f"{C}/export", headers=t.headers("employee"))
+    assert xl.status_code == 200, xl.text
+    assert xl.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="customers.xlsx"' in xl.headers["content-disposition"]
+    assert int(xl.headers["content-length"]) == len(xl.content) > 3 * small_download_parts
+    rows = list(load_workbook(io.BytesIO(xl.content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:2] == ("ID", "公司名称")
+    assert {x[1] for x in rows[1:] if str(x[1]).startswith(prefix)} == names
+    table = http.get(f"{C}/export/employee-customers", headers=t.headers("employee"))
+    assert table.status_code == 200 and int(table.headers["content-length"]) == len(table.content)
+    rows = list(load_workbook(io.BytesIO(table.content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert {x[4] for x in rows[1:] if x[2] == "负责" and str(x[4]).startswith(prefix)} == names
+    assert db["downloads"].count_documents({"tenant_id": t.tenant_id}) == 0  # each part deleted as it was read
+
+    # the parts are the exporter's only, and one-shot
+    owner = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee"], roles=("employee",))
+    other = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee2"], roles=("employee",))
+    got = rpc.call("customers", "export_customers", ctx=owner, timeout=60)
+    assert got["parts"] > 3 and got["filename"] == "customers.xlsx"
+    with pytest.raises(NotFound) as info:
+        rpc.call("customers", "download_part", ctx=other, download_id=got["download_id"], index=0)
+    assert info.value.code == "download.not_found"
+    r = http.get(f"{C}/export", headers=t.headers("employee2"))  # their own export is not this one
+    assert r.status_code == 200
+    data = b"".join(base64.b64decode(rpc.call("customers", "download_part", ctx=owner,
+                                              download_id=got["download_id"], index=i)["data_b64"])
+                    for i in range(got["parts"]))
+    assert len(data) == got["size"]
+    rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert {x[1] for x in rows[1:] if str(x[1]).startswith(prefix)} == names
+    with pytest.raises(NotFound):  # read once, then gone
+        rpc.call("customers", "download_part", ctx=owner, download_id=got["download_id"], index=0)
+    assert db["downloads"].count_documents({"tenant_id": t.tenant_id}) == 0

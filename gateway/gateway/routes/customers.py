@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import IO, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from crmkit.errors import InvalidInput, TooLarge, UnsupportedMedia
@@ -94,6 +94,9 @@ FIELD_IN = schema("CustomFieldInput", {"type": "object", "required": ["entity", 
                                                                      "multiselect", "bool"]},
     "options": {"type": "array", "items": {"type": "string"}}, "required": {"type": "boolean"}}})
 FILE = {"description": "xlsx file", "content_type": XLSX, "schema": {"type": "string", "format": "binary"}}
+STREAMED_FILE = {"description": "xlsx file, streamed (Content-Length known up front; the service hands it over "
+                                "in parts of at most 1 MiB)", "content_type": XLSX,
+                 "schema": {"type": "string", "format": "binary"}}
 UPLOAD = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
 _PAGING = {"page": {"type": "integer", "minimum": 1}, "page_size": {"type": "integer", "minimum": 1, "maximum": 200}}
 
@@ -162,9 +165,27 @@ async def _import_call(request: Request, method: str) -> Any:
 
 
 def _download(result: dict[str, Any]) -> Response:
+    """A small file answered whole in the reply (the import templates)."""
     data = base64.b64decode(result["data_b64"])
     return Response(data, media_type=result.get("content_type") or XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'})
+
+
+def streamed_download(request: Request, service: str, result: dict[str, Any]) -> StreamingResponse:
+    """An export stored by ``service`` in parts (``{download_id, parts, size, filename,
+    content_type}``), streamed to the client part after part with ``download_part`` — one
+    part (≤ 1 MiB) in memory at a time. The service deletes each part as it is read."""
+    download_id, parts = result["download_id"], int(result["parts"])
+
+    async def body() -> AsyncIterator[bytes]:
+        for index in range(parts):
+            part = await call_service(request, service, "download_part",
+                                      {"download_id": download_id, "index": index})
+            yield base64.b64decode(part["data_b64"])
+
+    return StreamingResponse(body(), media_type=result.get("content_type") or XLSX,
+                             headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"',
+                                      "Content-Length": str(int(result["size"]))})
 
 
 async def import_template(request: Request) -> Response:
@@ -197,12 +218,13 @@ async def import_contacts(request: Request) -> Response:
 
 async def export_customers(request: Request) -> Response:
     kwargs = {"owner_ids": request.query_params["owner_ids"]} if "owner_ids" in request.query_params else {}
-    return _download(await call_service(request, "customers", "export_customers", kwargs, timeout=BULK_TIMEOUT))
+    result = await call_service(request, "customers", "export_customers", kwargs, timeout=BULK_TIMEOUT)
+    return streamed_download(request, "customers", result)
 
 
 async def export_employee_customers(request: Request) -> Response:
-    return _download(await call_service(request, "customers", "export_employee_customers", {},
-                                        timeout=BULK_TIMEOUT))
+    result = await call_service(request, "customers", "export_employee_customers", {}, timeout=BULK_TIMEOUT)
+    return streamed_download(request, "customers", result)
 
 
 async def customer_map(request: Request) -> Response:
@@ -228,10 +250,10 @@ operation("POST", f"{C}/import/check", "Check an xlsx file: every problem by row
 operation("POST", f"{C}/import", "Import a clean xlsx file (all or nothing)", UPLOAD,
           {201: "created customers", 413: "file too large", 415: "not xlsx", 422: "the file has problems"}, TAG,
           request_content_type="multipart/form-data")
-operation("GET", f"{C}/export", "Export visible customers (xlsx, formula injection neutralised)", None, {200: FILE},
-          TAG, query={"owner_ids": {"type": "string"}})
-operation("GET", f"{C}/export/employee-customers", "Export the employee–customer table (xlsx)", None, {200: FILE},
-          TAG)
+operation("GET", f"{C}/export", "Export visible customers (xlsx, formula injection neutralised)", None,
+          {200: STREAMED_FILE}, TAG, query={"owner_ids": {"type": "string"}})
+operation("GET", f"{C}/export/employee-customers", "Export the employee–customer table (xlsx)", None,
+          {200: STREAMED_FILE}, TAG)
 operation("GET", f"{C}/map", "Customer distribution as GeoJSON for one or several employees", None,
           {200: "GeoJSON FeatureCollection"}, TAG, query={"owner_ids": {"type": "string"}})
 operation("POST", f"{C}/share", "Share all of A's customers with B (several B); unshare with unshare=true",

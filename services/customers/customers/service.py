@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import eventlet.tpool
@@ -19,6 +19,7 @@ from customers import (
     catalog,
     contact_sheets,
     contacts,
+    downloads,
     imports,
     ownership,
     registry,
@@ -87,8 +88,19 @@ class CustomersService(BaseService):
 
     @timer(interval=600)
     def _purge_uploads(self) -> None:
-        """Parts of uploads that were never imported (abandoned) go after an hour."""
+        """Parts of uploads that were never imported and of downloads never finished
+        (abandoned) go after an hour."""
         uploads.purge_stale(self.kit.db, self.kit.now())
+        downloads.purge_stale(self.kit.db, self.kit.now())
+
+    def _export(self, filename: str, sheet: str, header: list[str], rows: Iterable[list[Any]]) -> dict[str, Any]:
+        """Write the workbook to a temporary file (row by row, in a thread) and store it as
+        parts; answers ``{download_id, parts, size, filename, content_type}``."""
+        ctx = self.kit.ctx
+        with downloads.temp_path(".xlsx") as path:
+            eventlet.tpool.execute(sheets.write_workbook, path, sheet, header, rows)
+            return downloads.store_file(self.kit.db, ctx.tenant_id, ctx.user_id, path, filename, XLSX,
+                                        self.kit.now())
 
     def _d(self) -> Directory:
         if not CustomersService._indexed:
@@ -374,7 +386,7 @@ class CustomersService(BaseService):
             docs = [x for x in docs if x.get("owner_id") in wanted]
         names = d.names([x.get("owner_id") for x in docs])
         header, rows = sheets.customer_rows(docs, names)
-        return _file("customers.xlsx", eventlet.tpool.execute(sheets.workbook_bytes, "customers", header, rows))
+        return self._export("customers.xlsx", "customers", header, rows)
 
     @api
     def export_employee_customers(self) -> dict[str, Any]:
@@ -382,8 +394,19 @@ class CustomersService(BaseService):
         docs = registry.visible_docs(self.kit, ctx, d)
         names = d.names([u for x in docs for u in [x.get("owner_id"), *(x.get("shared_with") or [])]])
         header, rows = sheets.employee_customer_rows(docs, names)
-        return _file("employee-customers.xlsx",
-                     eventlet.tpool.execute(sheets.workbook_bytes, "employee-customers", header, rows))
+        return self._export("employee-customers.xlsx", "employee-customers", header, rows)
+
+    @api
+    def download_part(self, download_id: str, index: int) -> dict[str, Any]:
+        """One part (≤ 1 MiB, base64) of an export, for its exporter only; deleted as it is read."""
+        ctx = self.kit.ctx
+        return downloads.take_part(self.kit.db, ctx.tenant_id, ctx.user_id, download_id, index)
+
+    @api
+    def _test_set_download_part_bytes(self, part_bytes: int | None = None) -> dict[str, Any]:
+        """Test hook (``CRM_TEST_HOOKS=1`` only): the part size of later exports; ``None`` restores 1 MiB."""
+        self.kit.require_test_hooks()
+        return {"part_bytes": downloads.set_part_bytes(part_bytes)}
 
     @api
     def customer_map(self, owner_ids: Any = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,7 +228,9 @@ def _to_float(v: Any) -> Any:
 
 
 # -- exports ----------------------------------------------------------------------------------
-def workbook_bytes(sheet: str, header: list[str], rows: list[list[Any]]) -> bytes:
+def write_workbook(path: str, sheet: str, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """Write the export to the file at ``path``: openpyxl ``write_only`` appends each row
+    as it comes (formula injection neutralised), so the workbook is never built in memory."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -235,22 +238,22 @@ def workbook_bytes(sheet: str, header: list[str], rows: list[list[Any]]) -> byte
     ws.append(header)
     for r in rows:
         ws.append([neutralise_cell(v) for v in r])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    wb.save(path)
 
 
-def customer_rows(docs: list[dict[str, Any]], names: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+def customer_rows(docs: list[dict[str, Any]], names: dict[str, str]) -> tuple[list[str], Iterator[list[Any]]]:
+    """The export's header and its rows, made one at a time as the workbook is written."""
     header = ["ID", "公司名称", "经营地址", "座机", "传真", "手机", "行业", "等级", "区域", "纬度", "经度", "负责人ID",
               "负责人", "创建时间"]
-    rows = []
-    for d in docs:
-        loc = d.get("location") or {}
-        rows.append([d["_id"], d.get("name"), d.get("address"), "; ".join(d.get("landlines") or []),
-                     "; ".join(d.get("faxes") or []), "; ".join(d.get("mobiles") or []), d.get("industry"),
-                     d.get("grade"), d.get("region"), loc.get("lat"), loc.get("lng"), d.get("owner_id"),
-                     names.get(d.get("owner_id") or "", ""), str(d.get("created_at") or "")])
-    return header, rows
+
+    def rows() -> Iterator[list[Any]]:
+        for d in docs:
+            loc = d.get("location") or {}
+            yield [d["_id"], d.get("name"), d.get("address"), "; ".join(d.get("landlines") or []),
+                   "; ".join(d.get("faxes") or []), "; ".join(d.get("mobiles") or []), d.get("industry"),
+                   d.get("grade"), d.get("region"), loc.get("lat"), loc.get("lng"), d.get("owner_id"),
+                   names.get(d.get("owner_id") or "", ""), str(d.get("created_at") or "")]
+    return header, rows()
 
 
 def employee_customer_rows(docs: list[dict[str, Any]], names: dict[str, str]) -> tuple[list[str], list[list[Any]]]:

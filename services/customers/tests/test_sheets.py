@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -15,7 +16,7 @@ from customers.sheets import (
     geojson,
     parse_upload,
     template_bytes,
-    workbook_bytes,
+    write_workbook,
 )
 
 
@@ -103,12 +104,13 @@ def test_not_xlsx_and_too_large() -> None:
         parse_upload(b"PK\x03\x04" + b"0" * MAX_UPLOAD_BYTES)
 
 
-def test_export_cells_are_neutralised() -> None:
+def test_export_cells_are_neutralised(tmp_path: Path) -> None:
     docs = [{"_id": "c1", "name": "=cmd|' /C calc'!A0", "address": "+1", "landlines": ["-1"], "owner_id": "u1",
              "shared_with": ["u2"], "location": {"lat": 1.0, "lng": 2.0}}]
     header, rows = customer_rows(docs, {"u1": "@me"})
-    data = workbook_bytes("customers", header, rows)
-    values = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
+    path = str(tmp_path / "export.xlsx")
+    write_workbook(path, "customers", header, rows)
+    values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
     assert values[1][1] == "'=cmd|' /C calc'!A0"
     assert values[1][2] == "'+1"
     assert values[1][12] == "'@me"
