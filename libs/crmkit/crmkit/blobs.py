@@ -1,13 +1,17 @@
 """Blob storage behind one small interface (photos, exports).
 
 ``BlobStore.put(data, content_type, meta) -> blob_id``; ``get(blob_id) -> (bytes,
-content_type)``; ``delete(blob_id)``. Two implementations:
+content_type)``; ``delete(blob_id)``; and for streaming readers ``info(blob_id) ->
+{length, chunks, content_type}`` with ``read_chunk(blob_id, n)`` (≤ ``CHUNK_SIZE`` bytes).
+Two implementations:
 
 * :class:`GridFSBlobStore` — GridFS on real MongoDB;
 * :class:`ChunkBlobStore` — a ``<prefix>`` + ``<prefix>_chunks`` collection pair with
   255 KiB chunks, for FerretDB 1.x (no GridFS). The chunks are written first and the
   ``blobs`` row last, marked ``complete``: a reader never sees a half-written blob, and
   orphan chunks of an interrupted put are removed by :meth:`ChunkBlobStore.sweep_orphans`.
+  Chunks are read and deleted by their ``_id`` (``<blob>:<n>``), the only lookup FerretDB
+  serves from an index (a ``blob_id`` filter would read every chunk of every blob).
 
 :func:`blob_store` picks one by asking the server once.
 """
@@ -33,6 +37,10 @@ class BlobStore(Protocol):
     def get(self, blob_id: str) -> tuple[bytes, str]: ...
 
     def delete(self, blob_id: str) -> None: ...
+
+    def info(self, blob_id: str) -> dict[str, Any]: ...
+
+    def read_chunk(self, blob_id: str, n: int) -> bytes: ...
 
 
 class ChunkBlobStore:
@@ -63,24 +71,37 @@ class ChunkBlobStore:
         })
         return blob_id
 
-    def get(self, blob_id: str) -> tuple[bytes, str]:
+    def _file(self, blob_id: str) -> dict[str, Any]:
         row = self.files.find_one({"_id": str(blob_id)})
         if row is None or not row.get("complete"):
             raise NotFound("blob.not_found", "no such blob", {"blob_id": blob_id})
-        # one equality query (FerretDB pushes equality down), ordered here
-        rows = {int(c["n"]): bytes(c["data"]) for c in self.chunks.find({"blob_id": str(blob_id)}, {"n": 1, "data": 1})}
-        missing = [n for n in range(int(row["chunks"])) if n not in rows]
-        if missing:
-            raise NotFound("blob.incomplete", "blob data is missing", {"blob_id": blob_id, "chunk": missing[0]})
-        parts = [rows[n] for n in range(int(row["chunks"]))]
-        data = b"".join(parts)
+        return row
+
+    def info(self, blob_id: str) -> dict[str, Any]:
+        """``{length, chunks, content_type}``: what a reader needs to stream the blob."""
+        row = self._file(blob_id)
+        return {"length": int(row["length"]), "chunks": int(row["chunks"]), "content_type": str(row["content_type"])}
+
+    def read_chunk(self, blob_id: str, n: int) -> bytes:
+        """Chunk ``n`` of the blob (one ``_id`` lookup: the only filter FerretDB serves
+        from an index)."""
+        c = self.chunks.find_one({"_id": f"{blob_id}:{int(n)}"})
+        if c is None:
+            raise NotFound("blob.incomplete", "blob data is missing", {"blob_id": blob_id, "chunk": n})
+        return bytes(c["data"])
+
+    def get(self, blob_id: str) -> tuple[bytes, str]:
+        row = self._file(blob_id)
+        data = b"".join(self.read_chunk(blob_id, n) for n in range(int(row["chunks"])))
         if len(data) != int(row["length"]):
             raise NotFound("blob.incomplete", "blob data is incomplete", {"blob_id": blob_id})
         return data, str(row["content_type"])
 
     def delete(self, blob_id: str) -> None:
+        row = self.files.find_one({"_id": str(blob_id)}) or {}
         self.files.delete_one({"_id": str(blob_id)})
-        self.chunks.delete_many({"blob_id": str(blob_id)})
+        for n in range(int(row.get("chunks") or 0)):
+            self.chunks.delete_one({"_id": f"{blob_id}:{n}"})
 
     def sweep_orphans(self, older_than: timedelta = timedelta(hours=1)) -> int:
         """Remove chunks whose blob row never got written (an interrupted put)."""
@@ -115,6 +136,25 @@ class GridFSBlobStore:
         except gridfs.errors.NoFile:
             raise NotFound("blob.not_found", "no such blob", {"blob_id": blob_id}) from None
         return f.read(), str(getattr(f, "content_type", None) or "application/octet-stream")
+
+    def info(self, blob_id: str) -> dict[str, Any]:
+        f = self._open(blob_id)
+        return {"length": int(f.length), "chunks": -(-int(f.length) // CHUNK_SIZE),
+                "content_type": str(getattr(f, "content_type", None) or "application/octet-stream")}
+
+    def read_chunk(self, blob_id: str, n: int) -> bytes:
+        """Bytes ``n * CHUNK_SIZE`` … of the blob (GridFS seeks to its own chunks)."""
+        f = self._open(blob_id)
+        f.seek(int(n) * CHUNK_SIZE)
+        return f.read(CHUNK_SIZE)
+
+    def _open(self, blob_id: str) -> Any:
+        import gridfs
+
+        try:
+            return self.fs.get(str(blob_id))
+        except gridfs.errors.NoFile:
+            raise NotFound("blob.not_found", "no such blob", {"blob_id": blob_id}) from None
 
     def delete(self, blob_id: str) -> None:
         self.fs.delete(str(blob_id))

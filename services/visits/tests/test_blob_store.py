@@ -52,3 +52,19 @@ def test_chunk_store_hides_incomplete_blobs_and_sweeps_orphans(db):
     assert db["b_chunks"].count_documents({"blob_id": "dead"}) == 0
     with pytest.raises(NotFound):
         store.get("no-such-blob")
+
+
+@pytest.mark.parametrize("size", [1, CHUNK_SIZE, 2 * CHUNK_SIZE + 17])
+def test_a_blob_can_be_read_chunk_by_chunk_and_delete_leaves_nothing(db, size):
+    store = blob_store(db, "zips")
+    data = os.urandom(size)
+    blob_id = store.put(data, "application/zip")
+    info = store.info(blob_id)
+    assert info == {"length": size, "chunks": -(-size // CHUNK_SIZE), "content_type": "application/zip"}
+    parts = [store.read_chunk(blob_id, n) for n in range(info["chunks"])]
+    assert all(len(p) <= CHUNK_SIZE for p in parts) and b"".join(parts) == data
+    store.delete(blob_id)
+    with pytest.raises(NotFound):
+        store.info(blob_id)
+    if isinstance(store, ChunkBlobStore):
+        assert db["zips_chunks"].count_documents({}) == 0

@@ -79,8 +79,12 @@ def test_export_zip_holds_the_json_numbers(ds):
     with pytest.raises(NotFound):
         report_exports.status(ds.db, ds.ctx("B"), job["export_id"], NOW)
 
-    data, ctype, name = report_exports.download(ds.db, blobs, ds.ctx("X", "tenant_admin"), job["export_id"])
-    assert ctype == "application/zip" and name.endswith(".zip")
+    who = ds.ctx("X", "tenant_admin")
+    meta = report_exports.download(ds.db, blobs, who, job["export_id"])
+    assert meta["content_type"] == "application/zip" and meta["filename"].endswith(".zip")
+    data = b"".join(report_exports.download_chunk(ds.db, blobs, who, job["export_id"], n)
+                    for n in range(meta["chunks"]))
+    assert len(data) == meta["size"]
     js = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert sorted(zf.namelist()) == ["daily.xlsx", "details.xlsx", "summary.xlsx", "trend.xlsx"]

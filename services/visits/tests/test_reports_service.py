@@ -76,8 +76,14 @@ def test_reports_over_rpc_export_and_charts(svc):
     with pytest.raises(NotFound):
         _call(svc, "export_status", ds.ctx("B"), export_id=job["export_id"])
     got = _call(svc, "download_export", admin, export_id=job["export_id"])
-    with zipfile.ZipFile(io.BytesIO(base64.b64decode(got["data_b64"]))) as zf:
+    assert got["chunks"] >= 1 and got["content_type"] == "application/zip"
+    data = b"".join(base64.b64decode(_call(svc, "download_export_chunk", admin, export_id=job["export_id"],
+                                           chunk=n)["data_b64"]) for n in range(got["chunks"]))
+    assert len(data) == got["size"]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert "summary.xlsx" in zf.namelist()
+    with pytest.raises(NotFound):  # chunks, like the export itself, only for those who may see it
+        _call(svc, "download_export_chunk", ds.ctx("B"), export_id=job["export_id"], chunk=0)
     rows = [r for r in find_events(db, {"status": {"$in": ["pending", "sent"]}})
             if (r.get("envelope") or {}).get("type") == "report.export_ready"
             and r["envelope"]["data"]["export_id"] == job["export_id"]]

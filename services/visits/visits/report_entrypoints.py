@@ -113,8 +113,13 @@ class ReportEntrypoints:
 
     @api
     def download_export(self, export_id: str) -> dict[str, Any]:
-        data, ctype, name = report_exports.download(self.kit.db, self.report_blobs, self.kit.ctx, export_id)
-        return {"content_type": ctype, "filename": name, "data_b64": base64.b64encode(data).decode()}
+        """``{filename, content_type, size, chunks}``; the bytes come with ``download_export_chunk``."""
+        return report_exports.download(self.kit.db, self.report_blobs, self.kit.ctx, export_id)
+
+    @api
+    def download_export_chunk(self, export_id: str, chunk: int) -> dict[str, Any]:
+        data = report_exports.download_chunk(self.kit.db, self.report_blobs, self.kit.ctx, export_id, chunk)
+        return {"chunk": chunk, "data_b64": base64.b64encode(data).decode()}
 
     # -- read models ------------------------------------------------------------------------------
     @subscribe("identity", "employee.created")

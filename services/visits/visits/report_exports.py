@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from pymongo.database import Database
 
 from crmkit.context import CallContext
-from crmkit.errors import Conflict, NotFound
+from crmkit.errors import Conflict, InvalidInput, NotFound
 from visits import report_rules as R
 from visits import store
 from visits.views import plain
@@ -71,13 +71,28 @@ def status(db: Database, ctx: CallContext, export_id: str, now: datetime) -> dic
     return _public(_job(db, ctx, export_id), now)
 
 
-def download(db: Database, blobs: Any, ctx: CallContext, export_id: str) -> tuple[bytes, str, str]:
+def _done(db: Database, ctx: CallContext, export_id: str) -> dict[str, Any]:
     job = _job(db, ctx, export_id)
     if job.get("status") != "done" or not job.get("blob_id"):
         raise Conflict("report.export_not_ready", "the export is not ready yet",
                        {"export_id": export_id, "status": job.get("status"), "progress": job.get("progress", 0)})
-    data, ctype = blobs.get(job["blob_id"])
-    return data, ctype, str(job.get("filename") or "visits.zip")
+    return job
+
+
+def download(db: Database, blobs: Any, ctx: CallContext, export_id: str) -> dict[str, Any]:
+    """What a reader needs to stream the finished zip chunk by chunk (``download_chunk``):
+    ``{filename, content_type, size, chunks}`` — the file itself never crosses in one piece."""
+    job = _done(db, ctx, export_id)
+    info = blobs.info(job["blob_id"])
+    return {"filename": str(job.get("filename") or "visits.zip"), "content_type": info["content_type"],
+            "size": info["length"], "chunks": info["chunks"]}
+
+
+def download_chunk(db: Database, blobs: Any, ctx: CallContext, export_id: str, n: Any) -> bytes:
+    job = _done(db, ctx, export_id)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise InvalidInput("report.invalid_chunk", "chunk: a whole number from 0", {"field": "chunk"})
+    return blobs.read_chunk(job["blob_id"], n)
 
 
 def _progress(db: Database, export_id: str, now: Callable[[], datetime], progress: int, **extra: Any) -> None:
