@@ -2,13 +2,13 @@
 requests — real processes, real broker, real database, real concurrency."""
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import pytest
 
 from crmkit.errors import BusinessRule, Conflict, CrmError, Forbidden, InvalidInput, NotFound
+from tests.support.concurrency import parallel
 from tests.support.waiting import wait_for
 
 from .conftest import ctx_of
@@ -32,25 +32,6 @@ def seen(pool, t, cid, owner="__any__"):
         row = pool.call("pool", "get_pool_customer", ctx=admin(t), customer_id=cid)
         return row if owner == "__any__" or row["owner_id"] == owner else None
     return wait_for(look, timeout=60, what=f"pool sees {cid}")
-
-
-def parallel(n, fn):
-    """Run fn(i, client) in n threads released at once; return results (value or exception)."""
-    results: list = [None] * n
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001
-            results[i] = exc
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(120)
-    return results
 
 
 def test_fifty_salespeople_claim_one_customer_exactly_one_wins(pool):

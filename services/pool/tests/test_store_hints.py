@@ -4,7 +4,6 @@ refuses a claim that fits."""
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ import pytest
 
 from crmkit.errors import BusinessRule
 from pool import store
+from tests.support.concurrency import parallel
 
 NOW = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
 DAY = "2025-06-02"
@@ -28,24 +28,6 @@ def db() -> Iterator[pymongo.database.Database]:
     finally:
         client.drop_database(database.name)
         client.close()
-
-
-def parallel(n: int, fn) -> list:
-    results: list = [None] * n
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001
-            results[i] = exc
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(120)
-    return results
 
 
 def consistent(db, tenant: str, owner: str) -> int:
