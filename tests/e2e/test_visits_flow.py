@@ -207,6 +207,61 @@ def test_bad_uploads_refused_and_nothing_stored(http, tenant):
     assert p.headers["content-type"] == "image/png" and p.content == png()
 
 
+def big_jpeg() -> bytes:
+    """A JPEG of noise, a few MiB: several 1 MiB parts on the way to the service."""
+    img = Image.frombytes("RGB", (2000, 1400), os.urandom(2000 * 1400 * 3))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+def test_large_photo_travels_in_parts(http, tenant):
+    import hashlib
+
+    t = tenant
+    data = big_jpeg()
+    assert len(data) > 2 * 1024 * 1024  # three parts or more
+    v = ok(plan(http, t, new_customer(http, t)), 201)
+    r = ok(check_in(http, t, v["id"], photo=data, name="big.jpg"))
+    photo = r["check_in"]["photo"]
+    assert photo["sha256"] == hashlib.sha256(data).hexdigest() and photo["size"] == len(data)
+    assert photo["filename"] == "big.jpg" and photo["width"] == 2000
+    p = http.get(f"{V}/{v['id']}/photos/original", headers=t.headers("employee"))
+    assert p.status_code == 200 and p.content == data
+    thumb = http.get(f"{V}/{v['id']}/photos/thumbnail", headers=t.headers("employee"))
+    assert thumb.status_code == 200 and max(Image.open(io.BytesIO(thumb.content)).size) <= 320
+
+
+def test_a_photo_upload_is_only_its_uploaders(http, tenant, rpc):
+    """Parts are tenant- and user-bound: another user naming the upload gets 404."""
+    import base64
+
+    from crmkit.errors import NotFound
+
+    t = tenant
+    data = jpeg(size=(800, 600))
+    upload_id = uuid.uuid4().hex
+    owner = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee"], roles=("employee",))
+    other = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee2"], roles=("employee",))
+    rpc.call("visits", "upload_part", ctx=owner, upload_id=upload_id, index=0,
+             data_b64=base64.b64encode(data).decode())
+    v2 = ok(plan(http, t, new_customer(http, t, role="employee2"), role="employee2"), 201)
+    fields = {"time": iso(datetime.now(UTC)), "lat": PLAN["lat"], "lng": PLAN["lng"], "accuracy": 15,
+              "source": "gps"}
+    ref = {"filename": "a.jpg", "upload_id": upload_id, "parts": 1}
+    with pytest.raises(NotFound) as info:
+        rpc.call("visits", "check_in", ctx=other, visit_id=v2["id"], data=fields, photo=ref)
+    assert info.value.code == "upload.not_found"
+    r = http.post(f"{V}/{v2['id']}/check-in", headers=t.headers("employee2"), json=fields)
+    assert ok(r)["check_in"]["photo"] is None  # the refused check-in changed nothing
+    v1 = ok(plan(http, t, new_customer(http, t)), 201)
+    got = rpc.call("visits", "check_in", ctx=owner, visit_id=v1["id"], data=fields, photo=ref)
+    assert got["check_in"]["photo"]["filename"] == "a.jpg"
+    with pytest.raises(NotFound):  # spooled once, then gone
+        rpc.call("visits", "check_in", ctx=owner, visit_id=ok(plan(http, t, new_customer(http, t)), 201)["id"],
+                  data=fields, photo=ref)
+
+
 def test_transfer_rule_on_records(http, tenant):
     t = tenant
     cid = new_customer(http, t)

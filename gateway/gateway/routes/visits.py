@@ -1,19 +1,25 @@
 """HTTP routes of the visits service: plans, tasks, routes, calendar, lists, photo
 check-in (multipart), check-out, notes, review, photos and settings.
 
-Check-in upload: the body is read in a streaming loop and cut off at ``MAX_BODY``
-(413 before anything is sent on), a ``Content-Length`` above it is refused before
-reading; the photo goes to the service base64-encoded in one RPC (the service checks
-the real type, size and pixel count again and does the image work).
+Check-in upload: a ``Content-Length`` above ``MAX_BODY`` is refused before reading, the
+body is streamed into the form parser (Starlette spools the photo: memory up to 1 MiB,
+then disk) and cut off at ``MAX_BODY`` (413 before anything is sent on). The photo then
+goes to the service in parts of ≤ 1 MiB (``visits.upload_part``, one part in memory at a
+time) and ``check_in`` names the upload (``photo={upload_id, parts, filename,
+content_type}``); the service spools the parts to a file, checks the real type, size and
+pixel count again and does the image work.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
-from typing import Any
+import uuid
+from typing import IO, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from crmkit.errors import InvalidInput, TooLarge
 from gateway.openapi import operation, schema
@@ -25,6 +31,7 @@ R = "/api/v1/visit-routes"
 MAX_PHOTO = 20 * 1024 * 1024
 MAX_BODY = MAX_PHOTO + 256 * 1024
 PHOTO_TIMEOUT = 60.0
+PART_BYTES = 1024 * 1024  # what one upload_part call carries (crmkit.parts.PART_BYTES)
 FIELDS = ("time", "lat", "lng", "accuracy", "source", "mock_location", "fix_age_s")
 
 LOCATION = {"type": "object", "required": ["lat", "lng"], "properties": {
@@ -86,20 +93,44 @@ E404 = "not found or not visible"
 E409 = "illegal status transition (details.status = current status)"
 
 
-async def _read_limited(request: Request) -> bytes:
+def _too_large(size: int | None = None) -> TooLarge:
+    return TooLarge("photo.too_large", f"the upload is larger than {MAX_PHOTO} bytes",
+                    {**({"size": size} if size is not None else {}), "max_bytes": MAX_PHOTO})
+
+
+def _limited(request: Request) -> Request:
+    """The request with a body cut off at ``MAX_BODY`` (413) while the form parser streams it."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
-        raise TooLarge("photo.too_large", f"the upload is larger than {MAX_PHOTO} bytes",
-                       {"size": int(length), "max_bytes": MAX_PHOTO})
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise TooLarge("photo.too_large", f"the upload is larger than {MAX_PHOTO} bytes",
-                           {"max_bytes": MAX_PHOTO})
-        chunks.append(chunk)
-    return b"".join(chunks)
+        raise _too_large(int(length))
+    seen = 0
+
+    async def receive() -> Message:
+        nonlocal seen
+        message = await request.receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _too_large()
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def send_photo(request: Request, spool: IO[bytes]) -> dict[str, Any]:
+    """Send the spooled photo to the visits service in parts of ≤ 1 MiB; returns what
+    ``check_in`` takes with the filename: ``{upload_id, parts}``."""
+    upload_id, index = uuid.uuid4().hex, 0
+    while True:
+        part = await asyncio.to_thread(spool.read, PART_BYTES)
+        if not part and index:
+            break
+        await call_service(request, "visits", "upload_part",
+                           {"upload_id": upload_id, "index": index, "data_b64": base64.b64encode(part).decode()})
+        index += 1
+        if len(part) < PART_BYTES:
+            break
+    return {"upload_id": upload_id, "parts": index}
 
 
 async def check_in(request: Request) -> Response:
@@ -107,18 +138,20 @@ async def check_in(request: Request) -> Response:
     ctype = request.headers.get("content-type", "")
     kwargs: dict[str, Any] = {"visit_id": request.path_params["id"]}
     if ctype.startswith("multipart/form-data"):
-        body = await _read_limited(request)
-        request._body = body  # starlette parses the form from the body read above
-        form = await request.form(max_files=1, max_fields=20, max_part_size=64 * 1024)
+        form = await _limited(request).form(max_files=1, max_fields=20, max_part_size=64 * 1024)
         try:
             data: dict[str, Any] = {f: form.get(f) for f in FIELDS if isinstance(form.get(f), str)}
             upload = form.get("photo")
             if upload is not None and not isinstance(upload, str):
-                raw = await upload.read(MAX_PHOTO + 1)
-                if len(raw) > MAX_PHOTO:
+                spool = upload.file
+                await asyncio.to_thread(spool.seek, 0, 2)
+                size = spool.tell()
+                if size > MAX_PHOTO:
                     raise TooLarge("photo.too_large", f"the photo is larger than {MAX_PHOTO} bytes",
-                                   {"max_bytes": MAX_PHOTO})
-                kwargs["photo"] = {"filename": upload.filename or "", "data_b64": base64.b64encode(raw).decode(),
+                                   {"size": size, "max_bytes": MAX_PHOTO})
+                await asyncio.to_thread(spool.seek, 0)
+                sent = await send_photo(request, spool)
+                kwargs["photo"] = {"filename": upload.filename or "", **sent,
                                    "content_type": upload.content_type or ""}
             elif isinstance(upload, str) and upload:
                 raise InvalidInput("photo.not_a_file", "send the photo as a file in the form field 'photo'")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from crmkit.clock import parse_iso
 from crmkit.errors import InvalidInput
-from visits import photos, rules, store
+from visits import photos, rules, store, uploads
 from visits.access import require_performer
 from visits.views import event_data, public
 
@@ -86,13 +87,30 @@ def _decode_photo(photo: Any, max_bytes: int) -> bytes | None:
     if not photo:
         return None
     if not isinstance(photo, dict) or not isinstance(photo.get("data_b64"), str):
-        raise InvalidInput("photo.bad_field", "photo must be {filename, data_b64}")
+        raise InvalidInput("photo.bad_field", "photo must be {filename, data_b64} or {filename, upload_id, parts}")
     raw = photo["data_b64"]
     photos.check_size(len(raw) * 3 // 4 - 2, max_bytes)
     try:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("photo.bad_encoding", "photo data is not base64") from None
+
+
+@contextlib.contextmanager
+def _photo_source(kit: Any, ctx: Any, photo: Any, max_bytes: int) -> Iterator[bytes | str | None]:
+    """The check-in photo: ``None``, its bytes (``data_b64``) or the path of the spool file
+    assembled from the parts sent with ``upload_part`` (``upload_id`` + ``parts``)."""
+    if isinstance(photo, dict) and photo.get("upload_id") is not None:
+        with uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, photo["upload_id"], photo.get("parts"),
+                             max_bytes) as path:
+            yield path
+    else:
+        yield _decode_photo(photo, max_bytes)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep: Callable[[float], None], visit_id: str,
@@ -116,41 +134,44 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
         tol = rules.tolerance_for(point["source"], settings)
         if point.get("accuracy") is not None and point["accuracy"] > tol:
             flags.append("accuracy_above_tolerance")
-        raw = _decode_photo(photo, int(settings["max_photo_bytes"]))
         photo_doc: dict[str, Any] | None = None
         blob_ids: list[str] = []
-        if raw is not None:
-            local = at.astimezone(rules.zone(tz)).strftime("%Y-%m-%d %H:%M")
-            lines = [f"{local} ({tz})", f"{v['location'].get('address') or ''} {point['lat']:.5f},{point['lng']:.5f}",
-                     f"{ctx.name or ctx.user_id} @ {v.get('customer_name') or ''}"]
-            done: photos.Processed = tpool(
-                photos.process, raw, max_bytes=int(settings["max_photo_bytes"]),
-                max_pixels=int(settings["max_photo_pixels"]), client_at=at, client_lat=point["lat"],
-                client_lng=point["lng"], tz=tz, watermark_lines=lines,
-                reject_invalid_exif=bool(settings["reject_invalid_exif"]),
-                exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),
-                exif_gps_tolerance_m=float(settings["exif_gps_tolerance_m"]))
-            meta = {"tenant_id": ctx.tenant_id, "visit_id": visit_id}
-            try:
-                for content, ctype, kind in ((raw, done.content_type, "original"),
-                                             (done.thumbnail, "image/jpeg", "thumbnail"),
-                                             (done.watermarked, "image/jpeg", "watermarked")):
-                    blob_ids.append(bs.put(content, ctype, {**meta, "kind": kind}))
-            except BaseException:
-                for b in blob_ids:
-                    bs.delete(b)
-                raise
-            exif = dict(done.exif)
-            exif_check = exif.pop("check", None)
-            photo_doc = {
-                "sha256": done.sha256, "content_type": done.content_type, "size": done.size,
-                "width": done.width, "height": done.height,
-                "filename": str((photo or {}).get("filename") or "")[:200],
-                "blobs": dict(zip(("original", "thumbnail", "watermarked"), blob_ids, strict=True)),
-                "exif": exif, "exif_check": exif_check,
-            }
-            flags.extend(done.flags)
-        else:
+        max_bytes = int(settings["max_photo_bytes"])
+        with _photo_source(kit, ctx, photo, max_bytes) as src:
+            if src is not None:
+                local = at.astimezone(rules.zone(tz)).strftime("%Y-%m-%d %H:%M")
+                lines = [f"{local} ({tz})",
+                         f"{v['location'].get('address') or ''} {point['lat']:.5f},{point['lng']:.5f}",
+                         f"{ctx.name or ctx.user_id} @ {v.get('customer_name') or ''}"]
+                done: photos.Processed = tpool(
+                    photos.process, src, max_bytes=max_bytes,
+                    max_pixels=int(settings["max_photo_pixels"]), client_at=at, client_lat=point["lat"],
+                    client_lng=point["lng"], tz=tz, watermark_lines=lines,
+                    reject_invalid_exif=bool(settings["reject_invalid_exif"]),
+                    exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),
+                    exif_gps_tolerance_m=float(settings["exif_gps_tolerance_m"]))
+                meta = {"tenant_id": ctx.tenant_id, "visit_id": visit_id}
+                original = src if isinstance(src, bytes) else tpool(_read, src)  # the blob store takes bytes
+                try:
+                    for content, ctype, kind in ((original, done.content_type, "original"),
+                                                 (done.thumbnail, "image/jpeg", "thumbnail"),
+                                                 (done.watermarked, "image/jpeg", "watermarked")):
+                        blob_ids.append(bs.put(content, ctype, {**meta, "kind": kind}))
+                except BaseException:
+                    for b in blob_ids:
+                        bs.delete(b)
+                    raise
+                exif = dict(done.exif)
+                exif_check = exif.pop("check", None)
+                photo_doc = {
+                    "sha256": done.sha256, "content_type": done.content_type, "size": done.size,
+                    "width": done.width, "height": done.height,
+                    "filename": str((photo or {}).get("filename") or "")[:200],
+                    "blobs": dict(zip(("original", "thumbnail", "watermarked"), blob_ids, strict=True)),
+                    "exif": exif, "exif_check": exif_check,
+                }
+                flags.extend(done.flags)
+        if photo_doc is None:
             flags.append("no_photo")
         last = kit.db["employee_last_check_in"].find_one({"_id": f"{ctx.tenant_id}:{v['employee_id']}"})
         travel = rules.travel_check(store.fix_dates(last) if last else None, point, at, settings)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import warnings
 from dataclasses import dataclass, field
@@ -69,20 +70,40 @@ def check_size(size: int, max_bytes: int) -> None:
                        {"size": size, "max_bytes": max_bytes})
 
 
-def process(data: bytes, *, max_bytes: int, max_pixels: int, client_at: datetime, client_lat: float | None,
+def _facts(data: bytes | str) -> tuple[int, bytes, Any]:
+    """(size, first bytes, what Pillow opens) of the photo: bytes, or the path of a spool file."""
+    if isinstance(data, str):
+        with open(data, "rb") as f:
+            return os.fstat(f.fileno()).st_size, f.read(16), data
+    return len(data), data[:16], io.BytesIO(data)
+
+
+def _sha256(data: bytes | str) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    with open(data, "rb") as f:
+        for block in iter(lambda: f.read(1024 * 1024), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: datetime, client_lat: float | None,
             client_lng: float | None, tz: str, watermark_lines: list[str], reject_invalid_exif: bool,
             exif_time_tolerance_s: float, exif_gps_tolerance_m: float) -> Processed:
-    if not data:
+    """``data``: the photo's bytes, or the path of a file holding them (a spooled upload)."""
+    size, head, source = _facts(data)
+    if not size:
         raise InvalidInput("photo.empty", "the photo is empty")
-    check_size(len(data), max_bytes)
-    kind = sniff(data)
+    check_size(size, max_bytes)
+    kind = sniff(head)
     if kind is None or (kind == "HEIF" and not HEIF):
         raise UnsupportedMedia("photo.unsupported_type", "the photo must be a JPEG or PNG image"
                                + (" (or HEIC)" if HEIF else ""), {"detected": kind})
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(source)
             width, height = img.size
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooLarge("photo.too_many_pixels", "the photo has too many pixels",
@@ -130,7 +151,7 @@ def process(data: bytes, *, max_bytes: int, max_pixels: int, client_at: datetime
     exif_info["check"] = check
     exif_info["errors"] = exif_errors
     return Processed(
-        content_type=FORMATS[img.format], sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        content_type=FORMATS[img.format], sha256=_sha256(data), size=size,
         width=width, height=height, thumbnail=_jpeg(thumb, 80), watermarked=_jpeg(watermarked, 85),
         exif=exif_info, flags=exif_flags,
     )

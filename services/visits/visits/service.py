@@ -15,7 +15,7 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from visits import fieldwork, planning, queries, review, rules, store
+from visits import fieldwork, planning, queries, review, rules, store, uploads
 from visits.dependencies import BlobStore
 from visits.report_entrypoints import ReportEntrypoints
 
@@ -89,6 +89,15 @@ class VisitsService(ReportEntrypoints, BaseService):
                                   data or {}, photo, idempotency_key)
 
     @api
+    def upload_part(self, upload_id: str, index: int, data_b64: str) -> dict[str, Any]:
+        """One part (≤ 1 MiB) of a check-in photo being uploaded; ``check_in`` then names it
+        (``photo={"upload_id", "parts", "filename"}``). The photo is at most ``max_photo_bytes``."""
+        ctx = self.kit.ctx
+        max_bytes = int(store.settings(self.kit.db, ctx.tenant_id)["max_photo_bytes"])
+        return uploads.store_part(self.kit.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
+                                  self.kit.now(), max_bytes)
+
+    @api
     def check_out(self, visit_id: str, data: dict[str, Any] | None = None,
                   idempotency_key: str | None = None) -> dict[str, Any]:
         return fieldwork.check_out(self.kit, self.identity, _sleep, visit_id, data or {}, idempotency_key)
@@ -139,6 +148,11 @@ class VisitsService(ReportEntrypoints, BaseService):
             review.expire_due(self.kit)
         finally:
             _SWEEP.release()
+
+    @timer(interval=600)
+    def _purge_uploads(self) -> None:
+        """Parts of check-in photos that were never used."""
+        uploads.purge_stale(self.kit.db, self.kit.now())
 
     @api
     def _test_expire_now(self) -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""Files received in parts and spooled to a temporary file (no eventlet, no Nameko).
+
+A gateway never sends a whole file in one message: it spools the request body and sends it
+in parts of at most ``PART_BYTES`` (a service's ``upload_part`` RPC); the RPC that uses the
+file then names the upload (``upload_id`` + number of ``parts``). Each part is one document
+of the service's collection ``coll``, keyed ``"<upload id>:<index>"`` (``_id`` lookups only),
+owned by the uploading tenant and user. ``spooled`` copies the parts one at a time into a
+temporary file, deletes them and yields the file's path — nobody holds the whole file in
+memory twice. Parts of abandoned uploads are removed by ``purge_stale`` (a service timer).
+
+Error codes: ``upload.invalid`` (400), ``upload.not_found`` (404, also for another tenant's
+or user's upload) and the caller's codes for too large (413) and bad base64 (400).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson.binary import Binary
+from pymongo.database import Database
+
+from crmkit.errors import InvalidInput, NotFound, TooLarge
+
+PART_BYTES = 1024 * 1024
+STALE = timedelta(hours=1)
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Codes:
+    """The error codes a service shows for its kind of file."""
+    too_large: str = "upload.too_large"
+    bad_encoding: str = "upload.bad_encoding"
+    bad_encoding_message: str = "the data must be base64"
+
+
+DEFAULT_CODES = Codes()
+
+
+def max_parts(max_bytes: int) -> int:
+    return max_bytes // PART_BYTES + 1
+
+
+def _too_large(max_bytes: int, codes: Codes) -> TooLarge:
+    return TooLarge(codes.too_large, f"the file exceeds {max_bytes} bytes", {"limit": max_bytes,
+                                                                             "max_bytes": max_bytes})
+
+
+def part_id(upload_id: str, index: int) -> str:
+    return f"{upload_id}:{index:04d}"
+
+
+def check_ids(upload_id: Any, index: Any, max_bytes: int, codes: Codes = DEFAULT_CODES) -> tuple[str, int]:
+    if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+        raise InvalidInput("upload.invalid", "upload_id: 32 hexadecimal characters")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise InvalidInput("upload.invalid", "index / parts: a whole number, the first part is 0")
+    if index >= max_parts(max_bytes):
+        raise _too_large(max_bytes, codes)
+    return upload_id, index
+
+
+def store_part(db: Database[Any], coll: str, tenant_id: str, user_id: str, upload_id: Any, index: Any,
+               data_b64: Any, now: datetime, max_bytes: int, codes: Codes = DEFAULT_CODES) -> dict[str, Any]:
+    """Keep one part (≤ ``PART_BYTES``) of an upload; sending a part again replaces it."""
+    upload_id, index = check_ids(upload_id, index, max_bytes, codes)
+    if not isinstance(data_b64, str) or len(data_b64) > (PART_BYTES * 4) // 3 + 8:
+        raise InvalidInput("upload.invalid", f"data_b64: base64 of at most {PART_BYTES} bytes")
+    try:
+        data = base64.b64decode(data_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(codes.bad_encoding, codes.bad_encoding_message) from None
+    pid = part_id(upload_id, index)
+    db[coll].replace_one({"_id": pid}, {"_id": pid, "tenant_id": tenant_id, "user_id": user_id, "size": len(data),
+                                        "data": Binary(data), "at": now}, upsert=True)
+    return {"upload_id": upload_id, "index": index, "size": len(data)}
+
+
+@contextlib.contextmanager
+def spooled(db: Database[Any], coll: str, tenant_id: str, user_id: str, upload_id: Any, parts: Any,
+            max_bytes: int, codes: Codes = DEFAULT_CODES, suffix: str = "") -> Iterator[str]:
+    """Copy the upload's parts (``0 .. parts-1``) into a temporary file, one part in memory
+    at a time, delete them, and yield the file's path (removed afterwards). A part that is
+    missing or belongs to another tenant or user is ``upload.not_found``."""
+    if isinstance(parts, bool) or not isinstance(parts, int) or parts < 1:
+        raise InvalidInput("upload.invalid", "parts: the number of parts sent, at least 1")
+    upload_id, last = check_ids(upload_id, parts - 1, max_bytes, codes)
+    fd, path = tempfile.mkstemp(prefix="crm-upload-", suffix=suffix)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            for i in range(last + 1):
+                row = db[coll].find_one({"_id": part_id(upload_id, i)})
+                if row is None or row.get("tenant_id") != tenant_id or row.get("user_id") != user_id:
+                    raise NotFound("upload.not_found", f"part {i} of upload {upload_id} is missing; upload again",
+                                   {"upload_id": upload_id, "part": i})
+                size += len(row["data"])
+                if size > max_bytes:
+                    raise _too_large(max_bytes, codes)
+                out.write(row["data"])
+                del row
+        discard(db, coll, upload_id, last + 1)
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def discard(db: Database[Any], coll: str, upload_id: str, parts: int) -> None:
+    for i in range(parts):
+        db[coll].delete_one({"_id": part_id(upload_id, i)})
+
+
+def purge_stale(db: Database[Any], coll: str, now: datetime, stale: timedelta = STALE) -> int:
+    """Parts of uploads nobody used (periodic housekeeping; a small collection)."""
+    return db[coll].delete_many({"at": {"$lt": now - stale}}).deleted_count
