@@ -19,9 +19,12 @@ auth layer) and sent as the ``nameko.crm_context`` header.
 """
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -111,3 +114,22 @@ def rpc_route(
 
     endpoint.__name__ = f"{service}_{method}"
     return endpoint
+
+
+PART_BYTES = 1024 * 1024  # what one ``upload_part`` call carries (crmkit.parts.PART_BYTES)
+
+
+async def send_in_parts(request: Request, service: str, spool: IO[bytes]) -> dict[str, Any]:
+    """Send a spooled upload to ``service`` in parts of ≤ 1 MiB (its ``upload_part`` RPC,
+    one part in memory at a time); returns ``{upload_id, parts}`` for the RPC that uses it."""
+    upload_id, index = uuid.uuid4().hex, 0
+    while True:
+        part = await asyncio.to_thread(spool.read, PART_BYTES)
+        if not part and index:
+            break
+        await call_service(request, service, "upload_part",
+                           {"upload_id": upload_id, "index": index, "data_b64": base64.b64encode(part).decode()})
+        index += 1
+        if len(part) < PART_BYTES:
+            break
+    return {"upload_id": upload_id, "parts": index}

@@ -3,12 +3,10 @@ sharing, projects, contact notes, timeline, contacts, tag groups, custom fields,
 xlsx import/export and the map."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import tempfile
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
 from starlette.requests import Request
@@ -17,13 +15,12 @@ from starlette.routing import Route
 
 from crmkit.errors import InvalidInput, TooLarge, UnsupportedMedia
 from gateway.openapi import operation, schema
-from gateway.routing import call_service, rpc_route
+from gateway.routing import PART_BYTES, call_service, rpc_route, send_in_parts
 
 TAG = ["customers"]
 MAX_UPLOAD = 10 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BULK_TIMEOUT = 180.0
-PART_BYTES = 1024 * 1024  # what one upload_part call carries (the service's uploads.PART_BYTES)
 
 _PHONES = {"type": "array", "items": {"type": "string"}, "maxItems": 10}
 CUSTOMER_IN = schema("CustomerInput", {
@@ -142,25 +139,9 @@ async def spooled_upload(request: Request) -> AsyncIterator[IO[bytes]]:
             own.close()
 
 
-async def send_upload(request: Request, spool: IO[bytes]) -> dict[str, Any]:
-    """Send the spooled workbook to the customers service in parts of ≤ 1 MiB (one part in
-    memory at a time); returns what the import RPCs take: ``{upload_id, parts}``."""
-    upload_id, index = uuid.uuid4().hex, 0
-    while True:
-        part = await asyncio.to_thread(spool.read, PART_BYTES)
-        if not part and index:
-            break
-        await call_service(request, "customers", "upload_part",
-                           {"upload_id": upload_id, "index": index, "data_b64": base64.b64encode(part).decode()})
-        index += 1
-        if len(part) < PART_BYTES:
-            break
-    return {"upload_id": upload_id, "parts": index}
-
-
 async def _import_call(request: Request, method: str) -> Any:
     async with spooled_upload(request) as spool:
-        sent = await send_upload(request, spool)
+        sent = await send_in_parts(request, "customers", spool)
     return await call_service(request, "customers", method, sent, timeout=BULK_TIMEOUT)
 
 
@@ -192,28 +173,15 @@ async def import_template(request: Request) -> Response:
     return _download(await call_service(request, "customers", "import_template", {}))
 
 
-async def import_check(request: Request) -> Response:
-    result = await _import_call(request, "import_check")
-    return JSONResponse(result)
-
-
-async def import_customers(request: Request) -> Response:
-    result = await _import_call(request, "import_customers")
-    return JSONResponse(result, status_code=201)
+def _import_route(method: str, status_code: int = 200) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that streams the uploaded workbook to ``customers.<method>``."""
+    async def endpoint(request: Request) -> Response:
+        return JSONResponse(await _import_call(request, method), status_code=status_code)
+    return endpoint
 
 
 async def contact_import_template(request: Request) -> Response:
     return _download(await call_service(request, "customers", "contact_import_template", {}))
-
-
-async def contact_import_check(request: Request) -> Response:
-    result = await _import_call(request, "contact_import_check")
-    return JSONResponse(result)
-
-
-async def import_contacts(request: Request) -> Response:
-    result = await _import_call(request, "import_contacts")
-    return JSONResponse(result, status_code=201)
 
 
 async def export_customers(request: Request) -> Response:
@@ -326,8 +294,8 @@ _ID = {"id": "customer_id"}
 routes = [
     Route(f"{C}/duplicate-check", rpc_route("customers", "duplicate_check", body="data"), methods=["POST"]),
     Route(f"{C}/import/template", import_template, methods=["GET"]),
-    Route(f"{C}/import/check", import_check, methods=["POST"]),
-    Route(f"{C}/import", import_customers, methods=["POST"]),
+    Route(f"{C}/import/check", _import_route("import_check"), methods=["POST"]),
+    Route(f"{C}/import", _import_route("import_customers", 201), methods=["POST"]),
     Route(f"{C}/export/employee-customers", export_employee_customers, methods=["GET"]),
     Route(f"{C}/export", export_customers, methods=["GET"]),
     Route(f"{C}/map", customer_map, methods=["GET"]),
@@ -355,8 +323,8 @@ routes = [
     Route(f"{C}/{{id}}/timeline", rpc_route("customers", "customer_timeline", path=_ID,
                                             query=("page", "page_size")), methods=["GET"]),
     Route("/api/v1/contacts/import/template", contact_import_template, methods=["GET"]),
-    Route("/api/v1/contacts/import/check", contact_import_check, methods=["POST"]),
-    Route("/api/v1/contacts/import", import_contacts, methods=["POST"]),
+    Route("/api/v1/contacts/import/check", _import_route("contact_import_check"), methods=["POST"]),
+    Route("/api/v1/contacts/import", _import_route("import_contacts", 201), methods=["POST"]),
     Route("/api/v1/contacts/tier", rpc_route("customers", "set_contact_tier", body="data"), methods=["PUT"]),
     Route("/api/v1/contacts", rpc_route("customers", "list_contacts",
                                         query=("q", "tag", "scope", "customer_id", "page", "page_size")),

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import uuid
-from typing import IO, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +22,7 @@ from starlette.types import Message
 
 from crmkit.errors import InvalidInput, TooLarge
 from gateway.openapi import operation, schema
-from gateway.routing import call_service, idempotency_key, read_json, rpc_route
+from gateway.routing import call_service, idempotency_key, read_json, rpc_route, send_in_parts
 
 TAG = ["visits"]
 V = "/api/v1/visits"
@@ -31,7 +30,6 @@ R = "/api/v1/visit-routes"
 MAX_PHOTO = 20 * 1024 * 1024
 MAX_BODY = MAX_PHOTO + 256 * 1024
 PHOTO_TIMEOUT = 60.0
-PART_BYTES = 1024 * 1024  # what one upload_part call carries (crmkit.parts.PART_BYTES)
 FIELDS = ("time", "lat", "lng", "accuracy", "source", "mock_location", "fix_age_s")
 
 LOCATION = {"type": "object", "required": ["lat", "lng"], "properties": {
@@ -117,22 +115,6 @@ def _limited(request: Request) -> Request:
     return Request(request.scope, receive)
 
 
-async def send_photo(request: Request, spool: IO[bytes]) -> dict[str, Any]:
-    """Send the spooled photo to the visits service in parts of ≤ 1 MiB; returns what
-    ``check_in`` takes with the filename: ``{upload_id, parts}``."""
-    upload_id, index = uuid.uuid4().hex, 0
-    while True:
-        part = await asyncio.to_thread(spool.read, PART_BYTES)
-        if not part and index:
-            break
-        await call_service(request, "visits", "upload_part",
-                           {"upload_id": upload_id, "index": index, "data_b64": base64.b64encode(part).decode()})
-        index += 1
-        if len(part) < PART_BYTES:
-            break
-    return {"upload_id": upload_id, "parts": index}
-
-
 async def check_in(request: Request) -> Response:
     """multipart/form-data (``photo`` file + fields) or JSON (no photo)."""
     ctype = request.headers.get("content-type", "")
@@ -150,7 +132,7 @@ async def check_in(request: Request) -> Response:
                     raise TooLarge("photo.too_large", f"the photo is larger than {MAX_PHOTO} bytes",
                                    {"size": size, "max_bytes": MAX_PHOTO})
                 await asyncio.to_thread(spool.seek, 0)
-                sent = await send_photo(request, spool)
+                sent = await send_in_parts(request, "visits", spool)
                 kwargs["photo"] = {"filename": upload.filename or "", **sent,
                                    "content_type": upload.content_type or ""}
             elif isinstance(upload, str) and upload:

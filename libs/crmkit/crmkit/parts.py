@@ -8,6 +8,9 @@ owned by the uploading tenant and user. ``spooled`` copies the parts one at a ti
 temporary file, deletes them and yields the file's path — nobody holds the whole file in
 memory twice. Parts of abandoned uploads are removed by ``purge_stale`` (a service timer).
 
+The other direction (an export handed out in parts): :func:`store_file` copies a file
+into parts, :func:`take_part` hands one out (base64) and deletes it — a one-shot download.
+
 Error codes: ``upload.invalid`` (400), ``upload.not_found`` (404, also for another tenant's
 or user's upload) and the caller's codes for too large (413) and bad base64 (400).
 """
@@ -19,6 +22,7 @@ import contextlib
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -122,3 +126,54 @@ def discard(db: Database[Any], coll: str, upload_id: str, parts: int) -> None:
 def purge_stale(db: Database[Any], coll: str, now: datetime, stale: timedelta = STALE) -> int:
     """Parts of uploads nobody used (periodic housekeeping; a small collection)."""
     return db[coll].delete_many({"at": {"$lt": now - stale}}).deleted_count
+
+
+# -- the other direction: a file handed out in parts -----------------------------------------
+
+@contextlib.contextmanager
+def temp_path(suffix: str = "", prefix: str = "crm-download-") -> Iterator[str]:
+    """A temporary file's path to write an export to; removed afterwards."""
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix)
+    os.close(fd)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def store_file(db: Database[Any], coll: str, tenant_id: str, user_id: str, path: str, now: datetime,
+               part_bytes: int = PART_BYTES) -> dict[str, Any]:
+    """Copy the file at ``path`` into parts of ``part_bytes`` (one in memory at a time),
+    bound to the tenant and user: ``{download_id, parts, size}``."""
+    download_id, size, index = uuid.uuid4().hex, 0, 0
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(part_bytes)
+            if not data and index:
+                break
+            db[coll].insert_one({"_id": part_id(download_id, index), "tenant_id": tenant_id, "user_id": user_id,
+                                 "size": len(data), "data": Binary(data), "at": now})
+            size += len(data)
+            index += 1
+            if len(data) < part_bytes:
+                break
+    return {"download_id": download_id, "parts": index, "size": size}
+
+
+def take_part(db: Database[Any], coll: str, tenant_id: str, user_id: str, download_id: Any, index: Any,
+              invalid_code: str = "download.invalid", not_found_code: str = "download.not_found") -> dict[str, Any]:
+    """Part ``index`` of a stored file, base64, deleted as it is read (not found for anyone
+    but its user, and for a part already read)."""
+    if not isinstance(download_id, str) or not _UPLOAD_ID.match(download_id):
+        raise InvalidInput(invalid_code, "download_id: 32 hexadecimal characters")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 10_000:
+        raise InvalidInput(invalid_code, "index: a whole number, the first part is 0")
+    pid = part_id(download_id, index)
+    row = db[coll].find_one({"_id": pid})
+    if row is None or row.get("tenant_id") != tenant_id or row.get("user_id") != user_id:
+        raise NotFound(not_found_code, f"part {index} of download {download_id} is gone; export again",
+                       {"download_id": download_id, "part": index})
+    db[coll].delete_one({"_id": pid})
+    return {"download_id": download_id, "index": index, "size": row["size"],
+            "data_b64": base64.b64encode(row["data"]).decode()}

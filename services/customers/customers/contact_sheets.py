@@ -18,11 +18,11 @@ from customers.phones import parse_phone
 from customers.rules import illegal_chars
 from customers.sheets import (
     MAX_CELL,
-    MAX_ROWS,
     Parsed,
     check_header,
     check_upload,
     col_letter,
+    data_rows,
     workbook_source,
 )
 
@@ -64,15 +64,7 @@ def parse_contacts(data: bytes | str) -> Parsed:
         if out.problems:
             return out
         seen: dict[str, int] = {}
-        count = 0
-        for rownum, values in enumerate(it, start=2):
-            cells = (list(values) + [None] * len(HEADERS))[: len(HEADERS)]
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                out.add(rownum, None, "too_many_rows", f"at most {MAX_ROWS} rows per file")
-                break
+        for rownum, cells in data_rows(out, it, len(HEADERS)):
             row: dict[str, Any] = {}
             ok = True
             for i, (_, f) in enumerate(COLUMNS):

@@ -14,26 +14,19 @@ purged after ``STALE`` by the service's housekeeping timer.
 """
 from __future__ import annotations
 
-import base64
-import contextlib
-import os
-import re
-import tempfile
-import uuid
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bson.binary import Binary
 from pymongo.database import Database
 
-from crmkit.errors import InvalidInput, NotFound
+from crmkit import parts
+from crmkit.errors import InvalidInput
 
-PART_BYTES = 1024 * 1024
+PART_BYTES = parts.PART_BYTES
 MIN_PART_BYTES = 1024
-STALE = timedelta(hours=1)
+STALE = parts.STALE
 COLL = "downloads"
-_DOWNLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+temp_path = parts.temp_path
 _part_bytes = PART_BYTES  # changed only by the ``_test_set_download_part_bytes`` hook
 
 
@@ -53,59 +46,20 @@ def set_part_bytes(n: Any) -> int:
     return n
 
 
-def _part_id(download_id: str, index: int) -> str:
-    return f"{download_id}:{index:04d}"
-
-
-@contextlib.contextmanager
-def temp_path(suffix: str) -> Iterator[str]:
-    """A temporary file's path for an export to be written to; removed afterwards."""
-    fd, path = tempfile.mkstemp(prefix="crm-download-", suffix=suffix)
-    os.close(fd)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
 def store_file(db: Database, tenant_id: str, user_id: str, path: str, filename: str, content_type: str,
                now: datetime) -> dict[str, Any]:
     """Copy the file at ``path`` into parts (one in memory at a time); what the export
     RPCs answer."""
-    download_id, size, index, step = uuid.uuid4().hex, 0, 0, part_bytes()
-    with open(path, "rb") as f:
-        while True:
-            data = f.read(step)
-            if not data and index:
-                break
-            db[COLL].insert_one({"_id": _part_id(download_id, index), "tenant_id": tenant_id, "user_id": user_id,
-                                 "size": len(data), "data": Binary(data), "at": now})
-            size += len(data)
-            index += 1
-            if len(data) < step:
-                break
-    return {"download_id": download_id, "parts": index, "size": size, "filename": filename,
-            "content_type": content_type}
+    stored = parts.store_file(db, COLL, tenant_id, user_id, path, now, part_bytes())
+    return {**stored, "filename": filename, "content_type": content_type}
 
 
 def take_part(db: Database, tenant_id: str, user_id: str, download_id: Any, index: Any) -> dict[str, Any]:
     """Part ``index`` of a download, base64, deleted as it is read (404 for anyone but
     the exporting user, and for a part already read)."""
-    if not isinstance(download_id, str) or not _DOWNLOAD_ID.match(download_id):
-        raise InvalidInput("download.invalid", "download_id: 32 hexadecimal characters")
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 10_000:
-        raise InvalidInput("download.invalid", "index: a whole number, the first part is 0")
-    pid = _part_id(download_id, index)
-    row = db[COLL].find_one({"_id": pid})
-    if row is None or row.get("tenant_id") != tenant_id or row.get("user_id") != user_id:
-        raise NotFound("download.not_found", f"part {index} of download {download_id} is gone; export again",
-                       {"download_id": download_id, "part": index})
-    db[COLL].delete_one({"_id": pid})
-    return {"download_id": download_id, "index": index, "size": row["size"],
-            "data_b64": base64.b64encode(row["data"]).decode()}
+    return parts.take_part(db, COLL, tenant_id, user_id, download_id, index)
 
 
 def purge_stale(db: Database, now: datetime) -> int:
     """Parts of downloads nobody finished (housekeeping; a small collection)."""
-    return db[COLL].delete_many({"at": {"$lt": now - STALE}}).deleted_count
+    return parts.purge_stale(db, COLL, now)

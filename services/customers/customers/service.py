@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import eventlet.tpool
@@ -46,16 +45,15 @@ def _decode(file_b64: Any) -> bytes:
         raise InvalidInput("import.bad_encoding", "file must be base64") from None
 
 
-@contextlib.contextmanager
-def _workbook(kit: Any, file_b64: Any, upload_id: Any, parts: Any) -> Iterator[bytes | str]:
-    """The uploaded workbook: a spool file assembled from the parts sent with
-    ``upload_part`` (what the gateway does), or small base64 content in the call itself."""
+def _parsed(kit: Any, parse: Callable[[bytes | str], Any], file_b64: Any, upload_id: Any, parts: Any) -> Any:
+    """The uploaded workbook parsed off the eventlet hub: read from a spool file assembled
+    from the parts sent with ``upload_part`` (what the gateway does), or from small base64
+    content in the call itself."""
     if upload_id is None:
-        yield _decode(file_b64)
-        return
+        return eventlet.tpool.execute(parse, _decode(file_b64))
     ctx = kit.ctx
     with uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, upload_id, parts) as path:
-        yield path
+        return eventlet.tpool.execute(parse, path)
 
 
 def _file(name: str, data: bytes) -> dict[str, Any]:
@@ -306,8 +304,7 @@ class CustomersService(BaseService):
                              parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
         catalog.require_admin(ctx)
-        with _workbook(self.kit, file_b64, upload_id, parts) as source:
-            parsed = eventlet.tpool.execute(contact_sheets.parse_contacts, source)
+        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts)
         if not parsed.problems:
             contact_sheets.resolve(self.kit, ctx, d, parsed)
         return imports.report(parsed)
@@ -317,8 +314,7 @@ class CustomersService(BaseService):
                         parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
         catalog.require_admin(ctx)
-        with _workbook(self.kit, file_b64, upload_id, parts) as source:
-            parsed = eventlet.tpool.execute(contact_sheets.parse_contacts, source)
+        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts)
         return contact_sheets.run_import(self.kit, ctx, d, parsed)
 
     # -- tags and custom fields -------------------------------------------------------------------
@@ -361,8 +357,7 @@ class CustomersService(BaseService):
                      parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        with _workbook(self.kit, file_b64, upload_id, parts) as source:
-            parsed = eventlet.tpool.execute(sheets.parse_upload, source)
+        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts)
         if not parsed.problems:
             imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)
         return imports.report(parsed)
@@ -372,8 +367,7 @@ class CustomersService(BaseService):
                          parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        with _workbook(self.kit, file_b64, upload_id, parts) as source:
-            parsed = eventlet.tpool.execute(sheets.parse_upload, source)
+        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts)
         return imports.run_import(self.kit, ctx, parsed,
                                   capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
 

@@ -88,6 +88,21 @@ class Parsed:
         self.problems.append({"row": row, "column": column, "code": code, "message": message})
 
 
+def data_rows(out: Parsed, rows: Iterator[tuple[Any, ...]], width: int) -> Iterator[tuple[int, list[Any]]]:
+    """The non-blank rows after the header as ``(row number in the sheet, cells padded or cut
+    to width)``; past ``MAX_ROWS`` a ``too_many_rows`` problem ends them."""
+    count = 0
+    for rownum, values in enumerate(rows, start=2):
+        cells = (list(values) + [None] * width)[:width]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            out.add(rownum, None, "too_many_rows", f"at most {MAX_ROWS} rows per file")
+            return
+        yield rownum, cells
+
+
 def check_upload(data: bytes | str) -> None:
     """Size and zip signature of an upload: the bytes, or the path of its spool file."""
     if isinstance(data, str):
@@ -130,15 +145,7 @@ def parse_upload(data: bytes | str) -> Parsed:
             return out
         seen_names: dict[str, int] = {}
         seen_numbers: dict[str, int] = {}
-        count = 0
-        for rownum, values in enumerate(it, start=2):
-            cells = list(values[: len(HEADERS)]) + [None] * (len(HEADERS) - len(values[: len(HEADERS)]))
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                out.add(rownum, None, "too_many_rows", f"at most {MAX_ROWS} rows per file")
-                break
+        for rownum, cells in data_rows(out, it, len(HEADERS)):
             clean = _row(out, rownum, cells)
             if clean is None:
                 continue
