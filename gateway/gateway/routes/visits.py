@@ -173,10 +173,11 @@ operation("GET", V, "The app's list: visits the caller makes", None, {200: {"des
                                                                              "schema": VISIT_PAGE}}, TAG,
           query=LIST_Q)
 operation("GET", f"{V}/records", "The records page: visits to customers the caller may see (current owner)", None,
-          {200: {"description": "page", "schema": VISIT_PAGE}}, TAG,
-          query={**LIST_Q, "employee_id": {"type": "string"}, "customer_id": {"type": "string"}})
+          {200: {"description": "page", "schema": VISIT_PAGE}, 403: "the department lacks the customer_visits grant"},
+          TAG, query={**LIST_Q, "employee_id": {"type": "string"}, "customer_id": {"type": "string"}})
 operation("GET", f"{V}/calendar", "Visits per day of a month in the tenant's time zone", None,
-          {200: {"description": "calendar", "schema": CALENDAR}}, TAG,
+          {200: {"description": "calendar", "schema": CALENDAR}, 400: "bad month (2000-01..2099-12)",
+           403: "scope=records without the customer_visits grant"}, TAG,
           query={"month": {"type": "string", "example": "2026-03"},
                  "scope": {"type": "string", "enum": ["mine", "records"]}})
 operation("GET", f"{V}/review-queue", "Completed visits awaiting review, with every criterion measured", None,
@@ -192,7 +193,7 @@ operation("POST", f"{V}/{{id}}/check-in", "Check in: photo (multipart field 'pho
           "source, mock_location, fix_age_s", CHECK_IN_FORM,
           {200: {"description": "checked in", "schema": VISIT}, 400: "bad field, corrupt or truncated image",
            404: E404, 409: E409, 413: "photo too large or too many pixels", 415: "not a JPEG/PNG",
-           422: "impossible EXIF values"}, TAG, idempotent=True, request_content_type="multipart/form-data")
+           422: "impossible EXIF values / fewer pixels than min_photo_pixels"}, TAG, idempotent=True, request_content_type="multipart/form-data")
 operation("POST", f"{V}/{{id}}/check-out", "Check out: time, lat, lng, accuracy, source", POINT_IN,
           {200: {"description": "checked out (stay and distances measured)", "schema": VISIT}, 404: E404,
            409: E409}, TAG, idempotent=True)

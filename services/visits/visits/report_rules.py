@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crmkit.errors import BusinessRule, InvalidInput
+from visits.rules import parse_day
 
 CHECKED_IN_STATUSES = ("pending_check_out", "pending_notes", "completed", "valid", "invalid")
 VALID = "valid"
@@ -79,19 +80,18 @@ def local_day_of(at: datetime, tz: str) -> str:
     return at.astimezone(zone(tz)).date().isoformat()
 
 
-def _day(v: Any, field: str) -> date:
-    try:
-        return date.fromisoformat(str(v))
-    except ValueError:
-        raise InvalidInput("report.bad_day", f"{field} must be YYYY-MM-DD", {"field": field, "value": v}) from None
+def filter_day(v: Any, field: str) -> date:
+    """A filter's day, within the visits service's calendar (``rules.FIRST_YEAR``..``LAST_YEAR``:
+    the 12-month trend and the month walks never reach year 1 or 9999)."""
+    return date.fromisoformat(parse_day(v, field, "report.bad_day"))
 
 
 def date_range(filters: Mapping[str, Any], now: datetime, tz: str, max_days: int = MAX_RANGE_DAYS) -> list[str]:
     """The local days ``from``..``to`` (inclusive) in the tenant's time zone; default:
     the current month up to today. Refuses reversed ranges and ranges over ``max_days``."""
     today = local_today(now, tz)
-    start = _day(filters["from"], "from") if filters.get("from") else today.replace(day=1)
-    end = _day(filters["to"], "to") if filters.get("to") else today
+    start = filter_day(filters["from"], "from") if filters.get("from") else today.replace(day=1)
+    end = filter_day(filters["to"], "to") if filters.get("to") else today
     if end < start:
         raise InvalidInput("report.bad_range", "'to' is before 'from'", {"from": start.isoformat(),
                                                                          "to": end.isoformat()})
