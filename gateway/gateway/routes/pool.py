@@ -90,13 +90,15 @@ operation("POST", f"{P}/customers/{{id}}/assign", "Assign a customer directly (s
           request_schema={"type": "object", "required": ["owner_id"], "properties": {
               "owner_id": {"type": "string"}, "reason": {"type": "string"}}}, tags=TAG, idempotent=True,
           responses={200: {"description": "assigned", "schema": POOL_CUSTOMER}, 403: "not support/admin",
-                     409: "changed meanwhile", 422: "capacity full"})
+                     404: "customer or owner not in the tenant", 409: "changed meanwhile",
+                     422: "capacity full / owner not active"})
 operation("POST", "/api/v1/customers/{id}/release", "Release a customer to the public pool (owner, with reason)",
           request_schema={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
           tags=TAG, idempotent=True, responses={200: "released", 400: "reason missing", 404: "not your customer",
                                                 409: "changed meanwhile"})
 operation("GET", f"{P}/capacity", "Private-pool capacity: held, capacity, free", tags=TAG,
-          query={"owner_id": {"type": "string"}}, responses={200: "capacity"})
+          query={"owner_id": {"type": "string"}},
+          responses={200: "capacity", 404: "not the caller, a subordinate, or (admin/support) an employee"})
 operation("GET", f"{P}/rules", "The tenant's pool rules", tags=TAG,
           responses={200: {"description": "rules", "schema": RULES}})
 operation("PUT", f"{P}/rules", "Change the pool rules (tenant admin; validated)", request_schema=RULES, tags=TAG,
@@ -118,7 +120,7 @@ operation("GET", f"{P}/claim-requests", "Claim requests (support: the queue; oth
 operation("POST", f"{P}/claim-requests", "Submit a claim request (four elements + remarks; duplicate-checked)",
           request_schema=CLAIM_REQUEST_IN, tags=TAG, idempotent=True,
           responses={200: {"description": "submitted", "schema": CLAIM_REQUEST}, 400: "incomplete",
-                     409: "duplicate found"})
+                     404: "customer_id is not a customer of the tenant", 409: "duplicate found"})
 operation("POST", f"{P}/claim-requests/{{id}}/approve", "Approve a claim request (support)", tags=TAG,
           request_schema={"type": "object", "properties": {"reason": {"type": "string"},
                                                            "approved_name": {"type": "string"}}},
@@ -130,7 +132,8 @@ operation("POST", f"{P}/claim-requests/{{id}}/reject", "Reject a claim request w
                      403: "not support", 404: "not found", 409: "already decided"})
 operation("GET", f"{P}/targets", "Daily targets vs the actuals the pool knows (entries, claims)", tags=TAG,
           query={"day": {"type": "string", "format": "date"}, "user_id": {"type": "string"}},
-          responses={200: "targets and actuals", 400: "bad day"})
+          responses={200: "targets and actuals", 400: "bad day",
+                     404: "not the caller, a subordinate, or (admin/support) an employee"})
 
 ROUTES = [
     Route(f"{P}/customers", rpc_route("pool", "search_pool", query=Q_SEARCH), methods=["GET"]),
