@@ -15,6 +15,7 @@ from customers.names import company_key
 from customers.phones import phone_keys
 from customers.rules import (
     ADMIN_ROLES,
+    ENTRY_ROLES,
     all_numbers,
     can_edit,
     can_see,
@@ -79,6 +80,14 @@ def _duplicate_error(kit: Any, ctx: CallContext, d: Directory, exc: Conflict) ->
                                   "holder": holder}]})
 
 
+def require_entry_role(ctx: CallContext) -> None:
+    """Entering customers (one at a time or by xlsx import) is for the roles that follow
+    customers (``ENTRY_ROLES``); sales support alone may not."""
+    if not ctx.has_role(*ENTRY_ROLES):
+        raise Forbidden("customer.entry_forbidden", "your roles may not enter customers",
+                        {"roles": list(ctx.roles)})
+
+
 def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) -> None:
     if clean.get("tags"):
         catalog.check_tags(kit.db, ctx.tenant_id, clean["tags"])
@@ -91,6 +100,7 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
     """Enter a customer; the entrant becomes its owner. ``capacity_check()`` (the pool's
     private-pool capacity rule) runs after a retry is recognised and before anything is
     written, so a full pool refuses the entry with the numbers and writes nothing."""
+    require_entry_role(ctx)
     clean = validate_customer(data)
     clean.pop("owner_id", None)
     _check_tags_and_custom(kit, ctx, clean)

@@ -24,6 +24,9 @@ TAG_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple")
 FIELD_TYPES = ("text", "number", "date", "select", "multiselect", "bool")
 ADMIN_ROLES = ("tenant_admin", "system", "operator")
 ALL_CUSTOMER_ROLES = ("tenant_admin", "all_customers", "system", "operator")
+#: roles that enter customers (single entry and xlsx import): the people who follow customers
+#: in a private pool. Sales support (销售支持) works the claim-request queue and does not.
+ENTRY_ROLES = ("tenant_admin", "dept_admin", "all_customers", "employee", "system", "operator")
 
 # control characters, zero-width and bidi marks, unpaired surrogates, private use
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff"
@@ -228,6 +231,24 @@ def all_numbers(doc: dict[str, Any]) -> list[str]:
 
 
 # -- visibility ---------------------------------------------------------------------------
+def subtree(root_ids: Any, parents: dict[str, str | None]) -> set[str]:
+    """Every department in the subtrees rooted at ``root_ids`` (roots included; unknown
+    roots ignored) — the same rule as identity's ``rules.subtree``."""
+    children: dict[str, list[str]] = {}
+    for d, p in parents.items():
+        if p is not None:
+            children.setdefault(p, []).append(d)
+    out: set[str] = set()
+    stack = [r for r in root_ids if r in parents]
+    while stack:
+        d = stack.pop()
+        if d in out:
+            continue
+        out.add(d)
+        stack.extend(children.get(d, []))
+    return out
+
+
 def sees_all(roles: tuple[str, ...] | list[str]) -> bool:
     return any(r in ALL_CUSTOMER_ROLES for r in roles)
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import eventlet.tpool
 from nameko.timer import timer
@@ -31,6 +33,9 @@ from customers.directory import Directory
 from customers.rules import ADMIN_ROLES, page_args
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: exported times when the tenant's zone cannot be asked (visits' own default)
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+log = logging.getLogger(__name__)
 
 
 def _decode(file_b64: Any) -> bytes:
@@ -45,10 +50,17 @@ def _decode(file_b64: Any) -> bytes:
         raise InvalidInput("import.bad_encoding", "file must be base64") from None
 
 
-def _parsed(kit: Any, parse: Callable[[bytes | str], Any], file_b64: Any, upload_id: Any, parts: Any) -> Any:
+def _parsed(kit: Any, parse: Callable[[bytes | str], Any], file_b64: Any, upload_id: Any, parts: Any,
+            allowed: Callable[[Any], None]) -> Any:
     """The uploaded workbook parsed off the eventlet hub: read from a spool file assembled
     from the parts sent with ``upload_part`` (what the gateway does), or from small base64
-    content in the call itself."""
+    content in the call itself. ``allowed(ctx)`` (the role rule) runs first; a caller it
+    refuses leaves no parts behind."""
+    try:
+        allowed(kit.ctx)
+    except Forbidden:
+        uploads.discard_own(kit.db, kit.ctx.tenant_id, kit.ctx.user_id, upload_id, parts)
+        raise
     if upload_id is None:
         return eventlet.tpool.execute(parse, _decode(file_b64))
     ctx = kit.ctx
@@ -75,6 +87,7 @@ class CustomersService(BaseService):
     kit = Kit("customers")
     identity = TimedRpc("identity", timeout=5)
     pool = TimedRpc("pool", timeout=5)
+    visits = TimedRpc("visits", timeout=5)
 
     _indexed = False
 
@@ -91,7 +104,21 @@ class CustomersService(BaseService):
         uploads.purge_stale(self.kit.db, self.kit.now())
         downloads.purge_stale(self.kit.db, self.kit.now())
 
-    def _export(self, filename: str, sheet: str, header: list[str], rows: Iterable[list[Any]]) -> dict[str, Any]:
+    def _zone(self) -> ZoneInfo:
+        """The tenant's time zone for exported times: the tenant setting the visits service
+        keeps (``time_zone``, identity has none), else ``DEFAULT_TIME_ZONE``."""
+        try:
+            name = (self.visits.get_settings() or {}).get("time_zone")
+        except Exception as exc:  # visits down or slow: the default zone, logged
+            log.warning("visits.get_settings failed, exporting in %s: %s", DEFAULT_TIME_ZONE, exc)
+            name = None
+        try:
+            return ZoneInfo(str(name or DEFAULT_TIME_ZONE))
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(DEFAULT_TIME_ZONE)
+
+    def _export(self, filename: str, sheet: str, header: list[sheets.Header], rows: Iterable[list[Any]]
+                ) -> dict[str, Any]:
         """Write the workbook to a temporary file (row by row, in a thread) and store it as
         parts; answers ``{download_id, parts, size, filename, content_type}``."""
         ctx = self.kit.ctx
@@ -303,18 +330,15 @@ class CustomersService(BaseService):
     def contact_import_check(self, file_b64: str | None = None, upload_id: str | None = None,
                              parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
-        catalog.require_admin(ctx)
-        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts)
-        if not parsed.problems:
-            contact_sheets.resolve(self.kit, ctx, d, parsed)
+        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts, catalog.require_admin)
+        contact_sheets.resolve(self.kit, ctx, d, parsed)  # every problem, also in a mixed file
         return imports.report(parsed)
 
     @api
     def import_contacts(self, file_b64: str | None = None, upload_id: str | None = None,
                         parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
-        catalog.require_admin(ctx)
-        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts)
+        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts, catalog.require_admin)
         return contact_sheets.run_import(self.kit, ctx, d, parsed)
 
     # -- tags and custom fields -------------------------------------------------------------------
@@ -357,9 +381,8 @@ class CustomersService(BaseService):
                      parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts)
-        if not parsed.problems:
-            imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)
+        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
+        imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
         return imports.report(parsed)
 
     @api
@@ -367,7 +390,7 @@ class CustomersService(BaseService):
                          parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts)
+        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
         return imports.run_import(self.kit, ctx, parsed,
                                   capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
 
@@ -379,7 +402,7 @@ class CustomersService(BaseService):
         if wanted:
             docs = [x for x in docs if x.get("owner_id") in wanted]
         names = d.names([x.get("owner_id") for x in docs])
-        header, rows = sheets.customer_rows(docs, names)
+        header, rows = sheets.customer_rows(docs, names, self._zone())
         return self._export("customers.xlsx", "customers", header, rows)
 
     @api
