@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from crmkit.errors import InvalidInput, TooLarge, UnsupportedMedia
 from gateway.openapi import operation, schema
-from gateway.routing import PART_BYTES, call_service, rpc_route, send_in_parts
+from gateway.routing import PART_BYTES, call_service, read_json, rpc_route, send_in_parts
 
 TAG = ["customers"]
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -348,5 +348,37 @@ routes = [
           methods=["POST"]),
     Route("/api/v1/custom-fields/{id}", rpc_route("customers", "delete_custom_field", path={"id": "field_id"}),
           methods=["DELETE"]),
+]
+
+# -- deleted customers (admin: audit, restore) -------------------------------------
+DELETED_PAGE = schema("DeletedCustomerPage", {"type": "object", "properties": {
+    "items": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "owner_id": {"type": ["string", "null"]},
+        "owner_name": {"type": ["string", "null"]}, "deleted_at": {"type": ["string", "null"]},
+        "deleted_by": {"type": ["string", "null"]}, "deleted_by_name": {"type": ["string", "null"]},
+        "reason": {"type": "string"}}}},
+    "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}})
+D = "/api/v1/deleted-customers"
+operation("GET", D, "Deleted customers, most recently deleted first, with who deleted them, when and why (admin)",
+          None, {200: {"description": "page", "schema": DELETED_PAGE}, 403: "admins only"}, TAG, query=_PAGING)
+operation("POST", f"{D}/{{id}}/restore", "Restore a deleted customer (admin): the duplicate check runs again; back "
+          "to its previous owner while active (or owner_id; null = unowned); logged in the ownership log and "
+          "the timeline", {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500},
+                                                            "owner_id": {"type": ["string", "null"]}}},
+          {200: {"description": "the restored customer", "schema": CUSTOMER}, 403: "admins only",
+           404: "no such deleted customer", 409: "duplicate (holder named) or not deleted",
+           422: "owner inactive or private pool full"}, TAG)
+
+
+async def restore_customer(request: Request) -> Response:
+    """The body is optional (``{reason?, owner_id?}``)."""
+    data = await read_json(request, required=False)
+    return JSONResponse(await call_service(request, "customers", "restore_customer",
+                                           {"customer_id": request.path_params["id"], "data": data}))
+
+
+routes += [
+    Route(D, rpc_route("customers", "list_deleted_customers", query=("page", "page_size")), methods=["GET"]),
+    Route(f"{D}/{{id}}/restore", restore_customer, methods=["POST"]),
 ]
 ROUTES = routes

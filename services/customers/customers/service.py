@@ -22,6 +22,7 @@ from customers import (
     contacts,
     downloads,
     imports,
+    lifecycle,
     ownership,
     registry,
     sheets,
@@ -149,7 +150,8 @@ class CustomersService(BaseService):
 
     @api
     def get_customer(self, customer_id: str) -> dict[str, Any]:
-        return store.public(registry.get_visible(self.kit, self.kit.ctx, self._d(), customer_id))
+        ctx = self.kit.ctx
+        return registry.view(self.kit, ctx, registry.get_visible(self.kit, ctx, self._d(), customer_id))
 
     @api
     def list_customers(self, q: str | None = None, owner_id: str | None = None, grade: str | None = None,
@@ -164,7 +166,17 @@ class CustomersService(BaseService):
 
     @api
     def delete_customer(self, customer_id: str, reason: str | None = None) -> dict[str, Any]:
-        return registry.delete_customer(self.kit, self.kit.ctx, self._d(), customer_id, reason)
+        return lifecycle.delete_customer(self.kit, self.kit.ctx, self._d(), customer_id, reason)
+
+    @api
+    def list_deleted_customers(self, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+        return lifecycle.list_deleted(self.kit, self.kit.ctx, self._d(), page, page_size)
+
+    @api
+    def restore_customer(self, customer_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        return lifecycle.restore_customer(
+            self.kit, self.kit.ctx, self._d(), customer_id, data,
+            capacity_check=lambda owner: self.pool.check_capacity(owner_id=owner, adding=1))
 
     @api
     def visible_customer_ids(self, owner_ids: Any = None) -> list[str]:
@@ -201,40 +213,32 @@ class CustomersService(BaseService):
             raise InvalidInput("bind.invalid", "owner_id: an employee id or null")
         if not ctx.has_role(*ownership.MANAGER_ROLES, "dept_admin"):
             raise Forbidden("bind.forbidden", "only an admin may bind customers")
-        results = []
-        for cid in ids:
-            doc = registry.get_visible(self.kit, ctx, d, cid)
-            results.append(ownership.change_owner(self.kit, ctx, d, cid, doc.get("owner_id"), new,
-                                                  "assign" if new else "release", data.get("reason")))
+        docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
+        if new is not None:
+            d.require_employees([new], "owner_id")
+        results = [ownership.change_owner(self.kit, ctx, d, doc["_id"], doc.get("owner_id"), new,
+                                          "assign" if new else "release", data.get("reason"), owner_checked=True)
+                   for doc in docs]
         return {"changed": len(results), "results": results}
 
     @api
     def ownership_history(self, customer_id: str) -> list[dict[str, Any]]:
-        registry.get_visible(self.kit, self.kit.ctx, self._d(), customer_id)
+        """The ownership log; for admins also of a deleted customer (its delete is logged)."""
+        registry.get_audited(self.kit, self.kit.ctx, self._d(), customer_id)
         return ownership.history(self.kit, self.kit.ctx, customer_id)
 
     @api
     def share_customers(self, data: dict[str, Any]) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        data = data if isinstance(data, dict) else {}
-        frm = data.get("from_owner_id") or ctx.user_id
-        if not (ctx.has_role(*ADMIN_ROLES) or frm == ctx.user_id or
-                (ctx.has_role("dept_admin") and frm in d.scope().get("user_ids", []))):
-            raise Forbidden("share.forbidden", "you may share only your own customers")
-        if data.get("unshare"):
-            return ownership.unshare(self.kit, ctx, frm, data.get("to_user_ids"))
-        return ownership.share_all(self.kit, ctx, frm, data.get("to_user_ids"))
+        return ownership.share(self.kit, self.kit.ctx, self._d(), data)
 
     @api
     def assign_departments(self, data: dict[str, Any]) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
+        data = data if isinstance(data, dict) else {}
         if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
             raise Forbidden("departments.forbidden", "only an admin may assign departments")
-        data = data if isinstance(data, dict) else {}
-        ids = _ids(data.get("customer_ids"))
-        for cid in ids:
-            registry.get_visible(self.kit, ctx, d, cid)
-        return ownership.set_departments(self.kit, ctx, ids, data.get("dept_ids"), not data.get("unassign"))
+        docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in _ids(data.get("customer_ids"))]
+        return ownership.assign_departments(self.kit, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))
 
     # -- detail: projects, notes, timeline ------------------------------------------------------
     @api
@@ -250,8 +254,10 @@ class CustomersService(BaseService):
     @api
     def add_contact_note(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
         ctx = self.kit.ctx
-        doc = registry.get_visible(self.kit, ctx, self._d(), customer_id)
+        d = self._d()
+        doc = registry.get_visible(self.kit, ctx, d, customer_id)
         note = timeline.validate_note(data)
+        contacts.require_note_contact(self.kit, ctx, d, customer_id, note["contact_id"])
         now = self.kit.now()
         nid = store.new_id()
         row = {"_id": nid, "tenant_id": ctx.tenant_id, "customer_id": customer_id, **note, "author_id": ctx.user_id,
@@ -281,8 +287,9 @@ class CustomersService(BaseService):
 
     @api
     def customer_timeline(self, customer_id: str, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+        """Newest first; for admins also of a deleted customer (who deleted it, when, why)."""
         ctx = self.kit.ctx
-        registry.get_visible(self.kit, ctx, self._d(), customer_id)
+        registry.get_audited(self.kit, ctx, self._d(), customer_id)
         pg, size = page_args(page, page_size)
         return timeline.list_entries(self.kit.db, ctx.tenant_id, customer_id, pg, size)
 
