@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from customers import access, catalog, store, timeline
+from customers import access, catalog, cbms, store, timeline
 from customers.directory import Directory
 from customers.names import company_key
 from customers.phones import phone_keys
@@ -95,11 +95,16 @@ def require_entry_role(ctx: CallContext) -> None:
 
 
 def view(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any]:
-    """A customer as its detail view shows it."""
-    return store.public(doc)
+    """A customer as its detail view shows it: the document and its CBM
+    (``cbm: {id, name, email, mobile}``, null when none or deleted)."""
+    out = store.public(doc)
+    out["cbm"] = cbms.brief(cbms.load(kit.db, ctx.tenant_id, doc.get("cbm_id"))) if doc.get("cbm_id") else None
+    return out
 
 
 def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) -> None:
+    if clean.get("cbm_id"):
+        cbms.require(kit.db, ctx.tenant_id, clean["cbm_id"])
     if clean.get("tags"):
         catalog.check_tags(kit.db, ctx.tenant_id, clean["tags"])
     if clean.get("custom"):

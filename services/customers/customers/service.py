@@ -18,6 +18,7 @@ from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
 from customers import (
     catalog,
+    cbms,
     contact_sheets,
     contacts,
     downloads,
@@ -292,6 +293,27 @@ class CustomersService(BaseService):
         registry.get_audited(self.kit, ctx, self._d(), customer_id)
         pg, size = page_args(page, page_size)
         return timeline.list_entries(self.kit.db, ctx.tenant_id, customer_id, pg, size)
+
+    # -- CBMs (vendor direct-sales contacts) -----------------------------------------------------
+    @api
+    def list_cbms(self, q: str | None = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+        return cbms.list_cbms(self.kit.db, self.kit.ctx, q, page, page_size)
+
+    @api
+    def get_cbm(self, cbm_id: str) -> dict[str, Any]:
+        return cbms.get_cbm(self.kit.db, self.kit.ctx, cbm_id)
+
+    @api
+    def create_cbm(self, data: dict[str, Any]) -> dict[str, Any]:
+        return cbms.create_cbm(self.kit.db, self.kit.ctx, data, self.kit.now())
+
+    @api
+    def update_cbm(self, cbm_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return cbms.update_cbm(self.kit.db, self.kit.ctx, cbm_id, data, self.kit.now())
+
+    @api
+    def delete_cbm(self, cbm_id: str) -> dict[str, Any]:
+        return cbms.delete_cbm(self.kit.db, self.kit.ctx, cbm_id, self.kit.now())
 
     # -- contacts -------------------------------------------------------------------------------
     @api

@@ -47,6 +47,7 @@ def ensure_indexes(db: Database) -> None:
     db["projects"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
     db["tag_groups"].create_index([("tenant_id", ASCENDING)])
     db["custom_fields"].create_index([("tenant_id", ASCENDING), ("entity", ASCENDING)])
+    db["cbms"].create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
     c.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
 
 

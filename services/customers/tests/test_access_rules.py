@@ -1,10 +1,11 @@
 """Pure rules behind the hardening: department subtrees, what department assignment
-grants, tag-change summaries, employee checks."""
+grants, tag-change summaries, CBM validation, employee checks."""
 from __future__ import annotations
 
 import pytest
 
-from crmkit.errors import BusinessRule, NotFound
+from crmkit.errors import BusinessRule, InvalidInput, NotFound
+from customers.cbms import validate as validate_cbm
 from customers.directory import check_employees
 from customers.rules import can_see, subtree, visibility_filters
 from customers.timeline import tag_change_summary
@@ -35,6 +36,16 @@ def test_tag_change_summary_names_the_tags() -> None:
     assert summary == "tags: +意向 / 低, -意向 / 高"
     assert data == {"added": [{"id": "t2", "label": "意向 / 低"}], "removed": [{"id": "t1", "label": "意向 / 高"}]}
     assert tag_change_summary([], ["gone"], {})[0] == "tags: +gone"
+
+
+def test_cbm_validation() -> None:
+    assert validate_cbm({"name": "王", "email": "A@B.cn", "mobile": "+86 138-0013-8000"}) == {
+        "name": "王", "email": "a@b.cn", "mobile": "13800138000", "remark": None}
+    for bad in ({"name": "王"}, {"email": "a@b.cn"}, {"name": "王", "email": "a@b"}, {"name": "王", "email": "a@b.cn",
+                                                                                     "mobile": "x"}, "nope"):
+        with pytest.raises(InvalidInput):
+            validate_cbm(bad)
+    assert validate_cbm({"mobile": None}, partial=True) == {"mobile": None}
 
 
 def test_employee_checks_name_the_field_and_the_ids() -> None:
