@@ -95,7 +95,10 @@ class _XmlPart:
 
 
 def _is_xml(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels", ".vml"))
+    """Parts read as XML (by openpyxl, or by a spreadsheet that opens an export). Legacy VML
+    drawings (``.vml``, comment boxes) are only counted: Excel writes them as HTML-ish markup
+    (an unclosed ``<br>``) that is not well-formed XML, and openpyxl does not parse them."""
+    return name.lower().endswith((".xml", ".rels"))
 
 
 def inspect(source: str | bytes | IO[bytes]) -> None:

@@ -135,6 +135,12 @@ def test_a_doctype_in_any_xml_part_is_415(part: str) -> None:
             parse(bad)
 
 
+def test_excel_style_vml_is_counted_not_parsed() -> None:
+    """Excel's comment drawings are not well-formed XML; a workbook with comments still passes."""
+    vml = b'<xml xmlns:v="urn:schemas-microsoft-com:vml"><v:shape><div>note<br></div></v:shape></xml>'
+    xlsx_guard.inspect(replaced(workbook([["x"]]), "xl/drawings/vmlDrawing1.vml", vml))
+
+
 def test_broken_xml_and_broken_zip_are_415() -> None:
     with pytest.raises(UnsupportedMedia):
         xlsx_guard.inspect(replaced(workbook(), "xl/sharedStrings.xml", b"<sst><si><t>x</si>"))
