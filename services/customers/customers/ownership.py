@@ -213,6 +213,8 @@ def assign_departments(kit: Any, ctx: CallContext, d: Directory, docs: list[dict
         raise Forbidden("departments.outside_scope", "dept_ids: a department admin assigns only to departments of "
                         "their own subtree", {"field": "dept_ids", "ids": outside[:50]})
     now = kit.now()
+    if assign:  # before any customer carries the departments: list filters find them (access)
+        store.mark_assigned_depts(kit.db, ctx.tenant_id, dept_ids, now)
     for doc in docs:
         current = list(doc.get("dept_ids") or [])
         new = list(dict.fromkeys(current + dept_ids)) if assign else [x for x in current if x not in dept_ids]

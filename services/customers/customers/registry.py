@@ -197,7 +197,7 @@ def visible_docs(kit: Any, ctx: CallContext, d: Directory, extra: dict[str, Any]
                  projection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every visible live customer (union of equality queries), newest first."""
     base = {"tenant_id": ctx.tenant_id, "deleted": False, **(extra or {})}
-    filters = access.visible_filters(ctx, d)
+    filters = access.visible_filters(ctx, d, kit.db)
     owner = (extra or {}).get("owner_id")
     if filters and owner and owner not in (d.scope().get("user_ids") or ()) and d.supervises(owner):
         filters = [{"owner_id": owner}]  # a supervisor naming a subordinate: all of theirs
@@ -231,7 +231,7 @@ def list_customers(kit: Any, ctx: CallContext, d: Directory, q: str | None = Non
     base = {"tenant_id": ctx.tenant_id, "deleted": False, **extra}
     qn = str(q).strip().lower()[:100] if q else ""
     coll = kit.db["customers"]
-    if not qn and not access.visible_filters(ctx, d):
+    if not qn and not access.visible_filters(ctx, d, kit.db):
         # everything visible: let the database sort and page
         total = coll.count_documents(base)
         rows = list(coll.find(base).sort([("created_at", -1), ("_id", -1)]).skip((pg - 1) * size).limit(size))

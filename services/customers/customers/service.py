@@ -92,11 +92,16 @@ class CustomersService(BaseService):
     visits = TimedRpc("visits", timeout=5)
 
     _indexed = False
+    _backfilled = False
 
     @timer(interval=3600, eager=True)
     def _ensure_indexes(self) -> None:
-        """At start (and hourly, a no-op then): indexes exist before the first request."""
+        """At start (and hourly, a no-op then): indexes exist before the first request; at
+        start, departments assigned before ``assigned_depts`` existed are marked."""
         store.ensure_indexes(self.kit.db)
+        if not CustomersService._backfilled:
+            store.backfill_assigned_depts(self.kit.db, self.kit.now())
+            CustomersService._backfilled = True
         CustomersService._indexed = True
 
     @timer(interval=600)
