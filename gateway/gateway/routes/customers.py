@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from crmkit.errors import InvalidInput, TooLarge, UnsupportedMedia
 from gateway.openapi import operation, schema
-from gateway.routing import PART_BYTES, call_service, rpc_route, send_in_parts
+from gateway.routing import PART_BYTES, call_service, read_json, rpc_route, send_in_parts
 
 TAG = ["customers"]
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -348,5 +348,63 @@ routes = [
           methods=["POST"]),
     Route("/api/v1/custom-fields/{id}", rpc_route("customers", "delete_custom_field", path={"id": "field_id"}),
           methods=["DELETE"]),
+]
+
+# -- deleted customers (admin: audit, restore) and CBM records -------------------------------------
+CBM_IN = schema("CbmInput", {"type": "object", "required": ["name", "email"], "properties": {
+    "name": {"type": "string", "maxLength": 100}, "email": {"type": "string", "format": "email", "maxLength": 254},
+    "mobile": {"type": ["string", "null"]}, "remark": {"type": ["string", "null"]}}})
+CBM = schema("Cbm", {"type": "object", "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string"},
+    "mobile": {"type": ["string", "null"]}, "remark": {"type": ["string", "null"]},
+    "created_at": {"type": "string"}, "updated_at": {"type": "string"}}})
+CBM_PAGE = schema("CbmPage", {"type": "object", "properties": {
+    "items": {"type": "array", "items": CBM}, "total": {"type": "integer"}, "page": {"type": "integer"},
+    "page_size": {"type": "integer"}}})
+DELETED_PAGE = schema("DeletedCustomerPage", {"type": "object", "properties": {
+    "items": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "owner_id": {"type": ["string", "null"]},
+        "owner_name": {"type": ["string", "null"]}, "deleted_at": {"type": ["string", "null"]},
+        "deleted_by": {"type": ["string", "null"]}, "deleted_by_name": {"type": ["string", "null"]},
+        "reason": {"type": "string"}}}},
+    "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}})
+D = "/api/v1/deleted-customers"
+operation("GET", D, "Deleted customers, most recently deleted first, with who deleted them, when and why (admin)",
+          None, {200: {"description": "page", "schema": DELETED_PAGE}, 403: "admins only"}, TAG, query=_PAGING)
+operation("POST", f"{D}/{{id}}/restore", "Restore a deleted customer (admin): the duplicate check runs again; back "
+          "to its previous owner while active (or owner_id; null = unowned); logged in the ownership log and "
+          "the timeline", {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500},
+                                                            "owner_id": {"type": ["string", "null"]}}},
+          {200: {"description": "the restored customer", "schema": CUSTOMER}, 403: "admins only",
+           404: "no such deleted customer", 409: "duplicate (holder named) or not deleted",
+           422: "owner inactive or private pool full"}, TAG)
+operation("GET", "/api/v1/cbms", "CBM records (vendor direct-sales contacts) of the tenant", None,
+          {200: {"description": "page", "schema": CBM_PAGE}}, ["cbms"], query={"q": {"type": "string"}, **_PAGING})
+operation("POST", "/api/v1/cbms", "Add a CBM record (admin)", CBM_IN,
+          {201: {"description": "created", "schema": CBM}, 400: "invalid", 403: "admins only"}, ["cbms"])
+operation("GET", "/api/v1/cbms/{id}", "Read a CBM record", None, {200: {"description": "CBM", "schema": CBM},
+                                                                  404: "not found"}, ["cbms"])
+operation("PATCH", "/api/v1/cbms/{id}", "Edit a CBM record (admin)", CBM_IN,
+          {200: {"description": "updated", "schema": CBM}, 403: "admins only", 404: "not found"}, ["cbms"])
+operation("DELETE", "/api/v1/cbms/{id}", "Delete a CBM record (admin; linked customers then show no CBM)", None,
+          {200: "deleted", 403: "admins only", 404: "not found"}, ["cbms"])
+
+
+async def restore_customer(request: Request) -> Response:
+    """The body is optional (``{reason?, owner_id?}``)."""
+    data = await read_json(request, required=False)
+    return JSONResponse(await call_service(request, "customers", "restore_customer",
+                                           {"customer_id": request.path_params["id"], "data": data}))
+
+
+_CBM = {"id": "cbm_id"}
+routes += [
+    Route(D, rpc_route("customers", "list_deleted_customers", query=("page", "page_size")), methods=["GET"]),
+    Route(f"{D}/{{id}}/restore", restore_customer, methods=["POST"]),
+    Route("/api/v1/cbms", rpc_route("customers", "list_cbms", query=("q", "page", "page_size")), methods=["GET"]),
+    Route("/api/v1/cbms", rpc_route("customers", "create_cbm", body="data", status_code=201), methods=["POST"]),
+    Route("/api/v1/cbms/{id}", rpc_route("customers", "get_cbm", path=_CBM), methods=["GET"]),
+    Route("/api/v1/cbms/{id}", rpc_route("customers", "update_cbm", path=_CBM, body="data"), methods=["PATCH"]),
+    Route("/api/v1/cbms/{id}", rpc_route("customers", "delete_cbm", path=_CBM), methods=["DELETE"]),
 ]
 ROUTES = routes

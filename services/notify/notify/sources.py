@@ -71,6 +71,8 @@ def dispatch(store: Store, identity: Any, env: dict[str, Any], intent: Intent, n
                               channel="email", target={"email": addr}, message={**rendered, "data": intent.data},
                               now=now):
             counts["email"] += 1
+        if "webhook" in rules.FIXED_CHANNELS.get(intent.kind, ()):  # the CBM notice: the tenant's hooks too
+            hook_recipients.append(f"mailto:{addr}")
     if hook_recipients:
         lang = tenant_settings.get("language") or templates.DEFAULT_LANGUAGE
         rendered = templates.render(intent.kind, lang, values)

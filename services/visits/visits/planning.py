@@ -32,6 +32,8 @@ def customer_facts(c: dict[str, Any]) -> dict[str, Any]:
     if isinstance(c.get("customer"), dict):
         c = {**c, **c["customer"]}
     cbm = c.get("cbm") if isinstance(c.get("cbm"), dict) else None
+    if cbm is not None:  # the customer's CBM record, as customers shows it: what visit.planned carries to notify
+        cbm = {k: cbm.get(k) for k in ("id", "name", "email", "mobile") if cbm.get(k) is not None} or None
     cbm_id = c.get("cbm_id") or (cbm or {}).get("id") or (c.get("cbm") if isinstance(c.get("cbm"), str) else None)
     kind = c.get("kind") or c.get("customer_kind") or ("vendor" if c.get("is_vendor") else "own")
     loc = c.get("location") if isinstance(c.get("location"), dict) else {}
