@@ -195,6 +195,30 @@ def test_a_deleted_customers_audit_the_deleted_list_and_restore(http, tenants):
     assert r.status_code == 409 and r.json()["error"]["code"] == "customer.not_deleted"
 
 
+def test_a_restored_customer_is_back_in_the_pool_and_the_owners_private_pool(http, tenants):
+    """The pool's read model un-deletes it (customer.restored) and the restore owner change
+    puts it back into its owner's private pool, counted in their capacity."""
+    a, _ = tenants
+    emp = a.headers("employee")
+    held = lambda: http.get("/api/v1/pool/capacity", headers=emp).json()["held"]  # noqa: E731
+    cid = new_customer(http, emp)["id"]
+    wait_for(lambda: http.get(f"/api/v1/pool/customers/{cid}", headers=emp).status_code == 200, what="pool row")
+    before = held()
+    assert http.delete(f"{C}/{cid}", headers=a.headers()).status_code == 200
+    wait_for(lambda: http.get(f"/api/v1/pool/customers/{cid}", headers=emp).status_code == 404, what="pool delete")
+    wait_for(lambda: held() == before - 1, what="slot freed")
+    r = http.post(f"/api/v1/deleted-customers/{cid}/restore", json={}, headers=a.headers())
+    assert r.status_code == 200, r.text
+
+    def back() -> dict | None:
+        got = http.get(f"/api/v1/pool/customers/{cid}", headers=emp)
+        return got.json() if got.status_code == 200 and got.json()["owner_id"] == a.ids["employee"] else None
+
+    row = wait_for(back, what="restored pool row")
+    assert row["pool"] == "private"
+    wait_for(lambda: held() == before, what="slot taken again")
+
+
 def test_the_timeline_names_the_tags_set_and_removed(http, tenants):
     a, _ = tenants
     g = http.post("/api/v1/tag-groups", json={"name": f"意向{uuid.uuid4().hex[:4]}", "color": "orange",

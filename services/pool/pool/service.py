@@ -286,6 +286,11 @@ class PoolService(BaseService):
         self._db()
         readmodel.on_customer_deleted(self.kit, event)
 
+    @subscribe("customers", "customer.restored")
+    def on_customer_restored(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_customer_upserted(self.kit, event, restored=True)
+
     @subscribe("customers", "customer.owner_changed")
     def on_owner_changed(self, event: dict[str, Any]) -> None:
         self._db()

@@ -159,6 +159,10 @@ class ReportEntrypoints:
     def on_report_customer_deleted(self, event: dict[str, Any]) -> None:
         reports.on_customer_event(self.kit.db, event)
 
+    @subscribe("customers", "customer.restored")
+    def on_report_customer_restored(self, event: dict[str, Any]) -> None:
+        reports.on_customer_event(self.kit.db, event)
+
     @subscribe("customers", "customer.owner_changed")
     def on_report_owner_changed(self, event: dict[str, Any]) -> None:
         reports.on_activity_event(self.kit.db, event)

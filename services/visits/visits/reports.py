@@ -418,6 +418,8 @@ def on_customer_event(db: Database, event: dict[str, Any]) -> None:
     if event.get("type") == "customer.deleted":
         fields["deleted"] = True
     else:
+        if event.get("type") == "customer.restored":
+            fields["deleted"] = False
         if "grade" in data:
             fields["grade"] = data.get("grade") or None
         if data.get("name"):

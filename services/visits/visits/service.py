@@ -174,6 +174,10 @@ class VisitsService(ReportEntrypoints, BaseService):
         if data.get("customer_id"):
             store.upsert_customer_rm(self.kit.db, event["tenant_id"], str(data["customer_id"]), {"deleted": True})
 
+    @subscribe("customers", "customer.restored")
+    def on_customer_restored(self, event: dict[str, Any]) -> None:
+        self._customer_facts(event, restored=True)
+
     @subscribe("customers", "customer.owner_changed")
     def on_customer_owner_changed(self, event: dict[str, Any]) -> None:
         data = event.get("data") or {}
@@ -195,7 +199,7 @@ class VisitsService(ReportEntrypoints, BaseService):
         if data.get("employee_id"):
             planning.hand_over(self.kit, event["tenant_id"], str(data["employee_id"]), data.get("handover_to"))
 
-    def _customer_facts(self, event: dict[str, Any]) -> None:
+    def _customer_facts(self, event: dict[str, Any], *, restored: bool = False) -> None:
         data = event.get("data") or {}
         cid = data.get("customer_id") or data.get("id") or (data.get("customer") or {}).get("id")
         if not cid:
@@ -206,6 +210,8 @@ class VisitsService(ReportEntrypoints, BaseService):
         fields = {k: facts[k] for k in ("name", "cbm_id", "kind", "address") if facts.get(k)}
         if facts.get("owner_id") is not None and row.get("owner_seq") is None:
             fields["owner_id"] = facts["owner_id"]
+        if restored:
+            fields["deleted"] = False
         store.upsert_customer_rm(self.kit.db, tenant, str(cid), fields)
         if "owner_id" in fields:
             store.set_owner_of_customer(self.kit.db, tenant, str(cid), fields["owner_id"])
