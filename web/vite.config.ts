@@ -1,0 +1,43 @@
+/// <reference types="vitest/config" />
+// One Vite project, two shells: the mobile app (/m/, Vant) and the PC console (/console/).
+import { fileURLToPath, URL } from 'node:url'
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { VantResolver } from '@vant/auto-import-resolver'
+
+const gateway = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000'
+
+export default defineConfig({
+  base: '/',
+  plugins: [
+    vue(),
+    // Vant components and their CSS imported per use (keeps the mobile entry small)
+    Components({ resolvers: [VantResolver()], dts: false }),
+  ],
+  resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    sourcemap: false,
+    // no inline <script> or data: modules: the gateway's CSP is script-src 'self'
+    assetsInlineLimit: 0,
+    // the budget test (tests/browser/test_web_build.py) walks this from the mobile entry
+    manifest: true,
+    modulePreload: { polyfill: false },
+    rollupOptions: {
+      input: {
+        m: fileURLToPath(new URL('./m/index.html', import.meta.url)),
+        console: fileURLToPath(new URL('./console/index.html', import.meta.url)),
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': gateway, '/healthz': gateway },
+  },
+  test: {
+    include: ['tests/unit/**/*.test.ts'],
+    environment: 'node',
+  },
+})
