@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.conftest import TEST_OPERATOR_SECRET
 from tests.support.tenants import Tenant, make_tenant
@@ -33,6 +33,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 PHONE = "Galaxy S5"  # 360×640, Android, touch
 #: the customer's place in the tests (People's Square, Shanghai)
 HERE = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 12}
+#: a shared 2-core machine: the photo work of a check-in alone may take several seconds
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ class PlanScreen(Screen):
         return self
 
     def choose_customer(self, name: str) -> None:
-        self.page.get_by_label("客户", exact=True).fill(name[:6])
+        self.page.get_by_role("textbox", name="客户", exact=True).fill(name[:6])
         self.page.get_by_role("option").filter(has_text=name).click()
 
     def fill(self, topic: str) -> None:
