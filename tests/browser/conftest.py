@@ -29,7 +29,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 #: this machine's closed network refuses background connections: none are attempted
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
-                 "--disable-extensions", "--metrics-recording-only", "--mute-audio"]
+                 "--disable-extensions", "--metrics-recording-only", "--mute-audio", "--lang=zh-CN"]
 PHONE = "Galaxy S5"  # 360×640, Android, touch
 #: the customer's place in the tests (People's Square, Shanghai)
 HERE = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 12}
@@ -47,6 +47,8 @@ def web_dist() -> Path:
 
 @pytest.fixture(scope="session")
 def base_url(stack, web_dist) -> str:
+    for old in SHOTS.glob("FAILED-*.png"):  # pictures of failures of an earlier run
+        old.unlink()
     return stack.url
 
 

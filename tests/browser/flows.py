@@ -1,6 +1,7 @@
 """Steps several browser tests share: sign a person in on a phone, make data through the API."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,4 +48,12 @@ def plan_visit(http: httpx.Client, tenant: Tenant, customer_id: str, role: str =
 
 
 def to_public_pool(http: httpx.Client, tenant: Tenant, customer_id: str, role: str = "employee") -> None:
-    ok(http.post(f"/api/v1/customers/{customer_id}/release", json={"reason": "不再跟进"}, headers=tenant.headers(role)))
+    """Release a customer; the pool knows a new customer once its event arrived (bounded wait)."""
+    deadline = time.time() + 30
+    while True:
+        r = http.post(f"/api/v1/customers/{customer_id}/release", json={"reason": "不再跟进"},
+                      headers=tenant.headers(role))
+        if r.status_code != 404 or time.time() > deadline:
+            ok(r)
+            return
+        time.sleep(0.5)

@@ -42,6 +42,9 @@ def test_plan_check_in_check_out_notes_and_the_calendar_shows_it_completed(phone
     expect(page.get_by_text("计划→签退距离")).to_be_visible()
     visit.write_notes("客户对新品感兴趣，下周报价。")
     visit.expect_status("已完成")
+    expect(page.get_by_text("客户对新品感兴趣，下周报价。")).to_be_visible()
+    expect(page.get_by_text("停留时长").last).to_be_visible()
+    expect(page.get_by_text("小记已提交")).to_be_hidden()
     visit.shot("06-visit-completed")
     visit.no_horizontal_scroll()
 

@@ -31,8 +31,9 @@ class Screen:
     def toast(self, text: str) -> None:
         expect(self.page.get_by_text(text)).to_be_visible()
 
-    def tab(self, name: str) -> None:
-        self.page.get_by_role("tab", name=name).or_(self.page.get_by_text(name, exact=True).last).first.click()
+    def go_tab(self, name: str) -> None:
+        """A tab of the tab bar (in-app navigation keeps a plain login's session)."""
+        self.page.get_by_role("tab", name=re.compile(name)).click()
 
     def no_horizontal_scroll(self) -> None:
         width = self.page.evaluate("document.documentElement.scrollWidth")

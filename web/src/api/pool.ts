@@ -36,10 +36,7 @@ export interface ClaimRequestInput {
 }
 
 export const submitClaimRequest = (body: ClaimRequestInput, idempotencyKey?: string) =>
-  api.post<'/api/v1/pool/claim-requests', ClaimRequest>('/api/v1/pool/claim-requests', {
-    body: { ...body },
-    idempotencyKey,
-  }) as Promise<ClaimRequest>
+  api.post('/api/v1/pool/claim-requests', { body: { ...body }, idempotencyKey })
 
 export const myClaimRequests = () =>
   api.get<'/api/v1/pool/claim-requests', Page<ClaimRequest>>('/api/v1/pool/claim-requests') as Promise<Page<ClaimRequest>>

@@ -100,16 +100,13 @@ export interface PoolCustomer {
 
 export interface ClaimRequest {
   id: string
-  name: string
-  address?: string
-  landline?: string
-  fax?: string
-  remarks?: string
-  status: 'pending' | 'approved' | 'rejected' | string
-  reason?: string
+  elements: { name: string; address?: string; landline?: string; fax?: string }
+  remarks?: string | null
+  status: 'pending' | 'approved' | 'rejected' | 'lapsed' | string
+  decision_reason?: string | null
   enter_by?: string | null
-  lapsed?: boolean
-  created_at?: string
+  submitted_at?: string
+  decided_at?: string | null
   customer_id?: string | null
 }
 
