@@ -94,12 +94,15 @@ def phones(request, browser: Browser, playwright: Playwright, base_url: str) -> 
     """A factory of phones (browser contexts); every one is closed after the test, with a
     screenshot of each of its pages when the test failed."""
     made: list[BrowserContext] = []
+    refused: list[str] = []  # what the Content-Security-Policy blocked, and uncaught page errors
 
     def make(geolocation: dict | None = None, locale: str = "zh-CN") -> BrowserContext:
         ctx = browser.new_context(**playwright.devices[PHONE], base_url=base_url, locale=locale,
                                   timezone_id="Asia/Shanghai", geolocation=geolocation or HERE,
                                   permissions=["geolocation"])
         ctx.set_default_timeout(15_000)
+        ctx.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        ctx.on("weberror", lambda e: refused.append(f"page error: {e.error}"))
         made.append(ctx)
         return ctx
 
@@ -115,6 +118,7 @@ def phones(request, browser: Browser, playwright: Playwright, base_url: str) -> 
                 except Exception:  # noqa: BLE001 - a page that crashed has no picture
                     pass
         ctx.close()
+    assert not refused, "the app broke its own rules in the browser:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ the device token only in an HttpOnly Secure SameSite=Strict cookie, logout clear
 every refusal reason in plain Chinese."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.pages.calendar import CalendarScreen
@@ -23,7 +25,8 @@ def test_bound_device_reopens_without_a_password_and_logout_clears_the_cookie(ph
     assert device["httpOnly"] and device["secure"] and device["sameSite"] == "Strict"
     assert device["path"] == "/api/v1/auth"
     assert "crm_device" not in page.evaluate("document.cookie")  # out of reach of scripts
-    assert not page.evaluate("Object.keys(localStorage).filter(k => /token/i.test(k) || /ey[A-Za-z0-9_-]{20,}/.test(localStorage[k]))")
+    stored = page.evaluate("JSON.stringify([localStorage, sessionStorage])")
+    assert "token" not in stored.lower() and not re.search(r"ey[A-Za-z0-9_-]{20,}", stored)  # no JWT kept
     page.close()
 
     reopened = ctx.new_page()  # the app opened again on the same phone

@@ -105,9 +105,13 @@ def test_a_check_in_that_cannot_be_sent_is_kept_with_its_photo_and_sent_later(ph
     page.reload()  # the phone still has it, photo included
     expect(page.get_by_text("签到未上传成功")).to_be_visible()
     expect(page.get_by_role("img", name="签到照片")).to_be_visible()
-    assert ok(http.get(f"/api/v1/visits/{visit_id}", headers=tenant.headers("employee")))["status"] == "pending_check_in"
+    assert status_of(http, tenant, visit_id) == "pending_check_in"
     page.unroute("**/api/v1/visits/*/check-in")
     page.get_by_role("button", name="重新上传签到").click()
     visit.expect_status("待签退")
     expect(page.get_by_text("签到未上传成功")).to_have_count(0)
-    assert ok(http.get(f"/api/v1/visits/{visit_id}", headers=tenant.headers("employee")))["status"] == "pending_check_out"
+    assert status_of(http, tenant, visit_id) == "pending_check_out"
+
+
+def status_of(http, tenant, visit_id: str) -> str:
+    return ok(http.get(f"/api/v1/visits/{visit_id}", headers=tenant.headers("employee")))["status"]

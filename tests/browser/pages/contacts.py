@@ -10,7 +10,7 @@ class ContactsScreen(Screen):
 
     def add(self, name: str, mobile: str, title: str = "", customer: str = "") -> None:
         self.page.get_by_role("button", name="新增联系人").click()
-        form = self.page.get_by_role("dialog", name="新增联系人").or_(self.page.locator("[aria-label='新增联系人']")).first
+        form = self.page.get_by_role("dialog", name="新增联系人")
         expect(form.get_by_text("手机号保存后不能修改")).to_be_visible()
         form.get_by_label("姓名").fill(name)
         form.get_by_label("手机号").fill(mobile)

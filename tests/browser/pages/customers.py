@@ -20,7 +20,8 @@ class CustomersScreen(Screen):
         return self.page.get_by_role("link").filter(has_text=name)
 
     def enter_new(self) -> None:
-        self.page.get_by_role("button", name="录入客户").or_(self.page.get_by_role("link", name="录入客户")).first.click()
+        self.page.get_by_role("button", name="录入客户").or_(
+            self.page.get_by_role("link", name="录入客户")).first.click()
 
 
 class CustomerEntryScreen(Screen):
