@@ -22,6 +22,9 @@ class Screen:
         SHOTS.mkdir(parents=True, exist_ok=True)
         target = SHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
         self.page.wait_for_load_state("networkidle")
+        toast = self.page.locator(".van-toast")  # a passing toast would hide the screen under it
+        if toast.count() and toast.first.is_visible():
+            toast.first.wait_for(state="hidden")
         self.page.screenshot(path=str(target), full_page=True)
         return target
 

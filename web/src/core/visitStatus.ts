@@ -37,9 +37,9 @@ export function nextAction(status: string): 'check_in' | 'check_out' | 'notes' |
   return null
 }
 
-export function stayText(minutes: number | null | undefined): string {
+export function stayText(minutes: number | null | undefined, units = { h: 'h', min: 'min' }): string {
   if (minutes == null || !Number.isFinite(minutes)) return '—'
   const h = Math.floor(minutes / 60)
   const m = Math.round(minutes % 60)
-  return h ? `${h}h ${m}min` : `${m}min`
+  return h ? `${h} ${units.h} ${m} ${units.min}` : `${m} ${units.min}`
 }

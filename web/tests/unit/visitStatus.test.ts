@@ -21,8 +21,8 @@ describe('visit statuses', () => {
     expect(badgeOf('unknown')).toBe('default')
   })
   it('shows a stay in hours and minutes', () => {
-    expect(stayText(95)).toBe('1h 35min')
-    expect(stayText(12.4)).toBe('12min')
+    expect(stayText(95)).toBe('1 h 35 min')
+    expect(stayText(12.4, { h: '小时', min: '分钟' })).toBe('12 分钟')
     expect(stayText(null)).toBe('—')
   })
 })
