@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from gateway import openapi, ops
+from gateway import openapi, ops, web
 from gateway.auth import AuthMiddleware
 from gateway.bridge import RpcBridge
 from gateway.errors import exception_handlers
@@ -51,7 +51,7 @@ def create_app(
                 await rpc.stop()
 
     app = Starlette(
-        routes=[*ops.routes, *openapi.routes, *api_routes(), *extra_routes],
+        routes=[*ops.routes, *openapi.routes, *api_routes(), *extra_routes, *web.routes()],
         middleware=[
             Middleware(
                 GatewayMiddleware,

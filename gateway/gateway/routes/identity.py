@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmkit.errors import InvalidInput
+from gateway import session
 from gateway.openapi import operation, schema
 from gateway.ratelimit import check_attempt
 from gateway.routing import call_service, read_json, rpc_route
@@ -28,7 +29,8 @@ TOKENS = schema("Tokens", {
     "type": "object", "required": ["access_token", "expires_in"],
     "properties": {"access_token": {"type": "string"}, "token_type": {"type": "string"},
                    "expires_in": {"type": "integer"}, "device_token": {"type": "string"},
-                   "device_token_expires_in": {"type": "integer"}},
+                   "device_token_expires_in": {"type": "integer"},
+                   "device_bound": {"type": "boolean", "description": "cookie mode: the device cookie was set"}},
 })
 EMPLOYEE = schema("Employee", {
     "type": "object",
@@ -93,18 +95,22 @@ def _need(data: dict[str, Any], *fields: str) -> None:
 async def login(request: Request) -> Response:
     data = await read_json(request)
     _need(data, "tenant_code", "mobile", "password")
+    session.check_login(request)
     check_attempt(request, f"{str(data['tenant_code']).strip().lower()}|{str(data['mobile']).strip()}")
     result = await call_service(request, "identity", "login", {
         "tenant_code": data["tenant_code"], "mobile": data["mobile"], "password": data["password"],
         "bind_device": data.get("bind_device", False)})
-    return JSONResponse(result)
+    return session.login_response(request, result)
 
 
 async def refresh(request: Request) -> Response:
-    data = await read_json(request)
-    _need(data, "device_token")
+    data = await read_json(request, required=False)
+    token, from_cookie = session.refresh_token(request, data)  # the body's device_token, or the cookie's
+    if token is None:
+        _need(data, "device_token")
     check_attempt(request)
-    return JSONResponse(await call_service(request, "identity", "refresh", {"device_token": data["device_token"]}))
+    return await session.refresh_response(
+        call_service(request, "identity", "refresh", {"device_token": token}), from_cookie)
 
 
 async def accept(request: Request) -> Response:
@@ -145,12 +151,18 @@ operation("POST", "/api/v1/auth/login", "Log in with tenant code, mobile and pas
           {200: {"description": "tokens", "schema": TOKENS}, 400: "invalid input", **E401,
            429: "auth.rate_limited: too many attempts from this client or for this account (Retry-After)"}, TAG,
           description="Without bind_device (普通登录) only an access token is issued; with it (现在绑定) also a "
-                      "long-lived device token for POST /api/v1/auth/refresh.")
-operation("POST", "/api/v1/auth/refresh", "New access token from a device token",
-          {"type": "object", "required": ["device_token"], "properties": {"device_token": {"type": "string"}}},
-          {200: {"description": "tokens", "schema": TOKENS}, 401: "device token invalid or revoked",
+                      "long-lived device token for POST /api/v1/auth/refresh. With the header "
+                      "X-CRM-Session: cookie (the web app) the device token is set as the HttpOnly cookie "
+                      "crm_device (Path=/api/v1/auth) instead of being returned, and the answer says device_bound; "
+                      "403 csrf.origin_mismatch for another Origin.")
+operation("POST", "/api/v1/auth/refresh", "New access token from a device token (body, or the crm_device cookie "
+          "with the header X-CRM-Session: cookie)",
+          {"type": "object", "properties": {"device_token": {"type": "string"}}},
+          {200: {"description": "tokens", "schema": TOKENS}, 401: "device token invalid or revoked (a refused "
+           "cookie is cleared)", 403: "csrf.header_missing / csrf.origin_mismatch (cookie refresh)",
            429: "auth.rate_limited: too many attempts from this client or for this account (Retry-After)"}, TAG)
-operation("POST", "/api/v1/auth/logout", "Log out: revokes every token of the caller at once",
+operation("POST", "/api/v1/auth/logout", "Log out: revokes every token of the caller at once and clears the "
+          "device cookie",
           None, {200: "logged out", 401: "not authenticated"}, TAG)
 operation("GET", "/api/v1/me", "The caller: employee, tenant, menus", None,
           {200: {"description": "me", "schema": EMPLOYEE}, 401: "not authenticated"}, TAG)
@@ -206,7 +218,7 @@ operation("GET", "/api/v1/operator/tenants/{code}", "A tenant by code (operator:
 routes = [
     Route("/api/v1/auth/login", login, methods=["POST"]),
     Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
-    Route("/api/v1/auth/logout", rpc_route("identity", "logout"), methods=["POST"]),
+    Route("/api/v1/auth/logout", session.clearing_cookie(rpc_route("identity", "logout")), methods=["POST"]),
     Route("/api/v1/me", rpc_route("identity", "me"), methods=["GET"]),
     Route("/api/v1/departments", rpc_route("identity", "list_departments"), methods=["GET"]),
     Route("/api/v1/departments", rpc_route("identity", "create_department", body="data", status_code=201),

@@ -51,7 +51,9 @@ class VisitsService(ReportEntrypoints, BaseService):
     # -- plans, tasks, routes -------------------------------------------------------------
     @api
     def plan_visit(self, data: dict[str, Any]) -> dict[str, Any]:
-        return planning.plan(self.kit, self.customers, self.identity, data)
+        # the Idempotency-Key travels in the signed context: a retried plan makes one visit
+        return fieldwork.idempotent(self.kit, f"plan:{self.kit.ctx.user_id}", "plan", self.kit.ctx.idempotency_key,
+                                    _sleep, lambda: planning.plan(self.kit, self.customers, self.identity, data))
 
     @api
     def create_route(self, data: dict[str, Any]) -> dict[str, Any]:
