@@ -12,7 +12,7 @@ nothing else; every other call carries the short-lived access token, which the a
 memory and which a cross-site page cannot send. Logout, a refused refresh and a plain login
 (普通登录) clear the cookie.
 
-CSRF (decision 0005): a cookie-authenticated call (a refresh from the cookie) and a login
+CSRF (decision 0006): a cookie-authenticated call (a refresh from the cookie) and a login
 that asks for the cookie must carry ``X-CRM-Session: cookie`` — a custom header that a
 cross-site form cannot send and a cross-site script cannot add without a CORS preflight,
 which the gateway never grants — and, when the browser sends ``Origin`` (it does on every

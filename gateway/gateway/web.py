@@ -1,4 +1,4 @@
-"""The web app's built files (``web/dist``), served by the gateway (decision 0005).
+"""The web app's built files (``web/dist``), served by the gateway (decision 0006).
 
 - ``/`` sends phones to ``/m/`` (the mobile app) and everything else to ``/console/``
   (302, ``Vary: User-Agent``).

@@ -14,7 +14,7 @@ from tests.ops.metric_names import SERVICES
 IMAGES = {name: (ROOT / "services" / name / "Dockerfile", f"services/{name}") for name in SERVICES}
 IMAGES["gateway"] = (ROOT / "gateway" / "Dockerfile", "gateway")
 ALLOWED_FROM = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)$")
-#: the gateway image builds the web app (web/) in a pinned Node stage (decision 0005)
+#: the gateway image builds the web app (web/) in a pinned Node stage (decision 0006)
 WEB_STAGE_FROM = re.compile(r"^node:20\.\d+\.\d+-(bookworm|trixie)-slim$")
 
 

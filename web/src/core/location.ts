@@ -1,6 +1,6 @@
 // Where the phone is, told honestly. The browser's Geolocation API does not say whether a fix
 // came from GPS or from Wi-Fi/cell positioning; it gives an accuracy radius. The rule
-// (docs/decisions/0005): accuracy <= 100 m is reported as `gps`, anything coarser as `network`
+// (docs/decisions/0006): accuracy <= 100 m is reported as `gps`, anything coarser as `network`
 // (the server's tolerance is then 1000 m instead of 500 m). The accuracy itself and the fix's
 // age are always sent, so the reviewer sees what the phone really said.
 
