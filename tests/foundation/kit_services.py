@@ -39,6 +39,45 @@ class ProducerService(BaseService):
         return str(ev["event_id"])
 
 
+    # -- message bounds (tests/foundation/test_kit_bounds.py) ------------------------------
+    @api
+    def echo(self, text: str) -> dict[str, Any]:
+        return {"text": text}
+
+    @api
+    def big_answer(self, size: int) -> str:
+        """An answer of ``size`` characters (the kit must refuse to send it above its limit)."""
+        return "x" * int(size)
+
+    @api
+    def big_event(self, key: str, size: int) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        ev = self.kit.event("thing.changed", {"key": key, "blob": "x" * int(size)})
+        with self.kit.change([ev], Check("things", {"_id": key})):
+            self.kit.db.things.insert_one({"_id": key, "tenant_id": ctx.tenant_id})
+        return {"event_id": ev["event_id"]}
+
+    @api
+    def thing_exists(self, key: str) -> bool:
+        return self.kit.db.things.count_documents({"_id": key}) > 0
+
+
+class BigReplyService(BaseService):
+    """Runs with a message limit above RabbitMQ's own (128 MB), so the broker itself refuses
+    the reply (406) — the container must survive that too."""
+
+    name = "fbig"
+    kit = Kit("fbig")
+
+    @api
+    def echo(self, text: str) -> dict[str, Any]:
+        return {"text": text}
+
+    @api
+    def big_answer(self, size: int) -> str:
+        return "x" * int(size)
+
+
 class ConsumerService(BaseService):
     name = "fconsumer"
     kit = Kit("fconsumer")

@@ -47,9 +47,10 @@ class Kit(DependencyProvider):
         self.clock = Clock()
         # delivery bookkeeping runs on wall time: a test that moves the business clock
         # (and back) must not park events or leases in its future
-        self.outbox = Outbox(self.db, _wall_now)
+        self.max_message_bytes = config.max_message_bytes()
+        self.outbox = Outbox(self.db, _wall_now, self.max_message_bytes)
         self.inbox = Inbox(self.db, _wall_now)
-        self.publisher = Publisher(self.amqp_uri)
+        self.publisher = Publisher(self.amqp_uri, self.max_message_bytes)
         self.extra_subscriptions = list(cfg.get("EXTRA_SUBSCRIPTIONS") or [])
         self.capacity = int(cfg.get("max_workers", 10))
         metrics.WORKER_CAPACITY.labels(self.service).set(self.capacity)

@@ -15,6 +15,7 @@ from nameko.exceptions import UnknownService, registry
 from nameko.rpc import RpcProxy
 
 from crmkit import errors
+from crmkit.nameko import replies
 
 
 def register_errors() -> None:
@@ -40,6 +41,7 @@ def register_errors() -> None:
 
 
 register_errors()
+replies.install()  # bounded replies that cannot end the container (crmkit.nameko.replies)
 
 
 class TimedRpc(RpcProxy):
