@@ -8,13 +8,14 @@ from crmkit.errors import InvalidInput
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
-from crmkit.nameko.rpc import api
+from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
 
 
 class ProducerService(BaseService):
     name = "fproducer"
     kit = Kit("fproducer")
+    consumer = TimedRpc("fconsumer", timeout=5)
 
     @api
     def make_change(self, key: str, fail_times: int = 0, always_fail: bool = False) -> dict[str, Any]:
@@ -38,6 +39,24 @@ class ProducerService(BaseService):
             self.kit.provider.publisher.publish_event("fproducer", ev)
         return str(ev["event_id"])
 
+
+    # -- call contexts (tests/foundation/test_kit_context.py) ------------------------------
+    @api
+    def whoami(self, note: str = "") -> dict[str, Any]:
+        ctx = self.kit.ctx
+        return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "roles": list(ctx.roles), "note": note}
+
+    @api
+    def nested_whoami(self, times: int = 1) -> list[dict[str, Any]]:
+        """The caller's context, as fconsumer sees it on calls this worker makes."""
+        self.kit.ctx  # noqa: B018 - verified first, as an entrypoint does
+        return [self.consumer.whoami(n=i) for i in range(int(times))]
+
+    @api
+    def nested_as_system(self, tenant_id: str) -> dict[str, Any]:
+        """A worker with no caller context (like a timer) acting as system for a tenant."""
+        self.kit.act_as_system(tenant_id)
+        return self.consumer.whoami(n=0)
 
     # -- message bounds (tests/foundation/test_kit_bounds.py) ------------------------------
     @api
@@ -92,6 +111,11 @@ class ConsumerService(BaseService):
         if data.get("always_fail") or tries <= int(data.get("fail_times", 0)):
             raise RuntimeError(f"induced failure {tries} for {key}")
         db.effects.insert_one({"key": key, "event_id": event["event_id"]})
+
+    @api
+    def whoami(self, n: int = 0) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "roles": list(ctx.roles), "n": n}
 
     @api
     def counts(self, key: str) -> dict[str, int]:

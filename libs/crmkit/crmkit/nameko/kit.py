@@ -21,7 +21,7 @@ from prometheus_client import start_http_server
 
 from crmkit import config, db, logs, metrics
 from crmkit.clock import Clock, test_hooks_enabled
-from crmkit.context import HEADER_KEY, CallContext, sign, system_context, verify
+from crmkit.context import HEADER_KEY, CallContext, binding_for, system_context, verify
 from crmkit.envelope import make_event, sign_event
 from crmkit.errors import CrmError, Forbidden
 from crmkit.inbox import Inbox
@@ -89,7 +89,9 @@ class Kit(DependencyProvider):
 
     # -- worker hooks -------------------------------------------------------------------
     def get_dependency(self, worker_ctx: Any) -> WorkerKit:
-        return WorkerKit(self, worker_ctx)
+        wk = WorkerKit(self, worker_ctx)
+        setattr(worker_ctx, WORKER_KIT_ATTR, wk)  # TimedRpc signs each outgoing call from it
+        return wk
 
     def worker_setup(self, worker_ctx: Any) -> None:
         self.busy += 1
@@ -113,6 +115,9 @@ class Kit(DependencyProvider):
         self._started_at.pop(id(worker_ctx), None)
 
 
+WORKER_KIT_ATTR = "crm_worker_kit"
+
+
 def _wall_now() -> datetime:
     return datetime.now(UTC)
 
@@ -130,16 +135,29 @@ class WorkerKit:
 
     @property
     def ctx(self) -> CallContext:
-        """The caller's verified context; raises Unauthenticated when missing or forged."""
+        """The caller's verified context; raises Unauthenticated when missing, forged, expired
+        or signed for another call (method, caller's call id or arguments differ)."""
         if self._ctx is None:
-            self._ctx = verify(self._worker_ctx.data.get(HEADER_KEY), self._p.key)
+            wc = self._worker_ctx
+            call = binding_for(wc.service_name, wc.entrypoint.method_name, wc.immediate_parent_call_id or "",
+                               wc.args, wc.kwargs)
+            self._ctx = verify(wc.data.get(HEADER_KEY), self._p.key, call=call)
             logs.set_request(self._ctx.request_id, self._ctx.tenant_id, self._ctx.user_id)
+        return self._ctx
+
+    def current_context(self) -> CallContext | None:
+        """The context this worker acts in, or None (a public call, a timer before act_as)."""
+        if self._ctx is None:
+            try:
+                return self.ctx
+            except CrmError:
+                return None
         return self._ctx
 
     def act_as(self, ctx: CallContext) -> None:
         """Run the rest of this worker (and the calls it makes) as ``ctx``."""
         self._ctx = ctx
-        self._worker_ctx.data[HEADER_KEY] = sign(ctx, self._p.key)
+        self._worker_ctx.data.pop(HEADER_KEY, None)  # nothing stale travels on
         logs.set_request(ctx.request_id, ctx.tenant_id, ctx.user_id)
 
     def act_as_system(self, tenant_id: str, request_id: str = "") -> CallContext:
