@@ -7,20 +7,22 @@ inside :class:`gateway.middleware.GatewayMiddleware` (which sets the request id)
 
     middleware=[Middleware(GatewayMiddleware, ...), Middleware(AuthMiddleware)]
 
-Sets ``request.state.context`` and ``request.state.context_header``. Operator routes
-(``/api/v1/operator/...``) take the ``X-Operator-Secret`` header instead of a token.
+Sets ``request.state.context`` (the :class:`CallContext`) and ``request.state.context_header``
+(a :class:`~crmkit.context.ContextSigner`: the bridge signs the context afresh for each call,
+bound to that call's service, method, call id and arguments). Operator routes
+(``/api/v1/operator/...``) take the ``X-Operator-Secret`` header instead of a token; without a
+configured ``OPERATOR_SECRET`` they are closed (the gateway refuses to start without one).
 """
 from __future__ import annotations
 
 import hmac
-import os
 import re
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crmkit.context import CallContext, sign
+from crmkit.context import CallContext, ContextSigner
 from crmkit.errors import CrmError
 from gateway.errors import error_response, status_for
 
@@ -51,10 +53,17 @@ def bearer_token(headers: Headers) -> str | None:
     return token.strip()
 
 
+def operator_secret_ok(given: str, expected: str | None) -> bool:
+    """Only the configured secret opens the operator routes; with none configured, nothing does."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class AuthMiddleware:
     def __init__(self, app: ASGIApp, operator_secret: str | None = None) -> None:
         self.app = app
-        self.operator_secret = operator_secret if operator_secret is not None else os.environ.get("OPERATOR_SECRET")
+        self.operator_secret = operator_secret  # default: the settings' (read per request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,10 +76,11 @@ class AuthMiddleware:
             return
         headers = Headers(scope=scope)
         if path.startswith(OPERATOR_PREFIX):
-            given = headers.get(OPERATOR_HEADER, "")
-            ok = bool(given) and (not self.operator_secret
-                                  or hmac.compare_digest(given.encode(), self.operator_secret.encode()))
-            if not ok:
+            expected = self.operator_secret
+            if expected is None:
+                settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+                expected = getattr(settings, "operator_secret", "")
+            if not operator_secret_ok(headers.get(OPERATOR_HEADER, ""), expected):
                 await error_response(401, "operator.unauthenticated", "X-Operator-Secret missing or wrong")(
                     scope, receive, send)
                 return
@@ -102,5 +112,6 @@ class AuthMiddleware:
             name=str(who.get("name") or ""),
         )
         state["context"] = ctx
-        state["context_header"] = sign(ctx, app.state.settings.context_key)  # type: ignore[union-attr]
+        settings = app.state.settings  # type: ignore[union-attr]
+        state["context_header"] = ContextSigner(ctx, settings.context_key, settings.context_ttl)
         await self.app(scope, receive, send)

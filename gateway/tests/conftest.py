@@ -28,6 +28,11 @@ def anyio_backend():
     return "asyncio"
 
 
+#: the secrets Settings.from_env requires (each at least 32 bytes)
+SECRETS_ENV = {"CRM_CONTEXT_KEY": "c" * 32, "OPERATOR_SECRET": "o" * 32,
+               "AMQP_URI": "amqp://crm:secret@127.0.0.1:5672/"}
+
+
 def make_settings(**overrides) -> Settings:
     values = {"context_key": "test-key", "amqp_uri": AMQP_URI, "rpc_timeout": 5.0, "ready_timeout": 1.0}
     values.update(overrides)
