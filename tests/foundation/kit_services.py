@@ -97,6 +97,13 @@ class BigReplyService(BaseService):
         return "x" * int(size)
 
 
+class LivenessService(BaseService):
+    """A service whose liveness tests may freeze and break (tests/foundation/test_kit_liveness.py)."""
+
+    name = "flive"
+    kit = Kit("flive")
+
+
 class ConsumerService(BaseService):
     name = "fconsumer"
     kit = Kit("fconsumer")

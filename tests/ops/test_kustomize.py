@@ -211,7 +211,7 @@ def test_probes_match_the_contract(tree: str) -> None:
     deps = by_kind(render(tree), "Deployment")
     for name in SERVICES:
         c = _pod_spec(deps[name])["containers"][0]
-        assert c["livenessProbe"]["httpGet"]["path"] == "/metrics"
+        assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
         assert c["livenessProbe"]["httpGet"]["port"] in (9100, "metrics")
         assert c["readinessProbe"]["exec"]["command"] == ["python", "-m", "crmkit.probe", name]
         assert any(p["containerPort"] == 9100 for p in c["ports"])

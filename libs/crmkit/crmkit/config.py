@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from typing import NoReturn
 
 from crmkit.errors import CrmError
 
@@ -46,7 +48,8 @@ def positive_int(name: str, default: int) -> int:
 
 
 def amqp_uri() -> str:
-    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    """The broker, with the project's own user (required: the project never uses guest)."""
+    return env("AMQP_URI", None)
 
 
 def mongo_uri() -> str:
@@ -70,3 +73,9 @@ def context_ttl() -> int:
 def max_message_bytes() -> int:
     """The largest RPC reply or event a service publishes (RabbitMQ's own limit is 128 MB)."""
     return positive_int("MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES)
+
+
+def fail_fast(process: str, exc: MissingSetting) -> NoReturn:
+    """End a process that cannot run for want of a setting: one clear line, exit status 2."""
+    print(f"{process}: configuration error: {exc.message}", file=sys.stderr, flush=True)
+    raise SystemExit(2)

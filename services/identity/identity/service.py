@@ -25,7 +25,7 @@ def secret_api(*sensitive: str) -> Any:
 
 class IdentityService(BaseService):
     name = "identity"
-    kit = Kit("identity")
+    kit = Kit("identity", secrets=("JWT_SECRET", "OPERATOR_SECRET"))
     identity = Identity()
 
     @timer(interval=3600)

@@ -17,9 +17,8 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
-from prometheus_client import start_http_server
 
-from crmkit import config, db, logs, metrics
+from crmkit import config, db, liveness, logs, metrics
 from crmkit.clock import Clock, test_hooks_enabled
 from crmkit.context import HEADER_KEY, CallContext, binding_for, system_context, verify
 from crmkit.envelope import make_event, sign_event
@@ -32,8 +31,13 @@ log = logging.getLogger(__name__)
 
 
 class Kit(DependencyProvider):
-    def __init__(self, service: str):
+    """``secrets``: environment variables this service cannot run without (besides
+    ``CRM_CONTEXT_KEY`` and ``AMQP_URI``, which every service needs); the process refuses to
+    start, with one clear line and exit status 2, while one is missing or too short."""
+
+    def __init__(self, service: str, secrets: tuple[str, ...] = ()):
         self.service = service
+        self.secrets = tuple(secrets)
         self.busy = 0
         self._started_at: dict[int, float] = {}
         self.hold_until = 0.0
@@ -41,8 +45,15 @@ class Kit(DependencyProvider):
     # -- lifecycle (after eventlet has patched everything) -------------------------------
     def setup(self) -> None:
         cfg = self.container.config
-        self.key = config.context_key()
-        self.amqp_uri = cfg.get("AMQP_URI") or config.amqp_uri()
+        try:
+            self.key = config.context_key()
+            self.amqp_uri = config.amqp_uri()
+            for name in self.secrets:
+                config.secret(name)
+            config.max_message_bytes()
+            config.context_ttl()
+        except config.MissingSetting as exc:
+            config.fail_fast(self.service, exc)
         self.db = db.service_db(self.service)
         self.clock = Clock()
         # delivery bookkeeping runs on wall time: a test that moves the business clock
@@ -53,6 +64,7 @@ class Kit(DependencyProvider):
         self.publisher = Publisher(self.amqp_uri, self.max_message_bytes)
         self.extra_subscriptions = list(cfg.get("EXTRA_SUBSCRIPTIONS") or [])
         self.capacity = int(cfg.get("max_workers", 10))
+        self.heartbeat = liveness.Heartbeat()
         metrics.WORKER_CAPACITY.labels(self.service).set(self.capacity)
         metrics.UP.labels(self.service).set(1)
 
@@ -72,10 +84,26 @@ class Kit(DependencyProvider):
         metrics.OUTBOX_BACKLOG.labels(self.service).set(self.outbox.backlog())
         metrics.WORKER_BUSY.labels(self.service).set(0)
         port = int(os.environ.get("METRICS_PORT", "0") or 0)
-        if port:
-            start_http_server(port, addr=os.environ.get("METRICS_ADDR", "127.0.0.1"))
+        if port:  # /metrics for Prometheus, /livez for the liveness probe (crmkit.liveness)
+            liveness.serve(port, os.environ.get("METRICS_ADDR", "127.0.0.1"), self.heartbeat)
+        self.heartbeat.beat()
+        self.container.spawn_managed_thread(self._beat, identifier="crm-heartbeat")
+
+    def _beat(self) -> None:
+        """Refresh the heartbeat while the container lives; the container kills this thread
+        when it stops or dies, and a stuck hub never runs it."""
+        c = self.container
+        while not (c._being_killed or c._died.ready()):
+            self.heartbeat.beat()
+            metrics.HEARTBEAT.labels(self.service).set(time.time())
+            eventlet.sleep(liveness.BEAT_SECONDS)
 
     def stop(self) -> None:
+        self.heartbeat.stop()
+        self.publisher.close()
+
+    def kill(self) -> None:
+        self.heartbeat.stop()
         self.publisher.close()
 
     # -- clock ----------------------------------------------------------------------------
