@@ -21,7 +21,7 @@ MIN_SECRET_BYTES = 32  # the kit's rule too (crmkit.config.MIN_SECRET_BYTES)
 @dataclass(frozen=True)
 class Settings:
     context_key: str
-    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    amqp_uri: str = ""  # required from the environment (from_env); no guest default
     operator_secret: str = ""
     # seconds a signed call context lives (a call's own timeout may extend it)
     context_ttl: int = 30

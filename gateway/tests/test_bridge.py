@@ -12,6 +12,8 @@ from crmkit.context import CallContext, ContextSigner, binding_for, sign, verify
 from crmkit.errors import Conflict, CrmError, Unavailable, UpstreamTimeout
 from gateway.bridge import RpcBridge
 
+from conftest import AMQP_URI
+
 pytestmark = pytest.mark.anyio
 
 
@@ -81,7 +83,7 @@ async def test_slow_call_times_out(bridge, echo):
 
 
 async def test_default_timeout_applies(echo):
-    b = RpcBridge("amqp://guest:guest@127.0.0.1:5672/", default_timeout=0.5)
+    b = RpcBridge(AMQP_URI, default_timeout=0.5)
     await b.start()
     try:
         started = time.monotonic()
@@ -102,7 +104,7 @@ async def test_service_without_consumer_is_unavailable_fast(bridge):
 
 
 async def test_unreachable_broker_fails_fast_and_does_not_hang():
-    b = RpcBridge("amqp://guest:guest@127.0.0.1:1/", default_timeout=5, connect_timeout=1)
+    b = RpcBridge("amqp://crm:nothing@127.0.0.1:1/", default_timeout=5, connect_timeout=1)
     started = time.monotonic()
     await b.start()
     try:
@@ -115,7 +117,7 @@ async def test_unreachable_broker_fails_fast_and_does_not_hang():
 
 
 async def test_stop_fails_calls_in_flight(echo):
-    b = RpcBridge("amqp://guest:guest@127.0.0.1:5672/", default_timeout=10)
+    b = RpcBridge(AMQP_URI, default_timeout=10)
     await b.start()
     task = asyncio.create_task(b.call(echo, "slow", {"seconds": 3}))
     await asyncio.sleep(0.2)

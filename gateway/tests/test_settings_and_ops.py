@@ -123,7 +123,7 @@ def test_readyz_reports_ready_services(echo, monkeypatch):
 
 
 def test_readyz_when_broker_unreachable():
-    app = create_app(make_settings(amqp_uri="amqp://guest:guest@127.0.0.1:1/", ready_timeout=1.0))
+    app = create_app(make_settings(amqp_uri="amqp://crm:nothing@127.0.0.1:1/", ready_timeout=1.0))
     app.state.bridge.connect_timeout = 0.5
     with TestClient(app) as client:
         started = time.monotonic()

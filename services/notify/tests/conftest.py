@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.envelope import make_event, sign_event
+from devstack import broker
 from devstack.stack import Stack, base_env, free_port
 from tests.conftest import TEST_CONTEXT_KEY
 from tests.support.rpc import RpcClient
@@ -112,9 +113,8 @@ def notify_env(infra, tls_files: TlsFiles) -> Iterator[NotifyEnv]:
     if infra.local_broker:
         vhost = f"crm-notify-{uuid.uuid4().hex[:8]}"
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True)
-        amqp = amqp.rsplit("/", 1)[0] + "/" + vhost
+        broker.grant(vhost)  # the project's own broker user, never guest
+        amqp = broker.local_uri(vhost)
     prefix = f"n{uuid.uuid4().hex[:6]}_"
     env = base_env(amqp, infra.mongo_uri, MONGO_DB_PREFIX=prefix, CRM_CONTEXT_KEY=TEST_CONTEXT_KEY,
                    CRM_TEST_HOOKS="1", ALLOW_PRIVATE_WEBHOOKS="1", NOTIFY_RETRY_BASE_SECONDS="0.3",
