@@ -236,15 +236,19 @@ def logout(kit: Any, ctx: CallContext) -> dict[str, Any]:
 
 
 # -- joining ---------------------------------------------------------------------------------
+_NO_INVITATION_HASH = token_hash("no invitation has this token")
+
 def accept_invitation(kit: Any, pw: Passwords, *, invitation_id: Any, token: Any, password: Any) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise InvalidInput("validation.required", "token is required", {"field": "token"})
     new_password = rules.password({"password": password})
-    inv = kit.db.invitations.find_one({"_id": invitation_id}) if isinstance(invitation_id, str) else None
-    if inv is None:
-        raise NotFound("invitation.not_found", "no such invitation")
-    if not hmac.compare_digest(inv["token_hash"], token_hash(token)):
-        raise Unauthenticated("invitation.invalid_token", "the invitation token is wrong")
+    # not an existence oracle: an unknown id and a known id with a wrong token take the same
+    # path (one _id lookup, one hash, one constant-time compare) and get the same answer
+    known = isinstance(invitation_id, str) and 0 < len(invitation_id) <= 200
+    inv = kit.db.invitations.find_one({"_id": invitation_id}) if known else None
+    expected = inv["token_hash"] if inv is not None else _NO_INVITATION_HASH
+    if not hmac.compare_digest(expected, token_hash(token)) or inv is None:
+        raise NotFound("invitation.not_found", "no such invitation, or the token does not belong to it")
     now = kit.now()
     store = Store(kit.db)
     doc = store.employee(inv["tenant_id"], inv["employee_id"])
