@@ -41,6 +41,30 @@ PUBLIC: tuple[tuple[str | None, re.Pattern[str]], ...] = (
 )
 
 
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def preferred_language(header: str | None) -> str:
+    """The caller's first choice in an ``Accept-Language`` header (highest q, then order),
+    "" when it names none. Carried in the call context and the events it causes, so a
+    notification can fall back to it when the recipient chose no language."""
+    best, best_q = "", 0.0
+    for part in (header or "")[:500].split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        q = 1.0
+        for p in params.split(";"):
+            key, _, value = p.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag != "*" and _LANGUAGE_TAG.match(tag) and q > best_q:
+            best, best_q = tag, q
+    return best
+
+
 def is_public(method: str, path: str) -> bool:
     return any((m is None or m == method) and p.match(path) for m, p in PUBLIC)
 
@@ -110,6 +134,7 @@ class AuthMiddleware:
             idempotency_key=(headers.get(IDEMPOTENCY_HEADER) or "").strip()[:200],
             dept_ids=tuple(who.get("dept_ids") or ()),
             name=str(who.get("name") or ""),
+            language=preferred_language(headers.get("accept-language")),
         )
         state["context"] = ctx
         settings = app.state.settings  # type: ignore[union-attr]

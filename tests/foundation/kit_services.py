@@ -117,12 +117,20 @@ class ConsumerService(BaseService):
         tries = db.attempts.count_documents({"key": key})
         if data.get("always_fail") or tries <= int(data.get("fail_times", 0)):
             raise RuntimeError(f"induced failure {tries} for {key}")
-        db.effects.insert_one({"key": key, "event_id": event["event_id"]})
+        self.kit.act_as_system(event["tenant_id"])
+        follow_up = self.kit.event("thing.noted", {"key": key})  # what an event it emitted would carry
+        db.effects.insert_one({"key": key, "event_id": event["event_id"], "language": follow_up["language"],
+                               "request_id": follow_up["request_id"]})
 
     @api
     def whoami(self, n: int = 0) -> dict[str, Any]:
         ctx = self.kit.ctx
         return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "roles": list(ctx.roles), "n": n}
+
+    @api
+    def effect_origin(self, key: str) -> dict[str, Any]:
+        row = self.kit.db.effects.find_one({"key": key}) or {}
+        return {"language": row.get("language"), "request_id": row.get("request_id")}
 
     @api
     def counts(self, key: str) -> dict[str, int]:

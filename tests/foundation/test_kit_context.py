@@ -72,3 +72,28 @@ def test_a_worker_acting_as_system_signs_its_calls_as_system(kit_stack, rpc):
     _ready(rpc, "fproducer", "fconsumer")
     seen = rpc.call("fproducer", "nested_as_system", tenant_id="t-sys")
     assert (seen["tenant_id"], seen["user_id"], seen["roles"]) == ("t-sys", "system", ["system"])
+
+
+def test_the_callers_language_and_request_id_travel_into_the_events_it_causes(kit_stack, rpc, stack_env):
+    import pymongo
+
+    from crmkit.outbox import find_events
+
+    _ready(rpc, "fproducer")
+    ctx = CallContext(tenant_id=CTX.tenant_id, user_id="u-lang", roles=("employee",), request_id="rq-lang-1",
+                      language="en-GB")
+    event_id = rpc.call("fproducer", "make_change", key=uuid.uuid4().hex, ctx=ctx)["event_id"]
+    db = pymongo.MongoClient(stack_env["MONGO_URI"])[f"{stack_env['MONGO_DB_PREFIX']}fproducer"]
+    [row] = wait_for(lambda: find_events(db, {"_id": event_id}), what="the outbox row")
+    assert (row["envelope"]["language"], row["envelope"]["request_id"]) == ("en-GB", "rq-lang-1")
+
+
+def test_a_handler_carries_them_on_into_the_events_it_emits(kit_stack, rpc):
+    _ready(rpc, "fproducer", "fconsumer")
+    key = uuid.uuid4().hex
+    ctx = CallContext(tenant_id=CTX.tenant_id, user_id="u-lang", request_id="rq-chain-1", language="en")
+    rpc.call("fproducer", "make_change", key=key, ctx=ctx)
+    got = wait_for(lambda: (lambda o: o if o["language"] else None)(rpc.call("fconsumer", "effect_origin",
+                                                                              key=key, ctx=CTX)),
+                   what="the handler's follow-up")
+    assert got == {"language": "en", "request_id": "rq-chain-1"}

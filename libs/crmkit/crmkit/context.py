@@ -43,6 +43,8 @@ class CallContext:
     dept_ids: tuple[str, ...] = ()
     name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # the caller's preferred language (the request's Accept-Language), "" when it gave none
+    language: str = ""
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -64,6 +66,7 @@ class CallContext:
             dept_ids=tuple(d.get("dept_ids") or ()),
             name=str(d.get("name", "")),
             extra=dict(d.get("extra") or {}),
+            language=str(d.get("language") or ""),
         )
 
 
@@ -166,6 +169,8 @@ class ContextSigner:
         return sign(self.ctx, self.key, ttl=max(self.ttl, timeout), call=call)
 
 
-def system_context(tenant_id: str = "", request_id: str = "", actor: str = "system") -> CallContext:
+def system_context(tenant_id: str = "", request_id: str = "", actor: str = "system",
+                   language: str = "") -> CallContext:
     """Context for work a service starts by itself (timers, sweeps, event handlers)."""
-    return CallContext(tenant_id=tenant_id, user_id=actor, roles=("system",), request_id=request_id)
+    return CallContext(tenant_id=tenant_id, user_id=actor, roles=("system",), request_id=request_id,
+                       language=language)

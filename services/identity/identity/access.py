@@ -73,7 +73,7 @@ def create_tenant(kit: Any, pw: Passwords, *, code: Any, name: Any, admin_mobile
     root = {"_id": root_id, "tenant_id": tenant_id, "name": tname, "parent_id": None, "manager_id": admin_id,
             "created_at": now, "updated_at": now}
     admin = {"_id": admin_id, "tenant_id": tenant_id, "name": aname, "mobile": amobile,
-             "mobile_key": mobile_key(tenant_id, amobile), "email": None, "language": "zh-CN",
+             "mobile_key": mobile_key(tenant_id, amobile), "email": None, "language": None,
              "roles": [rules.TENANT_ADMIN], "dept_ids": [root_id], "primary_dept_id": root_id,
              "status": rules.JOINED, "disabled": False, "password_hash": pw.hash(apassword), "tv": 1,
              "created_at": now, "updated_at": now}

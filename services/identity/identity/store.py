@@ -72,7 +72,8 @@ def employee_out(doc: dict[str, Any]) -> dict[str, Any]:
         "name": doc["name"],
         "mobile": doc["mobile"],
         "email": doc.get("email"),
-        "language": doc.get("language") or "zh-CN",
+        "language": doc.get("language") or "zh-CN",  # what the apps show
+        "preferred_language": doc.get("language"),    # what the employee chose (None: not chosen)
         "roles": list(doc.get("roles") or []),
         "dept_ids": list(doc.get("dept_ids") or []),
         "primary_dept_id": doc.get("primary_dept_id"),

@@ -157,6 +157,7 @@ class WorkerKit:
         self._p = provider
         self._worker_ctx = worker_ctx
         self._ctx: CallContext | None = None
+        self._origin: dict[str, Any] = {}  # the event this worker handles (crmkit.nameko.events)
         self.db = provider.db
         self.outbox = provider.outbox
         self.service = provider.service
@@ -189,9 +190,15 @@ class WorkerKit:
         logs.set_request(ctx.request_id, ctx.tenant_id, ctx.user_id)
 
     def act_as_system(self, tenant_id: str, request_id: str = "") -> CallContext:
-        ctx = system_context(tenant_id, request_id)
+        ctx = system_context(tenant_id, request_id or str(self._origin.get("request_id") or ""),
+                             language=str(self._origin.get("language") or ""))
         self.act_as(ctx)
         return ctx
+
+    def handling(self, envelope: dict[str, Any]) -> None:
+        """This worker handles ``envelope``: what it emits carries on the envelope's request id
+        and language (the request that caused it all)."""
+        self._origin = envelope
 
     def require_test_hooks(self) -> None:
         if not test_hooks_enabled():
@@ -206,8 +213,10 @@ class WorkerKit:
         ctx = self._ctx
         tenant = tenant_id if tenant_id is not None else (ctx.tenant_id if ctx else "")
         actor = actor_id if actor_id is not None else (ctx.user_id if ctx else "system")
+        origin = self._origin
         env = make_event(type, tenant, actor, data, occurred_at=self.now(),
-                         request_id=ctx.request_id if ctx else "")
+                         request_id=(ctx.request_id if ctx else "") or str(origin.get("request_id") or ""),
+                         language=(ctx.language if ctx else "") or str(origin.get("language") or ""))
         return sign_event(env, self._p.key)
 
     def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Any:
