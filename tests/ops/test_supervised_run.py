@@ -82,3 +82,11 @@ def test_a_killed_service_comes_back_and_answers_and_stop_ends_everything(infra,
         assert not state_file.exists()
         pids = [state["supervisor"], *state["pids"].values(), new]
         wait_for(lambda: not any(_alive(p) for p in pids), timeout=30, what="every process stopped")
+
+
+def test_the_back_off_doubles_to_a_cap():
+    from devstack.supervise import BACKOFF_MAX, Supervisor
+
+    s = Supervisor.__new__(Supervisor)
+    assert [s.backoff(n) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+    assert s.backoff(30) == BACKOFF_MAX
