@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pika
 import pytest
@@ -17,8 +19,20 @@ import pytest
 from gateway.bridge import RpcBridge
 from gateway.settings import Settings
 
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 TESTS_DIR = Path(__file__).resolve().parent
+
+
+def _project_broker_uri() -> str:
+    """The local broker as the project's own user (scripts/infra.sh makes it; never guest)."""
+    creds = TESTS_DIR.parents[1] / ".local" / "rabbitmq.json"
+    try:
+        data = json.loads(creds.read_text())
+    except (OSError, ValueError):
+        raise RuntimeError(f"{creds} is missing: run scripts/infra.sh up (or set AMQP_URI)") from None
+    return f"amqp://{quote(data['user'], safe='')}:{quote(data['password'], safe='')}@127.0.0.1:5672/"
+
+
+AMQP_URI = os.environ.get("AMQP_URI") or _project_broker_uri()
 CRMKIT_DIR = TESTS_DIR.parents[1] / "libs" / "crmkit"
 NAMEKO = Path(sys.executable).with_name("nameko")
 
@@ -26,6 +40,11 @@ NAMEKO = Path(sys.executable).with_name("nameko")
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+#: the secrets Settings.from_env requires (each at least 32 bytes)
+SECRETS_ENV = {"CRM_CONTEXT_KEY": "c" * 32, "OPERATOR_SECRET": "o" * 32,
+               "AMQP_URI": "amqp://crm:secret@127.0.0.1:5672/"}
 
 
 def make_settings(**overrides) -> Settings:
