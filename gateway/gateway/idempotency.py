@@ -127,15 +127,15 @@ class IdempotencyMiddleware:
     async def _run(self, scope: Scope, receive: Receive, send: Send, store: KeyStore, _id: str, nonce: str,
                    spool: IO[bytes]) -> None:
         status = 500
-        kept: list[list[str]] = []
+        kept: list[dict[str, str]] = []
         body: bytearray | None = bytearray()
 
         async def capture(message: Message) -> None:
             nonlocal status, body
             if message["type"] == "http.response.start":
                 status = message["status"]
-                kept.extend([k.decode("latin-1"), v.decode("latin-1")] for k, v in message.get("headers", [])
-                            if k.decode("latin-1").lower() in KEPT_HEADERS)
+                kept.extend({"name": k.decode("latin-1"), "value": v.decode("latin-1")}
+                            for k, v in message.get("headers", []) if k.decode("latin-1").lower() in KEPT_HEADERS)
             elif message["type"] == "http.response.body" and body is not None:
                 body.extend(message.get("body", b""))
                 if len(body) > MAX_KEPT:
@@ -189,7 +189,7 @@ async def _replay(doc: dict[str, Any], send: Send) -> None:
         raise Conflict("idempotency.answer_not_kept", "the first answer to this Idempotency-Key was too large to "
                        "keep; it was answered once", {"status": doc.get("status")})
     body: bytes = bytes(doc.get("body") or b"")
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in doc.get("headers") or []]
+    headers = [(h["name"].encode("latin-1"), h["value"].encode("latin-1")) for h in doc.get("headers") or []]
     headers += [(b"content-length", str(len(body)).encode()), (REPLAYED.encode(), b"true")]
     await send({"type": "http.response.start", "status": int(doc["status"]), "headers": headers})
     await send({"type": "http.response.body", "body": body})
