@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import Field
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
-
-from pydantic import Field
 
 from gateway.api import Api
 from gateway.app import create_app

@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import uuid
 
-import hypothesis
 import httpx
+import hypothesis
 import schemathesis
 from hypothesis import HealthCheck
 
