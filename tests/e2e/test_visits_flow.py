@@ -41,7 +41,7 @@ def jpeg(size=(640, 480), exif: dict | None = None) -> bytes:
 
 def png() -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (300, 200), (0, 128, 0)).save(buf, "PNG")
+    Image.new("RGB", (640, 480), (0, 128, 0)).save(buf, "PNG")
     return buf.getvalue()
 
 
@@ -264,6 +264,8 @@ def test_a_photo_upload_is_only_its_uploaders(http, tenant, rpc):
 
 def test_transfer_rule_on_records(http, tenant):
     t = tenant
+    ok(http.put("/api/v1/menu-permissions", json={"grants": {"customer_visits": [t.depts["root"]]}},
+                headers=t.headers("admin")))  # the records page is granted per department
     cid = new_customer(http, t)
     v = ok(plan(http, t, cid), 201)
     mine = ok(http.get(f"{V}/records", headers=t.headers("employee")))

@@ -123,9 +123,11 @@ ROUTES = [
     api.rpc("GET", V, "visits.list_my_visits", "The app's list: visits the caller makes", query=s.ListQuery,
             response=s.VisitPage),
     api.rpc("GET", f"{V}/records", "visits.list_records", "The records page: visits to customers the caller may "
-            "see (current owner)", query=s.RecordsQuery, response=s.VisitPage),
+            "see (current owner)", query=s.RecordsQuery, response=s.VisitPage,
+            errors={403: "the department lacks the customer_visits grant"}),
     api.rpc("GET", f"{V}/calendar", "visits.calendar", "Visits per day of a month in the tenant's time zone",
-            query=s.CalendarQuery, response=s.Calendar),
+            query=s.CalendarQuery, response=s.Calendar,
+            errors={400: "bad month (2000-01..2099-12)", 403: "scope=records without the customer_visits grant"}),
     api.rpc("GET", f"{V}/review-queue", "visits.review_queue", "Completed visits awaiting review, with every "
             "criterion measured", query=s.QueueQuery, response=s.VisitPage, errors={403: "not a reviewer"}),
     api.rpc("GET", f"{V}/settings", "visits.get_settings", "Visit settings of the tenant (time zone, thresholds, "
@@ -139,7 +141,7 @@ ROUTES = [
                 body_content="multipart/form-data", response=s.Visit,
                 errors={400: "bad field, corrupt or truncated image", 404: E404, 409: E409,
                         413: "photo too large or too many pixels", 415: "not a JPEG/PNG",
-                        422: "impossible EXIF values"}),
+                        422: "impossible EXIF values / fewer pixels than min_photo_pixels"}),
     api.rpc("POST", f"{V}/{{id}}/check-out", "visits.check_out", "Check out: time, lat, lng, accuracy, source",
             path_names=_VID, body=s.PointIn, pass_key=True, response=s.Visit,
             errors={200: "checked out (stay and distances measured)", 404: E404, 409: E409}),

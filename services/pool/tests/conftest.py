@@ -40,6 +40,11 @@ class PoolHarness:
             self._rpc = wait_for(self.client, timeout=60, what="broker back")
             return self._rpc.call(service, method, ctx=ctx, **kw)
 
+    def seed_employee(self, tenant: str, employee_id: str, **fields) -> None:
+        """An employee identity knows (``status`` joined unless given; ``supervisor_id``,
+        ``dept_admins``: the department admins over them)."""
+        self.call("identity", "_seed", tenant_id=tenant, employee={"id": employee_id, **fields})
+
     def set_clock(self, when: str | None) -> None:
         for s in ("pool", "customers"):
             self._rpc.call(s, "_test_set_clock", now=when)
@@ -85,10 +90,12 @@ def pool(pool_env) -> Iterator[PoolHarness]:
     stack.add_service("pool")
     stack.add_service("customers", class_path="fake_customers:FakeCustomersService",
                       config=ROOT / "services" / "pool" / "config.yaml")
+    stack.add_service("identity", class_path="fake_identity:FakeIdentityService",
+                      config=ROOT / "services" / "pool" / "config.yaml")
     stack.start()
     h = PoolHarness(amqp, stack)
     try:
-        for s in ("pool", "customers"):
+        for s in ("pool", "customers", "identity"):
             wait_for(lambda s=s: h.call(s, "health")["status"] == "ok", timeout=60, what=f"{s} up")
         h.set_clock(None)
         yield h

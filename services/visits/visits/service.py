@@ -15,7 +15,7 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from visits import fieldwork, planning, queries, review, rules, store, uploads
+from visits import fieldwork, inputs, planning, queries, review, store, uploads
 from visits.dependencies import BlobStore
 from visits.report_entrypoints import ReportEntrypoints
 
@@ -46,7 +46,7 @@ class VisitsService(ReportEntrypoints, BaseService):
         ctx = self.kit.ctx
         if not ctx.has_role("tenant_admin", "system", "operator"):
             raise Forbidden("settings.forbidden", "only the tenant admin changes visit settings")
-        return store.save_settings(self.kit.db, ctx.tenant_id, rules.validate_settings(changes))
+        return store.save_settings(self.kit.db, ctx.tenant_id, inputs.obj(changes, "changes", code="settings.invalid"))
 
     # -- plans, tasks, routes -------------------------------------------------------------
     @api
