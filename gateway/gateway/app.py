@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +16,7 @@ from gateway import openapi, ops
 from gateway.auth import AuthMiddleware
 from gateway.bridge import RpcBridge
 from gateway.errors import exception_handlers
-from gateway.idempotency import IdempotencyMiddleware, purge_loop
+from gateway.idempotency import IdempotencyMiddleware, purge_loop, stop_purge
 from gateway.keystore import KeyStore
 from gateway.middleware import GatewayMiddleware
 from gateway.ratelimit import AttemptLimits
@@ -51,13 +50,12 @@ def create_app(
         if owns_bridge:
             await rpc.start()
         await keys.open()
-        purge = asyncio.create_task(purge_loop(keys))
+        stop = asyncio.Event()
+        purge = asyncio.create_task(purge_loop(keys, stop))
         try:
             yield
         finally:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
+            await stop_purge(purge, stop)
             await keys.close()
             if owns_bridge:
                 await rpc.stop()

@@ -21,6 +21,7 @@ Keys expire after the store's TTL (24 h by default) and are purged by :func:`pur
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -211,14 +212,29 @@ async def _quietly(step: Awaitable[Any]) -> None:
         log.warning("idempotency store write failed: %r", exc)
 
 
-async def purge_loop(store: KeyStore, every: float = 600.0,
+async def purge_loop(store: KeyStore, stop: asyncio.Event, every: float = 600.0,
                      clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-    """Delete expired keys every ``every`` seconds (a background task of the app's lifespan)."""
-    while True:
+    """Delete expired keys every ``every`` seconds until ``stop`` is set (a background task of
+    the app's lifespan). The lifespan sets ``stop`` rather than relying on cancelling the task:
+    pymongo's async driver can swallow a cancellation that lands inside an operation, and a
+    loop that then went back to sleep would hold the shutdown for ``every`` seconds."""
+    while not stop.is_set():
         try:
             n = await store.purge(clock())
             if n:
                 log.info("purged %d expired idempotency keys", n)
         except Exception as exc:  # noqa: BLE001 - try again next round
             log.warning("idempotency purge failed: %r", exc)
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+async def stop_purge(task: asyncio.Task[None], stop: asyncio.Event, grace: float = 5.0) -> None:
+    """End :func:`purge_loop`: set ``stop``, give a running purge ``grace`` seconds, then cancel."""
+    stop.set()
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace)
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        log.warning("idempotency purge ended with %r", task.exception())

@@ -186,3 +186,34 @@ def test_canonical_hash_ignores_the_boundary_and_json_spacing():
     j2 = request_hash("POST", "/x", b"a=1&b=2", "application/json", io.BytesIO(b'{"b":[1,2],"a":1}'))
     assert j1 == j2
     assert j1 != request_hash("POST", "/x", b"", "application/json", io.BytesIO(b'{"a": 2}'))
+
+
+def test_shutdown_is_prompt_while_a_purge_swallows_its_cancellation():
+    """pymongo's async driver can swallow a cancellation that lands inside an operation; the
+    purge loop then went back to its 10-minute sleep and held the app's shutdown (seen as a
+    hanging TestClient teardown). The loop now stops on an event, and the wait is bounded."""
+    import asyncio
+
+    from gateway.idempotency import purge_loop, stop_purge
+
+    class Stubborn:
+        purges = 0
+
+        async def purge(self, now):
+            self.purges += 1
+            try:
+                await asyncio.sleep(0.3)
+            except asyncio.CancelledError:  # what the driver did: finish the operation, drop the cancel
+                await asyncio.sleep(0.1)
+            return 0
+
+    async def run() -> float:
+        store, stop = Stubborn(), asyncio.Event()
+        task = asyncio.create_task(purge_loop(store, stop, every=600))
+        await asyncio.sleep(0.05)  # inside the first purge
+        started = time.monotonic()
+        await stop_purge(task, stop, grace=2)
+        assert task.done() and store.purges == 1
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 2
