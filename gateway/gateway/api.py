@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmkit.errors import UnsupportedMedia
+from gateway.auth import OPERATOR_PREFIX
 from gateway.routing import call_service, idempotency_key
 from gateway.schemas.base import Id
 from gateway.validation import errors_of, parse_json, raise_invalid, validate_body, validate_params
@@ -77,6 +78,12 @@ class Operation:
     @property
     def mutating(self) -> bool:
         return self.method in MUTATING
+
+    @property
+    def keyed(self) -> bool:
+        """The Idempotency-Key layer covers it: a mutating call of an authenticated user (not a
+        public route, not an operator call — neither has a caller to scope a key to)."""
+        return self.mutating and not self.public and not self.path.startswith(OPERATOR_PREFIX)
 
     def query_names(self) -> dict[str, str]:
         """wire name -> attribute name of each declared query parameter"""

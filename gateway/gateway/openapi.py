@@ -103,7 +103,7 @@ def _parameters(op: Operation | None, path: str) -> list[dict[str, Any]]:
             if description:
                 param["description"] = description
             params.append(param)
-    if op and op.mutating and not op.public:
+    if op and op.keyed:
         params.append(dict(IDEMPOTENCY_PARAM))
     return params
 

@@ -98,5 +98,7 @@ def test_valid_input_reaches_the_service_unchanged(client, fake):
     r = client.get("/api/v1/customers?page=2&page_size=10&ignored=1")
     assert r.status_code == 200
     assert fake.calls[-1]["kwargs"] == {"page": "2", "page_size": "10"}  # the text the client sent
+    r = client.delete("/api/v1/custom-fields/t1%7Ccustomer%7Csize")  # a field id is <tenant>|<entity>|<key>
+    assert r.status_code == 200 and fake.calls[-1]["kwargs"] == {"field_id": "t1|customer|size"}
     r = client.post("/api/v1/visits/v1/review", json={"decision": "approve"})
     assert fake.calls[-1]["kwargs"] == {"visit_id": "v1", "decision": "approve", "reason": None}

@@ -145,6 +145,20 @@ def test_every_api_operation_is_declared_with_models(doc):
                     assert "$ref" in content["schema"], (method, path)
 
 
+def test_idempotency_key_is_advertised_where_the_layer_covers_it(doc):
+    """Every mutating call of an authenticated user, and nowhere else: public routes and operator
+    calls have no caller to scope a key to (the layer passes them through)."""
+    for path, item in doc["paths"].items():
+        if not path.startswith("/api/v1/") or path.startswith(("/api/v1/undocumented", "/api/v1/mounted")):
+            continue
+        for method, op in item.items():
+            keyed = any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+            public = (method, path) in {("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/refresh"),
+                                        ("post", "/api/v1/invitations/{id}/accept")}
+            want = method in ("post", "put", "patch", "delete") and not public and "/operator/" not in path
+            assert keyed == want, (method, path)
+
+
 def test_docs_page_is_self_contained():
     with TestClient(create_app(make_settings(), bridge=FakeBridge())) as c:
         r = c.get("/docs")

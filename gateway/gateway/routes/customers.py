@@ -223,6 +223,6 @@ routes = [
                body=s.FieldIn, response=Record, status=201),
     fields.rpc("DELETE", "/api/v1/custom-fields/{id}", "customers.delete_custom_field",
                "Delete a custom field (admin; built-ins refused with 422)", path_names={"id": "field_id"},
-               response=Deleted, errors={422: "built-in field", **NOT_FOUND}),
+               path_model=s.FieldPath, response=Deleted, errors={422: "built-in field", **NOT_FOUND}),
 ]
 ROUTES = routes

@@ -267,6 +267,12 @@ class FieldIn(Body):
     required: bool = None
 
 
+class FieldPath(Query):
+    """A custom field's id is ``<tenant>|<entity>|<key>`` (``builtin:<key>`` for built-ins)."""
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:|-]+$")
+
+
 class FieldQuery(Query):
     entity: Literal["customer", "contact"] = None
 
