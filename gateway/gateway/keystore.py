@@ -8,6 +8,7 @@ Expired documents are purged by :meth:`KeyStore.purge` (no TTL indexes on Ferret
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -26,9 +27,14 @@ class KeyStore:
         self.uri, self.db_name, self.ttl = uri, db_name, ttl
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
 
-    async def open(self) -> None:
+    async def open(self, warm_up: float = 2.0) -> None:
+        """Create the client and give it up to ``warm_up`` seconds to reach the server (so the
+        first request and the first readiness probe find a connection); a database that is down
+        does not stop the gateway from starting — keyed requests then get 503 and ``/readyz`` says so."""
         self._client = AsyncMongoClient(self.uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000,
                                         socketTimeoutMS=15000, tz_aware=True)
+        first = asyncio.ensure_future(self.ping())
+        await asyncio.wait({first}, timeout=warm_up)
 
     async def close(self) -> None:
         if self._client is not None:

@@ -1,4 +1,5 @@
-"""Operations endpoints: liveness, readiness (which services answer) and metrics."""
+"""Operations endpoints: liveness, readiness (the broker, the gateway's own database and which
+services answer) and metrics."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +7,7 @@ import time
 from typing import Any, Literal
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -30,6 +32,7 @@ class ServiceReadiness(Answer):
 class Readiness(Answer):
     ready: bool
     broker: bool
+    database: bool = Field(description="the gateway's own database (the Idempotency-Key store) answers a ping")
     services: dict[str, ServiceReadiness]
 
 
@@ -56,14 +59,27 @@ async def _probe(bridge: Any, service: str, timeout: float) -> dict[str, Any]:
     return {"ready": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
+async def _database(store: Any, timeout: float) -> bool:
+    """The idempotency store's ping, bounded by ``timeout`` without awaiting a cancellation (the
+    driver may finish its own server selection first; the abandoned ping ends by itself)."""
+    ping = asyncio.ensure_future(store.ping())
+    done, _ = await asyncio.wait({ping}, timeout=timeout)
+    if not done:
+        ping.cancel()
+        return False
+    return bool(ping.result())
+
+
 async def readyz(request: Request, _inp: Inputs) -> JSONResponse:
     bridge = request.app.state.bridge
     timeout = request.app.state.settings.ready_timeout
-    results = await asyncio.gather(*(_probe(bridge, s, timeout) for s in SERVICES))
+    database, *results = await asyncio.gather(_database(request.app.state.idempotency, timeout),
+                                              *(_probe(bridge, s, timeout) for s in SERVICES))
     services = dict(zip(SERVICES, results, strict=True))
     broker = bool(bridge.connected)
-    ready = broker and all(r["ready"] for r in results)
-    return JSONResponse({"ready": ready, "broker": broker, "services": services}, status_code=200 if ready else 503)
+    ready = broker and database and all(r["ready"] for r in results)
+    return JSONResponse({"ready": ready, "broker": broker, "database": database, "services": services},
+                        status_code=200 if ready else 503)
 
 
 async def service_health(request: Request, inp: Inputs) -> JSONResponse:
@@ -80,9 +96,11 @@ async def metrics(_request: Request, _inp: Inputs) -> Response:
 _api = Api(tags=["ops"])
 routes = [
     _api.handler("GET", "/healthz", healthz, "Liveness: the gateway process is up", response=Alive),
-    _api.handler("GET", "/readyz", readyz, "Readiness: the broker and every service answer a health call",
+    _api.handler("GET", "/readyz", readyz, "Readiness: the broker, the gateway's database and every service "
+                 "answer",
                  response=Readiness, errors={200: "all services answered",
-                                             503: ("the broker or some service did not answer", Readiness)}),
+                                             503: ("the broker, the database or some service did not answer",
+                                                   Readiness)}),
     _api.handler("GET", "/healthz/{service}", service_health, "One service's health answer, through the RPC bridge",
                  path_model=ServicePath, response=Health,
                  errors={503: "the service is not running or the broker is down",
