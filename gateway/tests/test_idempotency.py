@@ -15,7 +15,7 @@ from crmkit.errors import Unavailable
 from gateway.app import create_app
 from gateway.canonical import request_hash
 
-from conftest import TEST_TOKEN, FakeBridge, make_settings
+from conftest import DB_PREFIX, TEST_TOKEN, FakeBridge, make_settings
 
 MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
 
@@ -52,7 +52,7 @@ def bridge():
 
 @pytest.fixture
 def client(bridge):
-    settings = make_settings(mongo_uri=MONGO_URI, mongo_db_prefix=f"gwt{uuid.uuid4().hex[:6]}_",
+    settings = make_settings(mongo_uri=MONGO_URI, mongo_db_prefix=f"{DB_PREFIX}{uuid.uuid4().hex[:6]}_",
                              idempotency_wait_seconds=10.0)
     with TestClient(create_app(settings, bridge=bridge), raise_server_exceptions=False,
                     headers={"Authorization": f"Bearer {TEST_TOKEN}"}) as c:
