@@ -68,6 +68,8 @@ class Operation:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     body_content: str = JSON
+    #: other content types the handler reads itself (content type -> model), published beside ``body``
+    other_bodies: Mapping[str, type[BaseModel]] = field(default_factory=dict)
     body_required: bool = True
     response: type[BaseModel] | None = None
     response_content: str = JSON

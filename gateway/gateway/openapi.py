@@ -70,7 +70,7 @@ def _models(ops: Iterable[Operation]) -> list[type[BaseModel]]:
     seen: list[type[BaseModel]] = [Error]
     for op in ops:
         extra = [_described(v)[1] for v in op.errors.values()]
-        for m in (op.query, op.body, op.response, op.path_model, *extra):
+        for m in (op.query, op.body, op.response, op.path_model, *op.other_bodies.values(), *extra):
             if m is not None and m not in seen:
                 seen.append(m)
     return seen
@@ -127,7 +127,9 @@ def _operation(method: str, path: str, route: Route, refs: dict[type[BaseModel],
     if params:
         out["parameters"] = params
     if op and op.body is not None:
-        out["requestBody"] = {"required": op.body_required, "content": _content(op.body_content, refs[op.body])}
+        content = _content(op.body_content, refs[op.body])
+        content.update({ctype: {"schema": refs[m]} for ctype, m in op.other_bodies.items()})
+        out["requestBody"] = {"required": op.body_required, "content": content}
     error = refs[Error]
     responses: dict[str, Any] = {}
     if op:

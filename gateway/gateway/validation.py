@@ -10,6 +10,7 @@ the code the customers service uses for the same checks).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,10 +98,16 @@ def _check_text(text: str) -> None:
         raise InvalidInput("invalid_json", "a string holds a lone surrogate (not valid Unicode text)") from None
 
 
+#: what pydantic puts in an error's location for a member of a union or a validator (not a field)
+_TAG = re.compile(r"^(constrained-\w+|function-(after|before|wrap|plain)(\[.*\])?|literal\[.*\]|is-instance\[.*\]"
+                  r"|(bool|str|int|float|bytes|list|dict)(\[.*\])?)$")
+
+
 def errors_of(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     out = []
     for err in exc.errors(include_url=False, include_context=False, include_input=False):
-        loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after", "function-plain"))
+        parts = [str(p) for p in err["loc"]]
+        loc = ".".join(p for i, p in enumerate(parts) if not (i and _TAG.match(p)) and not p.startswith("function-"))
         field = ".".join(p for p in (prefix, loc) if p) or prefix or "body"
         out.append({"field": field, "code": _code_for(err["type"]), "message": err["msg"]})
     return out

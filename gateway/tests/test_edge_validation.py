@@ -98,6 +98,17 @@ def test_valid_input_reaches_the_service_unchanged(client, fake):
     r = client.get("/api/v1/customers?page=2&page_size=10&ignored=1")
     assert r.status_code == 200
     assert fake.calls[-1]["kwargs"] == {"page": "2", "page_size": "10"}  # the text the client sent
+    point = {"time": "2026-04-10T15:00:01+00:00", "lat": "31.230400000000003", "lng": "121.4737", "accuracy": "15",
+             "source": "gps", "mock_location": "false", "fix_age_s": "2"}  # the form's fields, sent as JSON
+    assert client.post("/api/v1/visits/v1/check-in", json=point).status_code == 200
+    assert fake.calls[-1]["kwargs"]["data"] == point
+    assert client.post("/api/v1/visits/v1/check-in", json={**point, "lat": "91"}).json()["error"]["details"][
+        "field"] == "lat"
+    plan = {"customer_id": "c1", "planned_at": "2026-05-01T10:00:00Z", "topic": "t", "policy_accepted": True}
+    assert client.post("/api/v1/visits", json={**plan, "location": None}).status_code == 201  # the customer's own
+    limits = {"max_photo_bytes": 10**12, "min_photo_pixels": 40_000}  # the service says the operator's ceiling
+    assert client.patch("/api/v1/visits/settings", json=limits).status_code == 200
+    assert fake.calls[-1]["kwargs"] == {"changes": limits}
     r = client.delete("/api/v1/custom-fields/t1%7Ccustomer%7Csize")  # a field id is <tenant>|<entity>|<key>
     assert r.status_code == 200 and fake.calls[-1]["kwargs"] == {"field_id": "t1|customer|size"}
     r = client.post("/api/v1/visits/v1/review", json={"decision": "approve"})

@@ -89,7 +89,7 @@ async def check_in(request: Request, inp: Inputs) -> Response:
             await form.close()
     else:
         data = await read_body(request)
-        validate_body(s.PointIn, data)
+        validate_body(s.CheckInPoint, data)
     kwargs["data"] = data
     key = idempotency_key(request)
     if key:
@@ -138,7 +138,7 @@ ROUTES = [
             path_names=_VID, response=s.Visit, errors=ERR),
     api.handler("POST", f"{V}/{{id}}/check-in", check_in, "Check in: photo (multipart field 'photo') + time, lat, "
                 "lng, accuracy, source, mock_location, fix_age_s", body=s.CheckInForm,
-                body_content="multipart/form-data", response=s.Visit,
+                body_content="multipart/form-data", other_bodies={"application/json": s.CheckInPoint}, response=s.Visit,
                 errors={400: "bad field, corrupt or truncated image", 404: E404, 409: E409,
                         413: "photo too large or too many pixels", 415: "not a JPEG/PNG",
                         422: "impossible EXIF values / fewer pixels than min_photo_pixels"}),

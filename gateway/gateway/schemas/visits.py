@@ -2,9 +2,9 @@
 check-out, notes, review, photos and settings."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel
+from pydantic import AfterValidator, Field, RootModel, StringConstraints
 
 from gateway.schemas.base import (
     INT32,
@@ -22,6 +22,26 @@ from gateway.schemas.base import (
     Record,
 )
 
+#: a number as text, as form fields carry it (what ``float()`` reads: 31.2304, 1e-05, -0.5; no inf/nan)
+DECIMAL = r"^[+-]?(\d{1,20}(\.\d{0,20})?|\.\d{1,20})([eE][+-]?\d{1,3})?$"
+
+
+def number_text(low: float, high: float) -> Any:
+    """A decimal number sent as text (form fields, or JSON from clients that send the form's
+    fields), between ``low`` and ``high``."""
+    def within(value: str) -> str:
+        if not low <= float(value) <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return value
+    return Annotated[str, StringConstraints(max_length=40, pattern=DECIMAL), AfterValidator(within)]
+
+
+LatText = number_text(-90, 90)
+LngText = number_text(-180, 180)
+AccuracyText = number_text(0, 1e7)
+AgeText = number_text(0, 1e9)
+Flag = Literal["true", "false", "1", "0"]
+
 Status = Literal["pending_check_in", "pending_check_out", "pending_notes", "completed", "valid", "invalid", "expired",
                  "cancelled"]
 Positive = Field(None, gt=0, le=INT32)
@@ -36,7 +56,7 @@ class LocationIn(Body):
 class PlanIn(Body):
     customer_id: Id
     planned_at: DateTime
-    location: LocationIn = Field(None, description="default: the customer's location")
+    location: LocationIn | None = Field(None, description="default (absent or null): the customer's location")
     topic: str = Field(max_length=200)
     scenario: str = Field(None, max_length=200)
     project_ids: IdList = Field(None, description="required for vendor customers")
@@ -126,8 +146,10 @@ class SettingsIn(Body):
     impossible_travel_min_m: float = Positive
     exif_time_tolerance_s: float = Positive
     exif_gps_tolerance_m: float = Positive
-    max_photo_bytes: float = Positive
-    max_photo_pixels: float = Positive
+    # the operator's ceilings are the service's to say (settings.above_operator_limit); bounded here
+    max_photo_bytes: float = Field(None, gt=0, le=1e15)
+    max_photo_pixels: float = Field(None, gt=0, le=1e15)
+    min_photo_pixels: float = Field(None, gt=0, le=1e15)
     reject_invalid_exif: bool = None
     visit_policy_version: str = Field(None, min_length=1, max_length=50)
 
@@ -149,17 +171,30 @@ class PointIn(Body):
 
 class CheckInForm(Body):
     """multipart/form-data: the photo and the point's fields as text (a JSON body without a photo is read as
-    a point too)."""
+    a point too: :class:`CheckInPoint`)."""
 
     photo: bytes = Field(None, json_schema_extra={"format": "binary"},
                          description="JPEG or PNG (HEIC when supported), <= 20 MB")
     time: DateTime = None
-    lat: str = Field(None, max_length=40, pattern=r"^-?\d{1,3}(\.\d{1,12})?$")
-    lng: str = Field(None, max_length=40, pattern=r"^-?\d{1,3}(\.\d{1,12})?$")
-    accuracy: str = Field(None, max_length=40, pattern=r"^\d{1,7}(\.\d{1,6})?$")
+    lat: LatText = None
+    lng: LngText = None
+    accuracy: AccuracyText = Field(None, description="metres")
     source: Literal["gps", "network", "cell"] = None
-    mock_location: Literal["true", "false", "1", "0"] = None
-    fix_age_s: str = Field(None, max_length=40, pattern=r"^\d{1,9}(\.\d{1,6})?$")
+    mock_location: Flag = None
+    fix_age_s: AgeText = None
+
+
+class CheckInPoint(Body):
+    """A check-in without a photo, as JSON: the point's fields as numbers, or as the text the form
+    carries (clients send the same fields either way)."""
+
+    time: DateTime = None
+    lat: Lat | LatText
+    lng: Lng | LngText
+    accuracy: Annotated[float, Field(ge=0, le=1e7)] | AccuracyText = Field(None, description="metres")
+    source: Literal["gps", "network", "cell"] = None
+    mock_location: bool | Flag = None
+    fix_age_s: Annotated[float, Field(ge=0, le=1e9)] | AgeText = None
 
 
 class NotesIn(Body):
