@@ -37,6 +37,15 @@ class Settings:
     # proxies in front of the gateway that append to X-Forwarded-For (an ingress: 1); the
     # client address is the entry the outermost trusted proxy added. 0: the socket peer.
     trusted_proxy_hops: int = 0
+    # the gateway's own database (<MONGO_DB_PREFIX>gateway): Idempotency-Key claims and kept answers
+    mongo_uri: str = "mongodb://127.0.0.1:27017/"
+    mongo_db_prefix: str = "crm_"
+    idempotency_ttl_hours: float = 24.0
+    idempotency_wait_seconds: float = 60.0
+
+    @property
+    def gateway_db(self) -> str:
+        return f"{self.mongo_db_prefix}gateway"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,4 +104,8 @@ class Settings:
             login_per_client=limit("LOGIN_ATTEMPTS_PER_CLIENT", cls.login_per_client),
             login_per_account=limit("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_per_account),
             trusted_proxy_hops=limit("TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
+            mongo_uri=env.get("MONGO_URI") or cls.mongo_uri,
+            mongo_db_prefix=env.get("MONGO_DB_PREFIX", cls.mongo_db_prefix),
+            idempotency_ttl_hours=num("IDEMPOTENCY_TTL_HOURS", cls.idempotency_ttl_hours),
+            idempotency_wait_seconds=num("IDEMPOTENCY_WAIT_SECONDS", cls.idempotency_wait_seconds),
         )

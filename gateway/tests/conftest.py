@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import signal
@@ -19,6 +20,10 @@ import pytest
 from gateway.bridge import RpcBridge
 from gateway.settings import Settings
 
+MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
+#: this session's own gateway database (Idempotency-Key claims are kept 24 h: a fixed key in a
+#: test would otherwise replay an answer kept by an earlier run instead of reaching the bridge)
+DB_PREFIX = f"gwt{uuid.uuid4().hex[:8]}_"
 TESTS_DIR = Path(__file__).resolve().parent
 
 
@@ -48,9 +53,23 @@ SECRETS_ENV = {"CRM_CONTEXT_KEY": "c" * 32, "OPERATOR_SECRET": "o" * 32,
 
 
 def make_settings(**overrides) -> Settings:
-    values = {"context_key": "test-key", "amqp_uri": AMQP_URI, "rpc_timeout": 5.0, "ready_timeout": 1.0}
+    values = {"context_key": "test-key", "amqp_uri": AMQP_URI, "rpc_timeout": 5.0, "ready_timeout": 1.0,
+              "mongo_uri": MONGO_URI, "mongo_db_prefix": DB_PREFIX}
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_sessions_databases():
+    yield
+    from pymongo import MongoClient
+
+    client = MongoClient(MONGO_URI, serverSelectionTimeoutMS=3000)
+    with contextlib.suppress(Exception):  # cleaning up is best effort
+        for name in client.list_database_names():
+            if name.startswith(DB_PREFIX):
+                client.drop_database(name)
+    client.close()
 
 
 TEST_TOKEN = "test-access-token"

@@ -119,7 +119,24 @@ def test_readyz_reports_ready_services(echo, monkeypatch):
     monkeypatch.setattr(ops, "SERVICES", (echo,))
     with TestClient(create_app(make_settings(ready_timeout=1.0))) as client:
         r = client.get("/readyz")
-    assert r.status_code == 200 and r.json()["ready"] is True
+    assert r.status_code == 200 and r.json()["ready"] is True and r.json()["database"] is True
+
+
+def test_readyz_when_the_gateways_database_is_down(echo, monkeypatch):
+    """The Idempotency-Key store is the gateway's own dependency: without it keyed requests are
+    refused (503 idempotency.unavailable), so the gateway is not ready — within READY_TIMEOUT."""
+    from gateway import ops
+    monkeypatch.setattr(ops, "SERVICES", (echo,))
+    app = create_app(make_settings(ready_timeout=1.0, mongo_uri="mongodb://127.0.0.1:1/"))
+    with TestClient(app) as client:
+        started = time.monotonic()
+        r = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    assert r.status_code == 503
+    body = r.json()
+    assert body["ready"] is False and body["database"] is False
+    assert body["broker"] is True and body["services"][echo]["ready"] is True  # only the database is missing
+    assert elapsed < 1.0 + 1.0
 
 
 def test_readyz_when_broker_unreachable():
