@@ -74,20 +74,40 @@ class Criterion(Answer):
     passed: bool | None = None
 
 
-class Visit(Record):
-    status: Status
-    customer_id: str
-    employee_id: str
-    planned_at: str | None = None
-    day: str | None = None
-    criteria: list[Criterion] | None = None
+class PlaceOut(Answer):
+    address: str | None = None
+    lat: float | None = None
+    lng: float | None = None
 
 
 class VisitSummary(Record):
     status: Status
     customer_id: str | None = None
+    customer_name: str | None = None
     employee_id: str | None = None
+    created_by: str | None = None
+    owner_id: str | None = None
+    planned_at: str | None = None
     day: str | None = None
+    topic: str | None = None
+    scenario: str | None = None
+    location: PlaceOut | None = None
+    task: bool | None = None
+    has_photo: bool | None = None
+
+
+class Visit(VisitSummary):
+    customer_id: str
+    employee_id: str
+    month: str | None = None
+    policy_version: str | None = None
+    project_ids: list[str] | None = None
+    check_in: dict[str, Any] | None = Field(None, description="time, place, accuracy, source, photo {sha256, kinds}")
+    check_out: dict[str, Any] | None = Field(None, description="time, place, stay and distances")
+    notes: dict[str, Any] | None = None
+    review: dict[str, Any] | None = None
+    criteria: list[Criterion] | None = None
+    location_trust: dict[str, Any] | None = None
 
 
 class VisitPage(Answer):
