@@ -108,6 +108,14 @@ class World:
         self.call("POST", f"/api/v1/customers/{cid}/release", "employee", json={"reason": "无需求"})
         return self.pooled(cid, None)
 
+    def deleted_customer(self) -> str:
+        cid = self.customer()
+        self.call("DELETE", f"/api/v1/customers/{cid}")
+        return cid
+
+    def cbm(self) -> str:
+        return str(self.call("POST", "/api/v1/cbms", json={"name": "客户经理", "email": f"cbm-{uniq()}@example.com"})["id"])
+
     def contact(self) -> str:
         return str(self.call("POST", "/api/v1/contacts", json={"name": "联系人", "mobile": random_mobile()})["id"])
 
@@ -252,6 +260,10 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/v1/customers/{id}/projects"): lambda w: _id(w.customer(kind="vendor"), name=f"项目{uniq()}"),
     ("POST", "/api/v1/customers/{id}/release"): lambda w: _id(w.pooled(w.customer(), w.t.admin_id),
                                                               reason="无需求"),
+    ("POST", "/api/v1/deleted-customers/{id}/restore"): lambda w: _id(w.deleted_customer()),
+    ("POST", "/api/v1/cbms"): lambda w: Prepared(values={"name": "客户经理", "email": f"cbm-{uniq()}@example.com"}),
+    ("PATCH", "/api/v1/cbms/{id}"): lambda w: _id(w.cbm(), remark="华东区"),
+    ("DELETE", "/api/v1/cbms/{id}"): lambda w: _id(w.cbm()),
     ("POST", "/api/v1/customers/import/check"): lambda w: Prepared(files={"file": w.customer_workbook()}),
     ("POST", "/api/v1/customers/import"): lambda w: Prepared(files={"file": w.customer_workbook()}),
     ("POST", "/api/v1/contacts"): lambda w: Prepared(values={"mobile": random_mobile()}),

@@ -28,12 +28,21 @@ def _ready(rpc, *services):
 
 
 def _metric(stack: Stack, service: str, name: str, **labels: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{stack.procs[service].metrics_port}/metrics", timeout=5).text
+    url = f"http://127.0.0.1:{stack.procs[service].metrics_port}/metrics"
+    wait_for(lambda: _reachable(url), 30, what=f"{service} /metrics")
+    text = httpx.get(url, timeout=5).text
     total = 0.0
     for line in text.splitlines():
         if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def _reachable(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def test_an_oversized_answer_is_refused_with_an_error_and_the_service_keeps_answering(kit_stack, rpc):

@@ -130,7 +130,7 @@ routes = [
                          "(development stacks with INVITE_TOKEN_TO_INVITER=1 also return it)",
                     409: "already joined", 422: "invitation.mobile_mismatch", **COMMON}),
     api.handler("POST", "/api/v1/invitations/{id}/accept", accept, "Accept an invitation and set a password (public)",
-                body=s.AcceptIn, response=s.Joined, public=True,
+                path_model=s.InvitationPath, body=s.AcceptIn, response=s.Joined, public=True,
                 errors={400: "invalid input", 404: "invitation.not_found (an unknown id and a wrong token "
                                                    "answer alike)",
                         409: "invitation.used or superseded", 422: "invitation.expired", **LIMITED}),

@@ -196,5 +196,11 @@ class TenantPath(Query):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
 
+class InvitationPath(Query):
+    """The invitation id of a public link: any text up to what a URL carries, so an odd id
+    answers like an unknown one (invitation.not_found) and the route is no existence oracle."""
+    id: str = Field(min_length=1, max_length=2048)
+
+
 class Ids(RootModel[list[str]]):
     pass

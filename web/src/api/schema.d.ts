@@ -3258,6 +3258,15 @@ export interface components {
              */
             mobile: string;
         };
+        /**
+         * InvitationPath
+         * @description The invitation id of a public link: any text up to what a URL carries, so an odd id
+         *     answers like an unknown one (invitation.not_found) and the route is no existence oracle.
+         */
+        InvitationPath: {
+            /** Id */
+            id: string;
+        };
         /** Joined */
         Joined: {
             /** Employee Id */

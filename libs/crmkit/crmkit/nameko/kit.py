@@ -69,6 +69,11 @@ class Kit(DependencyProvider):
         metrics.UP.labels(self.service).set(1)
 
     def start(self) -> None:
+        # nameko starts the entrypoints beside this: serve /metrics and /livez first, so a
+        # service that answers RPCs is also one whose metrics can be read
+        port = int(os.environ.get("METRICS_PORT", "0") or 0)
+        if port:  # /metrics for Prometheus, /livez for the liveness probe (crmkit.liveness)
+            liveness.serve(port, os.environ.get("METRICS_ADDR", "127.0.0.1"), self.heartbeat)
         self.outbox.ensure_indexes()
         self.inbox.ensure_indexes()
         self.load_clock()
@@ -83,9 +88,6 @@ class Kit(DependencyProvider):
         metrics.DEAD_LETTERS.labels(self.service).set(self.inbox.count_dead())
         metrics.OUTBOX_BACKLOG.labels(self.service).set(self.outbox.backlog())
         metrics.WORKER_BUSY.labels(self.service).set(0)
-        port = int(os.environ.get("METRICS_PORT", "0") or 0)
-        if port:  # /metrics for Prometheus, /livez for the liveness probe (crmkit.liveness)
-            liveness.serve(port, os.environ.get("METRICS_ADDR", "127.0.0.1"), self.heartbeat)
         self.heartbeat.beat()
         self.container.spawn_managed_thread(self._beat, identifier="crm-heartbeat")
 
