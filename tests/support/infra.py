@@ -2,7 +2,8 @@
 
 1. ``AMQP_URI`` / ``MONGO_URI`` from the environment when set;
 2. otherwise testcontainers (RabbitMQ and MongoDB containers) when a Docker engine answers;
-3. otherwise the local servers of ``scripts/infra.sh up`` (RabbitMQ + FerretDB).
+3. otherwise the local servers of ``scripts/infra.sh up`` (RabbitMQ + FerretDB on PostgreSQL;
+   ``FERRET_PORT`` / ``FERRETDB_BACKEND`` choose its port and backend, as for the script).
 With a local broker, each test session gets its own RabbitMQ vhost so that a running
 ``make run`` stack never consumes the tests' messages.
 """
@@ -60,7 +61,8 @@ def provide() -> Iterator[Infra]:
                    capture_output=True)
     try:
         yield Infra(amqp or f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                    mongo or "mongodb://127.0.0.1:27017/", local_broker=True, vhost=vhost)
+                    mongo or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/",
+                    local_broker=True, vhost=vhost)
     finally:
         subprocess.run(ctl + ["delete_vhost", vhost], capture_output=True)
 
