@@ -249,7 +249,7 @@ up() {
   fi
   [ -n "${AMQP_URI:-}" ] || start_rabbitmq
   [ -n "${MONGO_URI:-}" ] || start_ferretdb
-  log "ready: amqp://guest:guest@127.0.0.1:$AMQP_PORT/ mongodb://127.0.0.1:$FERRET_PORT/"
+  log "ready: ${AMQP_URI:-amqp://guest:guest@127.0.0.1:$AMQP_PORT/} ${MONGO_URI:-mongodb://127.0.0.1:$FERRET_PORT/}"
 }
 
 down() {
