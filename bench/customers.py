@@ -4,7 +4,11 @@ With 100 000 customers loaded in one tenant:
 - duplicate check (name key + two numbers) through the gateway, p50/p99, next to the
   same three indexed equality lookups done with bare pymongo;
 - import of a 10 000-row xlsx through the gateway (rows/s), next to openpyxl alone
-  reading the same file (read_only, values only).
+  reading the same file (read_only, values only);
+- hostile workbooks (a 1 MB file whose shared strings inflate to one 1 GiB cell, a 66 KB
+  file with a 64 MiB cell, the same claiming 40 MiB in its zip): the check's answer time
+  and the peak memory growth of the gateway and the customers process, next to the same
+  figures for the check of a one-row workbook and of the 10 000-row file.
 """
 from __future__ import annotations
 
@@ -152,6 +156,38 @@ def run(stack, infra, env) -> None:
     mb = 1024 * 1024
     print(f"  peak memory growth during the check of a {len(data) / mb:.2f} MB file: "
           + ", ".join(f"{name} {g / mb:.1f} MB ({g / len(data):.1f}x the file)" for name, g in growth.items()))
+    _hostile(stack, auth, pids, growth)
+
+
+def _hostile(stack, auth, pids: dict[str, int], clean_growth: dict[str, int]) -> None:
+    """Zip bombs next to a one-row workbook: time to the answer and peak memory growth."""
+    from customers.sheets import HEADERS
+    from tests.support.workbooks import _declare, shared_strings_bomb, workbook
+
+    mb = 1024 * 1024
+    mega = shared_strings_bomb(HEADERS, 64 << 20)
+    files = {"one-row workbook (baseline)": (workbook(HEADERS, [["基准一行有限公司", "苏州", "0512-61234567"]]), 200),
+             "1 GiB cell, 1 MB file": (shared_strings_bomb(HEADERS, 1 << 30), 413),
+             "64 MiB cell, 66 KB file": (mega, 413),
+             "64 MiB cell, zip claims 40 MiB": (_declare(mega, "xl/sharedStrings.xml", 40 << 20), 413)}
+    base_secs = None
+    with httpx.Client(base_url=stack.url, timeout=600) as http:
+        headers = auth()
+        for label, (data, status) in files.items():
+            before = {name: _reset_peak(pid) for name, pid in pids.items()}
+            t = time.perf_counter()
+            r = http.post("/api/v1/customers/import/check", files={"file": ("c.xlsx", data)}, headers=headers)
+            secs = time.perf_counter() - t
+            growth = {name: _peak(pid) - before[name] for name, pid in pids.items()}
+            if r.status_code != status:
+                raise RuntimeError(f"{label}: {r.status_code} {r.text[:300]}")
+            base_secs = base_secs or secs
+            print(f"{'POST /customers/import/check ' + label:<64} {r.status_code} in {secs:6.2f}s "
+                  f"({secs / base_secs:4.1f}x the one-row check), answer {len(r.content)} B; peak growth "
+                  + ", ".join(f"{name} {g / mb:.1f} MB ({g / max(clean_growth[name], 1):.2f}x the 10 000-row check)"
+                              for name, g in growth.items()))
+        r = http.post("/api/v1/customers/duplicate-check", json={"name": "之后仍在线"}, headers=headers)
+        print(f"  the service answers afterwards: duplicate-check {r.status_code}")
 
 
 def _status(pid: int, key: str) -> int:

@@ -82,10 +82,14 @@ def test_check_finds_every_problem_by_row_and_column(http, tenant):
     got = {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]}
     for want in [(3, "A", "duplicate_in_file"), (4, "A", "missing_required"), (5, "C", "missing_required"),
                  (6, "A", "illegal_characters"), (10, "A", "formula"), (11, "I", "invalid_coordinate"),
-                 (9, "C", "duplicate_in_file")]:
+                 (9, "C", "duplicate_in_file"),
+                 (7, "A", "duplicate_in_tenant"), (8, "C", "duplicate_in_tenant")]:  # in the same mixed file
         assert want in got, (want, got)
-    assert r.json()["ok"] is False
-    # tenant duplicates are reported once the file itself is clean
+    assert r.json()["ok"] is False and r.json()["total"] == len(r.json()["problems"])
+    # a row with another problem still names its tenant duplicate
+    r = upload(http, tenant, "check", xlsx(header, [row(f"{held_name}有限公司", "", address="")]))
+    got = {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]}
+    assert {(2, "A", "duplicate_in_tenant"), (2, "B", "missing_required")} <= got, got
     clean_rows = [rows[0], rows[5], rows[6]]
     r = upload(http, tenant, "check", xlsx(header, clean_rows), multipart=False)
     got = {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]}
@@ -119,7 +123,7 @@ def test_clean_import_is_all_or_nothing_and_reports(http, tenant):
             for i in range(25)]
     data = xlsx(header, rows)
     r = upload(http, tenant, "check", data)
-    assert r.json() == {"ok": True, "rows": 25, "problems": [], "truncated": False}
+    assert r.json() == {"ok": True, "rows": 25, "problems": [], "total": 0, "truncated": False}
     r = upload(http, tenant, "", data)
     assert r.status_code == 201, r.text
     rep = r.json()
@@ -321,7 +325,7 @@ def test_an_export_larger_than_one_part_streams_out_and_leaves_no_parts(http, te
     assert 'filename="customers.xlsx"' in xl.headers["content-disposition"]
     assert int(xl.headers["content-length"]) == len(xl.content) > 3 * small_download_parts
     rows = list(load_workbook(io.BytesIO(xl.content), read_only=True).worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:2] == ("ID", "公司名称")
+    assert rows[0][:2] == ("客户ID", "公司名称")
     assert {x[1] for x in rows[1:] if str(x[1]).startswith(prefix)} == names
     table = http.get(f"{C}/export/employee-customers", headers=t.headers("employee"))
     assert table.status_code == 200 and int(table.headers["content-length"]) == len(table.content)

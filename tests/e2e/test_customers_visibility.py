@@ -118,17 +118,42 @@ def test_share_all_of_a_with_several_b(http, tenants):
     assert http.get(f"{C}/{cid}", headers=a.headers("employee2")).status_code == 404
 
 
-def test_departments_assignment_gives_members_visibility(http, tenants):
-    a, _ = tenants
-    cid = new_customer(http, a)["id"]
-    assert http.get(f"{C}/{cid}", headers=a.headers("employee2")).status_code == 404
-    r = http.post(f"{C}/departments", json={"customer_ids": [cid], "dept_ids": [a.depts["dept_b"]]},
+def test_department_assignment_reaches_that_departments_admins_not_its_members(http, tenants):
+    """分配到部门: a customer assigned to a department is seen by the department admins over
+    it (SPEC §3: a department admin sees their subtree), never by its plain members — an
+    employee sees only what they follow and what is shared with them."""
+    a, b = tenants
+    cid = new_customer(http, a, role="employee2")["id"]  # followed in dept_b
+    see = lambda role: http.get(f"{C}/{cid}", headers=a.headers(role)).status_code  # noqa: E731
+    assert (see("dept_admin"), see("employee")) == (404, 404)
+    r = http.post(f"{C}/departments", json={"customer_ids": [cid], "dept_ids": [a.depts["dept_a1"]]},
                   headers=a.headers("admin"))
     assert r.status_code == 200, r.text
-    assert http.get(f"{C}/{cid}", headers=a.headers("employee2")).status_code == 200
-    http.post(f"{C}/departments", json={"customer_ids": [cid], "dept_ids": [a.depts["dept_b"]], "unassign": True},
+    assert see("dept_admin") == 200  # dept_a1 lies in the subtree dept_admin manages
+    assert see("employee") == 404  # a plain member of dept_a gains nothing
+    listed = {c["id"] for c in http.get(C, params={"page_size": 200}, headers=a.headers("dept_admin")).json()["items"]}
+    assert cid in listed
+    tl = http.get(f"{C}/{cid}/timeline", headers=a.headers("admin")).json()["items"]
+    assert tl[0]["kind"] == "customer.departments" and "部门 dept_a1" in tl[0]["summary"]
+    http.post(f"{C}/departments", json={"customer_ids": [cid], "dept_ids": [a.depts["dept_a1"]], "unassign": True},
               headers=a.headers("admin"))
-    assert http.get(f"{C}/{cid}", headers=a.headers("employee2")).status_code == 404
+    assert see("dept_admin") == 404
+
+
+def test_a_department_admin_assigns_only_inside_their_subtree(http, tenants):
+    a, b = tenants
+    cid = new_customer(http, a)["id"]  # the employee's, in dept_a: visible to dept_admin
+    post = lambda depts, role="dept_admin": http.post(  # noqa: E731
+        f"{C}/departments", json={"customer_ids": [cid], "dept_ids": depts}, headers=a.headers(role))
+    r = post([a.depts["dept_b"]])
+    assert r.status_code == 403 and r.json()["error"]["code"] == "departments.outside_scope", r.text
+    assert r.json()["error"]["details"]["ids"] == [a.depts["dept_b"]]
+    assert http.get(f"{C}/{cid}", headers=a.headers("all_customers")).json()["dept_ids"] == []  # nothing written
+    for bad in ([uuid.uuid4().hex], [b.depts["dept_a"]]):  # random and other tenants' ids
+        r = post(bad, "admin")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "department.not_found", r.text
+    assert post([a.depts["dept_a1"]]).status_code == 200
+    assert http.get(f"{C}/{cid}", headers=a.headers("employee2")).status_code == 404  # dept_b's member: no
 
 
 def test_bind_and_unbind(http, tenants):

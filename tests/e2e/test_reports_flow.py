@@ -112,4 +112,13 @@ def test_export_zip_matches_json(http, world):
     with zipfile.ZipFile(io.BytesIO(z.content)) as zf:
         ws = load_workbook(io.BytesIO(zf.read("summary.xlsx")), read_only=True)["summary"]
         rows = [tuple(r) for r in ws.iter_rows(values_only=True)][1:-1]
+        detail_ws = load_workbook(io.BytesIO(zf.read("details.xlsx")))["details"]
     assert {(r[0], r[2], r[3]) for r in rows} == {(p["employee_id"], p["planned"], p["actual"]) for p in js["people"]}
+    # Chinese headers (the English key in each header's comment), times in the tenant's zone
+    head = [c.value for c in detail_ws[1]]
+    assert head[:3] == ["日期", "员工ID", "员工姓名"] and head[7] == "签到时间（Asia/Shanghai）"
+    assert [c.comment.text for c in detail_ws[1]][7] == "check_in_at"
+    [row] = [[c.value for c in r] for r in detail_ws.iter_rows(min_row=2)]
+    [item] = js["details"]["items"]
+    local = datetime.fromisoformat(item["check_in_at"].replace("Z", "+00:00")) + timedelta(hours=8)  # Shanghai
+    assert row[7] == local.strftime("%Y-%m-%d %H:%M:%S") and row[6] == "待记录" and row[9] == item["stay_minutes"]

@@ -110,6 +110,12 @@ def tag_index(db: Database, tenant_id: str) -> dict[str, str]:
     return {t["id"]: g["_id"] for g in db["tag_groups"].find({"tenant_id": tenant_id}) for t in g.get("tags") or []}
 
 
+def tag_labels(db: Database, tenant_id: str) -> dict[str, str]:
+    """``{tag id: "group / tag"}`` of the tenant's tags (what a timeline entry names)."""
+    return {t["id"]: f"{g['name']} / {t['name']}" for g in db["tag_groups"].find({"tenant_id": tenant_id})
+            for t in g.get("tags") or []}
+
+
 def check_tags(db: Database, tenant_id: str, tag_ids: list[str]) -> None:
     check_exclusive_tags(tag_ids, tag_index(db, tenant_id))
 

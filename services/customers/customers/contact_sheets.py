@@ -1,10 +1,11 @@
 """Contact import: template, check (every problem by row and column), all-or-nothing
 import. Required: name, mobile, tag; the owner is given by a colleague's real name and an
 ambiguous or unknown name is an error of the check step (the seed picks at random; we
-refuse to guess)."""
+refuse to guess). The workbook is read through the customers import's one reading path
+(``sheets.first_sheet_rows``: zip-bomb, DOCTYPE and cell-length guard first); owners and
+colleague phones are resolved from one ``identity.list_employees`` answer per check."""
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -20,10 +21,11 @@ from customers.sheets import (
     MAX_CELL,
     Parsed,
     check_header,
-    check_upload,
     col_letter,
     data_rows,
-    workbook_source,
+    first_sheet_rows,
+    shown,
+    template_workbook,
 )
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -36,32 +38,25 @@ REQUIRED = ("name", "mobile", "tag", "owner_name")
 LIMITS = {"name": 100, "title": 50, "company": 100, "address": 200, "tag": 50, "owner_name": 50}
 
 
-def template_bytes() -> bytes:
-    from openpyxl import Workbook
+NOTES = {"name": "必填 / required", "mobile": "必填，创建后不可修改 / required, cannot be changed later",
+         "tag": "必填，填写已有标签的名称 / required: the name of an existing tag",
+         "owner_name": "必填，同事的真实姓名（重名时无法导入）/ required: a colleague's real name (must be unique)"}
+SAMPLE_ROW = ["张三", "13800138000", "重点客户", "李四", "采购经理", "苏州示例精密电子有限公司",
+              "苏州市工业园区星湖街 1 号"]
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "contacts"
-    ws.append(list(HEADERS))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+
+def template_bytes() -> bytes:
+    return template_workbook(COLUMNS, "contacts", SAMPLE_ROW, NOTES, [
+        "表头不可修改，带 * 的列必填 / do not change the headers; columns marked * are required",
+        "同事的手机号不能作为联系人 / a colleague's phone cannot be a contact",
+    ])
 
 
 def parse_contacts(data: bytes | str) -> Parsed:
-    check_upload(data)
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(workbook_source(data), read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
-        from crmkit.errors import UnsupportedMedia
-        raise UnsupportedMedia("import.not_xlsx", f"not a readable xlsx workbook ({type(exc).__name__})") from None
     out = Parsed()
-    try:
-        it = wb.worksheets[0].iter_rows(values_only=True)
+    with first_sheet_rows(data) as it:
         check_header(out, next(it, None), HEADERS)
-        if out.problems:
+        if out.total:
             return out
         seen: dict[str, int] = {}
         for rownum, cells in data_rows(out, it, len(HEADERS)):
@@ -95,41 +90,54 @@ def parse_contacts(data: bytes | str) -> Parsed:
                 continue
             seen[ph.number] = rownum
             out.rows.append((rownum, row))
-    finally:
-        wb.close()
     return out
 
 
+def _digits(mobile: Any) -> str:
+    return "".join(ch for ch in str(mobile or "") if ch.isdigit())
+
+
 def resolve(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tuple[int, dict[str, Any]]]:
-    """Tags by name, owners by real name, tenant duplicates, colleague phones, tier limit."""
+    """Tags by name, owners by real name, tenant duplicates, colleague phones, tier limit —
+    every problem of every clean row, also when other rows have problems. Names and
+    phones of colleagues come from one ``list_employees`` answer."""
     tags: dict[str, list[str]] = {}
     for g in kit.db["tag_groups"].find({"tenant_id": ctx.tenant_id}):
         for t in g.get("tags") or []:
             tags.setdefault(t["name"], []).append(t["id"])
-    owners: dict[str, list[str]] = {}
+    members = d.members()
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    phones: set[str] = set()
+    for e in members:
+        by_name.setdefault(str(e.get("name") or "").strip(), []).append(e)
+        phones.add(_digits(e.get("mobile")))
     ready: list[tuple[int, dict[str, Any]]] = []
     for rownum, row in parsed.rows:
+        ok = True
         ids = tags.get(row["tag"], [])
         if len(ids) != 1:
             parsed.add(rownum, COL["tag"], "tag_not_found" if not ids else "tag_ambiguous",
-                       f"tag {row['tag']!r} " + ("does not exist" if not ids else "is in several groups"))
-            continue
+                       f"tag {shown(row['tag'])} " + ("does not exist" if not ids else "is in several groups"))
+            ok = False
         name = row["owner_name"]
-        if name not in owners:
-            owners[name] = d.ids_by_name(name)
-        found = owners[name]
+        found = by_name.get(name, [])
         if len(found) != 1:
             parsed.add(rownum, COL["owner_name"], "owner_not_found" if not found else "owner_ambiguous",
-                       f"{name!r} " + ("is not a colleague" if not found else
-                                       f"names {len(found)} colleagues; give a unique name"))
-            continue
+                       f"{shown(name)} " + ("is not a colleague" if not found else
+                                            f"names {len(found)} colleagues; give a unique name"))
+            ok = False
+        elif found[0].get("status") != "joined":
+            parsed.add(rownum, COL["owner_name"], "owner_inactive",
+                       f"{shown(name)} is not an active colleague (status {found[0].get('status')})")
+            ok = False
         if kit.db["contact_mobiles"].find_one({"_id": f"{ctx.tenant_id}|{row['mobile']}"}):
             parsed.add(rownum, COL["mobile"], "duplicate_in_tenant", "this mobile is already a contact")
-            continue
-        if d.colleague_with_mobile(row["mobile"]):
+            ok = False
+        if _digits(row["mobile"]) in phones:
             parsed.add(rownum, COL["mobile"], "colleague_mobile", "a colleague's phone cannot be a contact")
-            continue
-        ready.append((rownum, {**row, "tags": [ids[0]], "owner_id": found[0]}))
+            ok = False
+        if ok:
+            ready.append((rownum, {**row, "tags": [ids[0]], "owner_id": str(found[0]["id"])}))
     limit = contact_limit(kit.db, ctx.tenant_id)
     have = kit.db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
     if have + len(parsed.rows) > limit:
@@ -139,9 +147,9 @@ def resolve(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tu
 
 def run_import(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> dict[str, Any]:
     ready = resolve(kit, ctx, d, parsed)
-    if parsed.problems:
+    if parsed.total:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
-                           {"problems": parsed.problems, "truncated": parsed.truncated})
+                           parsed.details())
     if not ready:
         raise BusinessRule("import.empty", "the file has no rows")
     now = kit.now()

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
-from customers import catalog, registry, store
+from customers import access, catalog, registry, store
 from customers.directory import Directory
 from customers.phones import parse_phone
 from customers.rules import ADMIN_ROLES, MAX_ADDRESS, MAX_NAME, MAX_SHORT, Problems, clean_text, page_args
@@ -139,19 +139,23 @@ def create_contact(kit: Any, ctx: CallContext, d: Directory, data: Any) -> dict[
 
 def _load(kit: Any, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
     doc = store.by_id(kit.db, "contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
-    if doc is None or not _visible(ctx, d, doc):
+    if doc is None or not access.sees_contact(ctx, d, doc):
         raise NotFound("contact.not_found", "no such contact")
     return doc
 
 
-def _visible(ctx: CallContext, d: Directory, doc: dict[str, Any]) -> bool:
-    scope = d.scope()
-    if scope.get("all"):
-        return True
-    owner = doc.get("owner_id")
-    if owner is not None and owner in set(scope.get("user_ids") or ()):
-        return True
-    return doc.get("share_scope") == "company"
+def require_note_contact(kit: Any, ctx: CallContext, d: Directory, customer_id: str, contact_id: Any) -> None:
+    """A contact note's ``contact_id`` must name a live contact of the tenant that the
+    caller sees or that belongs to this customer (404 ``contact.not_found`` otherwise:
+    random ids and other tenants' ids alike)."""
+    if contact_id is None:
+        return
+    doc = store.by_id(kit.db, "contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
+    if doc is None or not (doc.get("customer_id") == customer_id or access.sees_contact(ctx, d, doc)):
+        raise NotFound("contact.not_found", "contact_id: no such contact", {"field": "contact_id"})
+    if doc.get("customer_id") not in (None, customer_id):
+        raise BusinessRule("contact_note.contact_of_another_customer", "contact_id: this contact belongs to "
+                           "another customer", {"field": "contact_id"})
 
 
 def get_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
@@ -166,13 +170,16 @@ def update_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str, da
             raise BusinessRule("contact.mobile_immutable", "a contact's mobile cannot be changed; delete the "
                                "contact and add it again")
         data = {k: v for k, v in data.items() if k != "mobile"}
-    if isinstance(data, dict) and ("customer_id" in data or "owner_id" in data):
-        raise InvalidInput("contact.invalid", "customer_id and owner_id cannot be edited here")
+    if isinstance(data, dict) and "customer_id" in data:
+        raise InvalidInput("contact.invalid", "customer_id cannot be edited here")
     admin = ctx.has_role(*ADMIN_ROLES)
     owner = doc.get("owner_id")
     if not admin and owner != ctx.user_id and (owner is None or d.supervisor_of(owner) != ctx.user_id):
         raise Forbidden("contact.edit_forbidden", "only the owner, the owner's supervisor or an admin may edit")
-    c = _clean(data, partial=True)
+    new_owner = _new_owner(ctx, d, data)
+    c = _clean({k: v for k, v in data.items() if k != "owner_id"} if isinstance(data, dict) else data, partial=True)
+    if new_owner is not None:
+        c.update({"owner_id": new_owner, "unowned": False})
     if c.get("tags"):
         catalog.check_tags(kit.db, ctx.tenant_id, c["tags"])
     if c.get("custom"):
@@ -180,6 +187,20 @@ def update_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str, da
     c["updated_at"] = kit.now()
     kit.db["contacts"].update_one({"_id": doc["_id"]}, {"$set": c})
     return _out({**doc, **c})
+
+
+def _new_owner(ctx: CallContext, d: Directory, data: Any) -> str | None:
+    """``owner_id`` in an edit: an admin reassigns a contact (e.g. an unowned one after a
+    departure with no supervisor) to an active employee of the tenant (404/422)."""
+    if not isinstance(data, dict) or "owner_id" not in data:
+        return None
+    if not ctx.has_role(*ADMIN_ROLES):
+        raise Forbidden("contact.owner_change_forbidden", "only an admin may reassign a contact")
+    new = data["owner_id"]
+    if not isinstance(new, str) or not new or len(new) > 64:
+        raise InvalidInput("contact.invalid", "owner_id: an employee id", {"field": "owner_id"})
+    d.require_employees([new], "owner_id")
+    return new
 
 
 def delete_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check
 from customers import store
 from customers.registry import EDITABLE, search_facts
-from customers.sheets import COLUMN_OF, MAX_PROBLEMS, Parsed
+from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, shown
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +95,14 @@ def _existing(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str, 
 
 
 def tenant_duplicates(db: Any, tenant_id: str, parsed: Parsed) -> None:
-    """Add a problem for every row whose name key or any number is already held."""
-    prepared = [(rownum, clean, *store.keys_of(clean)) for rownum, clean in parsed.rows]
-    names = _existing(db, "name_keys", tenant_id, [p[2] for p in prepared])
+    """Add a problem for every row whose name key or any number is already held — every
+    data row's probe (its usable name and numbers), also of rows with other problems, so
+    a check lists every problem of a mixed file at once."""
+    prepared = [(rownum, clean, *store.keys_of(clean)) for rownum, clean in parsed.probes]
+    names = _existing(db, "name_keys", tenant_id, [p[2] for p in prepared if p[2]])
     numbers = _existing(db, "phone_keys", tenant_id, sorted({n for p in prepared for n in p[3]}))
     for rownum, clean, key, nums in prepared:
-        if key in names:
+        if key and key in names:
             _tenant_problem(parsed, rownum, clean, "name_key", key, names[key])
         for n in nums:
             if n in numbers:
@@ -110,7 +112,7 @@ def tenant_duplicates(db: Any, tenant_id: str, parsed: Parsed) -> None:
 def _tenant_problem(parsed: Parsed, rownum: int, clean: dict[str, Any], on: str, value: str, holder: str) -> None:
     if on == "name_key":
         parsed.add(rownum, COLUMN_OF["name"], "duplicate_in_tenant",
-                   f"company already exists (customer {holder}, key {value})")
+                   f"company already exists (customer {holder}, key {shown(value)})")
         return
     col = next((COLUMN_OF[f] for f in ("landlines", "faxes", "mobiles")
                 if value in store.phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
@@ -118,16 +120,16 @@ def _tenant_problem(parsed: Parsed, rownum: int, clean: dict[str, Any], on: str,
 
 
 def report(parsed: Parsed) -> dict[str, Any]:
-    return {"ok": not parsed.problems, "rows": len(parsed.rows) if not parsed.problems else None,
-            "problems": parsed.problems, "truncated": parsed.truncated}
+    """``{ok, rows, problems (the first MAX_PROBLEMS, sheet order), total, truncated}``."""
+    return {"ok": not parsed.total, "rows": len(parsed.rows) if not parsed.total else None, **parsed.details()}
 
 
 def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any = None) -> dict[str, Any]:
     """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
     (the pool's private-pool capacity rule) runs before anything is written."""
-    if parsed.problems:
+    if parsed.total:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
-                           {"problems": parsed.problems, "truncated": parsed.truncated})
+                           parsed.details())
     if not parsed.rows:
         raise BusinessRule("import.empty", "the file has no rows")
     if capacity_check is not None:
@@ -151,7 +153,7 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
     # No separate read of the tenant's keys: the unique inserts themselves find every key
     # another customer holds (all are collected, then released) and those become problems.
     try:
-        reserved = store.reserve_many(kit.db, ctx.tenant_id, plan, now, max_held=MAX_PROBLEMS)
+        reserved = store.reserve_many(kit.db, ctx.tenant_id, plan, now, max_held=MAX_COLLECTED)
     except store.KeysHeld as exc:
         row_of = {d["_id"]: (rownum, clean) for d, (rownum, clean) in zip(docs, parsed.rows, strict=True)}
         for h in sorted(exc.details["held"], key=lambda h: row_of[h["for_customer_id"]][0]):
@@ -159,7 +161,7 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
             _tenant_problem(parsed, rownum, clean, "name_key" if h["on"] == "name_key" else "number", h["value"],
                             h["customer_id"])
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
-                           {"problems": parsed.problems, "truncated": parsed.truncated}) from None
+                           parsed.details()) from None
     except Conflict as exc:
         raise Conflict("import.duplicate_meanwhile", "a duplicate was entered while importing; check again",
                        exc.details) from None

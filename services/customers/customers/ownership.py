@@ -14,9 +14,9 @@ from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from customers import store, timeline
-from customers.directory import Directory
-from customers.rules import can_see
+from customers import access, store, timeline
+from customers.directory import Directory, check_employees
+from customers.rules import ADMIN_ROLES
 
 PATHS = ("entry", "claim", "release", "transfer", "assign", "import", "handover", "reclaim")
 MANAGER_ROLES = ("tenant_admin", "support", "system", "operator")
@@ -53,7 +53,7 @@ def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str
             return
         raise Conflict("customer.owner_mismatch", "the customer was claimed meanwhile",
                        {"customer_id": doc["_id"], "seq": doc.get("owner_seq")})
-    if not can_see(doc, ctx.user_id, scope, ctx.dept_ids):
+    if not access.sees_customer(ctx, d, doc):
         raise NotFound("customer.not_found", "no such customer")
     if path == "release" and expected == ctx.user_id and new is None:
         return
@@ -64,7 +64,11 @@ def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str
 
 def change_owner(kit: Any, ctx: CallContext, d: Directory, customer_id: str, expected_owner_id: str | None,
                  new_owner_id: str | None, path: str, reason: str | None = None, *, unowned: bool = False,
-                 check_rights: bool = True) -> dict[str, Any]:
+                 check_rights: bool = True, owner_checked: bool = False) -> dict[str, Any]:
+    """Move the customer to ``new_owner_id`` (None: public pool, or unowned with
+    ``unowned``). A new owner other than the caller must be an active employee of the
+    tenant (404/422, asked of identity once; ``owner_checked`` when the caller did so for a
+    batch) — no customer ever ends up owned by a non-employee."""
     if path not in PATHS:
         raise InvalidInput("owner_change.invalid_path", f"path must be one of {', '.join(PATHS)}")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
@@ -74,6 +78,8 @@ def change_owner(kit: Any, ctx: CallContext, d: Directory, customer_id: str, exp
     doc = _repair(kit, store.load(kit.db, ctx.tenant_id, customer_id))
     if check_rights:
         authorise(ctx, d, doc, expected_owner_id, new_owner_id, path)
+        if new_owner_id is not None and new_owner_id != ctx.user_id and not owner_checked:
+            d.require_employees([new_owner_id], "new_owner_id")
     current = doc.get("owner_id")
     if current != expected_owner_id:
         raise Conflict("customer.owner_mismatch", "the customer's owner has changed meanwhile",
@@ -160,21 +166,63 @@ def _apply_shares(kit: Any, ctx: CallContext, owner_id: str) -> list[str]:
     return ids
 
 
-def set_departments(kit: Any, ctx: CallContext, customer_ids: list[str], dept_ids: list[str], assign: bool
-                    ) -> dict[str, Any]:
-    if not isinstance(customer_ids, list) or not customer_ids or len(customer_ids) > 1000 or \
-            not all(isinstance(c, str) for c in customer_ids):
+def share(kit: Any, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
+    """Share all of A's customers (``from_owner_id``, default the caller) with each B, or
+    drop those shares (``unshare``). A must be an employee of the tenant, each B an active
+    one (unsharing may name a departed B); one identity call for all of them."""
+    data = data if isinstance(data, dict) else {}
+    frm = data.get("from_owner_id") or ctx.user_id
+    if not isinstance(frm, str) or len(frm) > 64:
+        raise InvalidInput("share.invalid", "from_owner_id: an employee id")
+    if not (ctx.has_role(*ADMIN_ROLES) or frm == ctx.user_id or
+            (ctx.has_role("dept_admin") and frm in d.scope().get("user_ids", []))):
+        raise Forbidden("share.forbidden", "you may share only your own customers")
+    to = data.get("to_user_ids")
+    if not isinstance(to, list) or not to or len(to) > 100 or not all(isinstance(u, str) and u for u in to):
+        raise InvalidInput("share.invalid", "to_user_ids: a list of 1-100 employee ids")
+    found = d.employees([frm, *to])
+    check_employees(found, [frm], "from_owner_id", active=False)
+    check_employees(found, to, "to_user_ids", active=not data.get("unshare"))
+    if data.get("unshare"):
+        return unshare(kit, ctx, frm, to)
+    return share_all(kit, ctx, frm, to)
+
+
+def assign_departments(kit: Any, ctx: CallContext, d: Directory, docs: list[dict[str, Any]], dept_ids: Any,
+                       assign: bool) -> dict[str, Any]:
+    """Assign (or unassign) the customers ``docs`` (visible to the caller) to departments.
+    Every department must exist in the tenant (404 ``department.not_found``) and, for a
+    department admin, lie in their subtree (403 ``departments.outside_scope``). Assignment
+    makes the customer visible to the department admins over that department (see
+    ``access``), never to its plain members."""
+    if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
+        raise Forbidden("departments.forbidden", "only an admin may assign departments")
+    if not docs or len(docs) > 1000:
         raise InvalidInput("departments.invalid", "customer_ids: a list of 1-1000 ids")
-    if not isinstance(dept_ids, list) or not dept_ids or not all(isinstance(x, str) and x for x in dept_ids):
-        raise InvalidInput("departments.invalid", "dept_ids: a non-empty list of department ids")
-    docs = [store.load(kit.db, ctx.tenant_id, c) for c in customer_ids]
+    if not isinstance(dept_ids, list) or not dept_ids or len(dept_ids) > 100 or \
+            not all(isinstance(x, str) and x for x in dept_ids):
+        raise InvalidInput("departments.invalid", "dept_ids: a list of 1-100 department ids")
+    known = d.departments()
+    missing = [x for x in dict.fromkeys(dept_ids) if x not in known]
+    if missing:
+        raise NotFound("department.not_found", "dept_ids: no such department in this organisation",
+                       {"field": "dept_ids", "ids": missing[:50]})
+    allowed = d.dept_scope()
+    outside = [x for x in dict.fromkeys(dept_ids) if allowed is not None and x not in allowed]
+    if outside:
+        raise Forbidden("departments.outside_scope", "dept_ids: a department admin assigns only to departments of "
+                        "their own subtree", {"field": "dept_ids", "ids": outside[:50]})
     now = kit.now()
+    if assign:  # before any customer carries the departments: list filters find them (access)
+        store.mark_assigned_depts(kit.db, ctx.tenant_id, dept_ids, now)
     for doc in docs:
         current = list(doc.get("dept_ids") or [])
         new = list(dict.fromkeys(current + dept_ids)) if assign else [x for x in current if x not in dept_ids]
         kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": {"dept_ids": new, "updated_at": now}})
+        names = [known[x].get("name") or x for x in dept_ids]
         timeline.record(kit.db, ctx.tenant_id, doc["_id"], "customer.departments", now, ctx.user_id,
-                        "departments assigned" if assign else "departments unassigned", {"dept_ids": new})
+                        ("departments assigned: " if assign else "departments unassigned: ") + ", ".join(names),
+                        {"dept_ids": new, "changed": list(dept_ids)})
     return {"customers": len(docs), "dept_ids": dept_ids, "assigned": assign}
 
 

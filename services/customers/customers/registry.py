@@ -9,18 +9,17 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from customers import catalog, store, timeline
+from customers import access, catalog, cbms, store, timeline
 from customers.directory import Directory
 from customers.names import company_key
 from customers.phones import phone_keys
 from customers.rules import (
     ADMIN_ROLES,
+    ENTRY_ROLES,
     all_numbers,
     can_edit,
-    can_see,
     check_required,
     page_args,
-    rules_visible_filters,
     validate_customer,
 )
 
@@ -34,6 +33,14 @@ def search_facts(doc: dict[str, Any]) -> dict[str, Any]:
     the raw numbers (the pool masks them until a customer is claimed)."""
     return {"name_key": company_key(doc.get("name") or "") or None,
             **{k: list(doc.get(k) or []) for k in ("landlines", "faxes", "mobiles")}}
+
+
+def created_facts(doc: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``customer.created`` (and of ``customer.restored``)."""
+    return {"customer_id": doc["_id"], "name": doc["name"], "owner_id": doc.get("owner_id"), "kind": doc.get("kind"),
+            "grade": doc.get("grade"), "industry": doc.get("industry"), "region": doc.get("region"),
+            "address": doc.get("address"), "location": doc.get("location"), "cbm_id": doc.get("cbm_id"),
+            **search_facts(doc)}
 
 
 def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
@@ -64,7 +71,7 @@ def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude
             "phone_keys": phone_keys(numbers), "matches": matches}
 
 
-def _duplicate_error(kit: Any, ctx: CallContext, d: Directory, exc: Conflict) -> Conflict:
+def duplicate_error(kit: Any, ctx: CallContext, d: Directory, exc: Conflict) -> Conflict:
     cid = exc.details.get("customer_id")
     holder: dict[str, Any] = {"type": "unknown"}
     name = None
@@ -79,7 +86,25 @@ def _duplicate_error(kit: Any, ctx: CallContext, d: Directory, exc: Conflict) ->
                                   "holder": holder}]})
 
 
+def require_entry_role(ctx: CallContext) -> None:
+    """Entering customers (one at a time or by xlsx import) is for the roles that follow
+    customers (``ENTRY_ROLES``); sales support alone may not."""
+    if not ctx.has_role(*ENTRY_ROLES):
+        raise Forbidden("customer.entry_forbidden", "your roles may not enter customers",
+                        {"roles": list(ctx.roles)})
+
+
+def view(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any]:
+    """A customer as its detail view shows it: the document and its CBM
+    (``cbm: {id, name, email, mobile}``, null when none or deleted)."""
+    out = store.public(doc)
+    out["cbm"] = cbms.brief(cbms.load(kit.db, ctx.tenant_id, doc.get("cbm_id"))) if doc.get("cbm_id") else None
+    return out
+
+
 def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) -> None:
+    if clean.get("cbm_id"):
+        cbms.require(kit.db, ctx.tenant_id, clean["cbm_id"])
     if clean.get("tags"):
         catalog.check_tags(kit.db, ctx.tenant_id, clean["tags"])
     if clean.get("custom"):
@@ -91,6 +116,7 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
     """Enter a customer; the entrant becomes its owner. ``capacity_check()`` (the pool's
     private-pool capacity rule) runs after a retry is recognised and before anything is
     written, so a full pool refuses the entry with the numbers and writes nothing."""
+    require_entry_role(ctx)
     clean = validate_customer(data)
     clean.pop("owner_id", None)
     _check_tags_and_custom(kit, ctx, clean)
@@ -100,7 +126,7 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
         cid = uuid.uuid5(uuid.NAMESPACE_URL, f"{ctx.tenant_id}|{ctx.user_id}|create|{idempotency_key}").hex
         existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
         if existing is not None:
-            return store.public(existing)
+            return view(kit, ctx, existing)
     else:
         cid = store.new_id()
     if capacity_check is not None:
@@ -112,8 +138,8 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
     except Conflict as exc:
         existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
         if existing is not None:
-            return store.public(existing)
-        raise _duplicate_error(kit, ctx, d, exc) from None
+            return view(kit, ctx, existing)
+        raise duplicate_error(kit, ctx, d, exc) from None
     owner = ctx.user_id
     doc = {"_id": cid, "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in EDITABLE},
            "tags": clean.get("tags") or [], "custom": clean.get("custom") or {},
@@ -122,11 +148,7 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
            "created_at": now, "created_by": ctx.user_id, "updated_at": now, "deleted": False}
     log_row = {"_id": f"{cid}:1", "tenant_id": ctx.tenant_id, "customer_id": cid, "seq": 1, "from_owner_id": None,
                "to_owner_id": owner, "path": path, "reason": "entry", "actor_id": ctx.user_id, "at": now}
-    events = [kit.event("customer.created", {"customer_id": cid, "name": doc["name"], "owner_id": owner,
-                                             "kind": doc["kind"], "grade": doc.get("grade"),
-                                             "industry": doc.get("industry"), "region": doc.get("region"),
-                                             "address": doc.get("address"), "location": doc.get("location"),
-                                             "cbm_id": doc.get("cbm_id"), **search_facts(doc)}),
+    events = [kit.event("customer.created", created_facts(doc)),
               kit.event("customer.owner_changed", {"customer_id": cid, "from_owner_id": None, "to_owner_id": owner,
                                                    "path": path, "reason": "entry", "seq": 1,
                                                    "customer_name": doc["name"]})]
@@ -140,7 +162,7 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
     except DuplicateKeyError:
         existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
         if existing is not None:
-            return store.public(existing)
+            return view(kit, ctx, existing)
         store.release_keys(kit.db, ctx.tenant_id, cid, taken)
         raise
     except BaseException:
@@ -149,23 +171,36 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
         raise
     timeline.record(kit.db, ctx.tenant_id, cid, "customer.created", now, ctx.user_id, "customer entered",
                     {"owner_id": owner}, entry_id=events[0]["event_id"])
-    return store.public(doc)
+    return view(kit, ctx, doc)
 
 
 def get_visible(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
     if not isinstance(customer_id, str) or not customer_id or len(customer_id) > 64:
         raise NotFound("customer.not_found", "no such customer")
     doc = store.load(kit.db, ctx.tenant_id, customer_id)
-    if not can_see(doc, ctx.user_id, d.scope(), ctx.dept_ids):
+    if not access.sees_customer(ctx, d, doc):
         raise NotFound("customer.not_found", "no such customer")
     return doc
+
+
+def get_audited(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
+    """A customer whose audit trail (ownership log, timeline) the caller may read: what
+    they see — and for admins also a deleted one (who deleted it, when, why)."""
+    if ctx.has_role(*ADMIN_ROLES) and isinstance(customer_id, str) and 0 < len(customer_id) <= 64:
+        doc = store.by_id(kit.db, "customers", customer_id, tenant_id=ctx.tenant_id)
+        if doc is not None:
+            return doc
+    return get_visible(kit, ctx, d, customer_id)
 
 
 def visible_docs(kit: Any, ctx: CallContext, d: Directory, extra: dict[str, Any] | None = None,
                  projection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every visible live customer (union of equality queries), newest first."""
     base = {"tenant_id": ctx.tenant_id, "deleted": False, **(extra or {})}
-    filters = rules_visible_filters(ctx, d.scope())
+    filters = access.visible_filters(ctx, d, kit.db)
+    owner = (extra or {}).get("owner_id")
+    if filters and owner and owner not in (d.scope().get("user_ids") or ()) and d.supervises(owner):
+        filters = [{"owner_id": owner}]  # a supervisor naming a subordinate: all of theirs
     if not filters:
         rows = list(kit.db["customers"].find(base, projection))
     else:
@@ -196,7 +231,7 @@ def list_customers(kit: Any, ctx: CallContext, d: Directory, q: str | None = Non
     base = {"tenant_id": ctx.tenant_id, "deleted": False, **extra}
     qn = str(q).strip().lower()[:100] if q else ""
     coll = kit.db["customers"]
-    if not qn and not rules_visible_filters(ctx, d.scope()):
+    if not qn and not access.visible_filters(ctx, d, kit.db):
         # everything visible: let the database sort and page
         total = coll.count_documents(base)
         rows = list(coll.find(base).sort([("created_at", -1), ("_id", -1)]).skip((pg - 1) * size).limit(size))
@@ -231,7 +266,7 @@ def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, 
     if billing_changed and (clean.get("billing") or {}).get("title"):
         dup = store.find_duplicates(kit.db, ctx.tenant_id, None, [], customer_id, [clean["billing"]["title"]])
         if dup:
-            raise _duplicate_error(kit, ctx, d, Conflict("customer.duplicate", "", {
+            raise duplicate_error(kit, ctx, d, Conflict("customer.duplicate", "", {
                 "customer_id": dup[0]["customer_id"], "matched_on": dup[0]["matched_on"]}))
     add_keys = ([new_key] if new_key != old_key else [])
     add_numbers = [n for n in new_numbers if n not in old_numbers]
@@ -239,7 +274,7 @@ def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, 
         taken = store.reserve_keys(kit.db, ctx.tenant_id, customer_id, add_keys[0] if add_keys else "",
                                    add_numbers, now)
     except Conflict as exc:
-        raise _duplicate_error(kit, ctx, d, exc) from None
+        raise duplicate_error(kit, ctx, d, exc) from None
     changes = {k: v for k, v in clean.items() if v != doc.get(k)}
     update = {**changes, "name_key": new_key, "phone_keys": new_numbers, "updated_at": now}
     ev = kit.event("customer.updated", {"customer_id": customer_id, "fields": sorted(changes),
@@ -253,8 +288,11 @@ def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, 
                                                          "owner_id": doc.get("owner_id"),
                                                          "contract_end": merged.get("contract_end")}))
     if "tags" in changes:
-        events.append(kit.event("customer.tags_changed", {"customer_id": customer_id,
-                                                          "tags": changes["tags"]}))
+        before = doc.get("tags") or []
+        events.append(kit.event("customer.tags_changed", {
+            "customer_id": customer_id, "tags": changes["tags"],
+            "added": [t for t in changes["tags"] if t not in before],
+            "removed": [t for t in before if t not in changes["tags"]]}))
     try:
         with kit.change(events, Check("customers", {"_id": customer_id, "updated_at": now})):
             kit.db["customers"].update_one({"_id": customer_id, "tenant_id": ctx.tenant_id}, {"$set": update})
@@ -268,26 +306,11 @@ def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, 
         timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.updated", now, ctx.user_id,
                         "edited: " + ", ".join(sorted(changes)), {"fields": sorted(changes)},
                         entry_id=ev["event_id"])
-    return store.public({**doc, **update})
-
-
-def delete_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, reason: str | None = None
-                    ) -> dict[str, Any]:
-    doc = get_visible(kit, ctx, d, customer_id)
-    if not ctx.has_role(*ADMIN_ROLES):
-        raise Forbidden("customer.delete_forbidden", "only an admin may delete customers")
-    now = kit.now()
-    ev = kit.event("customer.deleted", {"customer_id": customer_id, "name": doc["name"],
-                                        "owner_id": doc.get("owner_id"), "reason": (reason or "")[:500]})
-    with kit.change([ev], Check("customers", {"_id": customer_id, "deleted": True})):
-        kit.db["customers"].update_one({"_id": customer_id, "tenant_id": ctx.tenant_id}, {"$set": {
-            "deleted": True, "deleted_at": now, "deleted_by": ctx.user_id, "delete_reason": (reason or "")[:500]}})
-    kit.db["audit"].insert_one({"_id": store.new_id(), "tenant_id": ctx.tenant_id, "action": "customer.deleted",
-                                "customer_id": customer_id, "actor_id": ctx.user_id, "at": now,
-                                "reason": (reason or "")[:500], "snapshot": {"name": doc["name"]}})
-    keys = [("name_keys", doc.get("name_key") or "")] + [("phone_keys", n) for n in doc.get("phone_keys") or []]
-    store.release_keys(kit.db, ctx.tenant_id, customer_id, [k for k in keys if k[1]])
-    return {"id": customer_id, "deleted": True}
+    if "tags" in changes:
+        timeline.record_tags(kit.db, ctx.tenant_id, customer_id, now, ctx.user_id, doc.get("tags") or [],
+                             changes["tags"], catalog.tag_labels(kit.db, ctx.tenant_id),
+                             entry_id=f"{ev['event_id']}:tags")
+    return view(kit, ctx, {**doc, **update})
 
 
 def visible_customer_ids(kit: Any, ctx: CallContext, d: Directory, owner_ids: list[str] | None = None

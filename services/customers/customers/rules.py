@@ -24,6 +24,9 @@ TAG_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple")
 FIELD_TYPES = ("text", "number", "date", "select", "multiselect", "bool")
 ADMIN_ROLES = ("tenant_admin", "system", "operator")
 ALL_CUSTOMER_ROLES = ("tenant_admin", "all_customers", "system", "operator")
+#: roles that enter customers (single entry and xlsx import): the people who follow customers
+#: in a private pool. Sales support (销售支持) works the claim-request queue and does not.
+ENTRY_ROLES = ("tenant_admin", "dept_admin", "all_customers", "employee", "system", "operator")
 
 # control characters, zero-width and bidi marks, unpaired surrogates, private use
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff"
@@ -228,12 +231,33 @@ def all_numbers(doc: dict[str, Any]) -> list[str]:
 
 
 # -- visibility ---------------------------------------------------------------------------
+def subtree(root_ids: Any, parents: dict[str, str | None]) -> set[str]:
+    """Every department in the subtrees rooted at ``root_ids`` (roots included; unknown
+    roots ignored) — the same rule as identity's ``rules.subtree``."""
+    children: dict[str, list[str]] = {}
+    for d, p in parents.items():
+        if p is not None:
+            children.setdefault(p, []).append(d)
+    out: set[str] = set()
+    stack = [r for r in root_ids if r in parents]
+    while stack:
+        d = stack.pop()
+        if d in out:
+            continue
+        out.add(d)
+        stack.extend(children.get(d, []))
+    return out
+
+
 def sees_all(roles: tuple[str, ...] | list[str]) -> bool:
     return any(r in ALL_CUSTOMER_ROLES for r in roles)
 
 
-def can_see(customer: dict[str, Any], user_id: str, scope: dict[str, Any], dept_ids: tuple[str, ...] = ()) -> bool:
-    """``scope`` is identity's ``visible_owner_ids`` answer ({all, user_ids}).
+def can_see(customer: dict[str, Any], user_id: str, scope: dict[str, Any], dept_scope: Any = ()) -> bool:
+    """``scope`` is identity's ``visible_owner_ids`` answer ({all, user_ids});
+    ``dept_scope`` the departments whose *assigned* customers the caller sees (a
+    department admin's subtree; nobody else's — assignment never widens a plain
+    employee's visibility, SPEC §3).
 
     Public-pool and unowned customers (owner None) are seen here only by the all-seeing;
     the pool service shows the public pool through its own (masked) search.
@@ -245,22 +269,18 @@ def can_see(customer: dict[str, Any], user_id: str, scope: dict[str, Any], dept_
         return True
     if user_id in (customer.get("shared_with") or ()):
         return True
-    return bool(set(customer.get("dept_ids") or ()) & set(dept_ids))
+    return bool(set(customer.get("dept_ids") or ()) & set(dept_scope))
 
 
-def visibility_filters(user_id: str, scope: dict[str, Any], dept_ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def visibility_filters(user_id: str, scope: dict[str, Any], dept_scope: Any = ()) -> list[dict[str, Any]]:
     """Equality filters whose union is the visible set (empty list = everything)."""
     if scope.get("all"):
         return []
     owners = list(dict.fromkeys([user_id, *(scope.get("user_ids") or [])]))
     filters: list[dict[str, Any]] = [{"owner_id": o} for o in owners]
     filters.append({"shared_with": user_id})
-    filters.extend({"dept_ids": d} for d in dept_ids)
+    filters.extend({"dept_ids": d} for d in sorted(dept_scope))
     return filters
-
-
-def rules_visible_filters(ctx: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
-    return visibility_filters(ctx.user_id, scope, tuple(ctx.dept_ids))
 
 
 def can_edit(customer: dict[str, Any], user_id: str, roles: tuple[str, ...], supervisor_id: str | None) -> bool:

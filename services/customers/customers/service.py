@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import eventlet.tpool
 from nameko.timer import timer
@@ -16,10 +18,12 @@ from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
 from customers import (
     catalog,
+    cbms,
     contact_sheets,
     contacts,
     downloads,
     imports,
+    lifecycle,
     ownership,
     registry,
     sheets,
@@ -31,6 +35,9 @@ from customers.directory import Directory
 from customers.rules import ADMIN_ROLES, page_args
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: exported times when the tenant's zone cannot be asked (visits' own default)
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+log = logging.getLogger(__name__)
 
 
 def _decode(file_b64: Any) -> bytes:
@@ -45,10 +52,17 @@ def _decode(file_b64: Any) -> bytes:
         raise InvalidInput("import.bad_encoding", "file must be base64") from None
 
 
-def _parsed(kit: Any, parse: Callable[[bytes | str], Any], file_b64: Any, upload_id: Any, parts: Any) -> Any:
+def _parsed(kit: Any, parse: Callable[[bytes | str], Any], file_b64: Any, upload_id: Any, parts: Any,
+            allowed: Callable[[Any], None]) -> Any:
     """The uploaded workbook parsed off the eventlet hub: read from a spool file assembled
     from the parts sent with ``upload_part`` (what the gateway does), or from small base64
-    content in the call itself."""
+    content in the call itself. ``allowed(ctx)`` (the role rule) runs first; a caller it
+    refuses leaves no parts behind."""
+    try:
+        allowed(kit.ctx)
+    except Forbidden:
+        uploads.discard_own(kit.db, kit.ctx.tenant_id, kit.ctx.user_id, upload_id, parts)
+        raise
     if upload_id is None:
         return eventlet.tpool.execute(parse, _decode(file_b64))
     ctx = kit.ctx
@@ -75,13 +89,19 @@ class CustomersService(BaseService):
     kit = Kit("customers")
     identity = TimedRpc("identity", timeout=5)
     pool = TimedRpc("pool", timeout=5)
+    visits = TimedRpc("visits", timeout=5)
 
     _indexed = False
+    _backfilled = False
 
     @timer(interval=3600, eager=True)
     def _ensure_indexes(self) -> None:
-        """At start (and hourly, a no-op then): indexes exist before the first request."""
+        """At start (and hourly, a no-op then): indexes exist before the first request; at
+        start, departments assigned before ``assigned_depts`` existed are marked."""
         store.ensure_indexes(self.kit.db)
+        if not CustomersService._backfilled:
+            store.backfill_assigned_depts(self.kit.db, self.kit.now())
+            CustomersService._backfilled = True
         CustomersService._indexed = True
 
     @timer(interval=600)
@@ -91,7 +111,21 @@ class CustomersService(BaseService):
         uploads.purge_stale(self.kit.db, self.kit.now())
         downloads.purge_stale(self.kit.db, self.kit.now())
 
-    def _export(self, filename: str, sheet: str, header: list[str], rows: Iterable[list[Any]]) -> dict[str, Any]:
+    def _zone(self) -> ZoneInfo:
+        """The tenant's time zone for exported times: the tenant setting the visits service
+        keeps (``time_zone``, identity has none), else ``DEFAULT_TIME_ZONE``."""
+        try:
+            name = (self.visits.get_settings() or {}).get("time_zone")
+        except Exception as exc:  # visits down or slow: the default zone, logged
+            log.warning("visits.get_settings failed, exporting in %s: %s", DEFAULT_TIME_ZONE, exc)
+            name = None
+        try:
+            return ZoneInfo(str(name or DEFAULT_TIME_ZONE))
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(DEFAULT_TIME_ZONE)
+
+    def _export(self, filename: str, sheet: str, header: list[sheets.Header], rows: Iterable[list[Any]]
+                ) -> dict[str, Any]:
         """Write the workbook to a temporary file (row by row, in a thread) and store it as
         parts; answers ``{download_id, parts, size, filename, content_type}``."""
         ctx = self.kit.ctx
@@ -122,7 +156,8 @@ class CustomersService(BaseService):
 
     @api
     def get_customer(self, customer_id: str) -> dict[str, Any]:
-        return store.public(registry.get_visible(self.kit, self.kit.ctx, self._d(), customer_id))
+        ctx = self.kit.ctx
+        return registry.view(self.kit, ctx, registry.get_visible(self.kit, ctx, self._d(), customer_id))
 
     @api
     def list_customers(self, q: str | None = None, owner_id: str | None = None, grade: str | None = None,
@@ -137,7 +172,17 @@ class CustomersService(BaseService):
 
     @api
     def delete_customer(self, customer_id: str, reason: str | None = None) -> dict[str, Any]:
-        return registry.delete_customer(self.kit, self.kit.ctx, self._d(), customer_id, reason)
+        return lifecycle.delete_customer(self.kit, self.kit.ctx, self._d(), customer_id, reason)
+
+    @api
+    def list_deleted_customers(self, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+        return lifecycle.list_deleted(self.kit, self.kit.ctx, self._d(), page, page_size)
+
+    @api
+    def restore_customer(self, customer_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        return lifecycle.restore_customer(
+            self.kit, self.kit.ctx, self._d(), customer_id, data,
+            capacity_check=lambda owner: self.pool.check_capacity(owner_id=owner, adding=1))
 
     @api
     def visible_customer_ids(self, owner_ids: Any = None) -> list[str]:
@@ -174,40 +219,32 @@ class CustomersService(BaseService):
             raise InvalidInput("bind.invalid", "owner_id: an employee id or null")
         if not ctx.has_role(*ownership.MANAGER_ROLES, "dept_admin"):
             raise Forbidden("bind.forbidden", "only an admin may bind customers")
-        results = []
-        for cid in ids:
-            doc = registry.get_visible(self.kit, ctx, d, cid)
-            results.append(ownership.change_owner(self.kit, ctx, d, cid, doc.get("owner_id"), new,
-                                                  "assign" if new else "release", data.get("reason")))
+        docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
+        if new is not None:
+            d.require_employees([new], "owner_id")
+        results = [ownership.change_owner(self.kit, ctx, d, doc["_id"], doc.get("owner_id"), new,
+                                          "assign" if new else "release", data.get("reason"), owner_checked=True)
+                   for doc in docs]
         return {"changed": len(results), "results": results}
 
     @api
     def ownership_history(self, customer_id: str) -> list[dict[str, Any]]:
-        registry.get_visible(self.kit, self.kit.ctx, self._d(), customer_id)
+        """The ownership log; for admins also of a deleted customer (its delete is logged)."""
+        registry.get_audited(self.kit, self.kit.ctx, self._d(), customer_id)
         return ownership.history(self.kit, self.kit.ctx, customer_id)
 
     @api
     def share_customers(self, data: dict[str, Any]) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        data = data if isinstance(data, dict) else {}
-        frm = data.get("from_owner_id") or ctx.user_id
-        if not (ctx.has_role(*ADMIN_ROLES) or frm == ctx.user_id or
-                (ctx.has_role("dept_admin") and frm in d.scope().get("user_ids", []))):
-            raise Forbidden("share.forbidden", "you may share only your own customers")
-        if data.get("unshare"):
-            return ownership.unshare(self.kit, ctx, frm, data.get("to_user_ids"))
-        return ownership.share_all(self.kit, ctx, frm, data.get("to_user_ids"))
+        return ownership.share(self.kit, self.kit.ctx, self._d(), data)
 
     @api
     def assign_departments(self, data: dict[str, Any]) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
+        data = data if isinstance(data, dict) else {}
         if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
             raise Forbidden("departments.forbidden", "only an admin may assign departments")
-        data = data if isinstance(data, dict) else {}
-        ids = _ids(data.get("customer_ids"))
-        for cid in ids:
-            registry.get_visible(self.kit, ctx, d, cid)
-        return ownership.set_departments(self.kit, ctx, ids, data.get("dept_ids"), not data.get("unassign"))
+        docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in _ids(data.get("customer_ids"))]
+        return ownership.assign_departments(self.kit, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))
 
     # -- detail: projects, notes, timeline ------------------------------------------------------
     @api
@@ -223,8 +260,10 @@ class CustomersService(BaseService):
     @api
     def add_contact_note(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
         ctx = self.kit.ctx
-        doc = registry.get_visible(self.kit, ctx, self._d(), customer_id)
+        d = self._d()
+        doc = registry.get_visible(self.kit, ctx, d, customer_id)
         note = timeline.validate_note(data)
+        contacts.require_note_contact(self.kit, ctx, d, customer_id, note["contact_id"])
         now = self.kit.now()
         nid = store.new_id()
         row = {"_id": nid, "tenant_id": ctx.tenant_id, "customer_id": customer_id, **note, "author_id": ctx.user_id,
@@ -254,10 +293,32 @@ class CustomersService(BaseService):
 
     @api
     def customer_timeline(self, customer_id: str, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+        """Newest first; for admins also of a deleted customer (who deleted it, when, why)."""
         ctx = self.kit.ctx
-        registry.get_visible(self.kit, ctx, self._d(), customer_id)
+        registry.get_audited(self.kit, ctx, self._d(), customer_id)
         pg, size = page_args(page, page_size)
         return timeline.list_entries(self.kit.db, ctx.tenant_id, customer_id, pg, size)
+
+    # -- CBMs (vendor direct-sales contacts) -----------------------------------------------------
+    @api
+    def list_cbms(self, q: str | None = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+        return cbms.list_cbms(self.kit.db, self.kit.ctx, q, page, page_size)
+
+    @api
+    def get_cbm(self, cbm_id: str) -> dict[str, Any]:
+        return cbms.get_cbm(self.kit.db, self.kit.ctx, cbm_id)
+
+    @api
+    def create_cbm(self, data: dict[str, Any]) -> dict[str, Any]:
+        return cbms.create_cbm(self.kit.db, self.kit.ctx, data, self.kit.now())
+
+    @api
+    def update_cbm(self, cbm_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return cbms.update_cbm(self.kit.db, self.kit.ctx, cbm_id, data, self.kit.now())
+
+    @api
+    def delete_cbm(self, cbm_id: str) -> dict[str, Any]:
+        return cbms.delete_cbm(self.kit.db, self.kit.ctx, cbm_id, self.kit.now())
 
     # -- contacts -------------------------------------------------------------------------------
     @api
@@ -303,18 +364,15 @@ class CustomersService(BaseService):
     def contact_import_check(self, file_b64: str | None = None, upload_id: str | None = None,
                              parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
-        catalog.require_admin(ctx)
-        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts)
-        if not parsed.problems:
-            contact_sheets.resolve(self.kit, ctx, d, parsed)
+        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts, catalog.require_admin)
+        contact_sheets.resolve(self.kit, ctx, d, parsed)  # every problem, also in a mixed file
         return imports.report(parsed)
 
     @api
     def import_contacts(self, file_b64: str | None = None, upload_id: str | None = None,
                         parts: int | None = None) -> dict[str, Any]:
         ctx, d = self.kit.ctx, self._d()
-        catalog.require_admin(ctx)
-        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts)
+        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts, catalog.require_admin)
         return contact_sheets.run_import(self.kit, ctx, d, parsed)
 
     # -- tags and custom fields -------------------------------------------------------------------
@@ -357,9 +415,8 @@ class CustomersService(BaseService):
                      parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts)
-        if not parsed.problems:
-            imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)
+        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
+        imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
         return imports.report(parsed)
 
     @api
@@ -367,7 +424,7 @@ class CustomersService(BaseService):
                          parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._d()
-        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts)
+        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
         return imports.run_import(self.kit, ctx, parsed,
                                   capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
 
@@ -379,7 +436,7 @@ class CustomersService(BaseService):
         if wanted:
             docs = [x for x in docs if x.get("owner_id") in wanted]
         names = d.names([x.get("owner_id") for x in docs])
-        header, rows = sheets.customer_rows(docs, names)
+        header, rows = sheets.customer_rows(docs, names, self._zone())
         return self._export("customers.xlsx", "customers", header, rows)
 
     @api

@@ -48,6 +48,9 @@ def ensure_indexes(db: Database) -> None:
     db["projects"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
     db["tag_groups"].create_index([("tenant_id", ASCENDING)])
     db["custom_fields"].create_index([("tenant_id", ASCENDING), ("entity", ASCENDING)])
+    db["cbms"].create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+    db["assigned_depts"].create_index([("tenant_id", ASCENDING)])
+    c.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
 
 
 def by_id(db: Database, coll: str, _id: Any, **expect: Any) -> dict[str, Any] | None:
@@ -213,6 +216,35 @@ def load(db: Database, tenant_id: str, customer_id: str) -> dict[str, Any]:
     if doc is None:
         raise NotFound("customer.not_found", "no such customer")
     return doc
+
+
+def mark_assigned_depts(db: Database, tenant_id: str, dept_ids: list[str], now: datetime) -> None:
+    """Remember that customers were assigned to these departments (one row per tenant and
+    department, inserted once, never removed: a stale row costs one list filter, a missing one
+    would hide customers from their department admins)."""
+    for dept in dict.fromkeys(dept_ids):
+        try:
+            db["assigned_depts"].insert_one({"_id": f"{tenant_id}|{dept}", "tenant_id": tenant_id, "dept_id": dept,
+                                             "at": now})
+        except DuplicateKeyError:
+            pass
+
+
+def backfill_assigned_depts(db: Database, now: datetime) -> int:
+    """Mark the departments of customers assigned before ``assigned_depts`` existed (one
+    projected pass at start)."""
+    seen: set[tuple[str, str]] = set()
+    for r in db["customers"].find({}, {"tenant_id": 1, "dept_ids": 1}):  # plain scan: no operator to push down
+        for dept in r.get("dept_ids") or []:
+            seen.add((r["tenant_id"], dept))
+    for tenant_id, dept in seen:
+        mark_assigned_depts(db, tenant_id, [dept], now)
+    return len(seen)
+
+
+def assigned_depts(db: Database, tenant_id: str) -> set[str]:
+    """Departments of the tenant that ever had customers assigned (a small collection)."""
+    return {r["dept_id"] for r in db["assigned_depts"].find({"tenant_id": tenant_id}, {"dept_id": 1})}
 
 
 def share_targets(db: Database, tenant_id: str, owner_id: str | None) -> list[str]:

@@ -26,6 +26,22 @@ def record(db: Database, tenant_id: str, customer_id: str, kind: str, at: dateti
         pass
 
 
+def tag_change_summary(before: list[str], after: list[str], labels: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """Which tags were set and which removed, by name ("group / tag"; an unknown id as itself)."""
+    added = [t for t in after if t not in before]
+    removed = [t for t in before if t not in after]
+    parts = [f"+{labels.get(t, t)}" for t in added] + [f"-{labels.get(t, t)}" for t in removed]
+    data = {"added": [{"id": t, "label": labels.get(t, t)} for t in added],
+            "removed": [{"id": t, "label": labels.get(t, t)} for t in removed]}
+    return "tags: " + (", ".join(parts) or "unchanged"), data
+
+
+def record_tags(db: Database, tenant_id: str, customer_id: str, at: datetime, actor_id: str | None,
+                before: list[str], after: list[str], labels: dict[str, str], entry_id: str) -> None:
+    summary, data = tag_change_summary(before, after, labels)
+    record(db, tenant_id, customer_id, "customer.tags_changed", at, actor_id, summary, data, entry_id=entry_id)
+
+
 def entry_from_event(env: dict[str, Any]) -> dict[str, Any] | None:
     """Timeline entry for another service's event that names a customer (visits, pool)."""
     data = env.get("data") or {}

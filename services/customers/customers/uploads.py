@@ -47,6 +47,18 @@ def discard(db: Database, upload_id: str, parts_sent: int) -> None:
     parts.discard(db, COLL, upload_id, parts_sent)
 
 
+def discard_own(db: Database, tenant_id: str, user_id: str, upload_id: Any, parts_sent: Any) -> None:
+    """Drop the parts of an upload that will not be read (the caller may not import): only
+    the caller's own parts, by ``_id``; bad ids are ignored (the hourly purge remains)."""
+    if not isinstance(upload_id, str) or isinstance(parts_sent, bool) or not isinstance(parts_sent, int):
+        return
+    for i in range(min(max(parts_sent, 0), MAX_PARTS)):
+        pid = parts.part_id(upload_id, i)
+        row = db[COLL].find_one({"_id": pid}, {"tenant_id": 1, "user_id": 1})
+        if row is not None and row.get("tenant_id") == tenant_id and row.get("user_id") == user_id:
+            db[COLL].delete_one({"_id": pid})
+
+
 def purge_stale(db: Database, now: datetime) -> int:
     """Parts of uploads nobody imported (hourly housekeeping; a small collection)."""
     return parts.purge_stale(db, COLL, now)

@@ -18,12 +18,14 @@ EMPLOYEE_KINDS = (
     "reclaim_warning", "reclaimed", "handover", "departure_handover", "daily_digest", "export_ready",
 )
 #: kinds with fixed channels: the invitation carries a secret (never to a shared webhook);
-#: the CBM is an outside person reached only by e-mail
+#: the CBM is an outside person reached by e-mail, and the tenant's webhooks get the notice too
 FIXED_CHANNELS: dict[str, tuple[str, ...]] = {
     "invitation": ("inbox", "email"),
-    "cbm_visit_notice": ("email",),
+    "cbm_visit_notice": ("email", "webhook"),
 }
 ALL_KINDS = EMPLOYEE_KINDS + tuple(FIXED_CHANNELS)
+#: what a webhook may subscribe to (``kinds``): every kind that can reach a webhook
+WEBHOOK_KINDS = EMPLOYEE_KINDS + tuple(k for k, ch in FIXED_CHANNELS.items() if "webhook" in ch)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_DIGEST_HOUR = 8
 TLS_MODES = ("none", "starttls", "ssl")
@@ -76,7 +78,7 @@ def cbm_contact(data: dict[str, Any]) -> dict[str, Any] | None:
     if not email or "@" not in str(email):
         return None
     return {"email": str(email), "name": _pick(cbm, "name") or data.get("cbm_name"),
-            "language": _pick(cbm, "language") or data.get("cbm_language")}
+            "language": _pick(cbm, "language") or data.get("cbm_language"), "id": _pick(cbm, "id")}
 
 
 def intents_for(env: dict[str, Any]) -> list[Intent]:
@@ -105,7 +107,8 @@ def intents_for(env: dict[str, Any]) -> list[Intent]:
         values["cbm_name"] = contact.get("name")
         return [Intent("cbm_visit_notice", to_address=contact, language=contact.get("language"), values=values,
                        name_refs={"employee_name": str(employee)} if employee and not values.get("employee_name")
-                       else {}, data=_keep(d, "visit_id", "customer_id"))]
+                       else {}, data={**_keep(d, "visit_id", "customer_id", "cbm_id", "planned_at"),
+                                      **({"cbm_id": str(contact["id"])} if contact.get("id") else {})})]
     if t == "visit.reviewed":
         values = _keep(d, "customer_name", "reason", "result")
         values["result"] = _pick(d, "result", "validity", "status")
@@ -273,9 +276,9 @@ def validate_webhook(data: Any, partial: bool = False) -> dict[str, Any]:
         out["name"] = str(data["name"])[:100]
     if "kinds" in data:
         kinds = data["kinds"]
-        if not isinstance(kinds, list) or any(k not in EMPLOYEE_KINDS for k in kinds):
+        if not isinstance(kinds, list) or any(k not in WEBHOOK_KINDS for k in kinds):
             raise InvalidInput("webhook.invalid_kinds", "kinds must be a list of notification kinds",
-                               {"kinds": list(EMPLOYEE_KINDS)})
+                               {"kinds": list(WEBHOOK_KINDS)})
         out["kinds"] = list(dict.fromkeys(kinds))
     if "active" in data:
         out["active"] = bool(data["active"])

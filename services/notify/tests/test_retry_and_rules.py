@@ -52,7 +52,14 @@ def test_cbm_notice_only_for_cbm_linked():
     [i] = rules.intents_for(env("visit.planned", {"visit_id": "v1", "cbm": {"email": "cbm@vendor.com",
                                                                            "name": "Wang", "language": "en"}}))
     assert i.kind == "cbm_visit_notice" and i.to_address["email"] == "cbm@vendor.com" and i.to_ids == []
-    assert rules.channels_for(i.kind, None) == ["email"]
+    assert rules.channels_for(i.kind, None) == ["email", "webhook"]  # the CBM by e-mail, the tenant's hooks too
+    [i] = rules.intents_for(env("visit.planned", {"visit_id": "v2", "customer_id": "c2", "cbm": {
+        "id": "cbm-1", "email": "cbm@vendor.com", "name": "Wang", "mobile": "13800138000"}}))
+    assert i.data == {"visit_id": "v2", "customer_id": "c2", "cbm_id": "cbm-1"}
+    assert rules.validate_webhook({"url": "https://x.example/h", "kinds": ["cbm_visit_notice"]})["kinds"] == \
+        ["cbm_visit_notice"]  # a hook may subscribe to the CBM notice
+    with pytest.raises(InvalidInput):
+        rules.validate_webhook({"url": "https://x.example/h", "kinds": ["invitation"]})  # never to a hook
 
 
 def test_pool_and_visit_routing():

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import iso
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from pool import dbtrace, store
+from pool import access, dbtrace, store
 from pool import rules as R
 
 log = logging.getLogger(__name__)
@@ -283,19 +283,23 @@ def _dept(ctx: Any) -> str | None:
     return ctx.dept_ids[0] if ctx.dept_ids else None
 
 
-def assign(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | None) -> dict[str, Any]:
+def assign(kit: Any, customers: Any, identity: Any, customer_id: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """Direct assignment by support or the tenant admin: the customer must be the tenant's
+    (404) and the new owner an active employee of the tenant (404 unknown, 422 inactive)."""
     ctx = kit.ctx
     if not ctx.has_role(*ASSIGNERS):
         raise Forbidden("pool.assign_forbidden", "only sales support or the tenant admin may assign")
     db, now, tenant = kit.db, kit.now(), ctx.tenant_id
     data = data or {}
     owner = data.get("owner_id")
-    if not isinstance(owner, str) or not owner:
-        raise InvalidInput("pool.owner_required", "owner_id is required", {"fields": {"owner_id": "required"}})
+    if not isinstance(owner, str) or not owner or len(owner) > 128:
+        raise InvalidInput("pool.owner_required", "owner_id is required",
+                           {"field": "owner_id", "fields": {"owner_id": "required"}})
     reason = _reason(data, required=False) or "assign"
     row = store.get_customer(db, tenant, str(customer_id))
     if row is None:
-        raise NotFound("pool.customer_not_found", "no such customer")
+        raise NotFound("pool.customer_not_found", "no such customer", {"customer_id": str(customer_id)})
+    access.require_active_employee(identity, owner)
     if row.get("owner_id") == owner:
         return customer_view(row, masked=False)
     rules = store.load_rules(db, tenant)

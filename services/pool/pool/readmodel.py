@@ -62,7 +62,9 @@ def _at(env: dict[str, Any], data: dict[str, Any], *keys: str) -> datetime:
     return parse_iso(env["occurred_at"])
 
 
-def on_customer_upserted(kit: Any, env: dict[str, Any]) -> None:
+def on_customer_upserted(kit: Any, env: dict[str, Any], *, restored: bool = False) -> None:
+    """``customer.created`` / ``customer.updated``, and ``customer.restored`` (``restored``:
+    the row is un-deleted; its owner and slot come back with the ``restore`` owner change)."""
     data = env.get("data") or {}
     rec = _record(data)
     cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
@@ -83,6 +85,8 @@ def on_customer_upserted(kit: Any, env: dict[str, Any]) -> None:
                 fields["name_fixed_at"] = parse_iso(env["occurred_at"])
                 if row.get("private"):
                     fields.update(store.reclaim_fields({**row, **fields}, store.load_rules(kit.db, tenant)))
+        if restored:
+            fields["deleted"] = False
         # ownership comes only from customer.owner_changed (ordered by seq); a new row starts public
         store.upsert_customer(kit.db, cid, tenant, fields,
                               on_insert={"private": False, "owner_id": None, "deleted": False})

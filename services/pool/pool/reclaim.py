@@ -22,9 +22,9 @@ from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.context import system_context
-from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.errors import Conflict, Forbidden, NotFound
 from crmkit.outbox import Check
-from pool import ownership, store
+from pool import inputs, ownership, store
 from pool import rules as R
 
 log = logging.getLogger(__name__)
@@ -132,13 +132,7 @@ def preview(kit: Any, patch: dict[str, Any] | None, days: Any = 30) -> dict[str,
     ctx = kit.ctx
     if not ctx.has_role("tenant_admin"):
         raise Forbidden("pool.rules_forbidden", "only the tenant admin may preview pool rules")
-    try:
-        horizon = int(days)
-    except (TypeError, ValueError):
-        raise InvalidInput("pool.preview_days", "days must be an integer 1-366", {"fields": {"days": "integer"}}) \
-            from None
-    if not 1 <= horizon <= 366:
-        raise InvalidInput("pool.preview_days", "days must be an integer 1-366", {"fields": {"days": "1-366"}})
+    horizon = inputs.integer(days, "days", default=30, lo=1, hi=366, code="pool.preview_days")
     db = kit.db
     rules = R.validate_rules(patch or {}, store.load_rules(db, ctx.tenant_id, fresh=True))
     today = R.local_day(kit.now())

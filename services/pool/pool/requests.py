@@ -53,10 +53,15 @@ def submit(kit: Any, customers: Any, data: Any) -> dict[str, Any]:
         errors["landline"] = "give a landline or a fax"
     remarks = _text(errors, data, "remarks", False, 2000)
     cid = data.get("customer_id")
-    if cid is not None and not isinstance(cid, str):
-        errors["customer_id"] = "must be a string"
+    if cid == "":
+        cid = None
+    if cid is not None and (not isinstance(cid, str) or len(cid) > 128):
+        errors["customer_id"] = "must be an id"
     if errors:
         raise InvalidInput("pool.request_invalid", "the claim request is incomplete", {"fields": errors})
+    if cid is not None and store.get_customer(kit.db, ctx.tenant_id, cid) is None:
+        # a request names a customer of the caller's own tenant, known to the pool (not deleted)
+        raise NotFound("pool.customer_not_found", "no such customer", {"customer_id": cid})
     check = customers.duplicate_check(data={"name": el["name"], "landlines": [el["landline"]] if el["landline"]
                                             else [], "faxes": [el["fax"]] if el["fax"] else []})
     matches = (check or {}).get("matches") or []

@@ -49,15 +49,31 @@ DEFAULT_RULES: dict[str, Any] = {
 # ---------------------------------------------------------------------------- days
 
 def local_day(at: datetime) -> date:
-    """The Beijing calendar day of an instant."""
+    """The Beijing calendar day of an instant (saturating at the calendar's ends: an
+    instant a few hours before year 10000 is still a day, not an OverflowError)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return at.astimezone(TZ).date()
+    try:
+        return at.astimezone(TZ).date()
+    except OverflowError:
+        return date.max if at.year > 1 else date.min
+
+
+def plus_days(day: date, days: int) -> date:
+    """``day + days``, saturating at ``date.min``/``date.max``. Days the pool reads from
+    events (a contract end in year 9999, say) must never stop a handler or the sweep."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def day_start(day: date) -> datetime:
-    """00:00 Beijing time of ``day``, as an aware UTC datetime."""
-    return datetime.combine(day, time(0), TZ).astimezone(UTC)
+    """00:00 Beijing time of ``day``, as an aware UTC datetime (saturating at the calendar's ends)."""
+    try:
+        return datetime.combine(day, time(0), TZ).astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if day.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 
 def is_workday(day: date) -> bool:
@@ -87,20 +103,26 @@ def working_deadline(replied_at: datetime, n: int, workday: Callable[[date], boo
     """End (exclusive, 24:00 Beijing) of the ``n``-th working day counted from the day
     after the reply: the instant from which an approval has lapsed."""
     last = nth_working_day_after(local_day(replied_at), n, workday)
-    return day_start(last + timedelta(days=1))
+    return day_start(plus_days(last, 1))
 
 
 # ---------------------------------------------------------------------- protection
 
 def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months (the last day of a shorter month), saturating
+    at ``date.min``/``date.max``."""
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     for d in (day.day, 30, 29, 28):
         try:
             return date(year, month, d)
         except ValueError:
             continue
-    raise ValueError(day)
+    raise ValueError(day)  # unreachable: every month has a 28th
 
 
 @dataclass(frozen=True)
@@ -128,7 +150,7 @@ def protection_at(contract_start: date | None, contract_end: date | None, today:
     protected_until = add_months(end, p["after_expiry_months"])  # exclusive
     if today < start or today >= protected_until:
         return Protection(False, None, None)
-    last = protected_until - timedelta(days=1)
+    last = protected_until if protected_until == date.max else plus_days(protected_until, -1)  # forever
     if today < service_end:
         return Protection(True, "service", last)
     if today < end:
@@ -165,7 +187,7 @@ def reclaim_candidates(clocks: Clocks, rules: dict[str, Any]) -> list[tuple[date
     for name in RECLAIM_RULES:
         cfg = r.get(name) or {}
         if cfg.get("enabled"):
-            out.append((_anchor(clocks.entered_at, lasts[name]) + timedelta(days=int(cfg["days"])), name))
+            out.append((plus_days(_anchor(clocks.entered_at, lasts[name]), int(cfg["days"])), name))
     return out
 
 
@@ -219,7 +241,10 @@ def check_capacity(held: int, capacity: int, adding: int = 1) -> None:
 
 
 def cooldown_until(released_at: datetime, days: int) -> datetime:
-    return released_at + timedelta(days=days)
+    try:
+        return released_at + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def check_cooldown(claimer_id: str, previous_owner_id: str | None, released_at: datetime | None,

@@ -2,27 +2,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from crmkit.errors import InvalidInput
-from pool import ownership, store
+from pool import inputs, ownership, store
 from pool import rules as R
 
 MAX_PAGE_SIZE = 100
 
 
-def _int(name: str, value: Any, default: int, lo: int, hi: int, errors: dict[str, str]) -> int:
-    if value is None or value == "":
-        return default
+def _checked(errors: dict[str, str], check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one argument check, collecting its problem (every bad field is listed at once)."""
     try:
-        n = int(value)
-    except (TypeError, ValueError):
-        errors[name] = "must be an integer"
-        return default
-    if not lo <= n <= hi:
-        errors[name] = f"must be between {lo} and {hi}"
-    return n
+        return check(*args, **kwargs)
+    except InvalidInput as exc:
+        errors.update(exc.details.get("fields") or {})
+        return None
 
 
 def _released_key(row: dict[str, Any]) -> str:
@@ -35,22 +32,19 @@ def search_pool(kit: Any, *, keyword: str | None = None, released_from: str | No
                 grade: str | None = None, page: Any = 1, page_size: Any = 20) -> dict[str, Any]:
     ctx = kit.ctx
     errors: dict[str, str] = {}
-    p = _int("page", page, 1, 1, 100_000, errors)
-    size = _int("page_size", page_size, 20, 1, MAX_PAGE_SIZE, errors)
-    lo = hi = None
-    try:
-        lo = store.to_dt(released_from) if released_from else None
-    except ValueError:
-        errors["released_from"] = "must be an ISO-8601 date or time"
-    try:
-        if released_to and len(released_to) == 10:  # a whole day: up to its end (Beijing)
-            hi = R.day_start(date.fromisoformat(released_to) + timedelta(days=1))
-        elif released_to:
-            hi = store.to_dt(released_to) + timedelta(microseconds=1)  # type: ignore[operator]
-    except ValueError:
-        errors["released_to"] = "must be an ISO-8601 date or time"
-    if keyword is not None and len(keyword) > 100:
-        errors["keyword"] = "at most 100 characters"
+    p = _checked(errors, inputs.integer, page, "page", default=1, lo=1, hi=100_000) or 1
+    size = _checked(errors, inputs.integer, page_size, "page_size", default=20, lo=1, hi=MAX_PAGE_SIZE) or 20
+    lo = _checked(errors, inputs.instant, released_from, "released_from") if released_from else None
+    hi = None
+    if released_to and isinstance(released_to, str) and len(released_to) == 10:  # a whole day, to its end (Beijing)
+        last = _checked(errors, inputs.day, released_to, "released_to")
+        hi = R.day_start(last + timedelta(days=1)) if last else None
+    elif released_to:
+        to = _checked(errors, inputs.instant, released_to, "released_to")
+        hi = to + timedelta(microseconds=1) if to else None
+    _checked(errors, inputs.text, keyword, "keyword", limit=100)
+    _checked(errors, inputs.text, grade, "grade", limit=100)
+    _checked(errors, inputs.text, previous_owner_dept_id, "previous_owner_dept_id", limit=inputs.MAX_ID)
     if errors:
         raise InvalidInput("pool.search_invalid", "invalid search", {"fields": errors})
     kw = (keyword or "").strip().lower()
@@ -76,16 +70,11 @@ def search_pool(kit: Any, *, keyword: str | None = None, released_from: str | No
     return {"items": items, "total": total, "page": p, "page_size": size}
 
 
-def daily_targets(kit: Any, day: str | None = None, user_id: str | None = None) -> dict[str, Any]:
+def daily_targets(kit: Any, day: date | None, who: str) -> dict[str, Any]:
+    """``who``'s targets and actuals on ``day`` (default today); the caller checked the
+    arguments and that it may see ``who`` (:mod:`pool.access`)."""
     ctx = kit.ctx
-    who = user_id or ctx.user_id
-    if who != ctx.user_id and not ctx.has_role("tenant_admin", "dept_admin", "all_customers", "support"):
-        who = ctx.user_id
-    try:
-        d = date.fromisoformat(day) if day else R.local_day(kit.now())
-    except ValueError:
-        raise InvalidInput("pool.targets_invalid", "day must be YYYY-MM-DD", {"fields": {"day": "YYYY-MM-DD"}}) \
-            from None
+    d = day or R.local_day(kit.now())
     rules = store.load_rules(kit.db, ctx.tenant_id)
     t = rules["targets"]
     # the moves log is the record of entries and claims: a move to ``who`` on the day by an

@@ -13,7 +13,7 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from pool import dbtrace, ownership, readmodel, reclaim, requests, search, store
+from pool import access, dbtrace, inputs, ownership, readmodel, reclaim, requests, search, store
 from pool import rules as R
 
 dbtrace.install()
@@ -21,6 +21,10 @@ dbtrace.install()
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = float(os.environ.get("POOL_SWEEP_INTERVAL", "3600"))
+
+
+def _id(value: Any, field: str) -> str:
+    return str(inputs.ident(value, field))
 
 
 class PoolService(BaseService):
@@ -50,7 +54,7 @@ class PoolService(BaseService):
     @api
     def get_pool_customer(self, customer_id: str) -> dict[str, Any]:
         ctx = self.kit.ctx
-        row = store.get_customer(self._db(), ctx.tenant_id, str(customer_id))
+        row = store.get_customer(self._db(), ctx.tenant_id, _id(customer_id, "customer_id"))
         if row is None:
             raise NotFound("pool.customer_not_found", "no such customer")
         mine = row.get("owner_id") == ctx.user_id
@@ -65,10 +69,10 @@ class PoolService(BaseService):
                        idempotency_key: str | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         self._db()
+        cid, data = _id(customer_id, "customer_id"), inputs.obj(data)
         with dbtrace.span("claim_customer"):
-            approval = requests.approved_for(self.kit, ctx.tenant_id, ctx.user_id, str(customer_id))
-            out = ownership.claim(self.kit, self.customers, str(customer_id), data,
-                                  skip_limits=approval is not None)
+            approval = requests.approved_for(self.kit, ctx.tenant_id, ctx.user_id, cid)
+            out = ownership.claim(self.kit, self.customers, cid, data, skip_limits=approval is not None)
             if approval is not None:
                 self.kit.db.claim_requests.update_one({"_id": approval["_id"]}, {"$set": {"entered": True}})
             return out
@@ -77,34 +81,42 @@ class PoolService(BaseService):
     def release_customer(self, customer_id: str, data: dict[str, Any] | None = None,
                          idempotency_key: str | None = None) -> dict[str, Any]:
         self._db()
-        return ownership.release(self.kit, self.customers, str(customer_id), data)
+        return ownership.release(self.kit, self.customers, _id(customer_id, "customer_id"), inputs.obj(data))
 
     @api
     def assign_customer(self, customer_id: str, data: dict[str, Any] | None = None,
                         idempotency_key: str | None = None) -> dict[str, Any]:
         self._db()
-        return ownership.assign(self.kit, self.customers, str(customer_id), data)
+        return ownership.assign(self.kit, self.customers, self.identity, _id(customer_id, "customer_id"),
+                                inputs.obj(data))
 
     @api
     def capacity(self, owner_id: str | None = None) -> dict[str, Any]:
+        """``owner_id``'s private-pool figures (default: the caller's); 404 for anyone the caller
+        may not see (see :mod:`pool.access`)."""
+        ctx = self.kit.ctx
+        owner = inputs.ident(owner_id, "owner_id", required=False) or ctx.user_id
+        access.require_may_see(ctx, self.identity, owner)
         self._db()
-        return ownership.capacity_status(self.kit, owner_id)
+        return ownership.capacity_status(self.kit, owner)
 
     @api
     def check_capacity(self, owner_id: str, adding: int = 1) -> dict[str, Any]:
         """For the customers service before an entry or import: BusinessRule when full."""
         self._db()
-        return ownership.reserve_check(self.kit, owner_id, adding)
+        return ownership.reserve_check(self.kit, _id(owner_id, "owner_id"),
+                                       inputs.integer(adding, "adding", default=1, lo=0, hi=100_000))
 
     @api
     def check_protection(self, customer_id: str, user_id: str | None = None) -> dict[str, Any]:
         """Whether ``user_id`` (default: the caller) may take the customer; BusinessRule when protected."""
         ctx = self.kit.ctx
-        row = store.get_customer(self._db(), ctx.tenant_id, str(customer_id))
+        row = store.get_customer(self._db(), ctx.tenant_id, _id(customer_id, "customer_id"))
         if row is None:
             raise NotFound("pool.customer_not_found", "no such customer")
         rules = store.load_rules(self.kit.db, ctx.tenant_id)
-        ownership.check_protection(row, user_id or ctx.user_id, R.local_day(self.kit.now()), rules)
+        who = inputs.ident(user_id, "user_id", required=False) or ctx.user_id
+        ownership.check_protection(row, who, R.local_day(self.kit.now()), rules)
         return {"protected": False}
 
     # ------------------------------------------------------------------------ rules
@@ -141,6 +153,7 @@ class PoolService(BaseService):
             raise Forbidden("pool.sweep_forbidden", "only the tenant admin may run the reclaim sweep")
         if crash_after is not None:
             self.kit.require_test_hooks()
+            crash_after = inputs.integer(crash_after, "crash_after", default=0, lo=0, hi=100_000)
         self._db()
         return reclaim.sweep(self.kit, self.customers, ctx.tenant_id, crash_after=crash_after)
 
@@ -164,14 +177,16 @@ class PoolService(BaseService):
             log.exception("pool housekeeping failed; the next run retries")
 
     @api
-    def reclaim_log(self, customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def reclaim_log(self, customer_id: str | None = None, limit: Any = 200) -> list[dict[str, Any]]:
         ctx = self.kit.ctx
         q: dict[str, Any] = {"tenant_id": ctx.tenant_id, "path": "reclaim"}
-        if customer_id:
-            q["customer_id"] = str(customer_id)
+        cid = inputs.ident(customer_id, "customer_id", required=False, code="pool.reclaims_invalid")
+        limit = inputs.integer(limit, "limit", default=200, lo=1, hi=1000, code="pool.reclaims_invalid")
+        if cid:
+            q["customer_id"] = cid
         if not ctx.has_role("tenant_admin", "dept_admin", "system", "operator"):
             q["from_owner_id"] = ctx.user_id
-        rows = sorted(self._db().moves.find(q), key=lambda r: r["at"], reverse=True)[: int(limit)]
+        rows = sorted(self._db().moves.find(q), key=lambda r: r["at"], reverse=True)[:limit]
         return [{"customer_id": r["customer_id"], "from_owner_id": r["from_owner_id"], "reason": r["reason"],
                  "seq": r["seq"], "at": iso(r["at"])} for r in rows]
 
@@ -179,8 +194,9 @@ class PoolService(BaseService):
     def reclaim_warnings(self, customer_id: str | None = None) -> list[dict[str, Any]]:
         ctx = self.kit.ctx
         q: dict[str, Any] = {"tenant_id": ctx.tenant_id}
-        if customer_id:
-            q["customer_id"] = str(customer_id)
+        cid = inputs.ident(customer_id, "customer_id", required=False, code="pool.reclaims_invalid")
+        if cid:
+            q["customer_id"] = cid
         if not ctx.has_role("tenant_admin", "dept_admin", "system", "operator"):
             q["owner_id"] = ctx.user_id
         rows = sorted(self._db().warnings.find(q), key=lambda r: (r["day"], r["lead"]))
@@ -196,17 +212,17 @@ class PoolService(BaseService):
     @api
     def list_claim_requests(self, status: str | None = None) -> dict[str, Any]:
         self._db()
-        return requests.list_requests(self.kit, status)
+        return requests.list_requests(self.kit, inputs.text(status, "status", limit=20, code="pool.request_status"))
 
     @api
     def approve_claim_request(self, request_id: str, data: Any = None) -> dict[str, Any]:
         self._db()
-        return requests.decide(self.kit, request_id, data, approve=True)
+        return requests.decide(self.kit, _id(request_id, "request_id"), data, approve=True)
 
     @api
     def reject_claim_request(self, request_id: str, data: Any = None) -> dict[str, Any]:
         self._db()
-        return requests.decide(self.kit, request_id, data, approve=False)
+        return requests.decide(self.kit, _id(request_id, "request_id"), data, approve=False)
 
     @api
     def _test_seed_holdings(self, owner_id: str, count: int) -> dict[str, Any]:
@@ -214,7 +230,9 @@ class PoolService(BaseService):
         directly (placeholders, not customers), to test the capacity race cheaply."""
         self.kit.require_test_hooks()
         ctx = self.kit.ctx
-        return {"held": store.seed_holdings(self._db(), ctx.tenant_id, owner_id, int(count), self.kit.now())}
+        count = inputs.integer(count, "count", default=0, lo=0, hi=100_000)
+        return {"held": store.seed_holdings(self._db(), ctx.tenant_id, _id(owner_id, "owner_id"), count,
+                                            self.kit.now())}
 
     @api
     def _test_pause(self, point: str, seconds: float = 0.0) -> dict[str, Any]:
@@ -236,8 +254,14 @@ class PoolService(BaseService):
     # ---------------------------------------------------------------------- targets
     @api
     def daily_targets(self, day: str | None = None, user_id: str | None = None) -> dict[str, Any]:
+        """``user_id``'s targets and actuals (default: the caller's); 404 for anyone the caller
+        may not see (see :mod:`pool.access`)."""
+        ctx = self.kit.ctx
+        who = inputs.ident(user_id, "user_id", required=False, code="pool.targets_invalid") or ctx.user_id
+        d = inputs.day(day, "day", code="pool.targets_invalid") if day else None
+        access.require_may_see(ctx, self.identity, who)
         self._db()
-        return search.daily_targets(self.kit, day, user_id)
+        return search.daily_targets(self.kit, d, who)
 
     # ----------------------------------------------------------------------- events
     def _dept_of(self, owner_id: str) -> str | None:
@@ -261,6 +285,11 @@ class PoolService(BaseService):
     def on_customer_deleted(self, event: dict[str, Any]) -> None:
         self._db()
         readmodel.on_customer_deleted(self.kit, event)
+
+    @subscribe("customers", "customer.restored")
+    def on_customer_restored(self, event: dict[str, Any]) -> None:
+        self._db()
+        readmodel.on_customer_upserted(self.kit, event, restored=True)
 
     @subscribe("customers", "customer.owner_changed")
     def on_owner_changed(self, event: dict[str, Any]) -> None:

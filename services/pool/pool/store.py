@@ -157,9 +157,12 @@ def to_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     text = str(value)
-    if len(text) == 10:
-        return date.fromisoformat(text)
-    return R.local_day(parse_iso(text))
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return R.local_day(parse_iso(text))
+    except ValueError:  # a malformed date from an event counts as no date (never a failing claim)
+        return None
 
 
 def clocks_of(row: dict[str, Any]) -> R.Clocks | None:

@@ -13,6 +13,7 @@ import pika
 import pytest
 
 from crmkit.context import CallContext
+from devstack import broker
 from devstack.stack import Stack, base_env, free_port
 from tests.support.rpc import RpcClient
 from tests.support.waiting import wait_for
@@ -40,6 +41,11 @@ class PoolHarness:
             self._rpc = wait_for(self.client, timeout=60, what="broker back")
             return self._rpc.call(service, method, ctx=ctx, **kw)
 
+    def seed_employee(self, tenant: str, employee_id: str, **fields) -> None:
+        """An employee identity knows (``status`` joined unless given; ``supervisor_id``,
+        ``dept_admins``: the department admins over them)."""
+        self.call("identity", "_seed", tenant_id=tenant, employee={"id": employee_id, **fields})
+
     def set_clock(self, when: str | None) -> None:
         for s in ("pool", "customers"):
             self._rpc.call(s, "_test_set_clock", now=when)
@@ -58,14 +64,13 @@ def pool_env() -> Iterator[tuple[str, dict[str, str]]]:
         for attempt in range(10):  # the shared broker may be restarting (other suites' fault tests)
             try:
                 subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-                subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                               check=True, capture_output=True)
+                broker.grant(vhost)  # the project's own broker user, never guest
                 break
             except subprocess.CalledProcessError:
                 if attempt == 9:
                     raise
                 time.sleep(3)
-        amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+        amqp = broker.local_uri(vhost)
     env = base_env(amqp, os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
                    MONGO_DB_PREFIX=f"p{uuid.uuid4().hex[:6]}_", CRM_CONTEXT_KEY=KEY, CRM_TEST_HOOKS="1",
                    POOL_SWEEP_INTERVAL="3600")
@@ -85,10 +90,12 @@ def pool(pool_env) -> Iterator[PoolHarness]:
     stack.add_service("pool")
     stack.add_service("customers", class_path="fake_customers:FakeCustomersService",
                       config=ROOT / "services" / "pool" / "config.yaml")
+    stack.add_service("identity", class_path="fake_identity:FakeIdentityService",
+                      config=ROOT / "services" / "pool" / "config.yaml")
     stack.start()
     h = PoolHarness(amqp, stack)
     try:
-        for s in ("pool", "customers"):
+        for s in ("pool", "customers", "identity"):
             wait_for(lambda s=s: h.call(s, "health")["status"] == "ok", timeout=60, what=f"{s} up")
         h.set_clock(None)
         yield h

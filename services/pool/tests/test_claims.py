@@ -138,6 +138,7 @@ def test_assignment_by_support_only(pool):
         pool.call("pool", "assign_customer", ctx=ctx_of(t, "emp"), customer_id=cid, data={"owner_id": "emp"})
     with pytest.raises(InvalidInput):
         pool.call("pool", "assign_customer", ctx=ctx_of(t, "sup", "support"), customer_id=cid, data={})
+    pool.seed_employee(t, "carol")
     out = pool.call("pool", "assign_customer", ctx=ctx_of(t, "sup", "support"), customer_id=cid,
                     data={"owner_id": "carol", "reason": "special request"})
     assert out["owner_id"] == "carol" and out["reclaim_on"]

@@ -213,3 +213,51 @@ def test_uncorrected_name_is_overdue_the_day_after_the_second_working_day():
     assert R.next_reclaim(R.Clocks(entered), RULES, date(2025, 12, 1)) == (date(2025, 10, 31), "no_contact")
     off = R.validate_rules({"reclaim": {name: {"enabled": False} for name in R.RECLAIM_RULES}})
     assert R.next_reclaim(R.Clocks(entered), off, date(2025, 12, 1)) == (date(2025, 12, 1), "name_not_corrected")
+
+
+# -- the calendar's ends: arithmetic saturates, arguments are refused ---------------------------
+
+def test_date_arithmetic_saturates_at_the_ends_of_the_calendar():
+    assert R.add_months(date(9999, 12, 31), 12) == date.max
+    assert R.add_months(date(1, 1, 31), -12) == date.min
+    assert R.add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert R.plus_days(date(9999, 12, 30), 180) == date.max and R.plus_days(date(1, 1, 2), -5) == date.min
+    assert R.local_day(datetime(9999, 12, 31, 20, tzinfo=UTC)) == date.max
+    assert R.day_start(date.min).year == 1 and R.day_start(date.max).year == 9999
+    assert R.cooldown_until(datetime(9999, 12, 1, tzinfo=UTC), 365).year == 9999
+
+
+def test_a_perpetual_contract_protects_for_good():
+    p = R.protection_at(date(2025, 1, 1), date(9999, 12, 31), date(2026, 12, 1), R.DEFAULT_RULES)
+    assert p.protected and p.phase in ("service", "renewal")
+    assert p.until == date.max
+    far = R.protection_at(date(9999, 6, 1), date(9999, 12, 31), date(2026, 12, 1), R.DEFAULT_RULES)
+    assert not far.protected
+    old = R.protection_at(date(1, 1, 1), date(1, 2, 1), date(2026, 12, 1), R.DEFAULT_RULES)
+    assert not old.protected
+
+
+def test_reclaim_clocks_near_the_end_of_the_calendar_do_not_overflow():
+    clocks = R.Clocks(entered_at=datetime(2026, 1, 1, tzinfo=UTC), last_deal_at=datetime(9999, 12, 31, tzinfo=UTC),
+                      last_contact_at=datetime(9999, 12, 31, 23, tzinfo=UTC))
+    assert R.next_reclaim(clocks, R.DEFAULT_RULES) == (date(2026, 3, 2), "no_visit")
+
+
+def test_pool_arguments_are_refused_with_their_field():
+    from pool import inputs
+
+    for value in ("abc", "1.5", 1.5, True, [], float("nan"), "9" * 25):
+        with pytest.raises(InvalidInput) as e:
+            inputs.integer(value, "limit", default=1, lo=1, hi=1000)
+        assert e.value.details == {"field": "limit", "fields": {"limit": "must be an integer"}}
+    assert inputs.integer(" 7 ", "limit", default=1, lo=1, hi=1000) == 7
+    for bad in ("9999-12-31", "0001-01-01", "2100-01-01", 20260101, "2026-02-30"):
+        with pytest.raises(InvalidInput):
+            inputs.day(bad, "day")
+    for bad in ("9999-12-31T23:59:59.999999", "0001-01-01T00:00:00+14:00", "soon", None):
+        with pytest.raises(InvalidInput):
+            inputs.instant(bad, "released_from")
+    assert inputs.instant("2026-03-01", "x") == datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(InvalidInput):
+        inputs.obj(["reason"])
+    assert inputs.obj(None) == {} and inputs.ident(None, "x", required=False) is None

@@ -19,6 +19,7 @@ import pytest
 
 from crmkit.context import CallContext
 from crmkit.envelope import make_event, sign_event
+from devstack import broker
 from devstack.stack import Proc, Stack, base_env
 from tests.support.rpc import RpcClient
 
@@ -27,6 +28,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 ROOT = HERE.parents[2]
 KEY = "visits-test-key-" + uuid.uuid4().hex
+OPERATOR_MAX_PIXELS = 50_000_000  # below the tenant default (60 Mpx): the operator's bound is in force
 
 
 @dataclass
@@ -46,6 +48,9 @@ class VisitsEnv:
 
     def seed_customer(self, tenant: str, customer: dict) -> None:
         self.rpc.call("customers", "_seed", tenant_id=tenant, customer=customer)
+
+    def grant_records(self, tenant: str, *user_ids: str) -> None:
+        self.rpc.call("identity", "_seed_menu", tenant_id=tenant, user_ids=list(user_ids))
 
     def seed_employee(self, tenant: str, employee: dict) -> None:
         self.rpc.call("identity", "_seed", tenant_id=tenant, employee=employee)
@@ -77,11 +82,11 @@ def visits_env(infra) -> Iterator[VisitsEnv]:
         pytest.skip("service tests need the local broker (own vhost)")
     vhost = f"crm-visits-{uuid.uuid4().hex[:8]}"
     _ctl("add_vhost", vhost)
-    _ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    broker.grant(vhost)  # the project's own broker user, never guest
+    amqp = broker.local_uri(vhost)
     prefix = f"v{uuid.uuid4().hex[:6]}_"
     env = base_env(amqp, infra.mongo_uri, MONGO_DB_PREFIX=prefix, CRM_CONTEXT_KEY=KEY, CRM_TEST_HOOKS="1",
-                   VISITS_EXPIRY_INTERVAL="2")
+                   VISITS_EXPIRY_INTERVAL="2", VISITS_PHOTO_MAX_PIXELS=str(OPERATOR_MAX_PIXELS))
     env["PYTHONPATH"] = f"{HERE}:{env['PYTHONPATH']}"
     log_dir = ROOT / ".local" / "test-logs" / f"visits-{uuid.uuid4().hex[:6]}"
     stack = Stack(env=env, gateway_port=0, log_dir=log_dir)

@@ -18,6 +18,7 @@ from crmkit.nameko.rpc import register_errors
 register_errors()
 CUSTOMERS: dict[tuple[str, str], dict] = {}
 EMPLOYEES: dict[tuple[str, str], dict] = {}
+MENUS: dict[str, set[str]] = {}  # tenant -> users whose department holds the customer_visits grant
 
 
 class Ctx(DependencyProvider):
@@ -45,6 +46,11 @@ class FakeCustomers:
             raise NotFound("customer.not_found", "no such customer", {"customer_id": customer_id})
         return c
 
+    @rpc(expected_exceptions=(NotFound,))
+    def list_projects(self, customer_id):
+        """The customer's projects (customers' contract: visible customers only)."""
+        return [p if isinstance(p, dict) else {"id": p} for p in self.get_customer(customer_id).get("projects") or []]
+
 
 class FakeIdentity:
     name = "identity"
@@ -66,6 +72,17 @@ class FakeIdentity:
     def supervisor_of(self, employee_id):
         e = EMPLOYEES.get((self.ctx().tenant_id, employee_id)) or {}
         return {"supervisor_id": e.get("supervisor_id")}
+
+    @rpc
+    def _seed_menu(self, tenant_id, user_ids):
+        """Grant the records page (``customer_visits``) to these users."""
+        MENUS.setdefault(tenant_id, set()).update(user_ids)
+        return True
+
+    @rpc
+    def menu_allowed(self, menu):
+        ctx = self.ctx()
+        return ctx.has_role("tenant_admin", "system") or ctx.user_id in MENUS.get(ctx.tenant_id, set())
 
     @rpc
     def visible_owner_ids(self):

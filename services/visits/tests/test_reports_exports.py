@@ -107,6 +107,25 @@ def test_export_zip_holds_the_json_numbers(ds):
     assert "'=HYPERLINK(\"http://x\")" in names
     assert not any(isinstance(v, str) and v.startswith("=") for r in details for v in r)
     assert trend[1:] == [(p["period"], p["planned"], p["actual"]) for p in js["trend"]["periods"]]
+    # people read Chinese headers; the English key of every column is in its header's comment
+    assert summary[0] == ("员工ID", "姓名", "计划拜访数", "实际拜访数", "完成率", "日均实际拜访")
+    assert details[0][7:9] == ("签到时间（Asia/Shanghai）", "签退时间（Asia/Shanghai）")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            for ws in load_workbook(io.BytesIO(zf.read(name))).worksheets:
+                keys = [c.comment.text if c.comment else None for c in ws[1]]
+                assert all(k and k.isascii() and " " not in k for k in keys), (name, ws.title, keys)
+                assert all(not str(c.value).isascii() for c in ws[1]), (name, ws.title)
+    # times in the tenant's zone, statuses with their Chinese label, the same rows as the JSON
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    want = [(d["customer_id"], R.STATUS_LABELS[d["status"]],
+             datetime.fromisoformat(d["check_in_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+             .strftime("%Y-%m-%d %H:%M:%S") if d["check_in_at"] else None, d["stay_minutes"])
+            for d in reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE,
+                                              max_days=31, all_details=True)["details"]["items"]]
+    assert [(r[3], r[6], r[7], r[9]) for r in details[1:]] == want
+    assert any(r[7] for r in details[1:])
 
 
 def test_safe_cell():

@@ -13,7 +13,7 @@ from crmkit.errors import BusinessRule, InvalidInput, TooLarge, UnsupportedMedia
 from visits import photos
 
 AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Shanghai
-LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 60_000_000}
+LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 60_000_000, "min_pixels": 640 * 480}
 
 
 def run(data: bytes, **kw):
@@ -35,7 +35,7 @@ def test_jpeg_with_exif_is_read_compared_and_oriented():
     assert p.exif["check"]["gps_diff_m"] < 50
     assert not [f for f in p.flags if f.endswith("differs")]
     thumb = Image.open(io.BytesIO(p.thumbnail))
-    assert thumb.height > thumb.width  # 400x200 rotated by orientation 6
+    assert thumb.height > thumb.width  # 640x480 rotated by orientation 6
     assert max(thumb.size) <= photos.THUMB_SIZE
     wm = Image.open(io.BytesIO(p.watermarked))
     assert wm.format == "JPEG" and wm.height > wm.width
@@ -113,3 +113,18 @@ def test_heic_accepted_when_the_plugin_is_installed():
     p = run(buf.getvalue())
     assert p.content_type == "image/heic" and (p.width, p.height) == (640, 480)
     assert Image.open(io.BytesIO(p.thumbnail)).format == "JPEG"
+
+
+@pytest.mark.parametrize("size", [(1, 1), (639, 480), (320, 240)])
+def test_too_few_pixels_is_no_evidence(size):
+    for data in (jpeg(size=size), png(size=size)):
+        with pytest.raises(BusinessRule) as e:
+            run(data)
+        assert e.value.code == "photo.too_few_pixels"
+        assert e.value.details == {"width": size[0], "height": size[1], "pixels": size[0] * size[1],
+                                   "min_pixels": 640 * 480}
+
+
+def test_the_minimum_is_a_setting():
+    assert run(jpeg(size=(480, 640))).width == 480          # exactly 640x480 pixels, portrait
+    assert run(jpeg(size=(100, 100)), min_pixels=10_000).width == 100

@@ -179,3 +179,62 @@ def test_shorter_order_never_longer_and_keeps_start():
 def test_shorter_order_fixes_a_zigzag():
     pts = [(0.0, 0.0), (0.0, 0.3), (0.0, 0.1), (0.0, 0.2)]
     assert rules.shorter_order(pts) == [0, 2, 3, 1]
+
+
+# -- photo limits: tenant settings inside the operator's bounds ---------------------------------
+
+def test_photo_limits_are_clamped_to_the_operator_bounds():
+    b = rules.PhotoBounds(max_bytes=5_000_000, max_pixels=12_000_000, min_pixels_floor=100_000)
+    s = rules.merge_settings({"max_photo_bytes": 10**15, "max_photo_pixels": 10**12, "min_photo_pixels": 10**13}, b)
+    assert (s["max_photo_bytes"], s["max_photo_pixels"], s["min_photo_pixels"]) == (5_000_000, 12_000_000,
+                                                                                   12_000_000)
+    low = rules.merge_settings({"min_photo_pixels": 1}, b)
+    assert low["min_photo_pixels"] == 100_000
+    d = rules.merge_settings(None)
+    assert (d["max_photo_bytes"], d["max_photo_pixels"], d["min_photo_pixels"]) == (20 * 1024 * 1024, 60_000_000,
+                                                                                   640 * 480)
+
+
+def test_photo_settings_above_the_operator_bounds_are_refused():
+    b = rules.PhotoBounds(max_bytes=5_000_000, max_pixels=12_000_000, min_pixels_floor=100_000)
+    for key, value, code in (("max_photo_bytes", 5_000_001, "settings.above_operator_limit"),
+                             ("max_photo_pixels", 10**12, "settings.above_operator_limit"),
+                             ("min_photo_pixels", 99_999, "settings.below_operator_limit"),
+                             ("min_photo_pixels", 1.5, "settings.invalid"),
+                             ("max_photo_bytes", float("inf"), "settings.invalid"),
+                             ("max_photo_bytes", float("nan"), "settings.invalid")):
+        with pytest.raises(InvalidInput) as e:
+            rules.validate_settings({key: value}, b)
+        assert e.value.code == code and e.value.details["field"] == key
+    with pytest.raises(InvalidInput) as e:  # the minimum above the maximum in force
+        rules.validate_settings({"min_photo_pixels": 3_000_000}, b, {"max_photo_pixels": 2_000_000})
+    assert e.value.details == {"field": "min_photo_pixels", "max": 2_000_000}
+    assert rules.validate_settings({"max_photo_pixels": 12_000_000, "min_photo_pixels": 12_000_000}, b) == \
+        {"max_photo_pixels": 12_000_000, "min_photo_pixels": 12_000_000}
+
+
+def test_every_numeric_setting_is_bounded():
+    for key in rules.SETTING_MAX:
+        with pytest.raises(InvalidInput):
+            rules.validate_settings({key: rules.SETTING_MAX[key] + 1})
+        assert rules.validate_settings({key: rules.SETTING_MAX[key]}) == {key: rules.SETTING_MAX[key]}
+
+
+def test_operator_bounds_come_from_the_environment():
+    assert rules.photo_bounds({}) == rules.PhotoBounds()
+    b = rules.photo_bounds({"VISITS_PHOTO_MAX_BYTES": "1000000", "VISITS_PHOTO_MAX_PIXELS": "2000000",
+                            "VISITS_PHOTO_MIN_PIXELS_FLOOR": "5000"})
+    assert b == rules.PhotoBounds(1_000_000, 2_000_000, 5000)
+    for bad in ({"VISITS_PHOTO_MAX_BYTES": "lots"}, {"VISITS_PHOTO_MAX_PIXELS": "0"},
+                {"VISITS_PHOTO_MAX_PIXELS": "10", "VISITS_PHOTO_MIN_PIXELS_FLOOR": "20"}):
+        with pytest.raises(ValueError):
+            rules.photo_bounds(bad)
+
+
+def test_a_photo_below_the_minimum_fails_the_photo_criterion():
+    small = visit(stay_min=40, plan_co_m=10, ci_co_m=10)
+    small["check_in"]["photo"] = {"sha256": "ab" * 32, "width": 1, "height": 1}
+    crit = {c["name"]: c for c in rules.criteria(small, S)}
+    assert not crit["photo"]["passed"] and crit["photo"]["pixels"] == 1 and crit["photo"]["min_pixels"] == 307_200
+    small["check_in"]["photo"].update(width=640, height=480)
+    assert {c["name"]: c for c in rules.criteria(small, S)}["photo"]["passed"]

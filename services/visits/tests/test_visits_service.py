@@ -159,8 +159,9 @@ def test_plan_rules(visits_env):
     with pytest.raises(BusinessRule) as e:
         w.plan()
     assert e.value.code == "visit.projects_required"
-    with pytest.raises(BusinessRule):
-        w.plan(project_ids=["nope"])
+    with pytest.raises(BusinessRule) as e:
+        w.plan(project_ids=["p1", "nope", "p-of-another"])
+    assert e.value.code == "visit.unknown_projects" and e.value.details["project_ids"] == ["nope", "p-of-another"]
     with pytest.raises(InvalidInput):
         w.plan(project_ids=["p1"], location={"lat": 95, "lng": 10})
     with pytest.raises(BusinessRule):
@@ -225,6 +226,8 @@ def test_ten_concurrent_check_ins_with_one_key_make_one(visits_env):
     (imgs.jpeg(size=(800, 600))[:3000], InvalidInput, "photo.corrupt"),
     (imgs.bomb(), TooLarge, "photo.too_many_pixels"),
     (imgs.jpeg(exif=imgs.GARBAGE_EXIF), BusinessRule, "photo.exif_invalid"),
+    (imgs.jpeg(size=(1, 1)), BusinessRule, "photo.too_few_pixels"),
+    (imgs.png(size=(639, 480)), BusinessRule, "photo.too_few_pixels"),
 ])
 def test_bad_uploads_are_refused_and_nothing_is_stored(visits_env, data, error, code):
     w = World(visits_env)
@@ -260,6 +263,7 @@ def test_transfer_rule_on_records(visits_env):
     v = w.full()
     new_owner = "e" + uid()
     new_ctx = visits_env.ctx(w.tenant, new_owner)
+    visits_env.grant_records(w.tenant, w.emp, new_owner)
     assert [i["id"] for i in visits_env.call("list_records", w.ctx)["items"]] == [v["id"]]
     assert visits_env.call("list_records", new_ctx)["total"] == 0
     visits_env.publish("customers", "customer.owner_changed", w.tenant, {
@@ -465,3 +469,127 @@ def test_location_trust_flags_impossible_travel_and_mock_location(visits_env):
     assert trust["impossible_travel"]["previous_visit_id"] == a["id"]
     assert trust["check_in"]["mock_location"] is True and trust["check_in"]["fix_age_s"] == 600
     assert trust["check_in"]["deviation_m"] > 1_000_000 and trust["check_in"]["within_tolerance"] is False
+
+
+# -- hardening: arguments, the records grant, photo bounds, projects -----------------------------
+
+def test_every_rpc_checks_its_own_arguments(visits_env):
+    """A caller that skips the gateway gets a 400 naming the field, never a 500."""
+    w = World(visits_env)
+    visits_env.grant_records(w.tenant, w.emp)
+    v = w.plan()
+    cases = [
+        ("review_queue", w.support, {"offset": "abc"}, "offset"),
+        ("review_queue", w.support, {"limit": "abc"}, "limit"),
+        ("review_queue", w.support, {"limit": [5]}, "limit"),
+        ("review_queue", w.support, {"limit": 10**30}, "limit"),
+        ("list_records", w.ctx, {"limit": {"$gt": 1}}, "limit"),
+        ("list_records", w.ctx, {"employee_id": {"$ne": None}}, "employee_id"),
+        ("list_my_visits", w.ctx, {"offset": -1}, "offset"),
+        ("list_my_visits", w.ctx, {"status": {"a": 1}}, "status"),
+        ("list_my_visits", w.ctx, {"day": "9999-12-31"}, "day"),
+        ("calendar", w.ctx, {"month": "9999-12"}, "month"),
+        ("calendar", w.ctx, {"month": "0000-01"}, "month"),
+        ("calendar", w.ctx, {"month": 202601}, "month"),
+        ("calendar", w.ctx, {"scope": ["records"]}, "scope"),
+        ("plan_visit", w.ctx, {"data": "a plan"}, "data"),
+        ("update_settings", w.admin, {"changes": ["max_photo_bytes"]}, "changes"),
+        ("update_settings", w.admin, {"changes": {"min_stay_minutes": float("inf")}}, "min_stay_minutes"),
+        ("update_report_settings", w.admin, {"changes": "A=4"}, "changes"),
+        ("employee_visit_summary", w.admin, {"filters": {"from": "9999-12-01", "to": "9999-12-31"}}, "from"),
+        ("employee_visit_summary", w.admin, {"filters": {"limit": "abc"}}, "limit"),
+        ("coverage", w.admin, {"filters": {"since": "0001-01-01"}}, "since"),
+        ("check_in", w.ctx, {"visit_id": v["id"], "data": {"lat": 31.2, "lng": 121.4, "time": "9999-12-31T23:59:59Z"}},
+         "time"),
+    ]
+    for method, ctx, kwargs, field in cases:
+        with pytest.raises(InvalidInput) as e:
+            visits_env.call(method, ctx, **kwargs)
+        assert e.value.details.get("field") == field, (method, kwargs, e.value.details)
+    for planned_at in ("9999-12-31", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00", "2100-01-01T00:00:00Z"):
+        with pytest.raises(InvalidInput) as e:
+            w.plan(planned_at=planned_at)
+        assert e.value.details["field"] == "planned_at"
+    for loc in ("here", 5, ["31.2", "121.4"]):
+        with pytest.raises(InvalidInput) as e:
+            w.plan(location=loc)
+        assert e.value.code == "visit.bad_location" and e.value.details["field"] == "location"
+    assert visits_env.call("health", w.ctx)  # still answering
+
+
+def test_a_plan_for_the_end_of_the_calendar_never_stops_the_expiry_sweep(visits_env):
+    """A marker whose day cannot end (written before plans were bounded) is skipped, the
+    visits after it still expire."""
+    w = World(visits_env)
+    db = visits_env.db()
+    db["open_visits"].insert_one({"_id": "broken-" + uid(), "tenant_id": w.tenant, "day": "9999-12-31"})
+    v = w.plan()
+    db["visits"].update_one({"_id": v["id"]}, {"$set": {"day": "2026-01-01"}})
+    db["open_visits"].update_one({"_id": v["id"]}, {"$set": {"day": "2026-01-01"}})
+    deadline = time.time() + 30
+    while visits_env.call("get_visit", w.ctx, visit_id=v["id"])["status"] != "expired" and time.time() < deadline:
+        time.sleep(0.5)
+    assert visits_env.call("get_visit", w.ctx, visit_id=v["id"])["status"] == "expired"
+
+
+def test_records_need_the_department_grant(visits_env):
+    w = World(visits_env)
+    v = w.plan()
+    dept_admin = visits_env.ctx(w.tenant, "da" + uid(), "dept_admin")
+    for ctx in (w.ctx, w.support, dept_admin):
+        with pytest.raises(Forbidden) as e:
+            visits_env.call("list_records", ctx)
+        assert e.value.code == "visit.records_forbidden"
+        with pytest.raises(Forbidden):
+            visits_env.call("calendar", ctx, scope="records")
+    assert visits_env.call("calendar", w.ctx)["total"] >= 1  # the app's own calendar needs no grant
+    assert [i["id"] for i in visits_env.call("list_records", w.admin)["items"]] == [v["id"]]  # admins always
+    visits_env.grant_records(w.tenant, w.emp)
+    assert [i["id"] for i in visits_env.call("list_records", w.ctx)["items"]] == [v["id"]]
+
+
+def test_photo_limits_stay_inside_the_operator_bounds(visits_env):
+    from conftest import OPERATOR_MAX_PIXELS
+
+    w = World(visits_env)
+    s = visits_env.call("get_settings", w.admin)
+    assert s["max_photo_pixels"] == OPERATOR_MAX_PIXELS and s["min_photo_pixels"] == 640 * 480
+    with pytest.raises(InvalidInput) as e:
+        visits_env.call("update_settings", w.admin, changes={"max_photo_pixels": OPERATOR_MAX_PIXELS + 1})
+    assert e.value.code == "settings.above_operator_limit" and e.value.details["max"] == OPERATOR_MAX_PIXELS
+    with pytest.raises(InvalidInput):
+        visits_env.call("update_settings", w.admin, changes={"max_photo_bytes": 10**12})
+    # a value stored before the bound existed is clamped where it is read
+    visits_env.db()["settings"].update_one({"_id": w.tenant}, {"$set": {"values.max_photo_pixels": 10**12}},
+                                           upsert=True)
+    assert visits_env.call("get_settings", w.admin)["max_photo_pixels"] == OPERATOR_MAX_PIXELS
+    got = visits_env.call("update_settings", w.admin, changes={"min_photo_pixels": 100 * 100})
+    assert got["min_photo_pixels"] == 10_000
+    v = w.plan()
+    out = w.check_in(v["id"], photo=imgs.jpeg(size=(100, 100)))
+    assert out["check_in"]["photo"]["width"] == 100
+
+
+def test_a_route_schedule_with_a_foreign_project_plans_nothing(visits_env):
+    w = World(visits_env, kind="vendor")
+    ids = []
+    for i in range(3):
+        cid = f"{w.cust}-{i}"
+        visits_env.seed_customer(w.tenant, {"id": cid, "name": f"客户{i}", "owner_id": w.emp, "kind": "vendor",
+                                            "projects": [{"id": f"p{i}"}],
+                                            "location": {"lat": PLAN["lat"], "lng": PLAN["lng"] + i / 100}})
+        ids.append(cid)
+    r = visits_env.call("create_route", w.ctx, data={"name": "项目路线", "stops": ids})
+    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    body = {"day": day, "policy_accepted": True, "project_ids": {ids[0]: ["p0"], ids[1]: ["p1"], ids[2]: ["p1"]}}
+    with pytest.raises(BusinessRule) as e:
+        visits_env.call("schedule_route", w.ctx, route_id=r["id"], data=body)
+    assert e.value.code == "visit.unknown_projects" and e.value.details == {"customer_id": ids[2],
+                                                                             "project_ids": ["p1"]}
+    assert visits_env.call("list_my_visits", w.ctx)["total"] == 0  # no stop was planned
+    body["project_ids"][ids[2]] = ["p2"]
+    out = visits_env.call("schedule_route", w.ctx, route_id=r["id"], data=body)
+    assert [v["project_ids"] for v in out["visits"]] == [["p0"], ["p1"], ["p2"]]
+    with pytest.raises(InvalidInput) as e:
+        visits_env.call("schedule_route", w.ctx, route_id=r["id"], data={**body, "interval_minutes": 10**9})
+    assert e.value.details["field"] == "interval_minutes"

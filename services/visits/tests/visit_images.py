@@ -6,7 +6,7 @@ import io
 from PIL import Image
 
 
-def jpeg(size=(400, 200), exif: dict | None = None, quality=85) -> bytes:
+def jpeg(size=(640, 480), exif: dict | None = None, quality=85) -> bytes:
     img = Image.new("RGB", size, (200, 30, 30))
     img.paste((20, 20, 220), (0, 0, size[0] // 2, size[1] // 4))
     ex = Image.Exif()
@@ -23,7 +23,7 @@ def jpeg(size=(400, 200), exif: dict | None = None, quality=85) -> bytes:
     return buf.getvalue()
 
 
-def png(size=(300, 300)) -> bytes:
+def png(size=(640, 480)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, (0, 128, 0)).save(buf, "PNG")
     return buf.getvalue()

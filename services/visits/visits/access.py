@@ -8,6 +8,8 @@ from crmkit.errors import Forbidden, NotFound
 
 ALL_ROLES = ("tenant_admin", "all_customers", "system", "operator")
 REVIEWER_ROLES = ("support", "tenant_admin", "dept_admin")
+#: the PC menu behind the records page (SPEC §2: granted by the tenant admin per department)
+RECORDS_MENU = "customer_visits"
 
 
 def visible_owners(ctx: CallContext, identity: Any) -> dict[str, Any]:
@@ -21,6 +23,17 @@ def visible_owners(ctx: CallContext, identity: Any) -> dict[str, Any]:
         ids.add(ctx.user_id)
         return {"all": bool(ans.get("all")), "user_ids": sorted(ids)}
     return {"all": False, "user_ids": [ctx.user_id]}
+
+
+def require_records_menu(ctx: CallContext, identity: Any) -> None:
+    """The records page answers only people whose department holds the ``customer_visits``
+    grant (identity's ``menu_allowed``, one call; tenant admins always): hiding the menu
+    is not enough."""
+    if ctx.has_role("tenant_admin", "system", "operator"):
+        return
+    if identity.menu_allowed(menu=RECORDS_MENU) is not True:
+        raise Forbidden("visit.records_forbidden", "the visit records page is not granted to your department",
+                        {"menu": RECORDS_MENU})
 
 
 def can_see(ctx: CallContext, visit: dict[str, Any], identity: Any) -> bool:

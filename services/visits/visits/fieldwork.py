@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from crmkit.clock import parse_iso
 from crmkit.errors import InvalidInput
 from visits import photos, rules, store, uploads
 from visits.access import require_performer
@@ -66,12 +65,9 @@ def _point(data: dict[str, Any]) -> dict[str, Any]:
 
 def _time(data: dict[str, Any], now: datetime) -> datetime:
     raw = data.get("time")
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return now
-    try:
-        return parse_iso(str(raw))
-    except ValueError:
-        raise InvalidInput("visit.bad_field", "time must be ISO-8601", {"field": "time"}) from None
+    return rules.parse_instant(raw, "time")
 
 
 def _time_flags(at: datetime, now: datetime, visit: dict[str, Any], tz: str) -> list[str]:
@@ -145,7 +141,8 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
                          f"{ctx.name or ctx.user_id} @ {v.get('customer_name') or ''}"]
                 done: photos.Processed = tpool(
                     photos.process, src, max_bytes=max_bytes,
-                    max_pixels=int(settings["max_photo_pixels"]), client_at=at, client_lat=point["lat"],
+                    max_pixels=int(settings["max_photo_pixels"]), min_pixels=int(settings["min_photo_pixels"]),
+                    client_at=at, client_lat=point["lat"],
                     client_lng=point["lng"], tz=tz, watermark_lines=lines,
                     reject_invalid_exif=bool(settings["reject_invalid_exif"]),
                     exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),

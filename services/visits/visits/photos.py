@@ -70,6 +70,15 @@ def check_size(size: int, max_bytes: int) -> None:
                        {"size": size, "max_bytes": max_bytes})
 
 
+def check_min_pixels(width: int, height: int, min_pixels: int) -> None:
+    """A photo too small to show the sign, reception or venue (from the header, before decoding)."""
+    if width * height < min_pixels:
+        raise BusinessRule("photo.too_few_pixels",
+                           f"the photo has {width}x{height} pixels, fewer than {min_pixels}; take it again at a "
+                           "higher resolution", {"width": width, "height": height, "pixels": width * height,
+                                                 "min_pixels": min_pixels})
+
+
 def _facts(data: bytes | str) -> tuple[int, bytes, Any]:
     """(size, first bytes, what Pillow opens) of the photo: bytes, or the path of a spool file."""
     if isinstance(data, str):
@@ -90,8 +99,9 @@ def _sha256(data: bytes | str) -> str:
 
 def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: datetime, client_lat: float | None,
             client_lng: float | None, tz: str, watermark_lines: list[str], reject_invalid_exif: bool,
-            exif_time_tolerance_s: float, exif_gps_tolerance_m: float) -> Processed:
-    """``data``: the photo's bytes, or the path of a file holding them (a spooled upload)."""
+            exif_time_tolerance_s: float, exif_gps_tolerance_m: float, min_pixels: int = 0) -> Processed:
+    """``data``: the photo's bytes, or the path of a file holding them (a spooled upload).
+    ``min_pixels``: fewer pixels than this is no evidence (``photo.too_few_pixels``, 422)."""
     size, head, source = _facts(data)
     if not size:
         raise InvalidInput("photo.empty", "the photo is empty")
@@ -117,6 +127,7 @@ def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: da
     if width * height > max_pixels or width <= 0 or height <= 0:
         raise TooLarge("photo.too_many_pixels", f"the photo has {width}x{height} pixels, more than {max_pixels}",
                        {"width": width, "height": height, "max_pixels": max_pixels})
+    check_min_pixels(width, height, min_pixels)
 
     exif_info, exif_flags, exif_errors = read_exif(img, tz)
     if exif_errors and reject_invalid_exif:

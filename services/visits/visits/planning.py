@@ -5,10 +5,10 @@ import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from crmkit.clock import iso, parse_iso
+from crmkit.clock import iso
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from visits import rules, store
+from visits import inputs, rules, store
 from visits.access import visible_owners
 from visits.views import event_data, public
 
@@ -32,6 +32,8 @@ def customer_facts(c: dict[str, Any]) -> dict[str, Any]:
     if isinstance(c.get("customer"), dict):
         c = {**c, **c["customer"]}
     cbm = c.get("cbm") if isinstance(c.get("cbm"), dict) else None
+    if cbm is not None:  # the customer's CBM record, as customers shows it: what visit.planned carries to notify
+        cbm = {k: cbm.get(k) for k in ("id", "name", "email", "mobile") if cbm.get(k) is not None} or None
     cbm_id = c.get("cbm_id") or (cbm or {}).get("id") or (c.get("cbm") if isinstance(c.get("cbm"), str) else None)
     kind = c.get("kind") or c.get("customer_kind") or ("vendor" if c.get("is_vendor") else "own")
     loc = c.get("location") if isinstance(c.get("location"), dict) else {}
@@ -50,10 +52,9 @@ def customer_facts(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fetch_customer(customers: Any, customer_id: str) -> dict[str, Any]:
+def fetch_customer(customers: Any, customer_id: Any) -> dict[str, Any]:
     """Ask customers (with the caller's context): 404 when outside the caller's visibility."""
-    if not isinstance(customer_id, str) or not customer_id:
-        raise InvalidInput("visit.missing_field", "customer_id is required", {"field": "customer_id"})
+    customer_id = inputs.ident(customer_id, "customer_id")
     ans = customers.get_customer(customer_id=customer_id)
     if not ans:
         raise NotFound("customer.not_found", "no such customer", {"customer_id": customer_id})
@@ -68,6 +69,32 @@ def _remember_customer(db: Any, tenant_id: str, customer_id: str, facts: dict[st
         fields["owner_id"] = facts.get("owner_id")
     store.upsert_customer_rm(db, tenant_id, customer_id, fields)
     return store.get_customer_rm(db, tenant_id, customer_id) or {}
+
+
+MAX_PROJECTS = 50
+
+
+def check_projects(customers: Any, customer_id: str, facts: dict[str, Any], given: Any) -> list[str]:
+    """The projects a visit names: a vendor customer's visit names one or more, and every id
+    named must be one of that customer's projects (asked from customers, which owns them)."""
+    if given is None:
+        given = []
+    if not isinstance(given, list) or len(given) > MAX_PROJECTS or \
+            not all(isinstance(p, str) and 0 < len(p) <= inputs.MAX_ID for p in given):
+        raise InvalidInput("visit.bad_field", f"project_ids must be a list of at most {MAX_PROJECTS} ids",
+                           {"field": "project_ids"})
+    project_ids = list(dict.fromkeys(given))
+    if facts["kind"] == "vendor" and not project_ids:
+        raise BusinessRule("visit.projects_required", "a visit to a vendor customer must name its projects",
+                           {"customer_id": customer_id})
+    if project_ids:
+        known = {str(p.get("id")) for p in customers.list_projects(customer_id=customer_id) or []
+                 if isinstance(p, dict)}
+        unknown = [p for p in project_ids if p not in known]
+        if unknown:
+            raise BusinessRule("visit.unknown_projects", "these projects are not the customer's projects",
+                               {"customer_id": customer_id, "project_ids": unknown})
+    return project_ids
 
 
 def check_assignee(ctx: Any, identity: Any, employee_id: str) -> None:
@@ -91,12 +118,9 @@ def check_assignee(ctx: Any, identity: Any, employee_id: str) -> None:
 
 def _planned_at(data: dict[str, Any]) -> datetime:
     raw = data.get("planned_at")
-    if not isinstance(raw, str):
+    if raw is None or raw == "":
         raise InvalidInput("visit.missing_field", "planned_at (ISO-8601) is required", {"field": "planned_at"})
-    try:
-        return parse_iso(raw)
-    except ValueError:
-        raise InvalidInput("visit.bad_field", "planned_at must be ISO-8601", {"field": "planned_at"}) from None
+    return rules.parse_instant(raw, "planned_at")
 
 
 def _policy(data: dict[str, Any], settings: dict[str, Any]) -> str:
@@ -112,24 +136,29 @@ def _policy(data: dict[str, Any], settings: dict[str, Any]) -> str:
 
 
 def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    return write_plan(kit, check_plan(kit, customers, identity, data))
+
+
+def check_plan(kit: Any, customers: Any, identity: Any, data: Any) -> dict[str, Any]:
+    """Everything a plan is refused for, before anything is written (a route's schedule
+    checks every stop first: one refused stop plans none)."""
     ctx = kit.ctx
-    if not isinstance(data, dict):
-        raise InvalidInput("visit.bad_body", "the plan must be an object")
+    data = inputs.obj(data, "data")
     settings = store.settings(kit.db, ctx.tenant_id)
-    employee_id = data.get("employee_id") or ctx.user_id
-    if not isinstance(employee_id, str):
-        raise InvalidInput("visit.bad_field", "employee_id must be a string", {"field": "employee_id"})
+    employee_id = inputs.ident(data.get("employee_id"), "employee_id", required=False) or ctx.user_id
+    route_id = inputs.ident(data.get("route_id"), "route_id", required=False)
+    planned_at = _planned_at(data)
+    given_loc = inputs.optional_location(data.get("location"))
     facts = fetch_customer(customers, data.get("customer_id"))
     check_assignee(ctx, identity, employee_id)
     policy_version = _policy(data, settings)
-    planned_at = _planned_at(data)
     tz = settings["time_zone"]
     day = rules.local_day(planned_at, tz)
     today = rules.local_day(kit.now(), tz)
     if day < today:
         raise BusinessRule("visit.planned_in_past", "a visit cannot be planned for a past day",
                            {"day": day, "today": today})
-    loc = data.get("location") if isinstance(data.get("location"), dict) else {}
+    loc = given_loc
     lat = loc.get("lat", facts.get("lat"))
     lng = loc.get("lng", facts.get("lng"))
     if lat is None or lng is None:
@@ -139,21 +168,19 @@ def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[
     address = loc.get("address") or facts.get("address") or ""
     if not isinstance(address, str) or len(address) > 500:
         raise InvalidInput("visit.bad_field", "location.address must be text", {"field": "location.address"})
-    project_ids = data.get("project_ids") or []
-    if not isinstance(project_ids, list) or not all(isinstance(p, str) for p in project_ids):
-        raise InvalidInput("visit.bad_field", "project_ids must be a list of ids", {"field": "project_ids"})
-    if facts["kind"] == "vendor":
-        if not project_ids:
-            raise BusinessRule("visit.projects_required", "a visit to a vendor customer must name its projects",
-                               {"customer_id": data["customer_id"]})
-        known = set(facts.get("project_ids") or [])
-        unknown = [p for p in project_ids if known and p not in known]
-        if unknown:
-            raise BusinessRule("visit.unknown_projects", "these projects are not the customer's",
-                               {"project_ids": unknown})
+    project_ids = check_projects(customers, data["customer_id"], facts, data.get("project_ids"))
     topic = _text(data, "topic", required=True, limit=200)
     scenario = _text(data, "scenario", limit=200)
-    customer_id = data["customer_id"]
+    return {"customer_id": data["customer_id"], "facts": facts, "employee_id": employee_id, "route_id": route_id,
+            "planned_at": planned_at, "day": day, "address": address, "lat": lat, "lng": lng,
+            "project_ids": project_ids, "topic": topic, "scenario": scenario, "policy_version": policy_version}
+
+
+def write_plan(kit: Any, checked: dict[str, Any]) -> dict[str, Any]:
+    """Write a plan :func:`check_plan` accepted, with its ``visit.planned`` event."""
+    ctx = kit.ctx
+    customer_id, facts, employee_id, day = (checked[k] for k in ("customer_id", "facts", "employee_id", "day"))
+    topic, scenario, address, project_ids = (checked[k] for k in ("topic", "scenario", "address", "project_ids"))
     rm = _remember_customer(kit.db, ctx.tenant_id, customer_id, facts)
     now = kit.now()
     vid = uuid.uuid4().hex
@@ -162,10 +189,10 @@ def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[
         "customer_kind": facts["kind"], "cbm_id": facts.get("cbm_id"), "project_ids": project_ids,
         "employee_id": employee_id, "created_by": ctx.user_id, "task": employee_id != ctx.user_id,
         "owner_id": rm.get("owner_id", facts.get("owner_id")),
-        "planned_at": planned_at, "day": day, "month": rules.month_of(day),
-        "location": {"address": address, "lat": lat, "lng": lng},
-        "topic": topic, "scenario": scenario, "policy_version": policy_version,
-        "route_id": data.get("route_id"), "status": rules.PENDING_CHECK_IN, "created_at": now, "updated_at": now,
+        "planned_at": checked["planned_at"], "day": day, "month": rules.month_of(day),
+        "location": {"address": address, "lat": checked["lat"], "lng": checked["lng"]},
+        "topic": topic, "scenario": scenario, "policy_version": checked["policy_version"],
+        "route_id": checked["route_id"], "status": rules.PENDING_CHECK_IN, "created_at": now, "updated_at": now,
     }
     extra = {"topic": topic, "scenario": scenario, "address": address, "project_ids": project_ids,
              "task": doc["task"], "created_by": ctx.user_id, "cbm_id": facts.get("cbm_id"),
@@ -223,8 +250,9 @@ def route_public(row: dict[str, Any]) -> dict[str, Any]:
 
 def create_route(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
     ctx = kit.ctx
+    data = inputs.obj(data, "data")
     name = _text(data, "name", required=True, limit=100)
-    employee_id = data.get("employee_id") or ctx.user_id
+    employee_id = inputs.ident(data.get("employee_id"), "employee_id", required=False) or ctx.user_id
     check_assignee(ctx, identity, employee_id)
     row = {"_id": uuid.uuid4().hex, "tenant_id": ctx.tenant_id, "employee_id": employee_id,
            "created_by": ctx.user_id, "name": name, "stops": _stops(customers, data.get("stops")),
@@ -234,6 +262,7 @@ def create_route(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) 
 
 
 def update_route(kit: Any, customers: Any, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    data = inputs.obj(data, "data")
     row = _route(kit, route_id)
     changes: dict[str, Any] = {}
     if "name" in data:
@@ -284,15 +313,20 @@ def suggest_order(kit: Any, route_id: str, apply: bool = False) -> dict[str, Any
 
 def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Put a route on a date: one plan per stop, in the route's order."""
+    data = inputs.obj(data, "data")
     row = _route(kit, route_id)
     ctx = kit.ctx
     settings = store.settings(kit.db, ctx.tenant_id)
-    day = rules.parse_day(data.get("day"))
+    day = rules.parse_day(data.get("day"), "day", "route.bad_schedule")
+    interval = inputs.integer(data.get("interval_minutes"), "interval_minutes", default=60, lo=1, hi=24 * 60,
+                              code="route.bad_schedule")
+    raw_start = data.get("start_time") or "09:00"
     try:
-        start = time.fromisoformat(str(data.get("start_time") or "09:00"))
-        interval = int(data.get("interval_minutes") or 60)
-    except (ValueError, TypeError):
-        raise InvalidInput("route.bad_schedule", "start_time HH:MM and interval_minutes are required") from None
+        if not isinstance(raw_start, str) or len(raw_start) > 15:
+            raise ValueError
+        start = time.fromisoformat(raw_start)
+    except ValueError:
+        raise InvalidInput("route.bad_schedule", "start_time must be HH:MM", {"field": "start_time"}) from None
     tz = rules.zone(settings["time_zone"])
     first = datetime.combine(datetime.fromisoformat(day).date(), start, tzinfo=tz)
     stops = row["stops"]
@@ -302,19 +336,19 @@ def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data:
     if missing:
         raise BusinessRule("route.stops_without_location", "every stop needs a location to be planned",
                            {"customer_ids": missing})
-    plans = []
+    per_stop = inputs.obj(data.get("project_ids"), "project_ids", code="route.bad_schedule", required=False)
+    checked = []
     for i, s in enumerate(stops):
         at = first + timedelta(minutes=interval * i)
-        plans.append(plan(kit, customers, identity, {
+        checked.append(check_plan(kit, customers, identity, {
             "customer_id": s["customer_id"], "employee_id": row["employee_id"], "planned_at": iso(at),
             "location": {"address": s.get("address") or "", "lat": s["lat"], "lng": s["lng"]},
             "topic": data.get("topic") or row["name"], "scenario": data.get("scenario") or "route",
-            "project_ids": (data.get("project_ids") or {}).get(s["customer_id"], [])
-            if isinstance(data.get("project_ids"), dict) else [],
+            "project_ids": per_stop.get(s["customer_id"]),
             "policy_accepted": data.get("policy_accepted"), "policy_version": data.get("policy_version"),
             "route_id": row["_id"],
         }))
-    return {"route_id": row["_id"], "day": day, "visits": plans}
+    return {"route_id": row["_id"], "day": day, "visits": [write_plan(kit, c) for c in checked]}
 
 
 # -- departure -------------------------------------------------------------------------------

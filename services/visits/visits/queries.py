@@ -9,15 +9,15 @@ import base64
 from collections import Counter
 from typing import Any
 
-from crmkit.errors import InvalidInput, NotFound
-from visits import rules, store
-from visits.access import require_visible, visible_owners
+from crmkit.errors import NotFound
+from visits import inputs, rules, store
+from visits.access import require_records_menu, require_visible, visible_owners
 from visits.views import plain, public, summary
 
 MAX_LIMIT = 500
 
 
-def _filters(day: str | None, month: str | None, status: str | None) -> dict[str, Any]:
+def _filters(day: Any, month: Any, status: Any) -> dict[str, Any]:
     f: dict[str, Any] = {}
     if day:
         f["day"] = rules.parse_day(day)
@@ -25,18 +25,12 @@ def _filters(day: str | None, month: str | None, status: str | None) -> dict[str
         rules.parse_month(month)
         f["month"] = month
     if status:
-        if status not in rules.STATUSES:
-            raise InvalidInput("visit.bad_status", "unknown status", {"status": status})
-        f["status"] = status
+        f["status"] = inputs.choice(status, "status", rules.STATUSES, code="visit.bad_status")
     return f
 
 
 def _page(rows: list[dict[str, Any]], limit: Any, offset: Any) -> dict[str, Any]:
-    try:
-        lim = max(1, min(MAX_LIMIT, int(limit or 100)))
-        off = max(0, int(offset or 0))
-    except (TypeError, ValueError):
-        raise InvalidInput("visit.bad_paging", "limit and offset must be integers") from None
+    lim, off = inputs.paging(limit, offset, max_limit=MAX_LIMIT)
     rows.sort(key=lambda r: (r.get("planned_at") is None, r.get("planned_at")), reverse=False)
     return {"total": len(rows), "items": [summary(store.fix_dates(r)) for r in rows[off:off + lim]]}
 
@@ -57,6 +51,7 @@ def my_visits(kit: Any, day: str | None = None, month: str | None = None, status
     """The app's list: the visits the caller makes (planned by them or assigned to them)."""
     ctx = kit.ctx
     q = {"tenant_id": ctx.tenant_id, "employee_id": ctx.user_id, **_filters(day, month, status)}
+    inputs.paging(limit, offset, max_limit=MAX_LIMIT)  # refused before any read
     if "day" in q:  # a day's list: ids from the month bucket, then lookups by _id
         ids = [r["_id"] for r in store.cal_coll(kit.db, q["day"][:7]).find(
             {"tenant_id": ctx.tenant_id, "employee_id": ctx.user_id, "day": q["day"]}, {"_id": 1})]
@@ -73,10 +68,12 @@ def records(kit: Any, identity: Any, day: str | None = None, month: str | None =
     (the transfer rule: visibility follows the customer's owner, not the visit's maker)."""
     ctx = kit.ctx
     base = {"tenant_id": ctx.tenant_id, **_filters(day, month, status)}
+    inputs.paging(limit, offset, max_limit=MAX_LIMIT)  # refused before any read
+    require_records_menu(ctx, identity)
     if customer_id:
-        base["customer_id"] = str(customer_id)
+        base["customer_id"] = inputs.ident(customer_id, "customer_id")
     if employee_id:
-        base["employee_id"] = str(employee_id)
+        base["employee_id"] = inputs.ident(employee_id, "employee_id")
     scope = visible_owners(ctx, identity)
     if scope["all"]:
         rows = list(kit.db["visits"].find(base))
@@ -91,15 +88,18 @@ def calendar(kit: Any, identity: Any, month: str | None, scope: str | None = Non
     """Visits per day of a month (tenant time zone), the caller's own by default;
     ``scope=records`` counts what the records page would show."""
     ctx = kit.ctx
+    scope = inputs.choice(scope, "scope", ("mine", "records"))
     settings = store.settings(kit.db, ctx.tenant_id)
     tz = settings["time_zone"]
     today = rules.local_day(kit.now(), tz)
     month = month or today[:7]
     days = rules.days_of_month(month)
+    prev, nxt = rules.neighbour_months(month)
     counts: Counter[str] = Counter()
     proj = {"day": 1, "_id": 0}
     cal = store.cal_coll(kit.db, month)
     if scope == "records":
+        require_records_menu(ctx, identity)
         sc = visible_owners(ctx, identity)
         filters = [{"tenant_id": ctx.tenant_id}] if sc["all"] else \
             [{"tenant_id": ctx.tenant_id, "owner_id": o} for o in sc["user_ids"]]
@@ -108,9 +108,6 @@ def calendar(kit: Any, identity: Any, month: str | None, scope: str | None = Non
     for f in filters:
         for r in cal.find(f, proj):
             counts[r["day"]] += 1
-    prev_y, prev_m = rules.parse_month(month)
-    prev = f"{prev_y - 1}-12" if prev_m == 1 else f"{prev_y}-{prev_m - 1:02d}"
-    nxt = f"{prev_y + 1}-01" if prev_m == 12 else f"{prev_y}-{prev_m + 1:02d}"
     return {"month": month, "time_zone": tz, "today": today, "previous_month": prev, "next_month": nxt,
             "total": sum(counts[d] for d in days), "days": [{"day": d, "count": counts.get(d, 0)} for d in days]}
 

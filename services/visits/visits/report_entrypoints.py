@@ -20,7 +20,7 @@ from crmkit.errors import InvalidInput
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
-from visits import charts, report_exports, reports
+from visits import charts, inputs, report_exports, reports
 from visits import report_rules as R
 from visits.dependencies import BlobStore
 
@@ -65,7 +65,8 @@ class ReportEntrypoints:
 
     @api
     def update_report_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
-        return {"cadence": reports.save_cadence(self.kit.db, self.kit.ctx, (changes or {}).get("cadence"))}
+        changes = inputs.obj(changes, "changes", code="report.bad_cadence", required=False)
+        return {"cadence": reports.save_cadence(self.kit.db, self.kit.ctx, changes.get("cadence"))}
 
     @api
     def report_chart(self, kind: str, filters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -156,6 +157,10 @@ class ReportEntrypoints:
 
     @subscribe("customers", "customer.deleted")
     def on_report_customer_deleted(self, event: dict[str, Any]) -> None:
+        reports.on_customer_event(self.kit.db, event)
+
+    @subscribe("customers", "customer.restored")
+    def on_report_customer_restored(self, event: dict[str, Any]) -> None:
         reports.on_customer_event(self.kit.db, event)
 
     @subscribe("customers", "customer.owner_changed")

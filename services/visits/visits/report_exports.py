@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from pymongo.database import Database
 
 from crmkit.context import CallContext
@@ -102,12 +103,16 @@ def _progress(db: Database, export_id: str, now: Callable[[], datetime], progres
 
 # -- workbooks ----------------------------------------------------------------------------------
 
-def _book(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+def _book(sheets: list[tuple[str, list[str], list[list[Any]]]], tz: str) -> bytes:
+    """One workbook: per sheet a header row of Chinese titles (the English key of each column
+    in the cell's comment, times named with the tenant's zone), then the rows."""
     wb = Workbook()
     wb.remove(wb.active)
-    for title, header, rows in sheets:
+    for title, keys, rows in sheets:
         ws = wb.create_sheet(title=title[:31])
-        ws.append([R.safe_cell(h) for h in header])
+        ws.append([R.safe_cell(R.header(k, tz)) for k in keys])
+        for cell, key in zip(ws[1], keys, strict=True):
+            cell.comment = Comment(key, "crm")
         for row in rows:
             ws.append([R.safe_cell(v) for v in row])
     buf = io.BytesIO()
@@ -116,9 +121,11 @@ def _book(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
 
 
 def workbooks(summary: dict[str, Any]) -> dict[str, bytes]:
-    """File name -> xlsx bytes; the figures are exactly those of the JSON summary."""
+    """File name -> xlsx bytes; the figures are exactly those of the JSON summary, times in
+    the tenant's zone (``summary["time_zone"]``), statuses and sources with Chinese labels."""
     people = summary["people"]
     t = summary["totals"]
+    tz = str(summary.get("time_zone") or "Asia/Shanghai")
     books: dict[str, bytes] = {}
     books["summary.xlsx"] = _book([
         ("summary", ["employee_id", "name", "planned", "actual", "completion_rate", "actual_per_day"],
@@ -127,27 +134,29 @@ def workbooks(summary: dict[str, Any]) -> dict[str, bytes]:
         ("ranking", ["rank", "employee_id", "name", "actual", "planned", "completion_rate"],
          [[r["rank"], r["employee_id"], r["name"], r["actual"], r["planned"], r["completion_rate"]]
           for r in summary["ranking"]]),
-    ])
+    ], tz)
     books["daily.xlsx"] = _book([
         ("series", ["day", "actual", "planned", "actual_per_person", "planned_per_person", "company_average"],
          [[s["day"], s["actual"], s["planned"], s["actual_per_person"], s["planned_per_person"],
            s["company_average"]] for s in summary["series"]]),
         ("by_person", ["employee_id", "name", "day", "planned", "actual"],
          [[p["employee_id"], p["name"], d["day"], d["planned"], d["actual"]] for p in people for d in p["daily"]]),
-    ])
+    ], tz)
     books["details.xlsx"] = _book([
         ("details", ["day", "employee_id", "employee_name", "customer_id", "customer_name", "address", "status",
                      "check_in_at", "check_out_at", "stay_minutes", "check_in_deviation_m", "check_out_deviation_m",
                      "location_source"],
          [[d["day"], d["employee_id"], d.get("employee_name"), d["customer_id"], d["customer_name"], d["address"],
-           d["status"], d["check_in_at"], d["check_out_at"], d["stay_minutes"], d["check_in_deviation_m"],
-           d["check_out_deviation_m"], d["location_source"]] for d in summary["details"]["items"]]),
-    ])
+           R.STATUS_LABELS.get(d["status"], d["status"]), R.local_time_text(d["check_in_at"], tz),
+           R.local_time_text(d["check_out_at"], tz), d["stay_minutes"], d["check_in_deviation_m"],
+           d["check_out_deviation_m"], R.SOURCE_LABELS.get(d["location_source"], d["location_source"])]
+          for d in summary["details"]["items"]]),
+    ], tz)
     trend = summary.get("trend") or {"kind": "months", "periods": []}
     books["trend.xlsx"] = _book([
         (f"trend_{trend['kind']}", ["period", "planned", "actual"],
          [[p["period"], p["planned"], p["actual"]] for p in trend["periods"]]),
-    ])
+    ], tz)
     return books
 
 

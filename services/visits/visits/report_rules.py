@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crmkit.errors import BusinessRule, InvalidInput
+from visits.rules import parse_day
 
 CHECKED_IN_STATUSES = ("pending_check_out", "pending_notes", "completed", "valid", "invalid")
 VALID = "valid"
@@ -79,19 +80,18 @@ def local_day_of(at: datetime, tz: str) -> str:
     return at.astimezone(zone(tz)).date().isoformat()
 
 
-def _day(v: Any, field: str) -> date:
-    try:
-        return date.fromisoformat(str(v))
-    except ValueError:
-        raise InvalidInput("report.bad_day", f"{field} must be YYYY-MM-DD", {"field": field, "value": v}) from None
+def filter_day(v: Any, field: str) -> date:
+    """A filter's day, within the visits service's calendar (``rules.FIRST_YEAR``..``LAST_YEAR``:
+    the 12-month trend and the month walks never reach year 1 or 9999)."""
+    return date.fromisoformat(parse_day(v, field, "report.bad_day"))
 
 
 def date_range(filters: Mapping[str, Any], now: datetime, tz: str, max_days: int = MAX_RANGE_DAYS) -> list[str]:
     """The local days ``from``..``to`` (inclusive) in the tenant's time zone; default:
     the current month up to today. Refuses reversed ranges and ranges over ``max_days``."""
     today = local_today(now, tz)
-    start = _day(filters["from"], "from") if filters.get("from") else today.replace(day=1)
-    end = _day(filters["to"], "to") if filters.get("to") else today
+    start = filter_day(filters["from"], "from") if filters.get("from") else today.replace(day=1)
+    end = filter_day(filters["to"], "to") if filters.get("to") else today
     if end < start:
         raise InvalidInput("report.bad_range", "'to' is before 'from'", {"from": start.isoformat(),
                                                                          "to": end.isoformat()})
@@ -358,6 +358,37 @@ def validate_cadence(values: Any) -> dict[str, float]:
 
 
 # -- export cells ------------------------------------------------------------------------------
+
+#: the exports' column headers: Chinese for people, the English key kept in each header's comment
+HEADERS: dict[str, str] = {
+    "employee_id": "员工ID", "name": "姓名", "employee_name": "员工姓名", "planned": "计划拜访数",
+    "actual": "实际拜访数", "completion_rate": "完成率", "actual_per_day": "日均实际拜访", "rank": "排名",
+    "day": "日期", "actual_per_person": "人均实际拜访", "planned_per_person": "人均计划拜访",
+    "company_average": "公司平均拜访", "customer_id": "客户ID", "customer_name": "客户名称", "address": "地址",
+    "status": "状态", "check_in_at": "签到时间", "check_out_at": "签退时间", "stay_minutes": "停留时长（分钟）",
+    "check_in_deviation_m": "签到偏差（米）", "check_out_deviation_m": "签退偏差（米）",
+    "location_source": "定位来源", "period": "周期",
+}
+STATUS_LABELS: dict[str, str] = {
+    "pending_check_in": "待签到", "pending_check_out": "待签退", "pending_notes": "待记录", "completed": "已完成",
+    "valid": "有效拜访", "invalid": "无效拜访", "expired": "已过期", "cancelled": "已取消",
+}
+SOURCE_LABELS: dict[str, str] = {"gps": "GPS", "network": "网络定位", "cell": "基站定位"}
+
+
+def header(key: str, tz: str | None = None) -> str:
+    """The Chinese header of a column; a time column names the zone its times are in."""
+    text = HEADERS.get(key, key)
+    return f"{text}（{tz}）" if tz and key.endswith("_at") else text
+
+
+def local_time_text(value: Any, tz: str) -> str | None:
+    """A UTC ISO-8601 instant as wall-clock time in the tenant's zone (``YYYY-MM-DD HH:MM:SS``)."""
+    if not value:
+        return None
+    at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return at.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S")
+
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 

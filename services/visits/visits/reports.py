@@ -31,8 +31,8 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import InvalidInput, NotFound
+from visits import inputs, rollup, store
 from visits import report_rules as R
-from visits import rollup, store
 from visits.access import visible_owners
 
 MAX_DETAILS = 500
@@ -198,11 +198,7 @@ def out_people(summary: dict[str, Any]) -> list[str]:
 def details(db: Database, tenant_id: str, days: list[str], people: set[str], member: Any, validated: bool,
             limit: Any = None, offset: Any = None) -> dict[str, Any]:
     """Actual visits, one row each: time, customer, address, stay, deviations, source."""
-    try:
-        lim = max(1, min(MAX_DETAILS, int(limit or 100)))
-        off = max(0, int(offset or 0))
-    except (TypeError, ValueError):
-        raise InvalidInput("report.bad_paging", "limit and offset must be integers") from None
+    lim, off = inputs.paging(limit, offset, max_limit=MAX_DETAILS, code="report.bad_paging")
     rows = detail_rows(db, tenant_id, days, people, member, validated)
     return {"total": len(rows), "items": rows[off:off + lim]}
 
@@ -314,7 +310,7 @@ def coverage(db: Database, ctx: CallContext, identity: Any, now: datetime, filte
     scope = resolve_scope(db, ctx, identity, f)
     pop = _population(db, ctx.tenant_id, scope["people"])
     today = R.local_today(now, tz).isoformat()
-    since = f.get("since") or R.date_range({}, now, tz)[0]
+    since = R.filter_day(f["since"], "since").isoformat() if f.get("since") else R.date_range({}, now, tz)[0]
     since_days = R.date_range({"from": since, "to": today}, now, tz)
     since_rows = [r for r in day_rows(db, ctx.tenant_id, since_days, with_customer=True) if r["customer_id"] in pop]
     seen = _visit_counts(since_rows, validated)
@@ -422,6 +418,8 @@ def on_customer_event(db: Database, event: dict[str, Any]) -> None:
     if event.get("type") == "customer.deleted":
         fields["deleted"] = True
     else:
+        if event.get("type") == "customer.restored":
+            fields["deleted"] = False
         if "grade" in data:
             fields["grade"] = data.get("grade") or None
         if data.get("name"):

@@ -6,17 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from crmkit.errors import BusinessRule, Conflict, InvalidInput
-from visits import rules, store
+from visits import inputs, rules, store
 from visits.access import require_reviewer, require_visible, visible_owners
 from visits.views import event_data, plain, public, summary
 
 log = logging.getLogger(__name__)
+
+MAX_LIMIT = 500
 
 
 def queue(kit: Any, identity: Any, limit: Any = 100, offset: Any = 0) -> dict[str, Any]:
     """Completed visits awaiting review, each criterion with its measured value."""
     ctx = kit.ctx
     require_reviewer(ctx)
+    lim, off = inputs.paging(limit, offset, max_limit=MAX_LIMIT)
     settings = store.settings(kit.db, ctx.tenant_id)
     rows = [store.fix_dates(r) for r in kit.db["visits"].find({"tenant_id": ctx.tenant_id,
                                                                 "status": rules.COMPLETED})]
@@ -26,7 +29,6 @@ def queue(kit: Any, identity: Any, limit: Any = 100, offset: Any = 0) -> dict[st
             ids = set(scope["user_ids"])
             rows = [r for r in rows if r.get("owner_id") in ids or r.get("employee_id") in ids]
     rows.sort(key=lambda r: r.get("completed_at") or r["updated_at"])
-    lim, off = max(1, min(500, int(limit or 100))), max(0, int(offset or 0))
     items = []
     for r in rows[off:off + lim]:
         item = summary(r)
@@ -85,9 +87,13 @@ def expire_due(kit: Any, now: datetime | None = None, limit: int = 2000) -> int:
     n = 0
     for mark in list(db["open_visits"].find({})):
         tenant = mark.get("tenant_id")
-        if tenant not in zones:
-            zones[tenant] = store.settings(db, tenant)["time_zone"]
-        if not mark.get("day") or now < rules.end_of_day_utc(mark["day"], zones[tenant]):
+        try:
+            if tenant not in zones:
+                zones[tenant] = store.settings(db, tenant)["time_zone"]
+            if not mark.get("day") or now < rules.end_of_day_utc(mark["day"], zones[tenant]):
+                continue
+        except Exception:  # one unreadable marker (a day the calendar cannot end) never stops the sweep
+            log.exception("open-visit marker %s skipped", mark.get("_id"))
             continue
         row = db["visits"].find_one({"_id": mark["_id"]})
         if row is None or row.get("status") not in rules.OPEN_FOR_EXPIRY:

@@ -3,8 +3,9 @@ tenant settings, local days and route ordering. No I/O here."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,22 +77,87 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "exif_gps_tolerance_m": 1000,
     "max_photo_bytes": 20 * 1024 * 1024,
     "max_photo_pixels": 60_000_000,
+    "min_photo_pixels": 640 * 480,     # evidence photos: at least VGA (a 1x1 image proves nothing)
     "reject_invalid_exif": True,
     "visit_policy_version": "1",
 }
 
 _INT_SETTINGS = {k for k, v in DEFAULT_SETTINGS.items() if isinstance(v, int) and not isinstance(v, bool)}
 
+#: the largest value a tenant may give each numeric setting (a day, 1000 km, 100 km/h x 20, ...);
+#: the photo limits' ceilings are the operator's (:class:`PhotoBounds`), not these
+SETTING_MAX: dict[str, int] = {
+    "min_stay_minutes": 24 * 60, "max_plan_to_checkout_m": 1_000_000, "max_checkin_to_checkout_m": 1_000_000,
+    "gps_tolerance_m": 1_000_000, "network_tolerance_m": 1_000_000, "cell_tolerance_m": 1_000_000,
+    "impossible_travel_kmh": 2000, "impossible_travel_min_m": 1_000_000, "exif_time_tolerance_s": 7 * 86400,
+    "exif_gps_tolerance_m": 1_000_000,
+}
+PHOTO_SETTINGS = ("max_photo_bytes", "max_photo_pixels", "min_photo_pixels")
 
-def merge_settings(stored: dict[str, Any] | None) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class PhotoBounds:
+    """The operator's bounds on the tenants' photo settings (environment, see
+    :func:`photo_bounds`): a tenant may lower the limits, never raise them past these,
+    and its minimum pixel count lies between ``min_pixels_floor`` and its maximum."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 60_000_000
+    min_pixels_floor: int = 1
+
+    def ceiling(self, key: str) -> int:
+        return {"max_photo_bytes": self.max_bytes, "max_photo_pixels": self.max_pixels,
+                "min_photo_pixels": self.max_pixels}[key]
+
+
+PHOTO_ENV = {"max_bytes": "VISITS_PHOTO_MAX_BYTES", "max_pixels": "VISITS_PHOTO_MAX_PIXELS",
+             "min_pixels_floor": "VISITS_PHOTO_MIN_PIXELS_FLOOR"}
+
+
+def photo_bounds(env: Mapping[str, str]) -> PhotoBounds:
+    """:class:`PhotoBounds` from the environment (``VISITS_PHOTO_MAX_BYTES`` default 20 MiB,
+    ``VISITS_PHOTO_MAX_PIXELS`` default 60 Mpx, ``VISITS_PHOTO_MIN_PIXELS_FLOOR`` default 1);
+    a malformed or non-positive value fails the start with a clear message."""
+    values: dict[str, int] = {}
+    for attr, name in PHOTO_ENV.items():
+        raw = env.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            values[attr] = int(str(raw))
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+        if values[attr] < 1:
+            raise ValueError(f"{name} must be at least 1")
+    bounds = PhotoBounds(**values)
+    if bounds.min_pixels_floor > bounds.max_pixels:
+        raise ValueError("VISITS_PHOTO_MIN_PIXELS_FLOOR is above VISITS_PHOTO_MAX_PIXELS")
+    return bounds
+
+
+def clamp_photo_limits(values: dict[str, Any], bounds: PhotoBounds) -> dict[str, Any]:
+    """The photo limits in force: each tenant value clamped to the operator's bounds (also
+    values stored before the bounds existed or were lowered), the minimum below the maximum."""
+    out = dict(values)
+    out["max_photo_bytes"] = max(1, min(int(out["max_photo_bytes"]), bounds.max_bytes))
+    out["max_photo_pixels"] = max(1, min(int(out["max_photo_pixels"]), bounds.max_pixels))
+    out["min_photo_pixels"] = max(bounds.min_pixels_floor, min(int(out["min_photo_pixels"]), out["max_photo_pixels"]))
+    return out
+
+
+def merge_settings(stored: dict[str, Any] | None, bounds: PhotoBounds | None = None) -> dict[str, Any]:
     out = dict(DEFAULT_SETTINGS)
     for k, v in (stored or {}).items():
         if k in DEFAULT_SETTINGS:
             out[k] = v
-    return out
+    return clamp_photo_limits(out, bounds or PhotoBounds())
 
 
-def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
+def validate_settings(changes: dict[str, Any], bounds: PhotoBounds | None = None,
+                      current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check a settings change; ``current`` (the settings in force) is what the photo
+    minimum is compared with when the change does not set the maximum too."""
+    bounds = bounds or PhotoBounds()
     clean: dict[str, Any] = {}
     for k, v in (changes or {}).items():
         if k not in DEFAULT_SETTINGS:
@@ -99,14 +165,34 @@ def validate_settings(changes: dict[str, Any]) -> dict[str, Any]:
         if k == "time_zone":
             zone(v)
         elif k in _INT_SETTINGS:
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
                 raise InvalidInput("settings.invalid", f"{k} must be a positive number", {"field": k})
+            if k in PHOTO_SETTINGS:
+                if v != int(v):
+                    raise InvalidInput("settings.invalid", f"{k} must be a whole number", {"field": k})
+                v = int(v)
+                if v > bounds.ceiling(k):
+                    raise InvalidInput("settings.above_operator_limit",
+                                       f"{k} may be at most {bounds.ceiling(k)} on this installation",
+                                       {"field": k, "max": bounds.ceiling(k)})
+            elif v > SETTING_MAX[k]:
+                raise InvalidInput("settings.invalid", f"{k} may be at most {SETTING_MAX[k]}",
+                                   {"field": k, "max": SETTING_MAX[k]})
         elif k == "reject_invalid_exif":
             if not isinstance(v, bool):
                 raise InvalidInput("settings.invalid", f"{k} must be true or false", {"field": k})
-        elif k == "visit_policy_version" and (not isinstance(v, str) or not v.strip()):
+        elif k == "visit_policy_version" and (not isinstance(v, str) or not v.strip() or len(v) > 50):
             raise InvalidInput("settings.invalid", "visit_policy_version must be a non-empty string", {"field": k})
         clean[k] = v
+    if "min_photo_pixels" in clean:
+        top = clean.get("max_photo_pixels", (current or {}).get("max_photo_pixels", bounds.max_pixels))
+        if clean["min_photo_pixels"] > top:
+            raise InvalidInput("settings.invalid", f"min_photo_pixels may be at most max_photo_pixels ({top})",
+                               {"field": "min_photo_pixels", "max": top})
+        if clean["min_photo_pixels"] < bounds.min_pixels_floor:
+            raise InvalidInput("settings.below_operator_limit",
+                               f"min_photo_pixels must be at least {bounds.min_pixels_floor} on this installation",
+                               {"field": "min_photo_pixels", "min": bounds.min_pixels_floor})
     return clean
 
 
@@ -132,22 +218,61 @@ def month_of(day: str) -> str:
     return day[:7]
 
 
-def parse_month(month: str) -> tuple[int, int]:
+#: Every day, month and instant the service takes lies in these years: date arithmetic
+#: (the next day, the previous month, a tenant's time zone, a 12-month trend) then stays far
+#: from Python's year 1 / year 9999 edges, where it overflows.
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
+CALENDAR = f"{FIRST_YEAR}-01-01..{LAST_YEAR}-12-31"
+
+
+def _in_calendar(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def parse_month(month: Any, field: str = "month") -> tuple[int, int]:
+    """``YYYY-MM`` within the supported years -> (year, month); ``InvalidInput`` otherwise."""
     try:
-        y, m = month.split("-")
+        y, m = str(month).split("-")
         yi, mi = int(y), int(m)
-        if len(y) != 4 or not 1 <= mi <= 12:
+        if not isinstance(month, str) or len(y) != 4 or len(m) != 2 or not 1 <= mi <= 12:
             raise ValueError
-        return yi, mi
     except (ValueError, AttributeError):
-        raise InvalidInput("visit.bad_month", "month must be YYYY-MM", {"month": month}) from None
+        raise InvalidInput("visit.bad_month", f"{field} must be YYYY-MM", {"field": field, "month": month}) from None
+    if not _in_calendar(yi):
+        raise InvalidInput("visit.bad_month", f"{field} must lie in {FIRST_YEAR}..{LAST_YEAR}",
+                           {"field": field, "month": month, "calendar": CALENDAR})
+    return yi, mi
 
 
-def parse_day(day: str) -> str:
+def parse_day(day: Any, field: str = "day", code: str = "visit.bad_day") -> str:
+    """``YYYY-MM-DD`` within the supported years; ``InvalidInput(code)`` otherwise."""
     try:
-        return date.fromisoformat(str(day)).isoformat()
+        if not isinstance(day, str):
+            raise ValueError
+        d = date.fromisoformat(day)
     except ValueError:
-        raise InvalidInput("visit.bad_day", "day must be YYYY-MM-DD", {"day": day}) from None
+        raise InvalidInput(code, f"{field} must be YYYY-MM-DD", {"field": field, "day": day}) from None
+    if not _in_calendar(d.year):
+        raise InvalidInput(code, f"{field} must lie in {CALENDAR}", {"field": field, "day": day,
+                                                                     "calendar": CALENDAR})
+    return d.isoformat()
+
+
+def parse_instant(value: Any, field: str, code: str = "visit.bad_field") -> datetime:
+    """An ISO-8601 instant (no offset = UTC) within the supported years, as aware UTC."""
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        # a wall time next to year 1 or 9999 can overflow on its way to UTC
+        at = at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(code, f"{field} must be an ISO-8601 time", {"field": field}) from None
+    if not _in_calendar(at.year):
+        raise InvalidInput(code, f"{field} must lie in {CALENDAR}", {"field": field, "calendar": CALENDAR})
+    return at
 
 
 def days_of_month(month: str) -> list[str]:
@@ -158,6 +283,14 @@ def days_of_month(month: str) -> list[str]:
         out.append(d.isoformat())
         d += timedelta(days=1)
     return out
+
+
+def neighbour_months(month: str) -> tuple[str, str]:
+    """The months before and after ``month`` (the calendar's switch buttons)."""
+    y, m = parse_month(month)
+    prev = f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+    nxt = f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
+    return prev, nxt
 
 
 def end_of_day_utc(day: str, tz: str) -> datetime:
@@ -222,7 +355,12 @@ def criteria(visit: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, 
     plan_co = point_distance(plan_loc, co.get("point"))
     ci_co = point_distance(ci.get("point"), co.get("point"))
     notes = (visit.get("notes") or {}).get("text") or ""
-    has_photo = bool((ci.get("photo") or {}).get("sha256"))
+    photo = ci.get("photo") or {}
+    pixels = int(photo.get("width") or 0) * int(photo.get("height") or 0)
+    min_pixels = int(settings.get("min_photo_pixels") or 0)
+    # a photo counts when it is stored and large enough to be evidence (one checked in
+    # before the minimum existed, smaller than it, does not)
+    has_photo = bool(photo.get("sha256")) and (pixels >= min_pixels or not photo.get("width"))
     min_stay = settings["min_stay_minutes"]
     max_plan = settings["max_plan_to_checkout_m"]
     max_cico = settings["max_checkin_to_checkout_m"]
@@ -235,7 +373,8 @@ def criteria(visit: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, 
          "unit": "m", "passed": plan_co is not None and plan_co <= max_plan},
         {"name": "check_in_to_check_out", "measured": ci_co, "threshold": max_cico, "comparison": "<=",
          "unit": "m", "passed": ci_co is not None and ci_co <= max_cico},
-        {"name": "photo", "measured": has_photo, "threshold": True, "unit": "", "passed": has_photo},
+        {"name": "photo", "measured": has_photo, "threshold": True, "unit": "", "passed": has_photo,
+         "pixels": pixels if photo.get("sha256") else None, "min_pixels": min_pixels},
     ]
 
 

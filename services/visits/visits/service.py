@@ -15,7 +15,7 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from visits import fieldwork, planning, queries, review, rules, store, uploads
+from visits import fieldwork, inputs, planning, queries, review, store, uploads
 from visits.dependencies import BlobStore
 from visits.report_entrypoints import ReportEntrypoints
 
@@ -46,12 +46,14 @@ class VisitsService(ReportEntrypoints, BaseService):
         ctx = self.kit.ctx
         if not ctx.has_role("tenant_admin", "system", "operator"):
             raise Forbidden("settings.forbidden", "only the tenant admin changes visit settings")
-        return store.save_settings(self.kit.db, ctx.tenant_id, rules.validate_settings(changes))
+        return store.save_settings(self.kit.db, ctx.tenant_id, inputs.obj(changes, "changes", code="settings.invalid"))
 
     # -- plans, tasks, routes -------------------------------------------------------------
     @api
     def plan_visit(self, data: dict[str, Any]) -> dict[str, Any]:
-        return planning.plan(self.kit, self.customers, self.identity, data)
+        # the Idempotency-Key travels in the signed context: a retried plan makes one visit
+        return fieldwork.idempotent(self.kit, f"plan:{self.kit.ctx.user_id}", "plan", self.kit.ctx.idempotency_key,
+                                    _sleep, lambda: planning.plan(self.kit, self.customers, self.identity, data))
 
     @api
     def create_route(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +176,10 @@ class VisitsService(ReportEntrypoints, BaseService):
         if data.get("customer_id"):
             store.upsert_customer_rm(self.kit.db, event["tenant_id"], str(data["customer_id"]), {"deleted": True})
 
+    @subscribe("customers", "customer.restored")
+    def on_customer_restored(self, event: dict[str, Any]) -> None:
+        self._customer_facts(event, restored=True)
+
     @subscribe("customers", "customer.owner_changed")
     def on_customer_owner_changed(self, event: dict[str, Any]) -> None:
         data = event.get("data") or {}
@@ -195,7 +201,7 @@ class VisitsService(ReportEntrypoints, BaseService):
         if data.get("employee_id"):
             planning.hand_over(self.kit, event["tenant_id"], str(data["employee_id"]), data.get("handover_to"))
 
-    def _customer_facts(self, event: dict[str, Any]) -> None:
+    def _customer_facts(self, event: dict[str, Any], *, restored: bool = False) -> None:
         data = event.get("data") or {}
         cid = data.get("customer_id") or data.get("id") or (data.get("customer") or {}).get("id")
         if not cid:
@@ -206,6 +212,8 @@ class VisitsService(ReportEntrypoints, BaseService):
         fields = {k: facts[k] for k in ("name", "cbm_id", "kind", "address") if facts.get(k)}
         if facts.get("owner_id") is not None and row.get("owner_seq") is None:
             fields["owner_id"] = facts["owner_id"]
+        if restored:
+            fields["deleted"] = False
         store.upsert_customer_rm(self.kit.db, tenant, str(cid), fields)
         if "owner_id" in fields:
             store.set_owner_of_customer(self.kit.db, tenant, str(cid), fields["owner_id"])

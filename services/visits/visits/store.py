@@ -14,6 +14,7 @@ Collections
 """
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,16 +71,25 @@ def replace(coll: Any, doc: dict[str, Any]) -> None:
 
 # -- settings --------------------------------------------------------------------------
 
+#: the operator's bounds on the tenants' photo limits, from the environment once per process
+#: (``VISITS_PHOTO_MAX_BYTES``, ``VISITS_PHOTO_MAX_PIXELS``, ``VISITS_PHOTO_MIN_PIXELS_FLOOR``)
+PHOTO_BOUNDS = rules.photo_bounds(os.environ)
+
+
 def settings(db: Database, tenant_id: str) -> dict[str, Any]:
+    """The tenant's settings in force: defaults, the tenant's values, photo limits clamped
+    to the operator's bounds."""
     row = db["settings"].find_one({"_id": tenant_id}) or {}
-    return rules.merge_settings(row.get("values"))
+    return rules.merge_settings(row.get("values"), PHOTO_BOUNDS)
 
 
-def save_settings(db: Database, tenant_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def save_settings(db: Database, tenant_id: str, changes: Any) -> dict[str, Any]:
+    """Validate ``changes`` (against the operator's bounds and the settings in force) and keep them."""
+    clean = rules.validate_settings(changes, PHOTO_BOUNDS, settings(db, tenant_id))
     current = (db["settings"].find_one({"_id": tenant_id}) or {}).get("values") or {}
-    current.update(changes)
+    current.update(clean)
     replace(db["settings"], {"_id": tenant_id, "values": current})
-    return rules.merge_settings(current)
+    return rules.merge_settings(current, PHOTO_BOUNDS)
 
 
 def tenants_with_settings(db: Database) -> list[dict[str, Any]]:

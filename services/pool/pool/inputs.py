@@ -1,0 +1,100 @@
+"""The arguments of the pool RPC methods, checked before use. Pure, no I/O.
+
+A service never trusts its caller's types: the gateway validates too, but any AMQP client
+with a signed context can send ``limit="abc"`` or ``data=[]``. Every entrypoint argument
+goes through one of these. A refusal is ``InvalidInput`` (400) naming the field both as
+``details.field`` and, like the pool's other 400s, in ``details.fields``.
+
+Days lie in ``FIRST_YEAR``..``LAST_YEAR``: arithmetic on them (the next day, Beijing time,
+working days) never reaches Python's year 1 / year 9999 edge.
+"""
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+from crmkit.errors import InvalidInput
+
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
+MAX_ID = 128
+
+
+def refuse(code: str, field: str, problem: str) -> InvalidInput:
+    return InvalidInput(code, f"{field}: {problem}", {"field": field, "fields": {field: problem}})
+
+
+def integer(value: Any, field: str, *, default: int, lo: int, hi: int, code: str = "pool.bad_argument") -> int:
+    """A whole number ``lo..hi`` (``None``/``""`` = ``default``); numeric text is taken (query
+    strings), fractions, booleans, NaN and anything else are refused."""
+    if value is None or value == "":
+        return default
+    n: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str) and len(value) <= 20 and value.strip().lstrip("+-").isdigit():
+        n = int(value.strip())
+    if n is None:
+        raise refuse(code, field, "must be an integer")
+    if not lo <= n <= hi:
+        raise refuse(code, field, f"must be between {lo} and {hi}")
+    return n
+
+
+def day(value: Any, field: str, *, code: str = "pool.bad_argument") -> date:
+    """``YYYY-MM-DD`` within the supported years."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        d = date.fromisoformat(value)
+    except ValueError:
+        raise refuse(code, field, "must be YYYY-MM-DD") from None
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:
+        raise refuse(code, field, f"must lie in {FIRST_YEAR}..{LAST_YEAR}")
+    return d
+
+
+def instant(value: Any, field: str, *, code: str = "pool.bad_argument") -> datetime:
+    """An ISO-8601 date or time (no offset = UTC) within the supported years, aware UTC."""
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise refuse(code, field, "must be an ISO-8601 date or time") from None
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise refuse(code, field, f"must lie in {FIRST_YEAR}..{LAST_YEAR}")
+    return at
+
+
+def ident(value: Any, field: str, *, required: bool = True, code: str = "pool.bad_argument") -> str | None:
+    """An id: a non-empty string of at most ``MAX_ID`` characters (``None`` when optional and absent)."""
+    if value is None or value == "":
+        if required:
+            raise refuse(code, field, "required")
+        return None
+    if not isinstance(value, str) or len(value) > MAX_ID:
+        raise refuse(code, field, f"must be an id (text of at most {MAX_ID} characters)")
+    return value
+
+
+def text(value: Any, field: str, *, limit: int, code: str = "pool.bad_argument") -> str | None:
+    """Optional text of at most ``limit`` characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise refuse(code, field, f"text of at most {limit} characters")
+    return value
+
+
+def obj(value: Any, field: str = "data", *, code: str = "pool.bad_argument") -> dict[str, Any]:
+    """A JSON object argument; ``None`` is ``{}``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise refuse(code, field, "must be an object")
+    return value

@@ -1,0 +1,161 @@
+// One table: API error code -> message in zh-CN and en, with {placeholders} filled from the
+// error's details. Unknown codes fall back to the HTTP status's message, then to the server's
+// own text. Codes come from the services' READMEs (identity, customers, pool, visits, notify)
+// and the gateway (errors.py, session.py).
+
+export type Locale = 'zh-CN' | 'en'
+
+export interface ApiErrorBody {
+  code: string
+  message?: string
+  details?: Record<string, unknown>
+}
+
+type Entry = { 'zh-CN': string; en: string }
+
+export const ERROR_MESSAGES: Record<string, Entry> = {
+  // sign-in (every refusal reason in plain words)
+  'login.unknown_account': {
+    'zh-CN': '登录信息异常：没有这个员工账号，请核对企业代码和手机号，使用员工账号登录',
+    en: 'No employee account with this mobile in this organisation: check the tenant code and the number',
+  },
+  'login.not_joined': {
+    'zh-CN': '登录信息异常：您还未加入组织，请先接受邀请加入组织',
+    en: 'You have not joined the organisation yet: accept the invitation first',
+  },
+  'login.left': {
+    'zh-CN': '登录信息异常：该账号已离开组织，无法登录',
+    en: 'This account has left the organisation',
+  },
+  'login.disabled': {
+    'zh-CN': '该账号已被停用，请联系管理员',
+    en: 'This account is disabled: ask your administrator',
+  },
+  'login.wrong_password': {
+    'zh-CN': '密码错误，还可以再试 {remaining_attempts} 次',
+    en: 'Wrong password: {remaining_attempts} attempts left',
+  },
+  'login.locked': {
+    'zh-CN': '密码错误次数过多，账号已锁定，请在 {locked_until} 之后再试',
+    en: 'Too many wrong passwords: the account is locked until {locked_until}',
+  },
+  'auth.rate_limited': {
+    'zh-CN': '尝试次数过多，请 {retry_after} 秒后再试',
+    en: 'Too many attempts: try again in {retry_after} s',
+  },
+  'token.expired': { 'zh-CN': '登录已过期，请重新登录', en: 'Your session has expired: sign in again' },
+  'token.revoked': { 'zh-CN': '登录已失效，请重新登录', en: 'Your session was ended: sign in again' },
+  'token.invalid': { 'zh-CN': '登录已失效，请重新登录', en: 'Your session is not valid: sign in again' },
+  'auth.missing_token': { 'zh-CN': '请先登录', en: 'Please sign in' },
+  'csrf.header_missing': { 'zh-CN': '请求被拒绝（安全校验失败），请刷新页面', en: 'Request refused (security check): reload the page' },
+  'csrf.origin_mismatch': { 'zh-CN': '请求被拒绝（来源不符），请从本系统页面操作', en: 'Request refused: it came from another site' },
+  'validation.required': { 'zh-CN': '请填写 {field}', en: '{field} is required' },
+  // customers
+  'customer.duplicate': {
+    'zh-CN': '撞单：该客户已存在，不能重复录入',
+    en: 'Duplicate: this customer already exists and cannot be entered again',
+  },
+  'customer.invalid': { 'zh-CN': '客户信息不完整或有误，请检查标红的字段', en: 'The customer has missing or invalid fields' },
+  'contact.duplicate_mobile': {
+    'zh-CN': '该手机号已是其他人的联系人（负责人：{holder_name}），请联系对方共享',
+    en: 'This mobile is already a contact of {holder_name}: ask them to share it',
+  },
+  'contact.colleague_mobile': { 'zh-CN': '这是同事的手机号，不能添加为联系人', en: "A colleague's mobile cannot be a contact" },
+  'contact.mobile_immutable': { 'zh-CN': '联系人手机号保存后不能修改，请删除后重新添加', en: 'A contact mobile cannot be changed' },
+  'contact.limit_reached': { 'zh-CN': '联系人数量已达上限', en: 'The contact limit is reached' },
+  // pool
+  'pool.claim_lost': { 'zh-CN': '手慢了：该客户刚刚已被他人挑入', en: 'Too late: someone else has just claimed this customer' },
+  'pool.already_claimed': { 'zh-CN': '该客户已被他人挑入，不在公海中', en: 'This customer is already in someone’s private pool' },
+  'pool.capacity_full': {
+    'zh-CN': '私海已满：已持有 {held} 个，上限 {capacity} 个，请先放弃部分客户',
+    en: 'Your private pool is full: {held} of {capacity}; release some customers first',
+  },
+  'pool.cooldown': {
+    'zh-CN': '您刚放弃过该客户，冷却期内不能挑入，{until} 之后可再挑入',
+    en: 'You released this customer: you may claim it again from {until}',
+  },
+  'pool.daily_limit': {
+    'zh-CN': '今日挑入已达上限（{claimed_today}/{limit}），请明天再来',
+    en: 'Daily claim limit reached ({claimed_today}/{limit}): try again tomorrow',
+  },
+  'pool.protected': {
+    'zh-CN': '该客户处于保护期，{until} 之前不能挑入',
+    en: 'This customer is protected until {until}',
+  },
+  'pool.reason_required': { 'zh-CN': '请填写放弃原因', en: 'Give a reason' },
+  'pool.request_duplicate': {
+    'zh-CN': '撞单：查重发现已有该客户，不能申请',
+    en: 'The duplicate check found an existing customer: the request cannot be made',
+  },
+  'pool.request_invalid': { 'zh-CN': '申请信息不完整：请填写名称、地址和座机或传真', en: 'Incomplete request: name, address and a landline or fax' },
+  // visits
+  'visit.policy_not_accepted': { 'zh-CN': '请先阅读并同意《拜访制度》', en: 'Read and accept the visit policy first' },
+  'visit.policy_outdated': { 'zh-CN': '拜访制度已更新，请重新阅读并同意', en: 'The visit policy changed: read and accept it again' },
+  'visit.projects_required': { 'zh-CN': '项目关联客户须选择至少一个项目', en: 'Choose at least one project for a vendor customer' },
+  'visit.unknown_projects': { 'zh-CN': '所选项目不属于该客户', en: 'These projects are not the customer’s' },
+  'visit.planned_in_past': { 'zh-CN': '不能为已过去的日期创建拜访计划', en: 'A visit cannot be planned for a past day' },
+  'visit.illegal_transition': { 'zh-CN': '拜访状态已变化，请刷新后再试', en: 'The visit changed meanwhile: reload it' },
+  'visit.missing_field': { 'zh-CN': '缺少位置：请填写地址或使用当前位置', en: 'Location missing: give an address or use your position' },
+  'visit.check_out_before_check_in': { 'zh-CN': '签退时间早于签到时间', en: 'Check-out is before check-in' },
+  'visit.not_yours': { 'zh-CN': '这不是您的拜访', en: 'This is not your visit' },
+  'photo.too_large': { 'zh-CN': '照片太大，请重新拍摄', en: 'The photo is too large' },
+  'photo.too_many_pixels': { 'zh-CN': '照片像素过高，请重新拍摄', en: 'The photo has too many pixels' },
+  'photo.corrupt': { 'zh-CN': '照片已损坏，请重新拍摄', en: 'The photo is damaged: take it again' },
+  'photo.unsupported_type': { 'zh-CN': '只支持 JPEG、PNG 或 HEIC 照片', en: 'Only JPEG, PNG or HEIC photos' },
+  'photo.exif_invalid': { 'zh-CN': '照片的拍摄信息异常，请用相机重新拍摄', en: 'The photo’s EXIF data is impossible' },
+  'notification.not_found': { 'zh-CN': '消息不存在', en: 'No such message' },
+  // the device and the network
+  'geo.denied': { 'zh-CN': '未获得定位权限，请在浏览器设置中允许定位', en: 'Location permission denied' },
+  'geo.unavailable': { 'zh-CN': '无法获取当前位置，请到开阔处重试', en: 'Your position is not available' },
+  'geo.timeout': { 'zh-CN': '定位超时，请重试', en: 'Locating timed out: try again' },
+  'geo.unsupported': { 'zh-CN': '此浏览器不支持定位', en: 'This browser cannot locate you' },
+  network: { 'zh-CN': '网络连接失败，请检查网络后重试', en: 'Network failure: check your connection and retry' },
+}
+
+/** Messages by HTTP status when a code has no entry of its own. */
+export const STATUS_MESSAGES: Record<number, Entry> = {
+  400: { 'zh-CN': '输入有误，请检查后重试', en: 'Invalid input' },
+  401: { 'zh-CN': '请重新登录', en: 'Please sign in again' },
+  403: { 'zh-CN': '没有权限执行此操作', en: 'You are not allowed to do this' },
+  404: { 'zh-CN': '找不到该记录，或您无权查看', en: 'Not found, or not visible to you' },
+  409: { 'zh-CN': '数据已被他人修改或已存在', en: 'Conflict: it changed or already exists' },
+  413: { 'zh-CN': '文件太大', en: 'Too large' },
+  415: { 'zh-CN': '不支持的文件类型', en: 'Unsupported file type' },
+  422: { 'zh-CN': '不符合业务规则', en: 'Not allowed by the business rules' },
+  429: { 'zh-CN': '操作太频繁，请稍后再试', en: 'Too many requests: wait a moment' },
+  500: { 'zh-CN': '服务器出错了，请稍后再试', en: 'Server error: try again later' },
+  503: { 'zh-CN': '服务暂时不可用，请稍后再试', en: 'The service is unavailable: try again shortly' },
+  504: { 'zh-CN': '服务响应超时，请稍后再试', en: 'The service timed out: try again' },
+}
+
+function fill(template: string, values: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const v = values[name]
+    if (v === undefined || v === null || v === '') return '—'
+    return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? localTime(v) : String(v)
+  })
+}
+
+/** An ISO instant as local "YYYY-MM-DD HH:mm" (for lock and cool-down times). */
+export function localTime(iso: string): string {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`
+}
+
+/** Values for the placeholders: the details, flattened one level (holder.owner_name -> holder_name). */
+function values(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(details ?? {}) }
+  const holder = details?.holder as Record<string, unknown> | undefined
+  if (holder && typeof holder === 'object') out.holder_name = holder.owner_name ?? holder.name ?? ''
+  return out
+}
+
+export function errorMessage(error: ApiErrorBody, status: number, locale: Locale): string {
+  const entry = ERROR_MESSAGES[error.code]
+  if (entry) return fill(entry[locale], values(error.details))
+  const byStatus = STATUS_MESSAGES[status] ?? (status >= 500 ? STATUS_MESSAGES[500] : undefined)
+  if (byStatus) return byStatus[locale]
+  return error.message || error.code
+}
