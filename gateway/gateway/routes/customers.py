@@ -207,7 +207,10 @@ operation("POST", f"{C}/duplicate-check", "Duplicate check (撞单) by company-n
           DUP_IN, {200: {"description": "matches and who holds them", "schema": DUP_OUT}}, TAG)
 operation("GET", C, "List visible customers (paginated)", None, {200: {"description": "page", "schema": PAGE}}, TAG,
           query={"q": {"type": "string"}, "owner_id": {"type": "string"}, "grade": {"type": "string"},
-                 "tag": {"type": "string"}, "kind": {"type": "string"}, **_PAGING})
+                 "tag": {"type": "string"}, "kind": {"type": "string"},
+                 "dept_id": {"type": "string", "description": "assigned to this department (分配到部门)"},
+                 "unowned": {"type": "boolean", "description": "nobody follows them (无人负责; admins only)"},
+                 **_PAGING})
 operation("POST", C, "Enter a customer (duplicate check enforced; the entrant becomes owner)", CUSTOMER_IN,
           {201: {"description": "created", "schema": CUSTOMER}, 400: "invalid input", 409: "duplicate (holder named)"},
           TAG, idempotent=True)
@@ -269,6 +272,8 @@ operation("GET", "/api/v1/contacts/{id}", "Read a contact", None, {200: "contact
 operation("PATCH", "/api/v1/contacts/{id}", "Edit a contact (owner, supervisor, admin; mobile immutable)",
           CONTACT_IN, {200: "updated", 422: "mobile immutable"}, ["contacts"])
 operation("DELETE", "/api/v1/contacts/{id}", "Delete a contact (admin only)", None, {200: "deleted"}, ["contacts"])
+operation("GET", "/api/v1/contacts/tier", "The tenant's contact tier, its limit and the contacts counted against it",
+          None, {200: "{tier, contact_limit, used, tiers}"}, ["contacts"])
 operation("PUT", "/api/v1/contacts/tier", "Set the tenant's contact tier (basic 2000 / pro 10000 / enterprise 20000)",
           {"type": "object", "properties": {"tier": {"type": "string"}}}, {200: "set"}, ["contacts"])
 operation("GET", "/api/v1/contacts/import/template", "Download the contact import template", None, {200: FILE},
@@ -303,7 +308,8 @@ routes = [
     Route(f"{C}/bind", rpc_route("customers", "bind_customers", body="data"), methods=["POST"]),
     Route(f"{C}/departments", rpc_route("customers", "assign_departments", body="data"), methods=["POST"]),
     Route(C, rpc_route("customers", "list_customers",
-                       query=("q", "owner_id", "grade", "tag", "kind", "page", "page_size")), methods=["GET"]),
+                       query=("q", "owner_id", "grade", "tag", "kind", "dept_id", "unowned", "page", "page_size")),
+          methods=["GET"]),
     Route(C, rpc_route("customers", "create_customer", body="data", idempotent=True, status_code=201),
           methods=["POST"]),
     Route(f"{C}/{{id}}", rpc_route("customers", "get_customer", path=_ID), methods=["GET"]),
@@ -325,6 +331,7 @@ routes = [
     Route("/api/v1/contacts/import/template", contact_import_template, methods=["GET"]),
     Route("/api/v1/contacts/import/check", _import_route("contact_import_check"), methods=["POST"]),
     Route("/api/v1/contacts/import", _import_route("import_contacts", 201), methods=["POST"]),
+    Route("/api/v1/contacts/tier", rpc_route("customers", "contact_tier"), methods=["GET"]),
     Route("/api/v1/contacts/tier", rpc_route("customers", "set_contact_tier", body="data"), methods=["PUT"]),
     Route("/api/v1/contacts", rpc_route("customers", "list_contacts",
                                         query=("q", "tag", "scope", "customer_id", "page", "page_size")),

@@ -122,9 +122,26 @@ async def accept(request: Request) -> Response:
 
 
 async def list_employees(request: Request) -> Response:
-    kwargs = {k: request.query_params[k] for k in ("role", "dept_id", "status") if k in request.query_params}
+    """Every employee (``{items}``); with ``q``, ``page`` or ``page_size`` one page of the
+    matching ones (``{items, total, page, page_size}``, the console's table)."""
+    params = request.query_params
+    kwargs = {k: params[k] for k in ("role", "dept_id", "status") if k in params}
+    if any(k in params for k in ("q", "page", "page_size")):
+        kwargs.update({k: params[k] for k in ("q", "page", "page_size") if k in params})
+        return JSONResponse(await call_service(request, "identity", "search_employees", kwargs))
     items = await call_service(request, "identity", "list_employees", kwargs)
     return JSONResponse({"items": items})
+
+
+async def departure_preview(request: Request) -> Response:
+    """What a leaver would hand over and to whom (SPEC §2): identity names the receiver (and
+    checks the caller may delete the employee), customers and visits count what moves."""
+    employee_id = request.path_params["id"]
+    who = await call_service(request, "identity", "departure_preview", {"employee_id": employee_id})
+    records = await call_service(request, "customers", "handover_preview", {"owner_id": employee_id})
+    plans = await call_service(request, "visits", "handover_preview", {"employee_id": employee_id})
+    return JSONResponse({**who, "customers": records["customers"], "contacts": records["contacts"],
+                         "future_visits": plans["future_visits"]})
 
 
 async def invite(request: Request) -> Response:
@@ -179,8 +196,20 @@ operation("PATCH", "/api/v1/departments/{id}", "Rename, move or set the manager 
 operation("DELETE", "/api/v1/departments/{id}", "Delete an empty department (tenant admin)", None,
           {200: "deleted", 409: "department.not_empty", **COMMON}, TAG)
 operation("GET", "/api/v1/employees", "Employees of the organisation", None,
-          {200: "employees", **COMMON}, TAG,
-          query={"role": {"type": "string"}, "dept_id": {"type": "string"}, "status": {"type": "string"}})
+          {200: "employees: {items}; with q, page or page_size one page {items, total, page, page_size}",
+           **COMMON}, TAG,
+          query={"role": {"type": "string"}, "dept_id": {"type": "string"}, "status": {"type": "string"},
+                 "q": {"type": "string", "description": "in the name or the mobile"},
+                 "page": {"type": "integer", "minimum": 1},
+                 "page_size": {"type": "integer", "minimum": 1, "maximum": 200}})
+operation("GET", "/api/v1/employees/{id}/departure-preview", "What a departure would hand over and to whom: "
+          "customers, contacts and future visit plans (those who may delete the employee)", None,
+          {200: {"description": "preview", "schema": schema("DeparturePreview", {
+              "type": "object", "properties": {
+                  "employee_id": _ID, "name": {"type": "string"}, "handover_to": {"type": ["string", "null"]},
+                  "handover_name": {"type": ["string", "null"]}, "customers": {"type": "integer"},
+                  "contacts": {"type": "integer"}, "future_visits": {"type": "integer"}}})},
+           404: "employee.not_found", **COMMON}, TAG)
 operation("POST", "/api/v1/employees", "Create an employee (tenant admin; dept admin inside their subtree)",
           EMPLOYEE_IN, {201: {"description": "created", "schema": EMPLOYEE}, 409: "employee.mobile_taken",
                         **COMMON}, TAG, idempotent=True)
@@ -239,6 +268,7 @@ routes = [
                                               path={"id": "employee_id"}), methods=["PATCH"]),
     Route("/api/v1/employees/{id}", rpc_route("identity", "delete_employee", path={"id": "employee_id"}),
           methods=["DELETE"]),
+    Route("/api/v1/employees/{id}/departure-preview", departure_preview, methods=["GET"]),
     Route("/api/v1/employees/{id}/disable", rpc_route("identity", "disable_employee", path={"id": "employee_id"}),
           methods=["POST"]),
     Route("/api/v1/employees/{id}/enable", rpc_route("identity", "enable_employee", path={"id": "employee_id"}),

@@ -115,8 +115,10 @@ operation("GET", f"{P}/reclaims", "Reclaim log", tags=TAG,
 operation("GET", f"{P}/reclaim-warnings", "Reclaim warnings sent", tags=TAG,
           query={"customer_id": {"type": "string"}}, responses={200: "warnings"})
 operation("GET", f"{P}/claim-requests", "Claim requests (support: the queue; others: their own)", tags=TAG,
-          query={"status": {"type": "string", "enum": ["pending", "approved", "rejected"]}},
-          responses={200: "requests"})
+          query={"status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+                 "page": {"type": "integer", "minimum": 1}, "page_size": {"type": "integer", "minimum": 1,
+                                                                          "maximum": 200}},
+          responses={200: "requests, oldest first: {items, total}; with page_size one page (+ page, page_size)"})
 operation("POST", f"{P}/claim-requests", "Submit a claim request (four elements + remarks; duplicate-checked)",
           request_schema=CLAIM_REQUEST_IN, tags=TAG, idempotent=True,
           responses={200: {"description": "submitted", "schema": CLAIM_REQUEST}, 400: "incomplete",
@@ -152,7 +154,7 @@ ROUTES = [
     Route(f"{P}/reclaim/run", rpc_route("pool", "run_reclaim_sweep", timeout=120.0), methods=["POST"]),
     Route(f"{P}/reclaims", rpc_route("pool", "reclaim_log", query=["customer_id", "limit"]), methods=["GET"]),
     Route(f"{P}/reclaim-warnings", rpc_route("pool", "reclaim_warnings", query=["customer_id"]), methods=["GET"]),
-    Route(f"{P}/claim-requests", rpc_route("pool", "list_claim_requests", query=["status"]), methods=["GET"]),
+    Route(f"{P}/claim-requests", rpc_route("pool", "list_claim_requests", query=["status", "page", "page_size"]), methods=["GET"]),
     Route(f"{P}/claim-requests", body_route("submit_claim_request", required=True, idempotent=True),
           methods=["POST"]),
     Route(f"{P}/claim-requests/{{id}}/approve", body_route("approve_claim_request", path={"id": "request_id"}),

@@ -187,7 +187,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The tenant's contact tier, its limit and the contacts counted against it */
+        get: operations["get_api_v1_contacts_tier"];
         /** Set the tenant's contact tier (basic 2000 / pro 10000 / enterprise 20000) */
         put: operations["put_api_v1_contacts_tier"];
         post?: never;
@@ -649,6 +650,23 @@ export interface paths {
         head?: never;
         /** Change an employee */
         patch: operations["patch_api_v1_employees_id"];
+        trace?: never;
+    };
+    "/api/v1/employees/{id}/departure-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a departure would hand over and to whom: customers, contacts and future visit plans (those who may delete the employee) */
+        get: operations["get_api_v1_employees_id_departure_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/employees/{id}/disable": {
@@ -1969,6 +1987,15 @@ export interface components {
             name: string;
             parent_id?: string;
         };
+        DeparturePreview: {
+            contacts?: number;
+            customers?: number;
+            employee_id?: string;
+            future_visits?: number;
+            handover_name?: string | null;
+            handover_to?: string | null;
+            name?: string;
+        };
         DuplicateCheckInput: {
             billing?: {
                 phone?: string;
@@ -3065,6 +3092,33 @@ export interface operations {
             };
         };
     };
+    get_api_v1_contacts_tier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {tier, contact_limit, used, tiers} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     put_api_v1_contacts_tier: {
         parameters: {
             query?: never;
@@ -3199,6 +3253,7 @@ export interface operations {
     get_api_v1_customers: {
         parameters: {
             query?: {
+                dept_id?: string;
                 grade?: string;
                 kind?: string;
                 owner_id?: string;
@@ -3206,6 +3261,7 @@ export interface operations {
                 page_size?: number;
                 q?: string;
                 tag?: string;
+                unowned?: boolean;
             };
             header?: never;
             path?: never;
@@ -4579,6 +4635,9 @@ export interface operations {
         parameters: {
             query?: {
                 dept_id?: string;
+                page?: number;
+                page_size?: number;
+                q?: string;
                 role?: string;
                 status?: string;
             };
@@ -4588,7 +4647,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description employees */
+            /** @description employees: {items}; with q, page or page_size one page {items, total, page, page_size} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4926,6 +4985,73 @@ export interface operations {
             };
             /** @description employee.mobile_taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_v1_employees_id_departure_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description preview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeparturePreview"];
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6429,6 +6555,8 @@ export interface operations {
     get_api_v1_pool_claim_requests: {
         parameters: {
             query?: {
+                page?: number;
+                page_size?: number;
                 status?: "pending" | "approved" | "rejected";
             };
             header?: never;
@@ -6437,7 +6565,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description requests */
+            /** @description requests, oldest first: {items, total}; with page_size one page (+ page, page_size) */
             200: {
                 headers: {
                     [name: string]: unknown;
