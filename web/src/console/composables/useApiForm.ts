@@ -33,6 +33,9 @@ export interface ApiFormOptions {
   schema?: string
   /** the form items (el-form-item `prop`s) this form shows */
   props: readonly string[]
+  /** the items whose rules come from the schema (default: all of `props`); items whose model
+   *  differs from the request (a comma-separated text for a list) check themselves in `extra` */
+  validate?: readonly string[]
   /** fields the form needs although the schema leaves them optional */
   require?: readonly string[]
   /** rules of the form's own, added to the generated ones */
@@ -64,7 +67,7 @@ export function useApiForm(opts: ApiFormOptions): ApiForm {
   const rules = computed<Rules>(() => {
     const generated = rulesFromSchema(opts.schema ? SCHEMAS[opts.schema] : undefined, currentLocale(), {
       components: SCHEMAS,
-      only: opts.props,
+      only: opts.validate ?? opts.props,
       require: opts.require,
     })
     const own = opts.extra?.() ?? {}
