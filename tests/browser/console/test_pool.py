@@ -27,8 +27,8 @@ from tests.support.waiting import wait_for
 
 def test_a_rules_change_is_saved_through_its_preview(desks, tenant, http):
     held = [new_customer(http, tenant, "employee") for _ in range(2)]
-    wait_for(lambda: all(http.get(f"/api/v1/pool/customers/{c['id']}", headers=tenant.headers()).json().get("reclaim_on")
-                         for c in held), what="the pool knows the new customers")
+    wait_for(lambda: all(http.get(f"/api/v1/pool/customers/{c['id']}", headers=tenant.headers()).json()
+                         .get("reclaim_on") for c in held), what="the pool knows the new customers")
     page = desks().new_page()
     home = console_sign_in(page, tenant, "admin")
     home.go("公海管理", "公海规则")
