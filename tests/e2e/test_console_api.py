@@ -46,7 +46,8 @@ def test_the_employee_table_pages_and_searches_by_name_or_mobile(http, tenant):
     assert [e["id"] for e in by_mobile["items"]] == [tenant.ids["support"]]
     for bad in ({"page": "0"}, {"page_size": "500"}, {"page": "x"}):
         r = http.get("/api/v1/employees", params=bad, headers=tenant.headers())
-        assert r.status_code == 400 and r.json()["error"]["details"]["field"] in ("page", "page_size"), r.text
+        field = r.json()["error"]["details"]["field"] if r.status_code == 400 else None
+        assert field in ("query.page", "query.page_size"), r.text  # the gateway names the query parameter
 
 
 def test_a_departure_preview_names_the_receiver_and_counts_what_the_departure_moves(http, tenant):
