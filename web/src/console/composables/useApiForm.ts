@@ -2,7 +2,7 @@
 // limits the API enforces, core/schemaRules.ts) and, after a refusal, the API's own field
 // errors next to their fields (core/fieldErrors.ts). An error goes away when its field changes.
 //
-//   const form = useApiForm({ model, schema: 'EmployeeInput', props: ['name', 'mobile', 'dept_ids'] })
+//   const form = useApiForm({ model, schema: 'EmployeeIn', props: ['name', 'mobile', 'dept_ids'] })
 //   <el-form ref="formRef" :model="model" :rules="form.rules.value">
 //     <el-form-item prop="name" :error="form.errors.name"> …
 //   const ok = await form.submit(formRef.value, () => api.createEmployee(model))
@@ -16,7 +16,10 @@ import { notifyWarning, toastError } from './feedback'
 
 const SCHEMAS = components.schemas as unknown as Record<string, JsonSchema>
 
-export function requestSchema(name: string): JsonSchema | undefined {
+/** a schema of the OpenAPI document: a renamed or removed model fails the type check */
+export type SchemaName = keyof typeof components.schemas
+
+export function requestSchema(name: SchemaName): JsonSchema | undefined {
   return SCHEMAS[name]
 }
 
@@ -30,7 +33,7 @@ export interface FormLike {
 export interface ApiFormOptions {
   model: Record<string, unknown>
   /** name of the request schema in the OpenAPI document (components.schemas) */
-  schema?: string
+  schema?: SchemaName
   /** the form items (el-form-item `prop`s) this form shows */
   props: readonly string[]
   /** the items whose rules come from the schema (default: all of `props`); items whose model
