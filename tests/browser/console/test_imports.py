@@ -5,6 +5,7 @@ what was created — for customers and for contacts (owners by a colleague's rea
 ambiguous name is refused)."""
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def workbook(path: Path, header: list, rows: list[list]) -> Path:
 
 
 def header_of(template: Path) -> list:
-    return list(next(load_workbook(template, read_only=True).worksheets[0].iter_rows(values_only=True)))
+    # openpyxl goes by the file name's extension (a download's path has none): read the bytes
+    book = load_workbook(io.BytesIO(template.read_bytes()), read_only=True)
+    return list(next(book.worksheets[0].iter_rows(values_only=True)))
 
 
 def test_customer_import_lists_problems_by_row_and_column_then_imports_a_clean_file(desks, tenant, http, tmp_path):

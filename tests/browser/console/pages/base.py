@@ -91,9 +91,14 @@ class ConsoleScreen:
         listbox = self.page.locator(f"#{box.get_attribute('aria-controls')}")
         for option in options:
             listbox.get_by_text(option, exact=False).first.click()
-        if box.get_attribute("aria-expanded") == "true":  # a multiple select stays open: close it
-            wrapper.click()
+        if box.get_attribute("aria-expanded") == "true":  # a multiple select stays open: click beside it
+            title = scope.locator(".el-dialog__title, .el-drawer__title") if scope is not None else None
+            (title.first if title is not None and title.count() else self.page.locator("h1").first).click()
         expect(box).to_have_attribute("aria-expanded", "false")
+
+    def pick(self, group: str, option: str, scope: Locator | None = None) -> None:
+        """Pick an option of the radio group named `group` (its visible text, as a person clicks it)."""
+        (scope or self.page).get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()
 
     def dialog(self, title: str | re.Pattern[str]) -> Locator:
         return self.page.get_by_role("dialog", name=title)
