@@ -127,6 +127,7 @@ def start() -> int:
     )
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     url = f"http://127.0.0.1:{port}"
+    env.setdefault("APP_URL", os.environ.get("APP_URL") or url)  # invitation links open this app
     SUPERVISOR_LOG.parent.mkdir(parents=True, exist_ok=True)
     STATE.parent.mkdir(parents=True, exist_ok=True)
     with open(SUPERVISOR_LOG, "ab") as out:

@@ -304,6 +304,15 @@ def test_eventlet_greendns_off_for_services(tree: str) -> None:
         assert cms[f"{name}-config"]["data"]["METRICS_PORT"] == "9100"
 
 
+def test_visits_photo_ceilings_are_set_and_valid(tree: str) -> None:
+    from visits.rules import photo_bounds
+
+    data = by_kind(render(tree), "ConfigMap")["visits-config"]["data"]
+    bounds = photo_bounds(data)  # what the service reads at start; a bad value fails here too
+    assert {"VISITS_PHOTO_MAX_BYTES", "VISITS_PHOTO_MAX_PIXELS", "VISITS_PHOTO_MIN_PIXELS_FLOOR"} <= set(data)
+    assert bounds.max_bytes == int(data["VISITS_PHOTO_MAX_BYTES"])
+
+
 def test_images_are_pinned(tree: str) -> None:
     for d in _workloads(render(tree)):
         for c in _pod_spec(d).get("initContainers", []) + _pod_spec(d)["containers"]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from crmkit.errors import BusinessRule, Forbidden, InvalidInput
 
@@ -342,6 +343,11 @@ def check_not_last_admin(target_roles: Iterable[str], other_active_admins: int, 
                            {"action": action})
 
 
+def invitation_link(app_url: str, invitation_id: str, token: str) -> str:
+    """The link of an invitation: the mobile app's join page (``/m/join/<id>?token=…``)."""
+    return f"{app_url.rstrip('/')}/m/join/{quote(invitation_id, safe='')}?token={quote(token, safe='')}"
+
+
 PAGE_SIZE_MAX = 200
 
 
@@ -374,4 +380,3 @@ def matches(employee: Mapping[str, Any], q: str) -> bool:
 def page_of(rows: list[Any], page: int, page_size: int) -> dict[str, Any]:
     return {"items": rows[(page - 1) * page_size: page * page_size], "total": len(rows), "page": page,
             "page_size": page_size}
-
