@@ -115,3 +115,28 @@ def test_a_check_in_that_cannot_be_sent_is_kept_with_its_photo_and_sent_later(ph
 
 def status_of(http, tenant, visit_id: str) -> str:
     return ok(http.get(f"/api/v1/visits/{visit_id}", headers=tenant.headers("employee")))["status"]
+
+    # the months move and 返回今天 comes back to the month of today
+    this_month = calendar.month()
+    calendar.next_month()
+    expect(page.get_by_role("heading", name=this_month)).to_be_hidden()
+    calendar.previous_month()
+    calendar.previous_month()
+    calendar.back_to_today()
+    expect(page.get_by_role("heading", name=this_month)).to_be_visible()
+
+    # the review: waiting for it, then the reviewer's result and reason on the visit page
+    # (in-app navigation: a plain login lives in this page only)
+    calendar.choose_day(v["day"])
+    calendar.visit(customer["name"]).click()
+    visit.expect_status("已完成")
+    expect(page.get_by_text("等待审核")).to_be_visible()
+    ok(http.post(f"/api/v1/visits/{visit_id}/review", json={"decision": "reject", "reason": "照片与客户地址不符"},
+                 headers=tenant.headers("admin")))
+    page.get_by_role("tab", name="拜访").click()
+    calendar.expect_shown()
+    calendar.choose_day(v["day"])
+    calendar.visit(customer["name"]).click()
+    visit.expect_status("无效")
+    expect(page.get_by_text("照片与客户地址不符")).to_be_visible()
+    visit.shot("06b-visit-reviewed")

@@ -219,7 +219,10 @@ def test_probes_match_the_contract(tree: str) -> None:
             "nameko", "run", "--config", "/app/config.yaml", f"{name}.service:{name.capitalize()}Service"]
     g = _pod_spec(deps["gateway"])["containers"][0]
     assert g["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    # the gateway's own dependencies only: never ?verbose, which asks every service — one sick
+    # service must not take every gateway replica out of rotation
     assert g["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert g["readinessProbe"]["timeoutSeconds"] > 2  # READY_TIMEOUT bounds the database ping
 
 
 SECRET_WORDS = re.compile(r"(PASSWORD|PASS|SECRET|TOKEN|_KEY$|^KEY$|COOKIE|CREDENTIAL|_URI$)", re.I)
