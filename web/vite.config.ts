@@ -5,6 +5,7 @@ import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
+import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 
 const gateway = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000'
 
@@ -24,8 +25,9 @@ export default defineConfig({
   plugins: [
     noRemoteFonts,
     vue(),
-    // Vant components and their CSS imported per use (keeps the mobile entry small)
-    Components({ resolvers: [VantResolver()], dts: false }),
+    // Vant (mobile) and Element Plus (console) components and their CSS imported per use:
+    // each shell's entry carries only what its screens use
+    Components({ resolvers: [VantResolver(), ElementPlusResolver({ importStyle: 'css' })], dts: false }),
   ],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   build: {

@@ -89,17 +89,16 @@ def shot_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::")[-1])[:80]
 
 
-@pytest.fixture
-def phones(request, browser: Browser, playwright: Playwright, base_url: str) -> Iterator[Callable[..., BrowserContext]]:
-    """A factory of phones (browser contexts); every one is closed after the test, with a
-    screenshot of each of its pages when the test failed."""
+def context_factory(request, browser: Browser, playwright: Playwright, base_url: str,
+                    defaults: Callable[..., dict]) -> Iterator[Callable[..., BrowserContext]]:
+    """Browser contexts made by ``defaults(**kwargs)``; every one is closed after the test, with
+    a screenshot of each of its pages when the test failed, and the test fails on any Content-
+    Security-Policy refusal or uncaught page error."""
     made: list[BrowserContext] = []
     refused: list[str] = []  # what the Content-Security-Policy blocked, and uncaught page errors
 
-    def make(geolocation: dict | None = None, locale: str = "zh-CN") -> BrowserContext:
-        ctx = browser.new_context(**playwright.devices[PHONE], base_url=base_url, locale=locale,
-                                  timezone_id="Asia/Shanghai", geolocation=geolocation or HERE,
-                                  permissions=["geolocation"])
+    def make(**kwargs) -> BrowserContext:
+        ctx = browser.new_context(base_url=base_url, **defaults(**kwargs))
         ctx.set_default_timeout(15_000)
         ctx.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
         ctx.on("weberror", lambda e: refused.append(f"page error: {e.error}"))
@@ -119,6 +118,17 @@ def phones(request, browser: Browser, playwright: Playwright, base_url: str) -> 
                     pass
         ctx.close()
     assert not refused, "the app broke its own rules in the browser:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def phones(request, browser: Browser, playwright: Playwright, base_url: str) -> Iterator[Callable[..., BrowserContext]]:
+    """A factory of phones (browser contexts with a 360×640 Android profile, the geolocation
+    permission and a position, the Shanghai time zone)."""
+    def phone(geolocation: dict | None = None, locale: str = "zh-CN") -> dict:
+        return {**playwright.devices[PHONE], "locale": locale, "timezone_id": "Asia/Shanghai",
+                "geolocation": geolocation or HERE, "permissions": ["geolocation"]}
+
+    yield from context_factory(request, browser, playwright, base_url, phone)
 
 
 @pytest.fixture

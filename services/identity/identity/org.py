@@ -258,6 +258,32 @@ def list_employees(kit: Any, ctx: CallContext, role: str | None = None, dept_id:
     return out
 
 
+def search_employees(kit: Any, ctx: CallContext, q: Any = None, role: str | None = None,
+                     dept_id: str | None = None, status: str | None = None, page: Any = 1,
+                     page_size: Any = 20) -> dict[str, Any]:
+    """The console's employee table: ``list_employees`` filtered by a term in the name or
+    the mobile, one page of it (``{items, total, page, page_size}``)."""
+    term = rules.search_text(q)
+    pg = rules.whole(page, "page", 1, 1, 100_000)
+    size = rules.whole(page_size, "page_size", 20, 1, rules.PAGE_SIZE_MAX)
+    rows = [e for e in list_employees(kit, ctx, role=role, dept_id=dept_id, status=status) if rules.matches(e, term)]
+    return rules.page_of(rows, pg, size)
+
+
+def departure_preview(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+    """Who would receive a leaver's records (SPEC §2: the manager of the primary department,
+    chosen as ``_depart`` chooses; None = they become unowned). Asked by those who may delete
+    the employee."""
+    store = _store(kit)
+    doc = _need_employee(store, ctx, employee_id)
+    _require_employee_write(store, ctx, target=doc)
+    to = rules.supervisor(doc["_id"], doc.get("primary_dept_id"), store.parents(ctx.tenant_id),
+                          store.managers(ctx.tenant_id))
+    target = store.employee(ctx.tenant_id, to) if to else None
+    return {"employee_id": doc["_id"], "name": doc["name"], "handover_to": to,
+            "handover_name": target["name"] if target else None}
+
+
 def get_employee(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     return employee_out(_need_employee(_store(kit), ctx, employee_id, live=False))
 

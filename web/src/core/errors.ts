@@ -104,12 +104,79 @@ export const ERROR_MESSAGES: Record<string, Entry> = {
   'photo.unsupported_type': { 'zh-CN': '只支持 JPEG、PNG 或 HEIC 照片', en: 'Only JPEG, PNG or HEIC photos' },
   'photo.exif_invalid': { 'zh-CN': '照片的拍摄信息异常，请用相机重新拍摄', en: 'The photo’s EXIF data is impossible' },
   'notification.not_found': { 'zh-CN': '消息不存在', en: 'No such message' },
+  // the console: organisation, assignment, pools, imports
+  'console.forbidden': { 'zh-CN': '您的账号不能使用管理后台', en: 'This account cannot use the console' },
+  'visit.records_forbidden': {
+    'zh-CN': '您所在的部门未获授权使用"客户拜访"记录页面，请联系主账号在部门管理中授权',
+    en: 'Your department has no grant for the visit records page: ask the tenant admin',
+  },
+  'department.not_empty': { 'zh-CN': '部门下还有子部门或成员，不能删除', en: 'The department still has sub-departments or members' },
+  'department.cycle': { 'zh-CN': '不能把部门移到它自己或它的下级部门之下', en: 'A department cannot move under itself or its descendants' },
+  'department.not_found': { 'zh-CN': '部门不存在', en: 'No such department' },
+  'employee.last_admin': { 'zh-CN': '这是最后一个主账号，不能删除、停用或降级', en: 'This is the last tenant admin' },
+  'employee.not_found': { 'zh-CN': '员工不存在', en: 'No such employee' },
+  'employee.inactive': { 'zh-CN': '该员工未加入组织或已停用，不能接收客户', en: 'This employee is not active' },
+  'employee.mobile_taken': { 'zh-CN': '该手机号已被本组织的其他员工使用', en: 'Another employee has this mobile' },
+  'share.forbidden': { 'zh-CN': '只能共享自己（或下属）的客户', en: 'You may share only your own (or your team’s) customers' },
+  'departments.forbidden': { 'zh-CN': '只有管理员可以给部门分配客户', en: 'Only an admin may assign departments' },
+  'departments.outside_scope': { 'zh-CN': '只能分配到您管理的部门', en: 'Only departments you manage' },
+  'customer.owner_change_forbidden': { 'zh-CN': '您无权移动该客户', en: 'You may not move this customer' },
+  'customer.owner_conflict': { 'zh-CN': '该客户的负责人刚刚已变更，请刷新后再试', en: 'The owner changed meanwhile: reload' },
+  'customer.owner_mismatch': { 'zh-CN': '该客户的负责人刚刚已变更，请刷新后再试', en: 'The owner changed meanwhile: reload' },
+  'customer.owner_unchanged': { 'zh-CN': '该客户已由此人负责', en: 'This person already follows the customer' },
+  'customer.entry_forbidden': { 'zh-CN': '销售支持账号不能录入客户', en: 'Sales support does not enter customers' },
+  'customer.not_deleted': { 'zh-CN': '该客户未被删除', en: 'This customer is not deleted' },
+  'custom_field.builtin': { 'zh-CN': '内置字段不能删除', en: 'A built-in field cannot be deleted' },
+  'import.has_problems': { 'zh-CN': '文件还有问题，请修改后重新检测', en: 'The file still has problems: fix them and check again' },
+  'import.empty': { 'zh-CN': '文件中没有数据行', en: 'The file has no rows' },
+  'import.not_xlsx': { 'zh-CN': '不是有效的 xlsx 文件', en: 'Not a readable xlsx file' },
+  'import.too_large': { 'zh-CN': '文件太大（最多 10 MB）', en: 'The file is too large (10 MB at most)' },
+  'pool.rules_invalid': { 'zh-CN': '公海规则有误，请检查标红的字段', en: 'The pool rules are invalid' },
+  'pool.rules_forbidden': { 'zh-CN': '只有主账号可以修改公海规则', en: 'Only the tenant admin changes pool rules' },
+  'pool.request_decided': { 'zh-CN': '该申请已被处理', en: 'This request was already decided' },
+  'pool.owner_inactive': { 'zh-CN': '该员工未加入组织或已停用', en: 'This employee is not active' },
+  'pool.employee_not_found': { 'zh-CN': '员工不存在，或您无权查看', en: 'No such employee, or not visible to you' },
+  'invitation.invalid_token': { 'zh-CN': '邀请链接无效，请联系管理员重新邀请', en: 'The invitation link is not valid: ask for a new one' },
+  'invitation.not_found': { 'zh-CN': '邀请不存在，请联系管理员重新邀请', en: 'No such invitation: ask for a new one' },
+  'invitation.superseded': { 'zh-CN': '该邀请已被新的邀请取代，请使用最新的邀请链接', en: 'A newer invitation replaced this one' },
+  'password.too_short': { 'zh-CN': '密码至少 8 个字符', en: 'The password needs at least 8 characters' },
+  'invitation.used': { 'zh-CN': '该邀请已被使用', en: 'This invitation was already used' },
+  'invitation.expired': { 'zh-CN': '该邀请已过期，请重新邀请', en: 'The invitation expired: invite again' },
   // the device and the network
   'geo.denied': { 'zh-CN': '未获得定位权限，请在浏览器设置中允许定位', en: 'Location permission denied' },
   'geo.unavailable': { 'zh-CN': '无法获取当前位置，请到开阔处重试', en: 'Your position is not available' },
   'geo.timeout': { 'zh-CN': '定位超时，请重试', en: 'Locating timed out: try again' },
   'geo.unsupported': { 'zh-CN': '此浏览器不支持定位', en: 'This browser cannot locate you' },
   network: { 'zh-CN': '网络连接失败，请检查网络后重试', en: 'Network failure: check your connection and retry' },
+}
+
+/** Problems of one field (details.errors[].code, identity's validation.* codes, the gateway's
+ *  request models); the server's own text when a code has no entry. */
+export const FIELD_MESSAGES: Record<string, Entry> = {
+  required: { 'zh-CN': '必填', en: 'Required' },
+  'validation.required': { 'zh-CN': '必填', en: 'Required' },
+  too_long: { 'zh-CN': '内容太长', en: 'Too long' },
+  'validation.too_long': { 'zh-CN': '内容太长', en: 'Too long' },
+  'validation.too_short': { 'zh-CN': '内容太短', en: 'Too short' },
+  type: { 'zh-CN': '格式不正确', en: 'Wrong type' },
+  'validation.type': { 'zh-CN': '格式不正确', en: 'Wrong type' },
+  'validation.format': { 'zh-CN': '格式不正确', en: 'Wrong format' },
+  'validation.enum': { 'zh-CN': '不是可选的值', en: 'Not one of the choices' },
+  'validation.range': { 'zh-CN': '超出允许的范围', en: 'Out of range' },
+  'validation.unknown_field': { 'zh-CN': '未知字段', en: 'Unknown field' },
+  illegal_characters: { 'zh-CN': '含有非法字符', en: 'Contains illegal characters' },
+  'validation.characters': { 'zh-CN': '含有非法字符', en: 'Contains illegal characters' },
+  invalid_phone: { 'zh-CN': '不是有效的电话号码', en: 'Not a phone number' },
+  'validation.mobile': { 'zh-CN': '不是有效的手机号', en: 'Not a mobile number' },
+  invalid_coordinate: { 'zh-CN': '坐标超出范围', en: 'Coordinate out of range' },
+  too_many: { 'zh-CN': '数量太多', en: 'Too many' },
+  invalid_date: { 'zh-CN': '不是有效的日期', en: 'Not a date' },
+  phone_required: { 'zh-CN': '座机、传真、手机至少填写一个', en: 'Give a landline, fax or mobile' },
+}
+
+export function fieldMessage(code: string, serverText: string, locale: Locale): string {
+  const entry = FIELD_MESSAGES[code]
+  return entry ? entry[locale] : serverText || code
 }
 
 /** Messages by HTTP status when a code has no entry of its own. */

@@ -14,8 +14,18 @@ describe('role rules for the screens', () => {
     expect(allowed(person(['employee']), 'visit_records')).toBe(false)
     expect(allowed(person(['employee'], true), 'visit_records')).toBe(true)
     expect(allowed(person(['tenant_admin']), 'visit_records')).toBe(true)
-    expect(allowed(person(['employee'], true), 'console')).toBe(true)
-    expect(allowed(person(['employee']), 'console')).toBe(false)
+  })
+  it('lets every employee account into the console (seed 000: 主账号和员工账号), with screens per role', () => {
+    for (const roles of [['employee'], ['support'], ['dept_admin'], ['all_customers'], ['tenant_admin']]) {
+      expect(allowed(person(roles), 'console')).toBe(true)
+    }
+    expect(allowed(person([]), 'console')).toBe(false)
+    expect(allowed(person(['support']), 'customers')).toBe(false) // support follows no customers
+    expect(allowed(person(['employee']), 'customers')).toBe(true)
+    expect(allowed(person(['dept_admin']), 'organisation')).toBe(true)
+    expect(allowed(person(['dept_admin']), 'admin')).toBe(false)
+    expect(allowed(person(['employee']), 'assignment')).toBe(false)
+    expect(allowed(person(['tenant_admin']), 'admin')).toBe(true)
   })
   it('gives the claim queue and reviews to support and the admin', () => {
     expect(allowed(person(['support']), 'claim_queue')).toBe(true)

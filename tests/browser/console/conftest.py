@@ -1,0 +1,28 @@
+"""Console browser tests: desktop browser contexts (1440×900, zh-CN, Shanghai time) against
+the real stack; page objects in ./pages save a screenshot of every screen under
+tests/browser/screenshots/ (names start with `console-`)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+from tests.browser.conftest import context_factory
+
+DESK = {"width": 1440, "height": 900}
+
+
+@pytest.fixture
+def desks(request, browser: Browser, playwright: Playwright, base_url: str) -> Iterator[Callable[..., BrowserContext]]:
+    """A factory of desktop browsers (contexts) at 1440×900."""
+    def desk(locale: str = "zh-CN") -> dict:
+        return {"viewport": DESK, "locale": locale, "timezone_id": "Asia/Shanghai", "accept_downloads": True}
+
+    yield from context_factory(request, browser, playwright, base_url, desk)
+
+
+@pytest.fixture
+def desk(desks) -> Page:
+    """One desktop browser with one page."""
+    return desks().new_page()
