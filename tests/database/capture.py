@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ class Query:
     collection: str
     command: str
     filter: dict[str, Any]
+    path: str = ""  # the outermost function of the database's own service that sent it (module.function)
 
     def describe(self) -> str:
         return f"{self.collection}.{self.command} {self.filter}"
@@ -56,10 +58,27 @@ def _filters(name: str, cmd: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
             yield coll, d.get("q") or {}
 
 
+def _service_path(service: str) -> str:
+    """The outermost caller in the package ``service`` on this thread's stack (``org.me``)."""
+    found = ""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith(f"{service}."):
+            found = f"{module.split('.', 1)[1]}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return found
+
+
 class Capture(monitoring.CommandListener):
-    def __init__(self) -> None:
+    """``service_of(database name)``: the service package whose functions are named as the
+    request path of a query (default: the database name's last ``_`` part, as
+    ``MONGO_DB_PREFIX`` + service)."""
+
+    def __init__(self, service_of: Any = None) -> None:
         self.queries: list[Query] = []
         self._on = threading.local()
+        self._service_of = service_of or (lambda name: name.rsplit("_", 1)[-1])
 
     @contextmanager
     def recording(self) -> Iterator[list[Query]]:
@@ -76,10 +95,12 @@ class Capture(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if not getattr(self._on, "value", False):
             return
+        path = _service_path(self._service_of(event.database_name))
         for coll, flt in _filters(event.command_name, event.command):
             if isinstance(coll, str):
                 self.queries.append(Query(event.database_name, coll, event.command_name,
-                                          copy.deepcopy(flt) if flt is not None else {"$no_match_stage": True}))
+                                          copy.deepcopy(flt) if flt is not None else {"$no_match_stage": True},
+                                          path))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

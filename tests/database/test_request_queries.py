@@ -105,6 +105,7 @@ def platform(infra: Any, backend: str, monkeypatch_module: pytest.MonkeyPatch) -
     if backend == plans.SQLITE:
         pytest.skip("FerretDB's SQLite backend serves only `_id` equality (decision 0001)")
     monkeypatch_module.setenv("JWT_SECRET", uuid.uuid4().hex)
+    monkeypatch_module.setenv("INVITE_TOKEN_TO_INVITER", "1")  # the invitation is accepted here
     capture = Capture()
     client: pymongo.MongoClient = pymongo.MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[capture])
     prefix = f"dbq_{uuid.uuid4().hex[:8]}_"
@@ -201,12 +202,28 @@ def test_identity_request_paths(platform: Platform) -> None:
         org.employee_ids_by_name(as_manager, as_manager.ctx, emp_doc["name"])
         org.is_colleague_mobile(as_manager, as_manager.ctx, emp_doc["mobile"])
         Store(db).family_revoked("no-such-family")
+        # the admin's writes: a department, an employee invited and joining, a change, a device session
+        dept = org.create_department(as_admin, as_admin.ctx, {"name": "新部门", "parent_id": t.dept_ids[0]})
+        org.update_department(as_admin, as_admin.ctx, dept["id"], {"manager_id": manager})
+        mobile = f"137{uuid.uuid4().int % 10**8:08d}"
+        new = org.create_employee(as_admin, as_admin.ctx, {"name": "新员工", "mobile": mobile, "roles": ["employee"],
+                                                           "dept_ids": [dept["id"]]})
+        inv = org.invite_employee(as_admin, as_admin.ctx, new["id"], {"mobile": mobile})
+        access.accept_invitation(as_admin, Passwords(), invitation_id=inv["invitation_id"], token=inv["token"],
+                                 password=PASSWORD)
+        org.update_employee(as_admin, as_admin.ctx, new["id"], {"name": "新员工二"})
+        org.set_disabled(as_admin, as_admin.ctx, new["id"], True)
+        bound = access.login(as_employee, Passwords(), settings, tenant_code=tenant["code"], mobile=emp_doc["mobile"],
+                             password=PASSWORD, bind_device=True)
+        access.refresh(as_employee, settings, bound["device_token"])
+        access.logout(as_employee, as_employee.ctx)
     p.check(queries)
 
 
 # -- customers -----------------------------------------------------------------------------------
 def test_customers_request_paths(platform: Platform) -> None:
-    from customers import registry
+    from customers import catalog, contacts, lifecycle, registry, timeline
+    from customers import ownership as customers_ownership
     from customers.directory import Directory
 
     p = platform
@@ -224,15 +241,33 @@ def test_customers_request_paths(platform: Platform) -> None:
             registry.list_customers(kit, ctx, d, q=mine["name"][2:8])
             registry.get_visible(kit, ctx, d, mine["_id"])
         ctx = p.ctx(t, employee)
-        registry.duplicate_check(LocalKit(db, ctx), ctx, Directory(identity_peer(p, ctx), ctx),
-                                 {"name": mine["name"], "landlines": mine["landlines"]})
+        kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
+        registry.duplicate_check(kit, ctx, d, {"name": mine["name"], "landlines": mine["landlines"]})
+        # an entry, a change, the detail screens
+        made = registry.create_customer(kit, ctx, d, {"name": f"无锡{uuid.uuid4().hex[:6]}精工有限公司",
+                                                      "address": "无锡", "landlines": ["0510-81234567"]})
+        registry.update_customer(kit, ctx, d, made["id"], {"grade": "A"})
+        customers_ownership.history(kit, ctx, made["id"])
+        timeline.list_entries(db, t.tenant_id, made["id"], 1, 20)
+        phone = f"136{uuid.uuid4().int % 10**8:08d}"
+        contact = contacts.create_contact(kit, ctx, d, {"name": "张经理", "mobile": phone, "customer_id": made["id"]})
+        contacts.list_contacts(kit, ctx, d, customer_id=made["id"])
+        contacts.get_contact(kit, ctx, d, contact["id"])
+        catalog.list_tag_groups(db, ctx)
+        catalog.list_custom_fields(db, ctx, None)
+        ctx = p.ctx(t, admin, "tenant_admin")
+        kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
+        customers_ownership.change_owner(kit, ctx, d, made["id"], employee, manager, "transfer", "调岗")
+        lifecycle.list_deleted(kit, ctx, d)
     p.check(queries)
 
 
 # -- visits --------------------------------------------------------------------------------------
 def test_visits_request_paths(platform: Platform) -> None:
+    from customers import registry
+    from customers.directory import Directory
+    from visits import planning, review
     from visits import queries as visit_queries
-    from visits import review
 
     p = platform
     t, _, admin, manager, employee = _people(p)
@@ -241,6 +276,9 @@ def test_visits_request_paths(platform: Platform) -> None:
     one = db.visits.find_one({"tenant_id": t.tenant_id, "employee_id": employee})
     assert one is not None
     # the records page is granted to the whole tenant (the root department and below)
+    customer = p.dbs["customers"].customers.find_one({"tenant_id": t.tenant_id, "owner_id": employee})
+    done = db.visits.find_one({"tenant_id": t.tenant_id, "status": "completed"})
+    assert customer is not None and done is not None
     grants = {"customer_visits": [t.dept_ids[0]]}
     p.dbs["identity"].tenants.update_one({"_id": t.tenant_id}, {"$set": {"menu_grants": grants}})
     with p.recorded() as queries:
@@ -256,6 +294,16 @@ def test_visits_request_paths(platform: Platform) -> None:
                 review.queue(kit, identity)
         ctx = p.ctx(t, employee)
         visit_queries.get_visit(LocalKit(db, ctx), identity_peer(p, ctx), one["_id"])
+        # a plan (the customer asked of the customers service), and a review of a completed visit
+        ckit = LocalKit(p.dbs["customers"], ctx)
+        d = Directory(identity_peer(p, ctx), ctx)
+        customers = Peer(registry, ckit, get_customer=lambda customer_id: registry.view(
+            ckit, ctx, registry.get_visible(ckit, ctx, d, customer_id)))
+        planning.plan(LocalKit(db, ctx), customers, identity_peer(p, ctx), {
+            "customer_id": customer["_id"], "planned_at": datetime.now(UTC).isoformat(), "topic": "回访",
+            "location": {"address": "苏州", "lat": 31.23, "lng": 121.47}, "policy_accepted": True})
+        ctx = p.ctx(t, admin, "tenant_admin")
+        review.review(LocalKit(db, ctx), identity_peer(p, ctx), done["_id"], "reject", "照片不清")
     p.check(queries)
 
 
@@ -275,6 +323,7 @@ def test_notify_request_paths(platform: Platform) -> None:
             if page["items"]:
                 operations.mark_read(store, ctx, page["items"][0]["id"], datetime.now(UTC))
             store.unread_count(t.tenant_id, user)
+            store.mark_all_read(t.tenant_id, user, datetime.now(UTC))
     p.check(queries)
 
 
@@ -282,7 +331,7 @@ def test_notify_request_paths(platform: Platform) -> None:
 def test_pool_claim_and_search(platform: Platform) -> None:
     from customers import ownership as customers_ownership
     from customers.directory import Directory
-    from pool import ownership, search
+    from pool import ownership, requests, search
     from pool import store as pool_store
 
     p = platform
@@ -308,4 +357,31 @@ def test_pool_claim_and_search(platform: Platform) -> None:
         pool_store.get_customer(pool_db, t.tenant_id, cid)
         ownership.claim(kit, customers_peer(ctx), cid, {})
         ownership.capacity_status(kit, manager)
+        pool_store.load_rules(pool_db, t.tenant_id, fresh=True)
+        requests.list_requests(kit)
     p.check(queries)
+
+
+def test_me_answers_this_process_writes_at_once(platform: Platform) -> None:
+    """``me`` keeps the tenant's organisation for a few seconds (``store.ORG_TTL``); a write
+    of the departments or the menu grants in this process is seen by the next ``me`` at once."""
+    from identity import org
+
+    p = platform
+    t, _, admin, manager, employee = _people(p)
+    db = p.dbs["identity"]
+    as_admin = LocalKit(db, p.ctx(t, admin, "tenant_admin"))
+    as_employee = LocalKit(db, p.ctx(t, employee))
+    org.set_menu_permissions(as_admin, as_admin.ctx, {"grants": {"customer_visits": []}})
+    me = org.me(as_employee, as_employee.ctx)
+    assert me["managed_dept_ids"] == [] and me["menus"] == {"customer_visits": False}
+    dept = me["dept_ids"][0]
+    org.update_department(as_admin, as_admin.ctx, dept, {"manager_id": employee})
+    assert org.me(as_employee, as_employee.ctx)["managed_dept_ids"] == [dept]
+    org.set_menu_permissions(as_admin, as_admin.ctx, {"grants": {"customer_visits": [dept]}})
+    assert org.me(as_employee, as_employee.ctx)["menus"] == {"customer_visits": True}
+    org.set_menu_permissions(as_admin, as_admin.ctx, {"grants": {"customer_visits": []}})
+    org.update_department(as_admin, as_admin.ctx, dept, {"manager_id": None})
+    me = org.me(as_employee, as_employee.ctx)
+    assert me["managed_dept_ids"] == [] and me["menus"] == {"customer_visits": False}
+    assert manager != employee
