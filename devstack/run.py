@@ -120,7 +120,7 @@ def start() -> int:
     dev = _dev_secrets()
     env = base_env(
         os.environ.get("AMQP_URI") or broker.local_uri(os.environ.get("AMQP_VHOST") or "/"),
-        os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
+        os.environ.get("MONGO_URI") or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/",
         **{k: os.environ.get(k, v) for k, v in dev.items()},
         LOGIN_ATTEMPTS_PER_CLIENT=os.environ.get("LOGIN_ATTEMPTS_PER_CLIENT", "60"),
         LOGIN_ATTEMPTS_PER_ACCOUNT=os.environ.get("LOGIN_ATTEMPTS_PER_ACCOUNT", "10"),

@@ -20,7 +20,7 @@ import pytest
 from gateway.bridge import RpcBridge
 from gateway.settings import Settings
 
-MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
+MONGO_URI = os.environ.get("MONGO_URI") or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/"
 #: this session's own gateway database (Idempotency-Key claims are kept 24 h: a fixed key in a
 #: test would otherwise replay an answer kept by an earlier run instead of reaching the bridge)
 DB_PREFIX = f"gwt{uuid.uuid4().hex[:8]}_"

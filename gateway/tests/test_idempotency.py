@@ -17,7 +17,7 @@ from gateway.canonical import request_hash
 
 from conftest import DB_PREFIX, TEST_TOKEN, FakeBridge, make_settings
 
-MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
+MONGO_URI = os.environ.get("MONGO_URI") or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/"
 
 
 class Bridge(FakeBridge):

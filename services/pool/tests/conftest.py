@@ -71,7 +71,8 @@ def pool_env() -> Iterator[tuple[str, dict[str, str]]]:
                     raise
                 time.sleep(3)
         amqp = broker.local_uri(vhost)
-    env = base_env(amqp, os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
+    local_mongo = f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/"  # as tests/support/infra.py
+    env = base_env(amqp, os.environ.get("MONGO_URI", local_mongo),
                    MONGO_DB_PREFIX=f"p{uuid.uuid4().hex[:6]}_", CRM_CONTEXT_KEY=KEY, CRM_TEST_HOOKS="1",
                    POOL_SWEEP_INTERVAL="3600")
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])

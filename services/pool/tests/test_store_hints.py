@@ -21,7 +21,8 @@ DAY = "2025-06-02"
 
 @pytest.fixture()
 def db() -> Iterator[pymongo.database.Database]:
-    client = pymongo.MongoClient(os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"), tz_aware=True)
+    uri = os.environ.get("MONGO_URI") or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/"
+    client = pymongo.MongoClient(uri, tz_aware=True)
     database = client[f"phint_{uuid.uuid4().hex[:8]}"]
     try:
         yield database
