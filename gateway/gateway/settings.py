@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,6 +27,10 @@ class Settings:
     # proxies in front of the gateway that append to X-Forwarded-For (an ingress: 1); the
     # client address is the entry the outermost trusted proxy added. 0: the socket peer.
     trusted_proxy_hops: int = 0
+    # the map tiles of the console's maps (Leaflet URL template, e.g.
+    # https://{s}.tile.example.com/{z}/{x}/{y}.png); empty: maps without a base layer
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +63,12 @@ class Settings:
                                   f"got {raw!r}")
             return int(raw)
 
+        tile_url = (env.get("MAP_TILE_URL") or "").strip()
+        if tile_url and (not re.match(r"^https?://[^/\s]+/\S*$", tile_url)
+                         or not all(p in tile_url for p in ("{z}", "{x}", "{y}"))):
+            raise ConfigError("MAP_TILE_URL must be an http(s) URL template with {z}, {x} and {y}, "
+                              f"got {tile_url!r}")
+
         return cls(
             context_key=key,
             amqp_uri=env.get("AMQP_URI") or cls.amqp_uri,
@@ -70,4 +81,6 @@ class Settings:
             login_per_client=limit("LOGIN_ATTEMPTS_PER_CLIENT", cls.login_per_client),
             login_per_account=limit("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_per_account),
             trusted_proxy_hops=limit("TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
+            map_tile_url=tile_url,
+            map_tile_attribution=(env.get("MAP_TILE_ATTRIBUTION") or "").strip()[:300],
         )

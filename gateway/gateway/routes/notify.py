@@ -103,6 +103,9 @@ operation("GET", "/api/v1/notify/webhooks/{id}", "One webhook endpoint", tags=AD
 operation("PATCH", "/api/v1/notify/webhooks/{id}", "Change a webhook endpoint", tags=ADMIN_TAG,
           request_schema=WEBHOOK_IN, responses={200: {"description": "webhook", "schema": WEBHOOK},
                                                 400: "invalid", **_404, **_ADMIN})
+operation("POST", "/api/v1/notify/webhooks/{id}/test", "Send a signed test message to a webhook endpoint",
+          tags=ADMIN_TAG, description="Queues one delivery of kind webhook_test; the delivery log shows its attempts.",
+          responses={200: {"description": "the queued delivery", "schema": DELIVERY}, **_404, **_ADMIN})
 operation("DELETE", "/api/v1/notify/webhooks/{id}", "Remove a webhook endpoint", tags=ADMIN_TAG,
           responses={200: "deleted", **_404, **_ADMIN})
 operation("GET", "/api/v1/notify/deliveries", "Outbound deliveries (e-mail and webhook)", tags=ADMIN_TAG,
@@ -139,6 +142,8 @@ ROUTES = [
                                                     body="data"), methods=["PATCH"]),
     Route("/api/v1/notify/webhooks/{id}", rpc_route("notify", "delete_webhook", path={"id": "webhook_id"}),
           methods=["DELETE"]),
+    Route("/api/v1/notify/webhooks/{id}/test", rpc_route("notify", "test_webhook", path={"id": "webhook_id"}),
+          methods=["POST"]),
     Route("/api/v1/notify/deliveries", rpc_route("notify", "list_deliveries", query=("status", "event_id", "limit")),
           methods=["GET"]),
     Route("/api/v1/notify/deliveries/{id}", rpc_route("notify", "get_delivery", path={"id": "delivery_id"}),

@@ -22,7 +22,7 @@ from gateway.routing import call_service, read_json
 TAG = ["reports"]
 P = "/api/v1/reports"
 FILTER_NAMES = ("from", "to", "dept_id", "employee_id", "validated_only", "trend", "since", "group_by", "limit",
-                "offset")
+                "offset", "visit_count")
 REPORT_TIMEOUT = 60.0
 
 QUERY = {
@@ -48,7 +48,9 @@ CUSTOMER_SUMMARY = schema("CustomerVisitSummary", {"type": "object", "properties
     "frequency": {"type": "array", "items": {"type": "object", "properties": {
         "visits": {"type": "integer"}, "customers": {"type": "integer"}}}},
     "grades": {"type": "array", "items": {"type": "object"}},
-    "table": {"type": "object", "description": "rows (person or department) × grade, with a totals row"}}})
+    "table": {"type": "object", "description": "rows (person or department) × grade, with a totals row"},
+    "customer_list": {"type": "object", "description": "with visit_count: {visits, total, items[{customer_id, name, "
+                                                       "owner_id, grade, visits}]} (≤ 500 items)"}}})
 EXPORT = schema("ReportExport", {"type": "object", "properties": {
     "export_id": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
     "progress": {"type": "integer"}, "download_url": {"type": "string"}, "error": {"type": ["string", "null"]}}})
@@ -126,7 +128,9 @@ operation("GET", f"{P}/employee-visits", "Employee visit summary: three series, 
 operation("GET", f"{P}/customer-visits", "Customer visit summary: 0/1/2/… visits, average per grade, "
           "person/department × grade table", None,
           {200: {"description": "summary", "schema": CUSTOMER_SUMMARY}, 404: "not visible", 422: E422}, TAG,
-          query={**QUERY, "group_by": {"type": "string", "enum": ["person", "dept"]}})
+          query={**QUERY, "group_by": {"type": "string", "enum": ["person", "dept"]},
+                 "visit_count": {"type": "integer", "minimum": 0,
+                                 "description": "list the customers visited exactly this often (customer_list)"}})
 operation("GET", f"{P}/coverage", "Customers not visited since a day; grade cadence target vs actual", None,
           {200: "coverage", 404: "not visible", 422: E422}, TAG,
           query={**QUERY, "since": {"type": "string", "format": "date"}})

@@ -169,17 +169,23 @@ LIST_Q = {"day": {"type": "string", "format": "date"}, "month": {"type": "string
 operation("POST", V, "Plan a visit (or assign a task to a subordinate)", PLAN_IN,
           {201: {"description": "planned", "schema": VISIT}, 404: "customer not visible",
            422: "policy not accepted, projects missing, day in the past"}, TAG)
-operation("GET", V, "The app's list: visits the caller makes", None, {200: {"description": "page",
-                                                                             "schema": VISIT_PAGE}}, TAG,
-          query=LIST_Q)
+SUBORDINATE = {"type": "string", "description": "a subordinate's visits (their supervisor, a department admin over "
+                                              "them, the tenant admin; else 403 visit.not_supervisor)"}
+operation("GET", V, "The app's list: visits the caller makes (or a subordinate makes)", None,
+          {200: {"description": "page", "schema": VISIT_PAGE}, 403: "employee_id: not the supervisor"}, TAG,
+          query={**LIST_Q, "employee_id": SUBORDINATE})
 operation("GET", f"{V}/records", "The records page: visits to customers the caller may see (current owner)", None,
-          {200: {"description": "page", "schema": VISIT_PAGE}, 403: "the department lacks the customer_visits grant"},
-          TAG, query={**LIST_Q, "employee_id": {"type": "string"}, "customer_id": {"type": "string"}})
+          {200: {"description": "page", "schema": VISIT_PAGE}, 400: "bad filter or range (visit.bad_range)",
+           403: "the department lacks the customer_visits grant"},
+          TAG, query={**LIST_Q, "employee_id": {"type": "string"}, "customer_id": {"type": "string"},
+                      "dept_id": {"type": "string", "description": "visits made by members of this subtree"},
+                      "from_day": {"type": "string", "format": "date"},
+                      "to_day": {"type": "string", "format": "date", "description": "inclusive, ≤ 366 days"}})
 operation("GET", f"{V}/calendar", "Visits per day of a month in the tenant's time zone", None,
           {200: {"description": "calendar", "schema": CALENDAR}, 400: "bad month (2000-01..2099-12)",
-           403: "scope=records without the customer_visits grant"}, TAG,
+           403: "scope=records without the customer_visits grant; employee_id: not the supervisor"}, TAG,
           query={"month": {"type": "string", "example": "2026-03"},
-                 "scope": {"type": "string", "enum": ["mine", "records"]}})
+                 "scope": {"type": "string", "enum": ["mine", "records"]}, "employee_id": SUBORDINATE})
 operation("GET", f"{V}/review-queue", "Completed visits awaiting review, with every criterion measured", None,
           {200: {"description": "queue", "schema": VISIT_PAGE}, 403: "not a reviewer"}, TAG,
           query={"limit": {"type": "integer"}, "offset": {"type": "integer"}})
@@ -209,8 +215,10 @@ operation("GET", f"{V}/{{id}}/photos/{{kind}}", "The check-in photo: original, t
            404: E404}, TAG)
 operation("POST", R, "Create a visit route (named, ordered customers)", ROUTE_IN,
           {201: {"description": "route", "schema": ROUTE}, 404: "a customer is not visible"}, TAG)
-operation("GET", R, "The caller's routes", None, {200: {"description": "routes", "schema": {
-    "type": "array", "items": ROUTE}}}, TAG)
+operation("GET", R, "The caller's routes and those they made for others", None, {200: {"description": "routes",
+                                                                                       "schema": {
+    "type": "array", "items": ROUTE}}}, TAG, query={"employee_id": {"type": "string",
+                                                                "description": "only this person's"}})
 operation("GET", f"{R}/{{id}}", "One route", None, {200: {"description": "route", "schema": ROUTE}, 404: E404}, TAG)
 operation("PATCH", f"{R}/{{id}}", "Rename a route or change its stops", ROUTE_IN,
           {200: {"description": "route", "schema": ROUTE}, 404: E404}, TAG)
@@ -230,11 +238,13 @@ async def optimise(request: Request) -> Response:
 
 ROUTES = [
     Route(V, rpc_route("visits", "plan_visit", body="data", status_code=201), methods=["POST"]),
-    Route(V, rpc_route("visits", "list_my_visits", query=("day", "month", "status", "limit", "offset")),
-          methods=["GET"]),
+    Route(V, rpc_route("visits", "list_my_visits", query=("day", "month", "status", "limit", "offset",
+                                                          "employee_id")), methods=["GET"]),
     Route(f"{V}/records", rpc_route("visits", "list_records", query=(
-        "day", "month", "status", "employee_id", "customer_id", "limit", "offset")), methods=["GET"]),
-    Route(f"{V}/calendar", rpc_route("visits", "calendar", query=("month", "scope")), methods=["GET"]),
+        "day", "month", "status", "employee_id", "customer_id", "limit", "offset", "dept_id", "from_day",
+        "to_day")), methods=["GET"]),
+    Route(f"{V}/calendar", rpc_route("visits", "calendar", query=("month", "scope", "employee_id")),
+          methods=["GET"]),
     Route(f"{V}/review-queue", rpc_route("visits", "review_queue", query=("limit", "offset")), methods=["GET"]),
     Route(f"{V}/settings", rpc_route("visits", "get_settings"), methods=["GET"]),
     Route(f"{V}/settings", rpc_route("visits", "update_settings", body="changes"), methods=["PATCH"]),
@@ -247,7 +257,7 @@ ROUTES = [
     Route(f"{V}/{{id}}/review", review, methods=["POST"]),
     Route(f"{V}/{{id}}/photos/{{kind}}", get_photo, methods=["GET"]),
     Route(R, rpc_route("visits", "create_route", body="data", status_code=201), methods=["POST"]),
-    Route(R, rpc_route("visits", "list_routes"), methods=["GET"]),
+    Route(R, rpc_route("visits", "list_routes", query=("employee_id",)), methods=["GET"]),
     Route(f"{R}/{{id}}", rpc_route("visits", "get_route", path={"id": "route_id"}), methods=["GET"]),
     Route(f"{R}/{{id}}", rpc_route("visits", "update_route", body="data", path={"id": "route_id"}),
           methods=["PATCH"]),

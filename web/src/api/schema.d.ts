@@ -985,6 +985,26 @@ export interface paths {
         patch: operations["patch_api_v1_notify_webhooks_id"];
         trace?: never;
     };
+    "/api/v1/notify/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signed test message to a webhook endpoint
+         * @description Queues one delivery of kind webhook_test; the delivery log shows its attempts.
+         */
+        post: operations["post_api_v1_notify_webhooks_id_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1457,7 +1477,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's routes */
+        /** The caller's routes and those they made for others */
         get: operations["get_api_v1_visit_routes"];
         put?: never;
         /** Create a visit route (named, ordered customers) */
@@ -1528,7 +1548,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The app's list: visits the caller makes */
+        /** The app's list: visits the caller makes (or a subordinate makes) */
         get: operations["get_api_v1_visits"];
         put?: never;
         /** Plan a visit (or assign a task to a subordinate) */
@@ -1708,6 +1728,23 @@ export interface paths {
         head?: never;
         /** Change visit settings (tenant admin) */
         patch: operations["patch_api_v1_visits_settings"];
+        trace?: never;
+    };
+    "/api/v1/web-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deployment settings the web apps need (the map tile URL template) */
+        get: operations["get_api_v1_web_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/docs": {
@@ -1908,6 +1945,8 @@ export interface components {
             total?: number;
         };
         CustomerVisitSummary: {
+            /** @description with visit_count: {visits, total, items[{customer_id, name, owner_id, grade, visits}]} (≤ 500 items) */
+            customer_list?: Record<string, never>;
             customers?: number;
             frequency?: {
                 customers?: number;
@@ -2363,6 +2402,13 @@ export interface components {
             /** @example 09:00 */
             start_time?: string;
             topic?: string;
+        };
+        WebConfig: {
+            map?: {
+                attribution?: string;
+                /** @description Leaflet URL template; null: no base layer */
+                tile_url?: string | null;
+            };
         };
         Webhook: {
             active?: boolean;
@@ -6254,6 +6300,55 @@ export interface operations {
             };
         };
     };
+    post_api_v1_notify_webhooks_id_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the queued delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description tenant admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_api_v1_openapi_json: {
         parameters: {
             query?: never;
@@ -7267,6 +7362,7 @@ export interface operations {
                 group_by?: "person" | "dept";
                 to?: string;
                 validated_only?: boolean;
+                visit_count?: number;
             };
             header?: never;
             path?: never;
@@ -7443,6 +7539,7 @@ export interface operations {
                     to?: string;
                     trend?: string;
                     validated_only?: string;
+                    visit_count?: string;
                 };
             };
         };
@@ -7767,7 +7864,9 @@ export interface operations {
     };
     get_api_v1_visit_routes: {
         parameters: {
-            query?: never;
+            query?: {
+                employee_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8057,6 +8156,7 @@ export interface operations {
         parameters: {
             query?: {
                 day?: string;
+                employee_id?: string;
                 limit?: number;
                 month?: string;
                 offset?: number;
@@ -8075,6 +8175,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitPage"];
+                };
+            };
+            /** @description employee_id: not the supervisor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
@@ -8513,6 +8622,7 @@ export interface operations {
     get_api_v1_visits_calendar: {
         parameters: {
             query?: {
+                employee_id?: string;
                 month?: string;
                 scope?: "mine" | "records";
             };
@@ -8540,7 +8650,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description scope=records without the customer_visits grant */
+            /** @description scope=records without the customer_visits grant; employee_id: not the supervisor */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8565,11 +8675,14 @@ export interface operations {
             query?: {
                 customer_id?: string;
                 day?: string;
+                dept_id?: string;
                 employee_id?: string;
+                from_day?: string;
                 limit?: number;
                 month?: string;
                 offset?: number;
                 status?: string;
+                to_day?: string;
             };
             header?: never;
             path?: never;
@@ -8584,6 +8697,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitPage"];
+                };
+            };
+            /** @description bad filter or range (visit.bad_range) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description the department lacks the customer_visits grant */
@@ -8701,6 +8823,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_v1_web_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebConfig"];
                 };
             };
             /** @description Error */
