@@ -60,3 +60,14 @@ export const tagGroups = () =>
   api.get<'/api/v1/tag-groups', { items: TagGroup[] } | TagGroup[]>('/api/v1/tag-groups') as Promise<
     { items: TagGroup[] } | TagGroup[]
   >
+
+// -- the console (issue 15): the customer distribution map ---------------------------------------
+export interface MapFeature {
+  type: 'Feature'
+  geometry: { type: 'Point'; coordinates: [number, number] }
+  properties: { id: string; name: string; owner_id: string | null; grade?: string | null; address?: string | null }
+}
+
+/** Customers of one or several employees as GeoJSON points (SPEC §3 maps). */
+export const customerMap = (ownerIds: string[]) =>
+  api.get('/api/v1/customers/map', { query: { owner_ids: ownerIds.join(',') } }) as Promise<{ type: 'FeatureCollection'; features: MapFeature[] }>
