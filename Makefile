@@ -27,8 +27,8 @@ web-test: venv web
 	@cd web && npm run --silent check:api
 
 ## make api-client: regenerate web/src/api/{openapi.json,schema.d.ts} from the gateway's routes
-api-client: venv web
-	@cd web && npm run --silent gen:api
+api-client: venv
+	@cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent gen:api
 
 ## make run: infrastructure, the five services, the gateway and a demo tenant
 run: venv infra system-deps web

@@ -2,8 +2,8 @@
 
 Tenant ``demo``: an admin; a three-level department tree with a manager in each
 department; employees in every role; one employee in two departments; everyone joined
-with the password :data:`PASSWORD`. Idempotent: when the tenant exists, missing people
-are added and the logins are returned.
+with the password :data:`PASSWORD`; the sales departments hold the PC records grant.
+Idempotent: when the tenant exists, missing people are added and the logins are returned.
 """
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ PEOPLE: list[tuple[str, str, str, list[str], list[str]]] = [
     ("all_customers", "周全部客户", "13900000008", ["all_customers", "employee"], ["sales"]),
     ("support", "吴销售支持", "13900000009", ["support"], ["service"]),
 ]
+
+#: departments granted the PC customer-visits records page (SPEC §2: per department, by the
+#: tenant admin); customer service is left out, so the demo shows both sides of the grant
+RECORDS_GRANTED = ("sales", "east", "shanghai", "north")
 
 #: department key -> manager key
 MANAGERS = {"sales": "sales_manager", "east": "east_manager", "shanghai": "shanghai_lead",
@@ -90,4 +94,6 @@ def load_demo(base_url: str, operator_secret: str) -> dict[str, Any]:
                               json={"token": inv["token"], "password": PASSWORD}))
         for dept_key, person in MANAGERS.items():
             _ok(http.patch(f"/api/v1/departments/{depts[dept_key]}", headers=h, json={"manager_id": ids[person]}))
+        _ok(http.put("/api/v1/menu-permissions", headers=h,
+                     json={"grants": {"customer_visits": [depts[k] for k in RECORDS_GRANTED]}}))
     return logins()

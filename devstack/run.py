@@ -1,8 +1,13 @@
-"""`make run` / `make stop`: the whole stack on this machine, detached.
+"""`make run` / `make stop`: the whole stack on this machine, detached and supervised.
 
-start: services and gateway as background processes (logs in .local/logs/), wait
-until /readyz says all five services are ready, load the demo tenant, print where to
-point a browser or curl. stop: end those processes.
+start: a detached supervisor (``devstack.supervise``) starts the five services and the
+gateway (logs in .local/logs/) and restarts any that dies, with back-off; this command waits
+until /readyz says all five services are ready, loads the demo tenant and prints where to
+point a browser or curl. stop: end the supervisor, which ends its processes (and whatever
+is left of them afterwards).
+
+Secrets are made once per checkout (``.local/dev-secrets.json``, mode 0600); the broker user
+is the project's own (``.local/rabbitmq.json``, made by ``scripts/infra.sh``), never guest.
 """
 from __future__ import annotations
 
@@ -10,16 +15,23 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
-from devstack.stack import ROOT, base_env, full_stack
+from devstack import broker
+from devstack.stack import ROOT, base_env
 
-LOCAL = ROOT / ".local"
+# CRM_LOCAL_DIR moves state, logs and dev secrets elsewhere (tests run a second make-run stack);
+# AMQP_VHOST picks the vhost of the project's broker user (default "/")
+LOCAL = Path(os.environ.get("CRM_LOCAL_DIR") or ROOT / ".local")
 STATE = LOCAL / "run" / "stack.json"
+DEMO = LOCAL / "run" / "demo.json"
 SECRETS = LOCAL / "dev-secrets.json"
+SUPERVISOR_LOG = LOCAL / "logs" / "supervisor.log"
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -41,51 +53,90 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _state() -> dict:
+    try:
+        return json.loads(STATE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _killpg(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass
+
+
 def stop() -> None:
-    if not STATE.exists():
+    state = _state()
+    if not state:
         print("stack: nothing running")
         return
-    state = json.loads(STATE.read_text())
-    for name, pid in state.get("pids", {}).items():
-        if _alive(pid):
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except OSError:
-                pass
-            print(f"stopped {name} ({pid})")
-    deadline = time.time() + 15
-    for pid in state.get("pids", {}).values():
-        while _alive(pid) and time.time() < deadline:
+    sup = int(state.get("supervisor") or 0)
+    if sup and _alive(sup):
+        os.kill(sup, signal.SIGTERM)  # it stops its children first
+        deadline = time.time() + 30
+        while _alive(sup) and time.time() < deadline:
             time.sleep(0.1)
+        if _alive(sup):
+            _killpg(sup, signal.SIGKILL)
+        print(f"stopped supervisor ({sup})")
+    for name, pid in state.get("pids", {}).items():  # anything the supervisor left behind
         if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
-    STATE.unlink()
+            _killpg(pid, signal.SIGTERM)
+            time.sleep(1)
+            if _alive(pid):
+                _killpg(pid, signal.SIGKILL)
+            print(f"stopped {name} ({pid})")
+    STATE.unlink(missing_ok=True)
+    DEMO.unlink(missing_ok=True)
+
+
+def wait_ready(url: str, supervisor: int, timeout: float = 120) -> dict:
+    deadline = time.time() + timeout
+    last: dict = {}
+    while time.time() < deadline:
+        if not _alive(supervisor):
+            raise RuntimeError("the supervisor exited")
+        try:
+            r = httpx.get(f"{url}/readyz", timeout=5)
+            last = r.json()
+            if r.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"stack not ready after {timeout}s: {last}")
 
 
 def start() -> int:
-    if STATE.exists():
-        state = json.loads(STATE.read_text())
-        if all(_alive(p) for p in state.get("pids", {}).values()):
-            print(f"stack already running: {state['url']}")
-            _print_usage(state["url"], state.get("demo"))
-            return 0
+    state = _state()
+    if state and _alive(int(state.get("supervisor") or 0)):
+        print(f"stack already running: {state['url']}")
+        _print_usage(state["url"], json.loads(DEMO.read_text()) if DEMO.exists() else None)
+        return 0
+    if state:
         stop()
     dev = _dev_secrets()
     env = base_env(
-        os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        os.environ.get("AMQP_URI") or broker.local_uri(os.environ.get("AMQP_VHOST") or "/"),
         os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
         **{k: os.environ.get(k, v) for k, v in dev.items()},
         LOGIN_ATTEMPTS_PER_CLIENT=os.environ.get("LOGIN_ATTEMPTS_PER_CLIENT", "60"),
         LOGIN_ATTEMPTS_PER_ACCOUNT=os.environ.get("LOGIN_ATTEMPTS_PER_ACCOUNT", "10"),
     )
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
-    stack = full_stack(env, LOCAL / "logs", gateway_port=port)
-    stack.start()
-    pids = {name: p.popen.pid for name, p in stack.procs.items() if p.popen}
+    url = f"http://127.0.0.1:{port}"
+    SUPERVISOR_LOG.parent.mkdir(parents=True, exist_ok=True)
     STATE.parent.mkdir(parents=True, exist_ok=True)
-    STATE.write_text(json.dumps({"url": stack.url, "pids": pids}))
+    with open(SUPERVISOR_LOG, "ab") as out:
+        sup = subprocess.Popen(
+            [sys.executable, "-m", "devstack.supervise", "--state", str(STATE), "--logs", str(LOCAL / "logs"),
+             "--port", str(port)],
+            env=env, cwd=str(ROOT), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
     try:
-        ready = stack.wait_ready(timeout=120)
+        ready = wait_ready(url, sup.pid)
     except RuntimeError as exc:
         print(f"stack did not become ready: {exc}\nlogs: {LOCAL / 'logs'}", file=sys.stderr)
         return 1
@@ -94,13 +145,13 @@ def start() -> int:
     try:
         from devstack import demo as demo_mod
 
-        demo = demo_mod.load_demo(stack.url, env["OPERATOR_SECRET"])
+        demo = demo_mod.load_demo(url, env["OPERATOR_SECRET"])
+        DEMO.write_text(json.dumps(demo, ensure_ascii=False))
     except ImportError:
         pass
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, RuntimeError) as exc:
         print(f"demo tenant not loaded: {exc}", file=sys.stderr)
-    STATE.write_text(json.dumps({"url": stack.url, "pids": pids, "demo": demo}))
-    _print_usage(stack.url, demo)
+    _print_usage(url, demo)
     return 0
 
 
@@ -110,7 +161,7 @@ Gateway:   {url}
   docs:    {url}/docs            (OpenAPI: {url}/api/v1/openapi.json)
   ready:   curl {url}/readyz
   metrics: {url}/metrics
-Logs:      {LOCAL / 'logs'}/<service>.log      Stop: make stop""")
+Logs:      {LOCAL / 'logs'}/<service>.log  (restarts: {SUPERVISOR_LOG})      Stop: make stop""")
     if demo:
         print("Demo tenant logins:\n" + json.dumps(demo, ensure_ascii=False, indent=2))
 

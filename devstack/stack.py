@@ -1,7 +1,8 @@
 """Start the five services (each its own ``nameko run``) and the gateway as processes.
 
-Used by ``make run`` (devstack/run.py) and by the end-to-end test fixture
-(tests/conftest.py), so both run exactly the same way.
+Used by ``make run`` (through the supervisor, devstack/supervise.py, which restarts a process
+that dies) and by the end-to-end test fixture (tests/fixtures.py), so both run exactly the
+same processes.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,9 +145,10 @@ def base_env(amqp_uri: str, mongo_uri: str, **overrides: str) -> dict[str, str]:
     return env
 
 
-def full_stack(env: dict[str, str], log_dir: Path, gateway_port: int | None = None) -> Stack:
+def full_stack(env: dict[str, str], log_dir: Path, gateway_port: int | None = None,
+               services: Sequence[str] = SERVICES) -> Stack:
     stack = Stack(env=env, gateway_port=gateway_port or free_port(), log_dir=log_dir)
-    for s in SERVICES:
+    for s in services:
         stack.add_service(s)
     stack.add_gateway()
     return stack

@@ -121,13 +121,41 @@ start_ferretdb() {
   wait_port "$FERRET_PORT" 60 ferretdb
 }
 
+# The project's own RabbitMQ user (never guest): one per checkout, so several checkouts can
+# share one broker without changing each other's password. Its name and a generated password
+# are kept in .local/rabbitmq.json (mode 0600), read by devstack/broker.py (make run, tests).
+BROKER_CREDS="$LOCAL/rabbitmq.json"
+ensure_broker_user() {
+  local user pass
+  if [ -f "$BROKER_CREDS" ]; then
+    user="$(sed -n 's/.*"user": *"\([^"]*\)".*/\1/p' "$BROKER_CREDS")"
+    pass="$(sed -n 's/.*"password": *"\([^"]*\)".*/\1/p' "$BROKER_CREDS")"
+  fi
+  if [ -z "${user:-}" ] || [ -z "${pass:-}" ]; then
+    user="crm-$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)"
+    pass="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+    (umask 077; printf '{"user": "%s", "password": "%s"}\n' "$user" "$pass" >"$BROKER_CREDS")
+  fi
+  chmod 600 "$BROKER_CREDS"
+  # the password goes through stdin, never the command line (ps)
+  local users; users="$(rabbitmqctl -q list_users | cut -f1)"
+  if grep -qx -- "$user" <<<"$users"; then
+    printf '%s' "$pass" | rabbitmqctl -q authenticate_user "$user" >/dev/null 2>&1 \
+      || printf '%s' "$pass" | rabbitmqctl -q change_password "$user" >/dev/null
+  else
+    log "creating the broker user $user (credentials in .local/rabbitmq.json)"
+    printf '%s' "$pass" | rabbitmqctl -q add_user "$user" >/dev/null
+  fi
+  rabbitmqctl -q set_permissions -p / "$user" ".*" ".*" ".*" >/dev/null
+}
+
 up() {
   if [ -n "${AMQP_URI:-}" ] && [ -n "${MONGO_URI:-}" ]; then
     log "AMQP_URI and MONGO_URI are given: starting nothing"; return 0
   fi
-  [ -n "${AMQP_URI:-}" ] || start_rabbitmq
+  [ -n "${AMQP_URI:-}" ] || { start_rabbitmq && ensure_broker_user; }
   [ -n "${MONGO_URI:-}" ] || start_ferretdb
-  log "ready: amqp://guest:guest@127.0.0.1:$AMQP_PORT/ mongodb://127.0.0.1:$FERRET_PORT/"
+  log "ready: amqp://<.local/rabbitmq.json>@127.0.0.1:$AMQP_PORT/ mongodb://127.0.0.1:$FERRET_PORT/"
 }
 
 down() {

@@ -37,6 +37,7 @@ def stack_env(infra: infra_mod.Infra) -> dict[str, str]:
         ARGON2_TIME_COST=os.environ.get("TEST_ARGON2_TIME_COST", "2"),
         ARGON2_MEMORY_KIB=os.environ.get("TEST_ARGON2_MEMORY_KIB", "19456"),
         ALLOW_PRIVATE_WEBHOOKS="1",
+        ALLOW_PRIVATE_SMTP="1",  # the test SMTP servers listen on 127.0.0.1; guard-on tests run their own
         RPC_TIMEOUT="6",
         READY_TIMEOUT="3",
     )

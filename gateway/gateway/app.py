@@ -1,9 +1,11 @@
 """The gateway application factory."""
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,6 +16,8 @@ from gateway import openapi, ops, web
 from gateway.auth import AuthMiddleware
 from gateway.bridge import RpcBridge
 from gateway.errors import exception_handlers
+from gateway.idempotency import IdempotencyMiddleware, purge_loop, stop_purge
+from gateway.keystore import KeyStore
 from gateway.middleware import GatewayMiddleware
 from gateway.ratelimit import AttemptLimits
 from gateway.settings import Settings
@@ -39,14 +43,20 @@ def create_app(
     settings = settings or Settings.from_env()
     owns_bridge = bridge is None
     rpc = bridge if bridge is not None else RpcBridge(settings.amqp_uri, settings.rpc_timeout)
+    keys = KeyStore(settings.mongo_uri, settings.gateway_db, timedelta(hours=settings.idempotency_ttl_hours))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if owns_bridge:
             await rpc.start()
+        await keys.open()
+        stop = asyncio.Event()
+        purge = asyncio.create_task(purge_loop(keys, stop))
         try:
             yield
         finally:
+            await stop_purge(purge, stop)
+            await keys.close()
             if owns_bridge:
                 await rpc.stop()
 
@@ -59,6 +69,7 @@ def create_app(
                 upload_max_bytes=settings.upload_max_bytes,
             ),
             Middleware(AuthMiddleware),  # inside: the request id is already set
+            Middleware(IdempotencyMiddleware, wait=settings.idempotency_wait_seconds),  # after auth: keys per user
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
@@ -69,4 +80,5 @@ def create_app(
     app.state.settings = settings
     app.state.attempt_limits = AttemptLimits(settings.login_per_client, settings.login_per_account)
     app.state.bridge = rpc
+    app.state.idempotency = keys
     return app

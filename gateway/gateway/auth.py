@@ -7,20 +7,22 @@ inside :class:`gateway.middleware.GatewayMiddleware` (which sets the request id)
 
     middleware=[Middleware(GatewayMiddleware, ...), Middleware(AuthMiddleware)]
 
-Sets ``request.state.context`` and ``request.state.context_header``. Operator routes
-(``/api/v1/operator/...``) take the ``X-Operator-Secret`` header instead of a token.
+Sets ``request.state.context`` (the :class:`CallContext`) and ``request.state.context_header``
+(a :class:`~crmkit.context.ContextSigner`: the bridge signs the context afresh for each call,
+bound to that call's service, method, call id and arguments). Operator routes
+(``/api/v1/operator/...``) take the ``X-Operator-Secret`` header instead of a token; without a
+configured ``OPERATOR_SECRET`` they are closed (the gateway refuses to start without one).
 """
 from __future__ import annotations
 
 import hmac
-import os
 import re
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crmkit.context import CallContext, sign
+from crmkit.context import CallContext, ContextSigner
 from crmkit.errors import CrmError
 from gateway.errors import error_response, status_for
 
@@ -39,6 +41,30 @@ PUBLIC: tuple[tuple[str | None, re.Pattern[str]], ...] = (
 )
 
 
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def preferred_language(header: str | None) -> str:
+    """The caller's first choice in an ``Accept-Language`` header (highest q, then order),
+    "" when it names none. Carried in the call context and the events it causes, so a
+    notification can fall back to it when the recipient chose no language."""
+    best, best_q = "", 0.0
+    for part in (header or "")[:500].split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        q = 1.0
+        for p in params.split(";"):
+            key, _, value = p.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag != "*" and _LANGUAGE_TAG.match(tag) and q > best_q:
+            best, best_q = tag, q
+    return best
+
+
 def is_public(method: str, path: str) -> bool:
     return any((m is None or m == method) and p.match(path) for m, p in PUBLIC)
 
@@ -51,10 +77,17 @@ def bearer_token(headers: Headers) -> str | None:
     return token.strip()
 
 
+def operator_secret_ok(given: str, expected: str | None) -> bool:
+    """Only the configured secret opens the operator routes; with none configured, nothing does."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class AuthMiddleware:
     def __init__(self, app: ASGIApp, operator_secret: str | None = None) -> None:
         self.app = app
-        self.operator_secret = operator_secret if operator_secret is not None else os.environ.get("OPERATOR_SECRET")
+        self.operator_secret = operator_secret  # default: the settings' (read per request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,10 +100,11 @@ class AuthMiddleware:
             return
         headers = Headers(scope=scope)
         if path.startswith(OPERATOR_PREFIX):
-            given = headers.get(OPERATOR_HEADER, "")
-            ok = bool(given) and (not self.operator_secret
-                                  or hmac.compare_digest(given.encode(), self.operator_secret.encode()))
-            if not ok:
+            expected = self.operator_secret
+            if expected is None:
+                settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+                expected = getattr(settings, "operator_secret", "")
+            if not operator_secret_ok(headers.get(OPERATOR_HEADER, ""), expected):
                 await error_response(401, "operator.unauthenticated", "X-Operator-Secret missing or wrong")(
                     scope, receive, send)
                 return
@@ -100,7 +134,9 @@ class AuthMiddleware:
             idempotency_key=(headers.get(IDEMPOTENCY_HEADER) or "").strip()[:200],
             dept_ids=tuple(who.get("dept_ids") or ()),
             name=str(who.get("name") or ""),
+            language=preferred_language(headers.get("accept-language")),
         )
         state["context"] = ctx
-        state["context_header"] = sign(ctx, app.state.settings.context_key)  # type: ignore[union-attr]
+        settings = app.state.settings  # type: ignore[union-attr]
+        state["context_header"] = ContextSigner(ctx, settings.context_key, settings.context_ttl)
         await self.app(scope, receive, send)

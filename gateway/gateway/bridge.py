@@ -40,6 +40,7 @@ from typing import Any
 import pika
 from pika.adapters.asyncio_connection import AsyncioConnection
 
+from crmkit.context import CallBinding, ContextSigner, call_body, digest
 from crmkit.errors import CrmError, Unavailable, UpstreamTimeout, from_remote
 from gateway.metrics import UPSTREAM_TIMEOUTS, UPSTREAM_UNAVAILABLE
 
@@ -171,10 +172,13 @@ class RpcBridge:
         method: str,
         kwargs: dict | None = None,
         *,
-        context: str | None = None,
+        context: ContextSigner | str | None = None,
         timeout: float | None = None,
     ) -> Any:
         """Call ``service.method(**kwargs)`` and return its result.
+
+        ``context`` is the caller's :class:`ContextSigner` (signed here for this one call:
+        service, method, call id and arguments) or an already signed string.
 
         Raises the service's :class:`CrmError` (rebuilt from the reply),
         ``UpstreamTimeout`` after ``timeout`` seconds, or ``Unavailable`` when the
@@ -190,7 +194,8 @@ class RpcBridge:
             UPSTREAM_UNAVAILABLE.labels(service).inc()
             raise
 
-    async def _call(self, service: str, method: str, kwargs: dict, context: str | None, timeout: float) -> Any:
+    async def _call(self, service: str, method: str, kwargs: dict, context: ContextSigner | str | None,
+                    timeout: float) -> Any:
         channel = self._channel
         if not self.connected or channel is None or self._reply_key is None:
             raise Unavailable("service_unavailable", "message broker unavailable", {"service": service})
@@ -200,10 +205,13 @@ class RpcBridge:
         if fresh and seen is not None and seen[0] == 0:
             raise Unavailable("service_unavailable", f"service {service} has no running instance",
                               {"service": service})
-        body = json.dumps({"args": [], "kwargs": kwargs}, separators=(",", ":"), ensure_ascii=False).encode()
+        body = call_body((), kwargs)
         correlation_id = uuid.uuid4().hex
-        headers: dict[str, Any] = {CALL_ID_STACK_HEADER: [f"{CALLER_NAME}.{method}.{uuid.uuid4()}"]}
-        if context:
+        call_id = f"{CALLER_NAME}.{method}.{uuid.uuid4()}"
+        headers: dict[str, Any] = {CALL_ID_STACK_HEADER: [call_id]}
+        if isinstance(context, ContextSigner):
+            headers[CONTEXT_HEADER] = context.for_call(CallBinding(service, method, call_id, digest(body)), timeout)
+        elif context:
             headers[CONTEXT_HEADER] = context
         props = pika.BasicProperties(
             content_type="application/json",

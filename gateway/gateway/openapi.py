@@ -1,89 +1,56 @@
-"""OpenAPI 3.1 document built from the registered routes, and a self-contained docs page.
+"""OpenAPI 3.1 document built from the declared routes (:mod:`gateway.api`), and a
+self-contained docs page.
 
-Route modules describe their operations with :func:`operation` (at import time, or as a
-decorator on the endpoint); :func:`build_document` walks the app's routes and emits one
-operation per route and method, using the registered description where there is one.
-``GET /docs`` renders the document with inline HTML and JS only (no CDN).
+Every request body, query parameter and answer of a declared route is a pydantic model;
+their JSON schemas (``model_json_schema``) go under ``components/schemas`` and the
+operations refer to them, so the document publishes exactly what the gateway validates.
+A route that is not declared still appears (its path parameters, a bare 200). ``GET /docs``
+renders the document with inline HTML and JS only (no CDN).
 """
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+
+from gateway.api import JSON, Api, Inputs, Operation, operation_of
+from gateway.schemas.base import Id, Open
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 DOCS_PATH = "/docs"
+REF = "#/components/schemas/{model}"
 
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "object"},
-            },
-        }
-    },
-}
 
-_REGISTRY: dict[tuple[str, str], dict[str, Any]] = {}
-_SCHEMAS: dict[str, dict[str, Any]] = {"Error": ERROR_SCHEMA}
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class Error(BaseModel):
+    """Every error: ``{"error": {"code", "message", "details"}}``; invalid input lists each
+    problem in ``details.errors`` as ``{field, code, message}``."""
+
+    error: ErrorInfo
+
+
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
-
-
-def operation(
-    method: str,
-    path: str,
-    summary: str,
-    request_schema: dict[str, Any] | None = None,
-    responses: Mapping[int | str, Any] | None = None,
-    tags: Iterable[str] = ("api",),
-    *,
-    description: str = "",
-    query: Mapping[str, dict[str, Any]] | None = None,
-    idempotent: bool = False,
-    request_content_type: str = "application/json",
-) -> Callable[[Any], Any]:
-    """Register the description of ``method path``; usable as a call or a decorator.
-
-    ``responses`` maps a status to a description string or to
-    ``{"description": ..., "schema": {...}, "content_type": ...}``.
-    ``query`` maps query parameter names to JSON schemas.
-    """
-    _REGISTRY[(method.upper(), _template(path))] = {
-        "summary": summary,
-        "description": description,
-        "request_schema": request_schema,
-        "request_content_type": request_content_type,
-        "responses": dict(responses or {}),
-        "tags": list(tags),
-        "query": dict(query or {}),
-        "idempotent": idempotent,
-    }
-
-    def decorator(endpoint: Any) -> Any:
-        return endpoint
-
-    return decorator
-
-
-def schema(name: str, definition: dict[str, Any]) -> dict[str, Any]:
-    """Register a named schema under ``components.schemas``; returns its ``$ref`` object."""
-    _SCHEMAS[name] = definition
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def registered() -> dict[tuple[str, str], dict[str, Any]]:
-    return dict(_REGISTRY)
+_ID_SCHEMA = TypeAdapter(Id).json_schema()
+BINARY = {"type": "string", "format": "binary"}
+IDEMPOTENCY_PARAM = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "a retry with the same key and the same request gets the first answer again (header "
+                   "Idempotent-Replayed: true) and has exactly one effect; the same key with another request "
+                   "is 422 idempotency.key_reused; keys are the caller's own and kept 24 h",
+}
 
 
 def _template(path: str) -> str:
@@ -99,94 +66,145 @@ def _walk(routes: Iterable[BaseRoute], prefix: str = "") -> Iterable[tuple[str, 
             yield prefix + route.path, route
 
 
-def _response(status: str, spec: Any) -> dict[str, Any]:
-    if isinstance(spec, str):
-        spec = {"description": spec}
-    out: dict[str, Any] = {"description": spec.get("description") or status}
-    schema = spec.get("schema")
-    if schema is None and status.startswith(("4", "5")):
-        schema = {"$ref": "#/components/schemas/Error"}
-    if schema is not None:
-        out["content"] = {spec.get("content_type", "application/json"): {"schema": schema}}
+def _models(ops: Iterable[Operation]) -> list[type[BaseModel]]:
+    seen: list[type[BaseModel]] = [Error]
+    for op in ops:
+        extra = [_described(v)[1] for v in op.errors.values()]
+        for m in (op.query, op.body, op.response, op.path_model, *op.other_bodies.values(), *extra):
+            if m is not None and m not in seen:
+                seen.append(m)
+    return seen
+
+
+def _content(content_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {content_type: {"schema": schema}}
+
+
+def _inline(model: type[BaseModel]) -> dict[str, Any]:
+    """A parameter model's properties (their own $defs are already components)."""
+    return model.model_json_schema(ref_template=REF)
+
+
+def _parameters(op: Operation | None, path: str) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    path_schema = _inline(op.path_model) if op and op.path_model else {"properties": {}}
+    for name in _PARAM.findall(path):
+        schema = dict(path_schema["properties"].get(name) or _ID_SCHEMA)
+        schema.pop("title", None)
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    if op and op.query is not None:
+        q = _inline(op.query)
+        required = set(q.get("required", []))
+        for name, schema in q.get("properties", {}).items():
+            schema = dict(schema)
+            schema.pop("title", None)
+            description = schema.pop("description", None)
+            param = {"name": name, "in": "query", "required": name in required, "schema": schema}
+            if description:
+                param["description"] = description
+            params.append(param)
+    if op and op.keyed:
+        params.append(dict(IDEMPOTENCY_PARAM))
+    return params
+
+
+def _described(spec: Any) -> tuple[str, type[BaseModel] | None]:
+    """An ``errors`` entry: a description, or ``(description, model)`` when the answer is not an Error."""
+    return (spec[0], spec[1]) if isinstance(spec, tuple) else (str(spec), None)
+
+
+def _operation(method: str, path: str, route: Route, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    op = operation_of(route)
+    name = getattr(route, "name", None) or "endpoint"
+    out: dict[str, Any] = {
+        "operationId": f"{method.lower()}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_') or 'root'}",
+        "summary": (op.summary if op else "") or name.replace("_", " "),
+        "tags": list(op.tags) if op else ["api"],
+    }
+    if op and op.description:
+        out["description"] = op.description
+    params = _parameters(op, path)
+    if params:
+        out["parameters"] = params
+    if op and op.body is not None:
+        content = _content(op.body_content, refs[op.body])
+        content.update({ctype: {"schema": refs[m]} for ctype, m in op.other_bodies.items()})
+        out["requestBody"] = {"required": op.body_required, "content": content}
+    error = refs[Error]
+    responses: dict[str, Any] = {}
+    if op:
+        ok: dict[str, Any] = {"description": _described(op.errors.get(op.status, "OK"))[0]}
+        if op.response is not None:
+            ok["content"] = _content(op.response_content, refs[op.response])
+        elif op.response_content != JSON:
+            text = op.response_content.startswith("text/")
+            ok["content"] = _content(op.response_content, {"type": "string"} if text else BINARY)
+        responses[str(op.status)] = ok
+        for status, spec in sorted(op.errors.items()):
+            if status != op.status:
+                description, model = _described(spec)
+                responses[str(status)] = {"description": description,
+                                          "content": _content(JSON, refs[model] if model else error)}
+    else:
+        responses["200"] = {"description": "OK"}
+    responses.setdefault("default", {"description": "Error", "content": _content(JSON, error)})
+    out["responses"] = responses
     return out
 
 
-def _operation(method: str, path: str, route: Route) -> dict[str, Any]:
-    info = _REGISTRY.get((method, path), {})
-    name = getattr(route, "name", None) or "endpoint"
-    op: dict[str, Any] = {
-        "operationId": f"{method.lower()}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_') or 'root'}",
-        "summary": info.get("summary") or name.replace("_", " "),
-        "tags": info.get("tags") or ["api"],
-    }
-    if info.get("description"):
-        op["description"] = info["description"]
-    params: list[dict[str, Any]] = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in _PARAM.findall(path)
-    ]
-    for qname, schema in (info.get("query") or {}).items():
-        params.append({"name": qname, "in": "query", "required": False, "schema": schema})
-    if info.get("idempotent"):
-        params.append({
-            "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
-            "description": "a retried request with the same key has exactly one effect",
-        })
-    if params:
-        op["parameters"] = params
-    if info.get("request_schema") is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {info.get("request_content_type", "application/json"): {"schema": info["request_schema"]}},
-        }
-    responses = {str(k): _response(str(k), v) for k, v in (info.get("responses") or {}).items()}
-    if not any(k.startswith("2") for k in responses):
-        responses["200"] = {"description": "OK"}
-    responses.setdefault("default", {
-        "description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    })
-    op["responses"] = responses
-    return op
+def _tidy(node: Any) -> Any:
+    """Drop ``"default": null`` (an optional field that may be left out is not thereby nullable)."""
+    if isinstance(node, dict):
+        return {k: _tidy(v) for k, v in node.items() if not (k == "default" and v is None)}
+    if isinstance(node, list):
+        return [_tidy(v) for v in node]
+    return node
 
 
 def build_document(routes: Iterable[BaseRoute], title: str = "CRM API", version: str = "1.0.0") -> dict[str, Any]:
+    walked = [(_template(p), r) for p, r in _walk(routes)]
+    ops = [op for _, r in walked if (op := operation_of(r)) is not None]
+    models = _models(ops)
+    keys, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    refs = {m: keys[(m, "validation")] for m in models}
     paths: dict[str, dict[str, Any]] = {}
     tags: list[str] = []
-    for raw_path, route in _walk(routes):
-        path = _template(raw_path)
+    for path, route in walked:
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
-            op = _operation(method, path, route)
+            op = _operation(method, path, route, refs)
             paths.setdefault(path, {})[method.lower()] = op
             tags.extend(t for t in op["tags"] if t not in tags)
-    return {
+    return _tidy({
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "servers": [{"url": "/"}],
         "tags": [{"name": t} for t in tags],
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(_SCHEMAS.items()))},
-    }
+        "components": {"schemas": dict(sorted(defs.get("$defs", {}).items()))},
+    })
 
 
-async def openapi_json(request: Request) -> JSONResponse:
+class Document(Open):
+    """This OpenAPI 3.1 document."""
+
+
+async def openapi_json(request: Request, _inp: Inputs) -> Response:
     return JSONResponse(build_document(request.app.routes))
 
 
-async def docs_page(request: Request) -> HTMLResponse:
+async def docs_page(request: Request, _inp: Inputs) -> Response:
     url = request.scope.get("root_path", "") + OPENAPI_PATH
     page = DOCS_HTML.replace("__SPEC_URL__", json.dumps(url).replace("</", "<\\/"))
     return HTMLResponse(page)
 
 
-operation("GET", OPENAPI_PATH, "This OpenAPI 3.1 document", tags=["ops"],
-          responses={200: {"description": "OpenAPI document", "schema": {"type": "object"}}})
-operation("GET", DOCS_PATH, "Human-readable API docs (self-contained HTML)", tags=["ops"],
-          responses={200: {"description": "HTML page", "content_type": "text/html", "schema": {"type": "string"}}})
-
+_ops = Api(tags=["ops"])
 routes = [
-    Route(OPENAPI_PATH, openapi_json, methods=["GET"], name="openapi"),
-    Route(DOCS_PATH, docs_page, methods=["GET"], name="docs"),
+    _ops.handler("GET", OPENAPI_PATH, openapi_json, "This OpenAPI 3.1 document", response=Document, public=True),
+    _ops.handler("GET", DOCS_PATH, docs_page, "Human-readable API docs (self-contained HTML)",
+                 response_content="text/html", public=True),
 ]
 
 DOCS_HTML = """<!doctype html>

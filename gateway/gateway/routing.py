@@ -1,5 +1,9 @@
 """Helpers for route modules: read a JSON body, call a service, answer JSON.
 
+New routes are declared with :mod:`gateway.api` (models for body, query and answer);
+``rpc_route`` stays for routes not converted yet (they appear in the OpenAPI document
+without schemas).
+
 Example (in a route module)::
 
     from gateway.openapi import operation
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import IO, Any
@@ -36,18 +39,12 @@ MAX_IDEMPOTENCY_KEY = 200
 
 
 async def read_json(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """The request body as a JSON object; ``400 invalid_json`` when malformed or not an object."""
-    raw = await request.body()
-    if not raw.strip():
-        if required:
-            raise InvalidInput("invalid_json", "request body must be a JSON object")
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise InvalidInput("invalid_json", "request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("invalid_json", "request body must be a JSON object")
+    """The request body as a JSON object; ``400 invalid_json`` when malformed, not an object,
+    too deep or with a lone surrogate (:func:`gateway.validation.parse_json`). Declared routes
+    (:mod:`gateway.api`) also check the content type and their model."""
+    from gateway.validation import parse_json
+
+    data: dict[str, Any] = parse_json(await request.body(), required=required)
     return data
 
 

@@ -118,7 +118,12 @@ def refresh_token(request: Request, data: dict[str, Any]) -> tuple[Any, bool]:
 
 
 async def refresh_response(answer: Awaitable[Any], from_cookie: bool) -> Response:
-    """The refresh's answer; a cookie that identity refuses (expired, revoked) is cleared."""
+    """The refresh's answer; a cookie that identity refuses (expired, revoked) is cleared.
+
+    A refresh rotates the device token (identity uses the old one up and answers a new one;
+    a used-up token presented again revokes the whole family). From the cookie, the new token
+    goes into the cookie and leaves the answer, exactly as at login, so the browser never
+    sees it and the next refresh presents the new one."""
     try:
         result = await answer
     except CrmError as exc:
@@ -127,7 +132,16 @@ async def refresh_response(answer: Awaitable[Any], from_cookie: bool) -> Respons
         response = error_response(401, exc.code, exc.message, exc.details)
         clear_device_cookie(response)
         return response
-    return JSONResponse(result)
+    if not from_cookie or not isinstance(result, dict):
+        return JSONResponse(result)
+    body = dict(result)
+    token = body.pop("device_token", None)
+    body["device_bound"] = True
+    response = JSONResponse(body)
+    if token:
+        expires = body.get("device_token_expires_in")
+        set_device_cookie(response, str(token), int(expires) if isinstance(expires, int | float) else None)
+    return response
 
 
 def clearing_cookie(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:

@@ -15,10 +15,10 @@
 ``WEB_DIST`` names the folder (default: ``web/dist`` of this checkout; the gateway image
 sets ``/app/web``). When it has no build, the shells answer ``503 web.not_built``.
 
-``GET /api/v1/web-config`` tells the apps the deployment's settings they need (the map tile
-URL template ``MAP_TILE_URL`` and its attribution); the tile host is then the one other host
-the CSP allows, for images only. Without ``MAP_TILE_URL`` the maps have no base layer and the
-browser fetches nothing from anywhere else.
+``GET /api/v1/web-config`` (``gateway.routes.web``) tells the apps the deployment's settings
+they need (the map tile URL template ``MAP_TILE_URL`` and its attribution); the tile host is
+then the one other host the CSP allows, for images only. Without ``MAP_TILE_URL`` the maps
+have no base layer and the browser fetches nothing from anywhere else.
 """
 from __future__ import annotations
 
@@ -30,11 +30,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.errors import error_response
-from gateway.openapi import operation, schema
 from gateway.settings import Settings
 
 SHELLS = ("m", "console")
@@ -155,23 +154,10 @@ def _not_built(root: Path) -> Response:
                           {"dist": str(root)})
 
 
-WEB_CONFIG = schema("WebConfig", {"type": "object", "properties": {
-    "map": {"type": "object", "properties": {
-        "tile_url": {"type": ["string", "null"], "description": "Leaflet URL template; null: no base layer"},
-        "attribution": {"type": "string"}}}}})
-operation("GET", "/api/v1/web-config", "Deployment settings the web apps need (the map tile URL template)", None,
-          {200: {"description": "settings", "schema": WEB_CONFIG}}, ["web"])
-
-
 def routes(root: Path | None = None, settings: Settings | None = None) -> list[BaseRoute]:
     base = root or dist_root()
     tile_url = settings.map_tile_url if settings else ""
     csp = csp_for(tile_url)
-    config = {"map": {"tile_url": tile_url or None,
-                      "attribution": (settings.map_tile_attribution if settings else "") or ""}}
-
-    async def web_config(request: Request) -> Response:
-        return JSONResponse(config, headers={"Cache-Control": "private, max-age=300"})
 
     async def home(request: Request) -> Response:
         target = "/m/" if is_mobile(request.headers.get("user-agent", "")) else "/console/"
@@ -201,7 +187,6 @@ def routes(root: Path | None = None, settings: Settings | None = None) -> list[B
         return RedirectResponse(request.url.path + "/", status_code=301)
 
     out: list[BaseRoute] = [
-        Route("/api/v1/web-config", web_config, methods=["GET"]),
         Route("/", home, methods=["GET"], include_in_schema=False),
         Route(f"/{ASSET_DIR}/{{path:path}}", asset, methods=["GET"], include_in_schema=False),
     ]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +12,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pika
 import pytest
@@ -17,8 +20,24 @@ import pytest
 from gateway.bridge import RpcBridge
 from gateway.settings import Settings
 
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
+#: this session's own gateway database (Idempotency-Key claims are kept 24 h: a fixed key in a
+#: test would otherwise replay an answer kept by an earlier run instead of reaching the bridge)
+DB_PREFIX = f"gwt{uuid.uuid4().hex[:8]}_"
 TESTS_DIR = Path(__file__).resolve().parent
+
+
+def _project_broker_uri() -> str:
+    """The local broker as the project's own user (scripts/infra.sh makes it; never guest)."""
+    creds = TESTS_DIR.parents[1] / ".local" / "rabbitmq.json"
+    try:
+        data = json.loads(creds.read_text())
+    except (OSError, ValueError):
+        raise RuntimeError(f"{creds} is missing: run scripts/infra.sh up (or set AMQP_URI)") from None
+    return f"amqp://{quote(data['user'], safe='')}:{quote(data['password'], safe='')}@127.0.0.1:5672/"
+
+
+AMQP_URI = os.environ.get("AMQP_URI") or _project_broker_uri()
 CRMKIT_DIR = TESTS_DIR.parents[1] / "libs" / "crmkit"
 NAMEKO = Path(sys.executable).with_name("nameko")
 
@@ -28,10 +47,29 @@ def anyio_backend():
     return "asyncio"
 
 
+#: the secrets Settings.from_env requires (each at least 32 bytes)
+SECRETS_ENV = {"CRM_CONTEXT_KEY": "c" * 32, "OPERATOR_SECRET": "o" * 32,
+               "AMQP_URI": "amqp://crm:secret@127.0.0.1:5672/"}
+
+
 def make_settings(**overrides) -> Settings:
-    values = {"context_key": "test-key", "amqp_uri": AMQP_URI, "rpc_timeout": 5.0, "ready_timeout": 1.0}
+    values = {"context_key": "test-key", "amqp_uri": AMQP_URI, "rpc_timeout": 5.0, "ready_timeout": 1.0,
+              "mongo_uri": MONGO_URI, "mongo_db_prefix": DB_PREFIX}
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_sessions_databases():
+    yield
+    from pymongo import MongoClient
+
+    client = MongoClient(MONGO_URI, serverSelectionTimeoutMS=3000)
+    with contextlib.suppress(Exception):  # cleaning up is best effort
+        for name in client.list_database_names():
+            if name.startswith(DB_PREFIX):
+                client.drop_database(name)
+    client.close()
 
 
 TEST_TOKEN = "test-access-token"

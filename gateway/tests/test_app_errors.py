@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from crmkit.context import verify
+from crmkit.context import CallBinding, verify
 from crmkit.errors import ERROR_TYPES, STATUS_BY_TYPE, Conflict, from_remote
 from gateway.app import create_app
 from gateway.routing import rpc_route
@@ -132,7 +132,8 @@ def test_rpc_route_builds_kwargs_and_forwards_idempotency_key(client, fake):
 def test_authenticated_context_is_signed_and_forwarded(client, fake):
     r = client.post("/api/v1/things", json={"name": "A"}, headers={"Idempotency-Key": "key-2", "X-Request-Id": "rq-7"})
     assert r.status_code == 201
-    ctx = verify(fake.calls[-1]["context"], make_settings().context_key)
+    call = CallBinding("things", "create_thing", "gateway.create_thing.1", "d" * 64)
+    ctx = verify(fake.calls[-1]["context"].for_call(call), make_settings().context_key, call=call)
     assert (ctx.tenant_id, ctx.user_id, ctx.roles) == ("t1", "u1", ("employee",))
     assert ctx.idempotency_key == "key-2" and ctx.request_id == "rq-7"
 

@@ -8,9 +8,11 @@ import uuid
 
 import pytest
 
-from crmkit.context import CallContext, sign, verify
+from crmkit.context import CallContext, ContextSigner, binding_for, sign, verify
 from crmkit.errors import Conflict, CrmError, Unavailable, UpstreamTimeout
 from gateway.bridge import RpcBridge
+
+from conftest import AMQP_URI
 
 pytestmark = pytest.mark.anyio
 
@@ -35,6 +37,22 @@ async def test_context_and_call_id_stack_headers_reach_the_service(bridge, echo)
     assert seen["call_id_stack"][0].startswith("gateway.whoami.")
     assert len(seen["call_id_stack"]) == 2  # nameko appended the service's own call id
     assert (await bridge.call(echo, "whoami", {}))["crm_context"] is None
+
+
+async def test_a_signer_is_signed_for_each_call_it_makes(bridge, echo):
+    signer = ContextSigner(CallContext(tenant_id="t1", user_id="u1"), "k" * 32, ttl=30)
+    seen = await bridge.call(echo, "whoami", {}, context=signer)
+    caller = seen["call_id_stack"][0]
+    token = seen["crm_context"]
+    assert verify(token, "k" * 32, call=binding_for(echo, "whoami", caller, [], {})).user_id == "u1"
+    for other in (binding_for(echo, "echo", caller, [], {}),            # another method
+                  binding_for(echo, "whoami", "gateway.whoami.x", [], {}),  # another call
+                  binding_for(echo, "whoami", caller, [], {"a": 1})):    # other arguments
+        with pytest.raises(Exception) as exc:
+            verify(token, "k" * 32, call=other)
+        assert exc.value.code == "context.wrong_call"
+    again = await bridge.call(echo, "whoami", {}, context=signer)
+    assert again["crm_context"] != token  # a fresh signature per call
 
 
 async def test_remote_conflict_is_rebuilt(bridge, echo):
@@ -65,7 +83,7 @@ async def test_slow_call_times_out(bridge, echo):
 
 
 async def test_default_timeout_applies(echo):
-    b = RpcBridge("amqp://guest:guest@127.0.0.1:5672/", default_timeout=0.5)
+    b = RpcBridge(AMQP_URI, default_timeout=0.5)
     await b.start()
     try:
         started = time.monotonic()
@@ -86,7 +104,7 @@ async def test_service_without_consumer_is_unavailable_fast(bridge):
 
 
 async def test_unreachable_broker_fails_fast_and_does_not_hang():
-    b = RpcBridge("amqp://guest:guest@127.0.0.1:1/", default_timeout=5, connect_timeout=1)
+    b = RpcBridge("amqp://crm:nothing@127.0.0.1:1/", default_timeout=5, connect_timeout=1)
     started = time.monotonic()
     await b.start()
     try:
@@ -99,7 +117,7 @@ async def test_unreachable_broker_fails_fast_and_does_not_hang():
 
 
 async def test_stop_fails_calls_in_flight(echo):
-    b = RpcBridge("amqp://guest:guest@127.0.0.1:5672/", default_timeout=10)
+    b = RpcBridge(AMQP_URI, default_timeout=10)
     await b.start()
     task = asyncio.create_task(b.call(echo, "slow", {"seconds": 3}))
     await asyncio.sleep(0.2)

@@ -8,7 +8,7 @@ from gateway.app import create_app
 from gateway.ratelimit import AttemptLimits, SlidingWindow, client_address
 from gateway.settings import ConfigError, Settings
 
-from conftest import FakeBridge, make_settings
+from conftest import SECRETS_ENV, FakeBridge, make_settings
 
 
 class Clock:
@@ -51,11 +51,11 @@ def test_zero_means_no_limit_and_memory_is_bounded():
 
 
 def test_settings_read_limits_and_refuse_nonsense():
-    s = Settings.from_env({"CRM_CONTEXT_KEY": "k", "LOGIN_ATTEMPTS_PER_CLIENT": "0",
+    s = Settings.from_env({**SECRETS_ENV, "LOGIN_ATTEMPTS_PER_CLIENT": "0",
                            "LOGIN_ATTEMPTS_PER_ACCOUNT": "5", "TRUSTED_PROXY_HOPS": "1"})
     assert (s.login_per_client, s.login_per_account, s.trusted_proxy_hops) == (0, 5, 1)
     with pytest.raises(ConfigError, match="LOGIN_ATTEMPTS_PER_CLIENT"):
-        Settings.from_env({"CRM_CONTEXT_KEY": "k", "LOGIN_ATTEMPTS_PER_CLIENT": "-1"})
+        Settings.from_env({**SECRETS_ENV, "LOGIN_ATTEMPTS_PER_CLIENT": "-1"})
 
 
 class _Req:

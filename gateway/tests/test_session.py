@@ -22,9 +22,12 @@ def answer(service, method, kwargs):
             out.update(device_token="dev-secret", device_token_expires_in=7776000)
         return out
     if method == "refresh":
-        if kwargs["device_token"] != "dev-secret":
-            return Unauthenticated("token.revoked", "revoked")
-        return {"access_token": "acc2", "token_type": "Bearer", "expires_in": 900}
+        if kwargs["device_token"] == "dev-secret":
+            return {"access_token": "acc2", "token_type": "Bearer", "expires_in": 900}
+        if kwargs["device_token"] == "dev-rotating":  # identity rotates: the old token is used up
+            return {"access_token": "acc3", "token_type": "Bearer", "expires_in": 900,
+                    "device_token": "dev-next", "device_token_expires_in": 7776000}
+        return Unauthenticated("token.revoked", "revoked")
     if method == "logout":
         return {"logged_out": True}
     return {}
@@ -76,6 +79,18 @@ def test_refresh_reads_the_cookie_with_the_header_and_own_origin(client, fake):
     assert r.status_code == 200, r.text
     assert r.json()["access_token"] == "acc2"
     assert fake.calls[-1]["kwargs"] == {"device_token": "dev-secret"}
+
+
+def test_a_rotated_device_token_goes_into_the_cookie_never_into_the_answer(client, fake):
+    client.cookies.set("crm_device", "dev-rotating", path="/api/v1/auth")
+    r = client.post("/api/v1/auth/refresh", headers={**COOKIE, "Origin": ORIGIN})
+    assert r.status_code == 200, r.text
+    assert "device_token" not in r.json() and r.json()["access_token"] == "acc3" and r.json()["device_bound"]
+    cookie = set_cookie_header(r)
+    assert "crm_device=dev-next" in cookie and "httponly" in cookie.lower() and "max-age=7776000" in cookie.lower()
+    # a script sending the token in the body gets the rotated one in the body, no cookie
+    r = client.post("/api/v1/auth/refresh", json={"device_token": "dev-rotating"})
+    assert r.json()["device_token"] == "dev-next" and "set-cookie" not in r.headers
 
 
 def test_cookie_refresh_without_the_header_or_from_another_origin_is_refused(client, fake):

@@ -13,7 +13,7 @@ from gateway.app import create_app
 from gateway.ops import SERVICES
 from gateway.settings import ConfigError, Settings
 
-from conftest import CRMKIT_DIR, make_settings
+from conftest import CRMKIT_DIR, SECRETS_ENV, make_settings
 
 GATEWAY_DIR = Path(__file__).resolve().parents[1]
 
@@ -23,16 +23,33 @@ def test_context_key_is_required():
         Settings.from_env({})
 
 
+@pytest.mark.parametrize("name", ["CRM_CONTEXT_KEY", "OPERATOR_SECRET", "AMQP_URI"])
+def test_every_secret_is_required(name):
+    env = {k: v for k, v in SECRETS_ENV.items() if k != name}
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({**env, name: "  "})
+
+
+@pytest.mark.parametrize("name", ["CRM_CONTEXT_KEY", "OPERATOR_SECRET"])
+def test_keys_have_a_minimum_length(name):
+    with pytest.raises(ConfigError, match=f"{name} is too short"):
+        Settings.from_env({**SECRETS_ENV, name: "x" * 31})
+    assert Settings.from_env({**SECRETS_ENV, name: "x" * 32})
+
+
 def test_defaults_and_overrides():
-    s = Settings.from_env({"CRM_CONTEXT_KEY": "k"})
-    assert s.amqp_uri == "amqp://guest:guest@127.0.0.1:5672/" and s.port == 8000 and s.host == "127.0.0.1"
+    s = Settings.from_env(SECRETS_ENV)
+    assert s.amqp_uri == SECRETS_ENV["AMQP_URI"] and s.port == 8000 and s.host == "127.0.0.1"
+    assert s.operator_secret == SECRETS_ENV["OPERATOR_SECRET"] and s.context_ttl == 30
     assert s.rpc_timeout == 10 and s.ready_timeout == 2
     assert s.max_body_bytes == 1024 * 1024 and s.upload_max_bytes == 25 * 1024 * 1024
-    s = Settings.from_env({"CRM_CONTEXT_KEY": "k", "GATEWAY_PORT": "9001", "RPC_TIMEOUT": "2.5",
-                           "GATEWAY_HOST": "0.0.0.0", "AMQP_URI": "amqp://x/"})
-    assert (s.port, s.rpc_timeout, s.host, s.amqp_uri) == (9001, 2.5, "0.0.0.0", "amqp://x/")
+    s = Settings.from_env({**SECRETS_ENV, "GATEWAY_PORT": "9001", "RPC_TIMEOUT": "2.5",
+                           "GATEWAY_HOST": "0.0.0.0", "AMQP_URI": "amqp://x/", "CONTEXT_TTL_SECONDS": "12"})
+    assert (s.port, s.rpc_timeout, s.host, s.amqp_uri, s.context_ttl) == (9001, 2.5, "0.0.0.0", "amqp://x/", 12)
     with pytest.raises(ConfigError, match="GATEWAY_PORT"):
-        Settings.from_env({"CRM_CONTEXT_KEY": "k", "GATEWAY_PORT": "eighty"})
+        Settings.from_env({**SECRETS_ENV, "GATEWAY_PORT": "eighty"})
 
 
 def test_main_fails_fast_without_key():
@@ -41,6 +58,16 @@ def test_main_fails_fast_without_key():
                        timeout=30)
     assert r.returncode == 2
     assert "CRM_CONTEXT_KEY" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["OPERATOR_SECRET", "AMQP_URI"])
+def test_main_fails_fast_without_each_secret(name):
+    env = {"PYTHONPATH": f"{GATEWAY_DIR}:{CRMKIT_DIR}", "PATH": "/usr/bin:/bin",
+           **{k: v for k, v in SECRETS_ENV.items() if k != name}}
+    r = subprocess.run([sys.executable, "-m", "gateway"], check=False, env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2
+    assert f"gateway: configuration error: {name} is not set" in r.stderr
 
 
 def test_gateway_never_imports_eventlet():
@@ -92,11 +119,28 @@ def test_readyz_reports_ready_services(echo, monkeypatch):
     monkeypatch.setattr(ops, "SERVICES", (echo,))
     with TestClient(create_app(make_settings(ready_timeout=1.0))) as client:
         r = client.get("/readyz")
-    assert r.status_code == 200 and r.json()["ready"] is True
+    assert r.status_code == 200 and r.json()["ready"] is True and r.json()["database"] is True
+
+
+def test_readyz_when_the_gateways_database_is_down(echo, monkeypatch):
+    """The Idempotency-Key store is the gateway's own dependency: without it keyed requests are
+    refused (503 idempotency.unavailable), so the gateway is not ready — within READY_TIMEOUT."""
+    from gateway import ops
+    monkeypatch.setattr(ops, "SERVICES", (echo,))
+    app = create_app(make_settings(ready_timeout=1.0, mongo_uri="mongodb://127.0.0.1:1/"))
+    with TestClient(app) as client:
+        started = time.monotonic()
+        r = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    assert r.status_code == 503
+    body = r.json()
+    assert body["ready"] is False and body["database"] is False
+    assert body["broker"] is True and body["services"][echo]["ready"] is True  # only the database is missing
+    assert elapsed < 1.0 + 1.0
 
 
 def test_readyz_when_broker_unreachable():
-    app = create_app(make_settings(amqp_uri="amqp://guest:guest@127.0.0.1:1/", ready_timeout=1.0))
+    app = create_app(make_settings(amqp_uri="amqp://crm:nothing@127.0.0.1:1/", ready_timeout=1.0))
     app.state.bridge.connect_timeout = 0.5
     with TestClient(app) as client:
         started = time.monotonic()

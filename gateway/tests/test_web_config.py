@@ -52,6 +52,7 @@ def test_tile_sources():
 @pytest.mark.parametrize("bad", ["ftp://tiles.example.cn/{z}/{x}/{y}", "https://tiles.example.cn/tile.png",
                                  "tiles.example.cn/{z}/{x}/{y}", "https://tiles.example.cn/{z}/{x}/{y} x"])
 def test_a_malformed_tile_url_fails_the_start(bad):
+    env = {"CRM_CONTEXT_KEY": "k" * 32, "OPERATOR_SECRET": "o" * 32, "AMQP_URI": "amqp://crm:x@127.0.0.1:5672/"}
     with pytest.raises(ConfigError, match="MAP_TILE_URL"):
-        Settings.from_env({"CRM_CONTEXT_KEY": "k", "MAP_TILE_URL": bad})
-    assert Settings.from_env({"CRM_CONTEXT_KEY": "k", "MAP_TILE_URL": TILES}).map_tile_url == TILES
+        Settings.from_env({**env, "MAP_TILE_URL": bad})
+    assert Settings.from_env({**env, "MAP_TILE_URL": TILES}).map_tile_url == TILES

@@ -39,6 +39,14 @@ def test_demo_tenant_loads_once_and_everyone_can_log_in(http, stack):
     assert all(d["manager_id"] for d in depts.values() if level(d["id"]) in (1, 2))
     depth = max(level(d) for d in depts)
     assert depth >= 3  # root → 销售部 → 华东大区 → 上海组
+    # the sales people may open the PC records page (the grant is per department), support may not
+    def records(mobile):
+        t = http.post(f"{API}/auth/login", json={"tenant_code": "demo", "mobile": mobile,
+                                                 "password": first["password"]}).json()["access_token"]
+        return http.get(f"{API}/visits/records", headers={"Authorization": f"Bearer {t}"}).status_code
+    by_key = {u["key"]: u["mobile"] for u in first["users"]}
+    assert records(by_key["rep_shanghai"]) == 200
+    assert records(by_key["support"]) == 403
 
 
 def test_operator_command_creates_a_tenant(http, stack):

@@ -27,10 +27,11 @@ def test_a_retried_plan_with_the_same_key_makes_one_visit(http, tenant):
     cid = new_customer(http, tenant)
     before = set(my_visit_ids(http, tenant))
     key = uuid.uuid4().hex
-    first = ok(http.post("/api/v1/visits", json=plan_body(cid),
+    body = plan_body(cid)  # a retry sends the same request again
+    first = ok(http.post("/api/v1/visits", json=body,
                          headers=tenant.headers("employee", **{"Idempotency-Key": key})), 201)
     with ThreadPoolExecutor(4) as pool:  # the retries may overlap (a slow answer, a second tap)
-        repeats = list(pool.map(lambda _: http.post("/api/v1/visits", json=plan_body(cid), headers=tenant.headers(
+        repeats = list(pool.map(lambda _: http.post("/api/v1/visits", json=body, headers=tenant.headers(
             "employee", **{"Idempotency-Key": key})), range(4)))
     assert {ok(r, 201)["id"] for r in repeats} == {first["id"]}
     other = ok(http.post("/api/v1/visits", json=plan_body(cid),

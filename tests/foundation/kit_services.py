@@ -8,13 +8,14 @@ from crmkit.errors import InvalidInput
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
-from crmkit.nameko.rpc import api
+from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
 
 
 class ProducerService(BaseService):
     name = "fproducer"
     kit = Kit("fproducer")
+    consumer = TimedRpc("fconsumer", timeout=5)
 
     @api
     def make_change(self, key: str, fail_times: int = 0, always_fail: bool = False) -> dict[str, Any]:
@@ -39,6 +40,70 @@ class ProducerService(BaseService):
         return str(ev["event_id"])
 
 
+    # -- call contexts (tests/foundation/test_kit_context.py) ------------------------------
+    @api
+    def whoami(self, note: str = "") -> dict[str, Any]:
+        ctx = self.kit.ctx
+        return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "roles": list(ctx.roles), "note": note}
+
+    @api
+    def nested_whoami(self, times: int = 1) -> list[dict[str, Any]]:
+        """The caller's context, as fconsumer sees it on calls this worker makes."""
+        self.kit.ctx  # noqa: B018 - verified first, as an entrypoint does
+        return [self.consumer.whoami(n=i) for i in range(int(times))]
+
+    @api
+    def nested_as_system(self, tenant_id: str) -> dict[str, Any]:
+        """A worker with no caller context (like a timer) acting as system for a tenant."""
+        self.kit.act_as_system(tenant_id)
+        return self.consumer.whoami(n=0)
+
+    # -- message bounds (tests/foundation/test_kit_bounds.py) ------------------------------
+    @api
+    def echo(self, text: str) -> dict[str, Any]:
+        return {"text": text}
+
+    @api
+    def big_answer(self, size: int) -> str:
+        """An answer of ``size`` characters (the kit must refuse to send it above its limit)."""
+        return "x" * int(size)
+
+    @api
+    def big_event(self, key: str, size: int) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        ev = self.kit.event("thing.changed", {"key": key, "blob": "x" * int(size)})
+        with self.kit.change([ev], Check("things", {"_id": key})):
+            self.kit.db.things.insert_one({"_id": key, "tenant_id": ctx.tenant_id})
+        return {"event_id": ev["event_id"]}
+
+    @api
+    def thing_exists(self, key: str) -> bool:
+        return self.kit.db.things.count_documents({"_id": key}) > 0
+
+
+class BigReplyService(BaseService):
+    """Runs with a message limit above RabbitMQ's own (128 MB), so the broker itself refuses
+    the reply (406) — the container must survive that too."""
+
+    name = "fbig"
+    kit = Kit("fbig")
+
+    @api
+    def echo(self, text: str) -> dict[str, Any]:
+        return {"text": text}
+
+    @api
+    def big_answer(self, size: int) -> str:
+        return "x" * int(size)
+
+
+class LivenessService(BaseService):
+    """A service whose liveness tests may freeze and break (tests/foundation/test_kit_liveness.py)."""
+
+    name = "flive"
+    kit = Kit("flive")
+
+
 class ConsumerService(BaseService):
     name = "fconsumer"
     kit = Kit("fconsumer")
@@ -52,7 +117,20 @@ class ConsumerService(BaseService):
         tries = db.attempts.count_documents({"key": key})
         if data.get("always_fail") or tries <= int(data.get("fail_times", 0)):
             raise RuntimeError(f"induced failure {tries} for {key}")
-        db.effects.insert_one({"key": key, "event_id": event["event_id"]})
+        self.kit.act_as_system(event["tenant_id"])
+        follow_up = self.kit.event("thing.noted", {"key": key})  # what an event it emitted would carry
+        db.effects.insert_one({"key": key, "event_id": event["event_id"], "language": follow_up["language"],
+                               "request_id": follow_up["request_id"]})
+
+    @api
+    def whoami(self, n: int = 0) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "roles": list(ctx.roles), "n": n}
+
+    @api
+    def effect_origin(self, key: str) -> dict[str, Any]:
+        row = self.kit.db.effects.find_one({"key": key}) or {}
+        return {"language": row.get("language"), "request_id": row.get("request_id")}
 
     @api
     def counts(self, key: str) -> dict[str, int]:

@@ -28,6 +28,7 @@ SERVICE_METRICS: dict[str, frozenset[str]] = {
     "crm_worker_busy": frozenset({"service"}),
     "crm_worker_capacity": frozenset({"service"}),
     "crm_up": frozenset({"service"}),
+    "crm_heartbeat_timestamp_seconds": frozenset({"service"}),
 }
 GATEWAY_METRICS: dict[str, frozenset[str]] = {
     "crm_http_requests_total": frozenset({"route", "method", "status"}),

@@ -121,7 +121,7 @@ def test_final_stage_is_non_root_with_healthcheck_and_cmd(image) -> None:
         assert "http://127.0.0.1:8000/healthz" in hc[0]
         assert _exec_form(cmd[-1]) == ["python", "-m", "gateway"]
     else:
-        assert "http://127.0.0.1:9100/metrics" in hc[0]
+        assert "http://127.0.0.1:9100/livez" in hc[0]
         assert _exec_form(cmd[-1]) == [
             "nameko", "run", "--config", "/app/config.yaml", f"{name}.service:{name.capitalize()}Service"]
         env = " ".join(a for k, a in final if k == "ENV")

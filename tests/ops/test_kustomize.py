@@ -179,12 +179,12 @@ def test_prod_scales_services_on_their_rpc_queue() -> None:
         rabbit = [t for t in so["spec"]["triggers"] if t["type"] == "rabbitmq"]
         assert len(rabbit) == 1
         assert rabbit[0]["metadata"]["queueName"] == f"rpc-{name}"
-        assert "host" not in rabbit[0]["metadata"], "broker credentials belong in the TriggerAuthentication"
+        assert "@" not in rabbit[0]["metadata"].get("host", ""), "credentials belong in the TriggerAuthentication"
         assert rabbit[0]["authenticationRef"]["name"] in auths
         assert any(t["type"] == "cpu" for t in so["spec"]["triggers"])
-    for auth in auths.values():
-        for ref in auth["spec"]["secretTargetRef"]:
-            assert ref["name"] == "crm-app-secrets"
+    for auth in auths.values():  # the broker's own user, from the Secret RabbitMQ is created with
+        refs = {r["parameter"]: (r["name"], r["key"]) for r in auth["spec"]["secretTargetRef"]}
+        assert refs == {"username": ("rabbitmq-secrets", "username"), "password": ("rabbitmq-secrets", "password")}
 
 
 def test_containers_are_locked_down_and_bounded(tree: str) -> None:
@@ -211,7 +211,7 @@ def test_probes_match_the_contract(tree: str) -> None:
     deps = by_kind(render(tree), "Deployment")
     for name in SERVICES:
         c = _pod_spec(deps[name])["containers"][0]
-        assert c["livenessProbe"]["httpGet"]["path"] == "/metrics"
+        assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
         assert c["livenessProbe"]["httpGet"]["port"] in (9100, "metrics")
         assert c["readinessProbe"]["exec"]["command"] == ["python", "-m", "crmkit.probe", name]
         assert any(p["containerPort"] == 9100 for p in c["ports"])
@@ -235,11 +235,20 @@ def test_secrets_only_come_from_secret_refs(tree: str) -> None:
                 f"ConfigMap {cm['metadata']['name']}/{key} embeds credentials"
     for d in _workloads(docs):
         for c in _pod_spec(d).get("initContainers", []) + _pod_spec(d)["containers"]:
+            from_secrets: set[str] = set()
             for e in c.get("env", []):
+                if "secretKeyRef" in e.get("valueFrom", {}):
+                    from_secrets.add(e["name"])
                 if SECRET_WORDS.search(e["name"]) or e["name"].endswith(("_USER", "_USERNAME")):
-                    assert "value" not in e, f"{d['metadata']['name']}: {e['name']} set inline"
+                    where = f"{d['metadata']['name']}: {e['name']}"
+                    if "value" in e:  # only a composition of values that themselves come from Secrets
+                        used = set(re.findall(r"\$\(([A-Z0-9_]+)\)", e["value"]))
+                        literal = re.sub(r"\$\([A-Z0-9_]+\)", "", e["value"])
+                        assert used and used <= from_secrets, f"{where} set inline"
+                        assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", literal), f"{where} embeds credentials"
+                        continue
                     ref = e.get("valueFrom", {})
-                    assert "secretKeyRef" in ref, f"{d['metadata']['name']}: {e['name']} not from a Secret"
+                    assert "secretKeyRef" in ref, f"{where} not from a Secret"
 
 
 def test_only_identity_gets_the_jwt_secret(tree: str) -> None:
@@ -248,6 +257,44 @@ def test_only_identity_gets_the_jwt_secret(tree: str) -> None:
         assert ("JWT_SECRET" in env) == (name == "identity"), name
         if name in SERVICES:
             assert {"AMQP_URI", "MONGO_URI", "CRM_CONTEXT_KEY"} <= env
+
+
+def _env(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def test_every_deployment_uses_the_brokers_own_user(tree: str) -> None:
+    docs = render(tree)
+    rabbit = _env(_pod_spec(by_kind(docs, "StatefulSet")["rabbitmq"])["containers"][0])
+    user = rabbit["RABBITMQ_DEFAULT_USER"]["valueFrom"]["secretKeyRef"]
+    password = rabbit["RABBITMQ_DEFAULT_PASS"]["valueFrom"]["secretKeyRef"]
+    for name, d in by_kind(docs, "Deployment").items():
+        env = _env(_pod_spec(d)["containers"][0])
+        assert env["AMQP_URI"]["value"] == "amqp://$(AMQP_USERNAME):$(AMQP_PASSWORD)@rabbitmq:5672/", name
+        assert env["AMQP_USERNAME"]["valueFrom"]["secretKeyRef"] == user, name
+        assert env["AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"] == password, name
+        names = list(env)
+        assert names.index("AMQP_USERNAME") < names.index("AMQP_URI") > names.index("AMQP_PASSWORD"), \
+            f"{name}: $(VAR) expands only variables defined before it"
+    conf = by_kind(docs, "ConfigMap")["rabbitmq-config"]["data"]["rabbitmq.conf"]
+    assert "loopback_users.guest = false" not in conf, "guest must never log in from outside the pod"
+    text = json.dumps(docs)
+    assert "guest:" not in text, "nothing of the project uses RabbitMQ's guest account"
+
+
+def test_each_process_gets_every_secret_it_needs(tree: str) -> None:
+    needs = {name: {"CRM_CONTEXT_KEY", "MONGO_URI", "AMQP_URI"} for name in SERVICES}
+    needs["identity"] |= {"JWT_SECRET", "OPERATOR_SECRET"}
+    needs["gateway"] = {"CRM_CONTEXT_KEY", "OPERATOR_SECRET", "AMQP_URI"}
+    for name, d in by_kind(render(tree), "Deployment").items():
+        env = _env(_pod_spec(d)["containers"][0])
+        assert needs[name] <= set(env), f"{name} lacks {needs[name] - set(env)}"
+        for secret in needs[name] - {"AMQP_URI"}:
+            assert "secretKeyRef" in env[secret].get("valueFrom", {}), f"{name}: {secret}"
+    deps = by_kind(render(tree), "Deployment")
+    ops = {n: _env(_pod_spec(deps[n])["containers"][0])["OPERATOR_SECRET"]["valueFrom"]["secretKeyRef"]
+           for n in ("identity", "gateway")}
+    assert ops["identity"] == ops["gateway"], "gateway and identity must check the same operator secret"
 
 
 def test_eventlet_greendns_off_for_services(tree: str) -> None:

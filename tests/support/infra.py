@@ -4,18 +4,24 @@
 2. otherwise testcontainers (RabbitMQ and MongoDB containers) when a Docker engine answers;
 3. otherwise the local servers of ``scripts/infra.sh up`` (RabbitMQ + FerretDB).
 With a local broker, each test session gets its own RabbitMQ vhost so that a running
-``make run`` stack never consumes the tests' messages.
+``make run`` stack never consumes the tests' messages. The project never uses RabbitMQ's
+``guest``: locally it logs in as its own user (``devstack.broker``, made by ``infra.sh``),
+which is given rights on each vhost a test creates (:func:`private_vhost`); the RabbitMQ
+container of testcontainers is started with a generated user.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from devstack import broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,22 +53,29 @@ def provide() -> Iterator[Infra]:
         from testcontainers.mongodb import MongoDbContainer
         from testcontainers.rabbitmq import RabbitMqContainer
 
-        with RabbitMqContainer("rabbitmq:3.13-alpine") as rabbit, MongoDbContainer("mongo:7.0") as mongodb:
-            rabbit_uri = (f"amqp://guest:guest@{rabbit.get_container_host_ip()}:"
+        user, password = "crm-test", secrets.token_hex(16)
+        with RabbitMqContainer("rabbitmq:3.13-alpine", username=user, password=password) as rabbit, \
+                MongoDbContainer("mongo:7.0") as mongodb:
+            rabbit_uri = (f"amqp://{user}:{password}@{rabbit.get_container_host_ip()}:"
                           f"{rabbit.get_exposed_port(5672)}/")
             yield Infra(amqp or rabbit_uri, mongo or mongodb.get_connection_url(), local_broker=False)
         return
     subprocess.run([str(ROOT / "scripts" / "infra.sh"), "up"], check=True)
-    vhost = f"crm-test-{uuid.uuid4().hex[:8]}"
-    ctl = ["rabbitmqctl", "-q"]
-    subprocess.run(ctl + ["add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(ctl + ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True)
+    with private_vhost("crm-test") as (vhost, uri):
+        yield Infra(amqp or uri, mongo or "mongodb://127.0.0.1:27017/", local_broker=True, vhost=vhost)
+
+
+@contextlib.contextmanager
+def private_vhost(prefix: str) -> Iterator[tuple[str, str]]:
+    """A RabbitMQ vhost of its own on the local broker, for the project's user:
+    ``(vhost, amqp_uri)``; deleted afterwards."""
+    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
     try:
-        yield Infra(amqp or f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                    mongo or "mongodb://127.0.0.1:27017/", local_broker=True, vhost=vhost)
+        broker.grant(vhost)
+        yield vhost, broker.local_uri(vhost)
     finally:
-        subprocess.run(ctl + ["delete_vhost", vhost], capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
 
 
 def restart_broker() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pika
 
-from crmkit.context import CallContext, sign
+from crmkit.context import CallBinding, CallContext, call_body, digest, sign
 from crmkit.errors import CrmError, from_remote
 
 
@@ -22,14 +22,17 @@ class RpcClient:
         self.ch.queue_bind(self.queue, "nameko-rpc", routing_key=self.queue)
 
     def call(self, service: str, method: str, *, ctx: CallContext | None = None, raw_context: str | None = None,
-             timeout: float = 15, **kwargs: Any) -> Any:
+             timeout: float = 15, call_id: str | None = None, **kwargs: Any) -> Any:
         cid = uuid.uuid4().hex
-        headers: dict[str, Any] = {"nameko.call_id_stack": [f"test.{method}.{cid}"]}
+        call_id = call_id or f"test.{method}.{cid}"
+        headers: dict[str, Any] = {"nameko.call_id_stack": [call_id]}
+        body = call_body((), kwargs)
         if raw_context is not None:
             headers["nameko.crm_context"] = raw_context
-        elif ctx is not None:
-            headers["nameko.crm_context"] = sign(ctx, self.key)
-        self.ch.basic_publish("nameko-rpc", f"{service}.{method}", json.dumps({"args": [], "kwargs": kwargs}),
+        elif ctx is not None:  # signed for this one call, as the gateway does
+            headers["nameko.crm_context"] = sign(ctx, self.key, ttl=max(30.0, timeout),
+                                                 call=CallBinding(service, method, call_id, digest(body)))
+        self.ch.basic_publish("nameko-rpc", f"{service}.{method}", body,
                               pika.BasicProperties(reply_to=self.queue, correlation_id=cid,
                                                    content_type="application/json", headers=headers))
         for _method, props, body in self.ch.consume(self.queue, inactivity_timeout=timeout):

@@ -1,8 +1,10 @@
 """The one event envelope every event body uses, signed so handlers can trust it.
 
 ``{"event_id", "type", "version", "occurred_at", "tenant_id", "actor_id",
-"request_id", "data", "sig"}``. Consumers read only the fields they need; a breaking
-change is a new event type.
+"request_id", "language", "data", "sig"}``. ``language`` is the preferred language of the
+request that caused the event (its Accept-Language, "" when none), carried on through the
+events handlers emit in turn. Consumers read only the fields they need; a breaking change is
+a new event type.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ def make_event(
     version: int = 1,
     event_id: str | None = None,
     request_id: str = "",
+    language: str = "",
 ) -> dict[str, Any]:
     return {
         "event_id": event_id or uuid.uuid4().hex,
@@ -38,6 +41,7 @@ def make_event(
         "tenant_id": tenant_id,
         "actor_id": actor_id,
         "request_id": request_id,
+        "language": language,
         "data": data,
     }
 

@@ -15,6 +15,7 @@ backlog.
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Callable, Iterator
@@ -26,6 +27,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
+
+from crmkit.errors import TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +53,28 @@ def backoff(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:
     return random.uniform(0, min(cap, base * (2 ** max(0, attempts - 1))))  # noqa: S311
 
 
+def envelope_bytes(envelope: dict[str, Any]) -> int:
+    """Size of an envelope on the wire (kombu's JSON escapes non-ASCII, as here)."""
+    return len(json.dumps(envelope, default=str, separators=(", ", ": ")))
+
+
+def check_size(envelope: dict[str, Any], limit: int | None) -> None:
+    """Refuse an event larger than ``limit`` bytes before anything is written: a message
+    the broker would refuse must never reach the outbox, where it would be retried forever."""
+    if limit is None:
+        return
+    size = envelope_bytes(envelope)
+    if size > limit:
+        raise TooLarge("event.too_large", f"the event {envelope.get('type')} is larger than the {limit}-byte "
+                       "message limit", {"event_type": envelope.get("type"), "bytes": size, "limit": limit})
+
+
 class Outbox:
-    def __init__(self, db: Database, now: Callable[[], datetime]):
+    def __init__(self, db: Database, now: Callable[[], datetime], max_bytes: int | None = None):
         self.db = db
         self.coll = db["outbox"]
         self.now = now
+        self.max_bytes = max_bytes
 
     def ensure_indexes(self) -> None:
         self.coll.create_index([("status", ASCENDING)])
@@ -62,6 +82,8 @@ class Outbox:
     def stage(self, events: list[dict[str, Any]], check: Check | None = None) -> list[str]:
         if not events:
             return []
+        for e in events:
+            check_size(e, self.max_bytes)
         at = self.now()
         self.coll.insert_many([
             {"_id": e["event_id"], "status": "staged", "envelope": e, "check": check.to_doc() if check else None,
@@ -127,6 +149,10 @@ class Outbox:
                 continue
             try:
                 publish(row["envelope"])
+            except TooLarge as exc:  # can never be sent: set it aside instead of blocking the backlog
+                log.error("outbox: event %s refused for good: %s", row["_id"], exc.message)
+                self.coll.update_one({"_id": row["_id"]}, {"$set": {"status": "too_large", "error": exc.message}})
+                continue
             except Exception as exc:  # broker down, unroutable, not confirmed
                 attempts = int(row.get("attempts", 0)) + 1
                 self.coll.update_one({"_id": row["_id"]}, {"$set": {

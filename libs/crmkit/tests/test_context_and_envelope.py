@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crmkit.context import CallContext, sign, verify
+from crmkit.context import DEFAULT_TTL_SECONDS, CallContext, ContextSigner, binding_for, call_body, sign, verify
 from crmkit.envelope import make_event, sign_event, verify_event
 from crmkit.errors import (
     ERROR_TYPES,
@@ -50,6 +50,46 @@ def test_expired_context_is_refused():
     with pytest.raises(Unauthenticated) as exc:
         verify(token, KEY)
     assert exc.value.code == "context.expired"
+
+
+CALL = binding_for("customers", "get_customer", "gateway.get_customer.c1", [], {"customer_id": "x1"})
+
+
+def test_a_bound_context_verifies_only_for_its_own_call():
+    token = sign(CallContext("t1", "u1", ("employee",)), KEY, call=CALL)
+    assert verify(token, KEY, call=CALL).user_id == "u1"
+    for other in (
+        binding_for("customers", "delete_customer", "gateway.get_customer.c1", [], {"customer_id": "x1"}),
+        binding_for("pool", "get_customer", "gateway.get_customer.c1", [], {"customer_id": "x1"}),
+        binding_for("customers", "get_customer", "gateway.get_customer.c2", [], {"customer_id": "x1"}),
+        binding_for("customers", "get_customer", "gateway.get_customer.c1", [], {"customer_id": "x2"}),
+    ):
+        with pytest.raises(Unauthenticated) as exc:
+            verify(token, KEY, call=other)
+        assert exc.value.code == "context.wrong_call"
+
+
+def test_an_unbound_context_is_refused_where_a_call_is_served():
+    with pytest.raises(Unauthenticated) as exc:
+        verify(sign(CallContext("t1", "u1"), KEY), KEY, call=CALL)
+    assert exc.value.code == "context.unbound"
+
+
+def test_contexts_are_short_lived_unless_the_call_waits_longer():
+    assert DEFAULT_TTL_SECONDS == 30
+    now = time.time()
+    token = sign(CallContext("t1", "u1"), KEY, call=CALL, now=now)
+    assert verify(token, KEY, call=CALL, now=now + 29).user_id == "u1"
+    with pytest.raises(Unauthenticated) as exc:
+        verify(token, KEY, call=CALL, now=now + 31)
+    assert exc.value.code == "context.expired"
+    long_call = ContextSigner(CallContext("t1", "u1"), KEY).for_call(CALL, timeout=120)
+    assert verify(long_call, KEY, call=CALL, now=time.time() + 100).user_id == "u1"
+
+
+def test_call_body_is_the_canonical_wire_form():
+    assert call_body((), {"b": 1, "a": "中"}) == '{"args":[],"kwargs":{"b":1,"a":"中"}}'.encode()
+    assert binding_for("s", "m", "c", [], {"x": 1.5}) == binding_for("s", "m", "c", (), {"x": 1.5})
 
 
 def test_event_envelope_shape_and_signature():

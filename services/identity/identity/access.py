@@ -5,6 +5,7 @@ operator), so they name the tenant themselves and never trust a header for it.""
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from identity import rules, tokens
 from identity.org import new_id, token_hash
 from identity.passwords import Passwords
 from identity.store import Store, department_out, employee_out, mobile_key, tenant_out
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,7 +73,7 @@ def create_tenant(kit: Any, pw: Passwords, *, code: Any, name: Any, admin_mobile
     root = {"_id": root_id, "tenant_id": tenant_id, "name": tname, "parent_id": None, "manager_id": admin_id,
             "created_at": now, "updated_at": now}
     admin = {"_id": admin_id, "tenant_id": tenant_id, "name": aname, "mobile": amobile,
-             "mobile_key": mobile_key(tenant_id, amobile), "email": None, "language": "zh-CN",
+             "mobile_key": mobile_key(tenant_id, amobile), "email": None, "language": None,
              "roles": [rules.TENANT_ADMIN], "dept_ids": [root_id], "primary_dept_id": root_id,
              "status": rules.JOINED, "disabled": False, "password_hash": pw.hash(apassword), "tv": 1,
              "created_at": now, "updated_at": now}
@@ -105,14 +108,15 @@ def _failures(kit: Any, doc: dict[str, Any]) -> list[Any]:
     return [r["at"] for r in rows if since is None or r["at"] > since]
 
 
-def _tokens(kit: Any, settings: AccessSettings, doc: dict[str, Any], bind_device: bool) -> dict[str, Any]:
+def _tokens(kit: Any, settings: AccessSettings, doc: dict[str, Any], bind_device: bool,
+            family: str | None = None) -> dict[str, Any]:
     now = kit.now()
     claims = {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
               "tv": int(doc.get("tv") or 1), "now": now}
     access, ttl = tokens.issue(settings.tokens, tokens.ACCESS, **claims)
     out: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl}
-    if bind_device:
-        device, dttl = tokens.issue(settings.tokens, tokens.DEVICE, **claims)
+    if bind_device:  # a new login starts a new family; a refresh continues its own
+        device, dttl = tokens.issue(settings.tokens, tokens.DEVICE, **claims, family=family)
         out["device_token"] = device
         out["device_token_expires_in"] = dttl
     return out
@@ -185,9 +189,32 @@ def _active_from_claims(kit: Any, claims: dict[str, Any]) -> dict[str, Any]:
 
 
 def refresh(kit: Any, settings: AccessSettings, device_token: Any) -> dict[str, Any]:
-    claims = tokens.decode(settings.tokens, device_token, tokens.DEVICE, kit.now())
+    """A new access token and a new device token; the presented device token is used up.
+
+    Refresh-token rotation (OAuth 2.0 Security BCP §4.14): the insert of the token's ``jti``
+    into ``device_rotations`` (unique ``_id``) *is* the rotation, so of two refreshes with one
+    token exactly one wins even on FerretDB, whose conditional updates are not atomic. A token
+    presented after it was used up means it leaked (or the client raced itself): the whole
+    family — every device token descended from that login — is revoked."""
+    now = kit.now()
+    claims = tokens.decode(settings.tokens, device_token, tokens.DEVICE, now)
     doc = _active_from_claims(kit, claims)
-    return _tokens(kit, settings, doc, False)
+    family, jti = tokens.family_of(claims), str(claims.get("jti") or "")
+    if not jti:
+        raise Unauthenticated("token.invalid", "token invalid")
+    store = Store(kit.db)
+    if store.family_revoked(family):
+        raise Unauthenticated("token.revoked", "this device's sign-in was revoked; sign in again",
+                              {"reason": "device_token_reused"})
+    try:
+        kit.db.device_rotations.insert_one({"_id": jti, "family": family, "tenant_id": doc["tenant_id"],
+                                            "employee_id": doc["_id"], "at": now})
+    except DuplicateKeyError:
+        store.revoke_family(family, doc, now)
+        log.warning("device token reused: family %s of employee %s revoked", family, doc["_id"])
+        raise Unauthenticated("token.reused", "this device token was already used; every sign-in of this device "
+                              "is revoked — sign in again") from None
+    return _tokens(kit, settings, doc, True, family=family)
 
 
 def authenticate(kit: Any, settings: AccessSettings, token: Any) -> dict[str, Any]:
@@ -209,15 +236,19 @@ def logout(kit: Any, ctx: CallContext) -> dict[str, Any]:
 
 
 # -- joining ---------------------------------------------------------------------------------
+_NO_INVITATION_HASH = token_hash("no invitation has this token")
+
 def accept_invitation(kit: Any, pw: Passwords, *, invitation_id: Any, token: Any, password: Any) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise InvalidInput("validation.required", "token is required", {"field": "token"})
     new_password = rules.password({"password": password})
-    inv = kit.db.invitations.find_one({"_id": invitation_id}) if isinstance(invitation_id, str) else None
-    if inv is None:
-        raise NotFound("invitation.not_found", "no such invitation")
-    if not hmac.compare_digest(inv["token_hash"], token_hash(token)):
-        raise Unauthenticated("invitation.invalid_token", "the invitation token is wrong")
+    # not an existence oracle: an unknown id and a known id with a wrong token take the same
+    # path (one _id lookup, one hash, one constant-time compare) and get the same answer
+    known = isinstance(invitation_id, str) and 0 < len(invitation_id) <= 200
+    inv = kit.db.invitations.find_one({"_id": invitation_id}) if known else None
+    expected = inv["token_hash"] if inv is not None else _NO_INVITATION_HASH
+    if not hmac.compare_digest(expected, token_hash(token)) or inv is None:
+        raise NotFound("invitation.not_found", "no such invitation, or the token does not belong to it")
     now = kit.now()
     store = Store(kit.db)
     doc = store.employee(inv["tenant_id"], inv["employee_id"])

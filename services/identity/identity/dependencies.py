@@ -8,6 +8,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
+from crmkit import config
 from crmkit import db as crmdb
 from identity import store
 from identity.access import AccessSettings
@@ -22,7 +23,10 @@ class IdentityDeps:
 
 class Identity(DependencyProvider):
     def setup(self) -> None:
-        self.deps = IdentityDeps(AccessSettings.from_env(), Passwords())
+        try:
+            self.deps = IdentityDeps(AccessSettings.from_env(), Passwords())
+        except config.MissingSetting as exc:
+            config.fail_fast("identity", exc)
 
     def start(self) -> None:
         store.ensure_indexes(crmdb.service_db("identity"))

@@ -337,7 +337,7 @@ def create_employee(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
     name = rules.text(data, "name")
     mob = rules.mobile(data)
     mail = rules.email(data)
-    lang = rules.language(data) or "zh-CN"
+    lang = rules.language(data)  # None: not chosen (notifications follow the request's language)
     roles = rules.roles(data) or [rules.EMPLOYEE]
     dept_ids = rules.id_list(data, "dept_ids", required=True)
     assert dept_ids is not None and mob is not None
@@ -383,7 +383,7 @@ def update_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> 
     if "email" in data:
         changes["email"] = rules.email(data)
     if "language" in data:
-        changes["language"] = rules.language(data) or doc.get("language") or "zh-CN"
+        changes["language"] = rules.language(data)  # null clears the choice
     if "roles" in data:
         roles = rules.roles(data, required=True)
         assert roles is not None
@@ -509,7 +509,7 @@ def _invite(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any]) -> di
            "token_hash": token_hash(token), "expires_at": expires, "created_at": now}
     ev = kit.event("employee.invited", {
         "employee_id": doc["_id"], "name": doc["name"], "mobile": doc["mobile"], "email": doc.get("email"),
-        "invitation_id": inv_id, "invitation_token": token, "language": doc.get("language") or "zh-CN",
+        "invitation_id": inv_id, "invitation_token": token, "language": doc.get("language"),
         "expires_at": iso(expires),
     }, tenant_id=doc["tenant_id"])
     with kit.change([ev], Check("employees", {"_id": doc["_id"], "invitation_id": inv_id})):

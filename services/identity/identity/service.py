@@ -5,6 +5,7 @@ operator's ``create_tenant`` carry no user context; every other call uses the ca
 verified context (``self.kit.ctx``) and answers only within its tenant."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from nameko.rpc import rpc
@@ -25,12 +26,13 @@ def secret_api(*sensitive: str) -> Any:
 
 class IdentityService(BaseService):
     name = "identity"
-    kit = Kit("identity")
+    kit = Kit("identity", secrets=("JWT_SECRET", "OPERATOR_SECRET"))
     identity = Identity()
 
     @timer(interval=3600)
     def _identity_housekeeping(self) -> None:
-        store.purge(self.kit.db, self.kit.now())
+        store.purge(self.kit.db, self.kit.now(),
+                    device_keep=self.identity.settings.tokens.device_ttl + timedelta(days=1))
 
     # -- operator ---------------------------------------------------------------------
     @secret_api("operator_secret", "admin_password")

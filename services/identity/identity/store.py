@@ -11,6 +11,9 @@ Collections (all documents carry ``tenant_id``; every query filters by it):
 * ``invitation_uses`` ``{_id: invitation_id}`` — the insert that wins is the acceptance
 * ``login_failures`` ``{_id, tenant_id, employee_id, at}``
 * ``idempotency``  ``{_id: "<tenant>:<user>:<op>:<key>", result}``
+* ``device_rotations`` ``{_id: jti of a used-up device token, family, tenant_id, employee_id, at}`` — the
+  insert that wins is the rotation
+* ``device_families`` ``{_id: family (login) id, tenant_id, employee_id, revoked_at}`` — revoked families
 
 Uniqueness (tenant code, mobile per tenant, one acceptance per invitation) is enforced by
 unique indexes — inserts, never read-then-write — because FerretDB's conditional updates
@@ -23,6 +26,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from identity import rules
@@ -38,12 +42,17 @@ def ensure_indexes(db: Database) -> None:
     db.login_failures.create_index([("employee_id", ASCENDING)])
 
 
-def purge(db: Database, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+def purge(db: Database, now: datetime, keep: timedelta = timedelta(days=2),
+          device_keep: timedelta = timedelta(days=400)) -> int:
     """Forget login failures and idempotency answers older than ``keep`` (no TTL indexes
     on FerretDB, so a timer does it)."""
     cutoff = now - keep
     n = db.login_failures.delete_many({"at": {"$lt": cutoff}}).deleted_count
     n += db.idempotency.delete_many({"at": {"$lt": cutoff}}).deleted_count
+    # rotations and revocations matter only while a token of theirs could still be valid
+    device_cutoff = now - device_keep
+    n += db.device_rotations.delete_many({"at": {"$lt": device_cutoff}}).deleted_count
+    n += db.device_families.delete_many({"revoked_at": {"$lt": device_cutoff}}).deleted_count
     return n
 
 
@@ -63,7 +72,8 @@ def employee_out(doc: dict[str, Any]) -> dict[str, Any]:
         "name": doc["name"],
         "mobile": doc["mobile"],
         "email": doc.get("email"),
-        "language": doc.get("language") or "zh-CN",
+        "language": doc.get("language") or "zh-CN",  # what the apps show
+        "preferred_language": doc.get("language"),    # what the employee chose (None: not chosen)
         "roles": list(doc.get("roles") or []),
         "dept_ids": list(doc.get("dept_ids") or []),
         "primary_dept_id": doc.get("primary_dept_id"),
@@ -146,6 +156,17 @@ class Store:
     def active_members(self, tenant_id: str) -> list[dict[str, Any]]:
         """Employees still in the organisation (not left, not deleted)."""
         return [r for r in self.employees(tenant_id) if r["status"] not in (rules.LEFT, rules.DELETED)]
+
+    # -- device token families ----------------------------------------------------------
+    def family_revoked(self, family: str) -> bool:
+        return self.db.device_families.find_one({"_id": family}, {"_id": 1}) is not None
+
+    def revoke_family(self, family: str, employee: dict[str, Any], now: datetime) -> None:
+        try:  # insert-only: concurrent revocations of one family all end in the same row
+            self.db.device_families.insert_one({"_id": family, "tenant_id": employee["tenant_id"],
+                                                "employee_id": employee["_id"], "revoked_at": now})
+        except DuplicateKeyError:
+            pass
 
     def set_employee(self, employee_id: str, fields: dict[str, Any], bump_tv: bool = False) -> None:
         update: dict[str, Any] = {"$set": fields}

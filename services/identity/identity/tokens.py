@@ -3,7 +3,9 @@
 * access token: short-lived (``ACCESS_TOKEN_MINUTES``, default 15), claims ``tid``
   (tenant), ``sub`` (employee), ``roles``, ``tv`` (token version);
 * device token: long-lived (``DEVICE_TOKEN_DAYS``, default 90), issued only when the user
-  binds the device; it refreshes access tokens.
+  binds the device; it refreshes access tokens. It carries ``fam``, the id of the login it
+  descends from: every refresh rotates it (a new device token, the old one used up), and a
+  used-up token presented again revokes the whole family (see ``access.refresh``).
 
 Every token carries the employee's token version ``tv``. Logout, disable, delete and
 leave bump the version, so every older token fails at once: ``authenticate`` compares
@@ -43,13 +45,20 @@ class TokenSettings:
 
 
 def issue(settings: TokenSettings, kind: str, *, tenant_id: str, user_id: str, roles: list[str], tv: int,
-          now: datetime) -> tuple[str, int]:
+          now: datetime, family: str | None = None) -> tuple[str, int]:
     ttl = settings.access_ttl if kind == ACCESS else settings.device_ttl
-    claims = {
+    claims: dict[str, Any] = {
         "iss": ISSUER, "typ": kind, "tid": tenant_id, "sub": user_id, "roles": list(roles), "tv": int(tv),
         "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()), "jti": uuid.uuid4().hex,
     }
+    if kind == DEVICE:
+        claims["fam"] = family or uuid.uuid4().hex
     return jwt.encode(claims, settings.secret, algorithm=ALGORITHM), int(ttl.total_seconds())
+
+
+def family_of(claims: dict[str, Any]) -> str:
+    """The login a device token descends from (a token from before rotation is its own)."""
+    return str(claims.get("fam") or claims.get("jti") or "")
 
 
 def decode(settings: TokenSettings, token: Any, kind: str, now: datetime) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pymongo
 import pytest
 
 from crmkit.outbox import find_events
+from devstack import broker
 from devstack.stack import Stack, base_env, free_port
 from tests.support.waiting import wait_for
 
@@ -29,11 +30,10 @@ def prod_identity(infra):
     vhost = f"crm-identity-test-{uuid.uuid4().hex[:8]}"
     ctl = ["rabbitmqctl", "-q"]
     subprocess.run(ctl + ["add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(ctl + ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True)
+    broker.grant(vhost)
     prefix = f"i{uuid.uuid4().hex[:6]}_"
     secret = uuid.uuid4().hex
-    env = base_env(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", infra.mongo_uri, MONGO_DB_PREFIX=prefix,
+    env = base_env(broker.local_uri(vhost), infra.mongo_uri, MONGO_DB_PREFIX=prefix,
                    CRM_CONTEXT_KEY=uuid.uuid4().hex, JWT_SECRET=uuid.uuid4().hex, OPERATOR_SECRET=secret,
                    ARGON2_TIME_COST="2", ARGON2_MEMORY_KIB="19456")
     env.pop("INVITE_TOKEN_TO_INVITER")  # the production default

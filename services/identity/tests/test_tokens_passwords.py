@@ -60,3 +60,17 @@ def test_argon2id_with_configured_cost(monkeypatch):
     assert pw.verify(h, "correct horse")
     assert not pw.verify(h, "wrong horse")
     assert not pw.verify("not-a-hash", "x")
+
+
+def test_device_tokens_carry_their_family_and_a_unique_id():
+    import jwt as pyjwt
+
+    first = pyjwt.decode(_issue(tokens.DEVICE), options={"verify_signature": False})
+    assert first["fam"] and first["jti"] and tokens.family_of(first) == first["fam"]
+    child, _ = tokens.issue(S, tokens.DEVICE, tenant_id="t1", user_id="u1", roles=[], tv=3, now=NOW,
+                            family=first["fam"])
+    child_claims = pyjwt.decode(child, options={"verify_signature": False})
+    assert child_claims["fam"] == first["fam"] and child_claims["jti"] != first["jti"]
+    access = pyjwt.decode(_issue(tokens.ACCESS), options={"verify_signature": False})
+    assert "fam" not in access
+    assert tokens.family_of({"jti": "old-token"}) == "old-token"  # issued before rotation existed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import socket
 import ssl
 import time
 import urllib.error
@@ -16,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from crmkit.errors import BusinessRule
 from notify import retry, rules, signing, ssrf
 from notify.store import Store
 
@@ -61,7 +63,39 @@ def send_webhook(url: str, secret: str, payload: dict[str, Any], timeout: float 
     return status
 
 
-def send_email(smtp: dict[str, Any], to_addr: str, subject: str, body: str) -> None:
+class _Guard:
+    """Connects an SMTP client to the vetted address of its host (see ``ssrf.vetted_address``)."""
+
+    def __init__(self, allow_private: bool, resolver: ssrf.Resolver):
+        self.allow_private = allow_private
+        self.resolver = resolver
+
+    def connect(self, host: str, port: int, timeout: float, source: Any) -> socket.socket:
+        address = ssrf.vetted_address(host, port, allow_private=self.allow_private, resolver=self.resolver)
+        return socket.create_connection((address, port), timeout, source)
+
+
+class GuardedSMTP(smtplib.SMTP):
+    def __init__(self, host: str, port: int, *, guard: _Guard, timeout: float):
+        self._guard = guard
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self._guard.connect(host, port, timeout, self.source_address)
+
+
+class GuardedSMTPSSL(smtplib.SMTP_SSL):
+    def __init__(self, host: str, port: int, *, guard: _Guard, timeout: float, context: ssl.SSLContext):
+        self._guard = guard
+        super().__init__(host, port, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = self._guard.connect(host, port, timeout, self.source_address)
+        return self.context.wrap_socket(sock, server_hostname=self._host)  # the configured name, for TLS
+
+
+def send_email(smtp: dict[str, Any], to_addr: str, subject: str, body: str, *,
+               allow_private: bool | None = None, resolver: ssrf.Resolver = ssrf.resolve) -> None:
     msg = EmailMessage()
     msg["From"] = smtp["from_addr"]
     msg["To"] = to_addr
@@ -71,18 +105,21 @@ def send_email(smtp: dict[str, Any], to_addr: str, subject: str, body: str) -> N
     msg.set_content(body, charset="utf-8")
     timeout = float(smtp.get("timeout") or SMTP_TIMEOUT)
     tls = smtp.get("tls", "none")
+    guard = _Guard(ssrf.operator_allows_private_smtp() if allow_private is None else allow_private, resolver)
     try:
         if tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp["host"], smtp["port"], timeout=timeout,
-                                                    context=ssl.create_default_context())
+            client: smtplib.SMTP = GuardedSMTPSSL(smtp["host"], smtp["port"], guard=guard, timeout=timeout,
+                                                  context=ssl.create_default_context())
         else:
-            client = smtplib.SMTP(smtp["host"], smtp["port"], timeout=timeout)
+            client = GuardedSMTP(smtp["host"], smtp["port"], guard=guard, timeout=timeout)
         with client:
             if tls == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if smtp.get("username"):
                 client.login(smtp["username"], smtp.get("password") or "")
             client.send_message(msg)
+    except BusinessRule as exc:  # the relay is (now) a private address: retrying cannot help
+        raise DeliveryFailed(f"{exc.code}: {exc.message}", permanent=True) from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryFailed(f"smtp recipient refused: {list(exc.recipients)}") from None
     except (smtplib.SMTPException, OSError) as exc:

@@ -54,6 +54,9 @@ def get_settings(store: Store, ctx: CallContext) -> dict:
 def update_settings(store: Store, ctx: CallContext, data: Any) -> dict:
     require_admin(ctx)
     merged = rules.validate_settings(data, store.get_settings(ctx.tenant_id))
+    if isinstance(data, dict) and data.get("smtp") and merged.get("smtp"):  # SSRF: a clear 422 at save time
+        ssrf.vetted_address(merged["smtp"]["host"], merged["smtp"]["port"],
+                            allow_private=ssrf.operator_allows_private_smtp())
     store.put_settings(ctx.tenant_id, merged)
     return get_settings(store, ctx)
 

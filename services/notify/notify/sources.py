@@ -48,7 +48,7 @@ def dispatch(store: Store, identity: Any, env: dict[str, Any], intent: Intent, n
         person = dict(people.get(rid) or {})
         if not person.get("email") and intent.emails.get(rid):
             person["email"] = intent.emails[rid]
-        lang = person.get("language") or intent.language or tenant_settings.get("language")
+        lang = templates.choose_language(person, intent.language, env.get("language"), tenant_settings.get("language"))
         own = dict(values)
         own.setdefault("name", person.get("name"))
         rendered = templates.render(intent.kind, lang, own)
@@ -65,7 +65,9 @@ def dispatch(store: Store, identity: Any, env: dict[str, Any], intent: Intent, n
         if "webhook" in chans:
             hook_recipients.append(rid)
     if intent.to_address:
-        rendered = templates.render(intent.kind, intent.to_address.get("language") or intent.language, values)
+        rendered = templates.render(intent.kind, templates.choose_language(
+            {}, intent.to_address.get("language") or intent.language, env.get("language"),
+            tenant_settings.get("language")), values)
         addr = intent.to_address["email"]
         if store.add_delivery(tenant_id=tenant, event_id=event_id, kind=intent.kind, recipient=f"mailto:{addr}",
                               channel="email", target={"email": addr}, message={**rendered, "data": intent.data},

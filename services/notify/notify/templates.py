@@ -98,6 +98,17 @@ def language_of(value: Any) -> str:
     return DEFAULT_LANGUAGE
 
 
+def choose_language(person: dict[str, Any], hint: Any, request_language: Any, tenant_default: Any) -> str:
+    """The recipient's own choice (identity's ``preferred_language``; stand-ins give ``language``),
+    else the event's hint (e.g. an invitee's or a CBM's language), else the Accept-Language of the
+    request that caused the event (carried in the envelope), else the tenant's default, else zh-CN."""
+    own = person.get("preferred_language") if "preferred_language" in person else person.get("language")
+    for candidate in (own, hint, request_language, tenant_default):
+        if isinstance(candidate, str) and candidate.strip():
+            return language_of(candidate)
+    return DEFAULT_LANGUAGE
+
+
 def _plain(value: Any) -> str:
     if value is None:
         return PLACEHOLDER

@@ -3,6 +3,7 @@ process on their own RabbitMQ vhost and database prefix (so they never meet the 
 stack of the end-to-end tests), a real SMTP server (aiosmtpd) and a real HTTP receiver."""
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -23,6 +24,7 @@ from aiosmtpd.controller import Controller
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.envelope import make_event, sign_event
+from devstack import broker
 from devstack.stack import Stack, base_env, free_port
 from tests.conftest import TEST_CONTEXT_KEY
 from tests.support.rpc import RpcClient
@@ -105,20 +107,20 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     return TlsFiles(d / "cert.pem", d / "key.pem")
 
 
-@pytest.fixture(scope="session")
-def notify_env(infra, tls_files: TlsFiles) -> Iterator[NotifyEnv]:
+@contextlib.contextmanager
+def running_notify(infra, tls_files: TlsFiles, **extra_env: str) -> Iterator[NotifyEnv]:
+    """The real notify process and the stand-in identity, on a vhost and databases of their own."""
     amqp = infra.amqp_uri
     vhost = None
     if infra.local_broker:
         vhost = f"crm-notify-{uuid.uuid4().hex[:8]}"
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True)
-        amqp = amqp.rsplit("/", 1)[0] + "/" + vhost
+        broker.grant(vhost)  # the project's own broker user, never guest
+        amqp = broker.local_uri(vhost)
     prefix = f"n{uuid.uuid4().hex[:6]}_"
     env = base_env(amqp, infra.mongo_uri, MONGO_DB_PREFIX=prefix, CRM_CONTEXT_KEY=TEST_CONTEXT_KEY,
-                   CRM_TEST_HOOKS="1", ALLOW_PRIVATE_WEBHOOKS="1", NOTIFY_RETRY_BASE_SECONDS="0.3",
-                   SSL_CERT_FILE=str(tls_files.cert))
+                   CRM_TEST_HOOKS="1", NOTIFY_RETRY_BASE_SECONDS="0.3", SSL_CERT_FILE=str(tls_files.cert),
+                   **extra_env)
     env["PYTHONPATH"] = f"{HERE}:{env['PYTHONPATH']}"
     stack = Stack(env=env, gateway_port=0, log_dir=ROOT / ".local" / "test-logs" / f"notify-{prefix}")
     stack.add_service("notify")
@@ -145,6 +147,20 @@ def notify_env(infra, tls_files: TlsFiles) -> Iterator[NotifyEnv]:
         stack.stop()
         if vhost:
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def notify_env(infra, tls_files: TlsFiles) -> Iterator[NotifyEnv]:
+    """Private webhook targets and SMTP relays allowed: the test receivers listen on 127.0.0.1."""
+    with running_notify(infra, tls_files, ALLOW_PRIVATE_WEBHOOKS="1", ALLOW_PRIVATE_SMTP="1") as n:
+        yield n
+
+
+@pytest.fixture(scope="module")
+def guarded_notify_env(infra, tls_files: TlsFiles) -> Iterator[NotifyEnv]:
+    """The production default: no private webhook targets, no private SMTP relay."""
+    with running_notify(infra, tls_files) as n:
+        yield n
 
 
 @pytest.fixture

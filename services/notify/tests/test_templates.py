@@ -53,3 +53,17 @@ def test_result_words_translated():
 def test_list_values_joined():
     out = render("daily_digest", "en", {"count": 2, "date": "2026-01-02", "items": ["A", None, "B"]})
     assert "A; B" in out["body"]
+
+
+def test_language_choice_order():
+    from notify.templates import choose_language
+
+    chosen_en = {"preferred_language": "en", "language": "en"}
+    not_chosen = {"preferred_language": None, "language": "zh-CN"}  # identity shows zh-CN but nobody chose it
+    assert choose_language(chosen_en, None, "zh-CN", "zh-CN") == "en"
+    assert choose_language(not_chosen, None, "en-US", "zh-CN") == "en"
+    assert choose_language(not_chosen, None, "", None) == "zh-CN"
+    assert choose_language(not_chosen, "en", "zh-CN", None) == "en"  # the event's own hint (invitee, CBM)
+    assert choose_language({}, None, None, "en") == "en"             # the tenant's default
+    assert choose_language({"language": "en"}, None, "zh-CN", None) == "en"  # stand-ins without preferred_language
+    assert choose_language({}, None, "fr-FR", None) == "zh-CN"       # no template for it: zh-CN

@@ -13,6 +13,7 @@ import pika
 import pytest
 
 from crmkit.context import CallContext
+from devstack import broker
 from devstack.stack import Stack, base_env, free_port
 from tests.support.rpc import RpcClient
 from tests.support.waiting import wait_for
@@ -63,14 +64,13 @@ def pool_env() -> Iterator[tuple[str, dict[str, str]]]:
         for attempt in range(10):  # the shared broker may be restarting (other suites' fault tests)
             try:
                 subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-                subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                               check=True, capture_output=True)
+                broker.grant(vhost)  # the project's own broker user, never guest
                 break
             except subprocess.CalledProcessError:
                 if attempt == 9:
                     raise
                 time.sleep(3)
-        amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+        amqp = broker.local_uri(vhost)
     env = base_env(amqp, os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
                    MONGO_DB_PREFIX=f"p{uuid.uuid4().hex[:6]}_", CRM_CONTEXT_KEY=KEY, CRM_TEST_HOOKS="1",
                    POOL_SWEEP_INTERVAL="3600")

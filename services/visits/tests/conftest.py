@@ -19,6 +19,7 @@ import pytest
 
 from crmkit.context import CallContext
 from crmkit.envelope import make_event, sign_event
+from devstack import broker
 from devstack.stack import Proc, Stack, base_env
 from tests.support.rpc import RpcClient
 
@@ -81,8 +82,8 @@ def visits_env(infra) -> Iterator[VisitsEnv]:
         pytest.skip("service tests need the local broker (own vhost)")
     vhost = f"crm-visits-{uuid.uuid4().hex[:8]}"
     _ctl("add_vhost", vhost)
-    _ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    broker.grant(vhost)  # the project's own broker user, never guest
+    amqp = broker.local_uri(vhost)
     prefix = f"v{uuid.uuid4().hex[:6]}_"
     env = base_env(amqp, infra.mongo_uri, MONGO_DB_PREFIX=prefix, CRM_CONTEXT_KEY=KEY, CRM_TEST_HOOKS="1",
                    VISITS_EXPIRY_INTERVAL="2", VISITS_PHOTO_MAX_PIXELS=str(OPERATOR_MAX_PIXELS))

@@ -27,10 +27,11 @@ type Success<Op> = Op extends { responses: infer R }
   : unknown
 type Body<Op> = Op extends { requestBody: { content: { 'application/json': infer B } } } ? B : Json | undefined
 
-/** What a call answers: the generated type when the document declares one, else the caller's `T`. */
+/** What a call answers: the generated type when the document declares one, refined by the caller's
+ *  `T` where the document leaves an answer open (a record the service describes); else `T`. */
 export type Answer<P extends keyof paths, M extends Method, T> = unknown extends Success<Operation<P, M>>
   ? T
-  : Success<Operation<P, M>>
+  : Success<Operation<P, M>> & T
 
 export interface CallOptions<B = Json | undefined> {
   params?: Record<string, string>

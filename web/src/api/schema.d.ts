@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** New access token from a device token (body, or the crm_device cookie with the header X-CRM-Session: cookie) */
+        /** New access token from a device token (body, or the crm_device cookie with the header X-CRM-Session: cookie); the device token rotates: the answer (or, from the cookie, the cookie) carries the next one, and the used one revokes its whole family when presented again */
         post: operations["post_api_v1_auth_refresh"];
         delete?: never;
         options?: never;
@@ -257,7 +257,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a customer (404 outside the caller's visibility) */
+        /** One customer */
         get: operations["get_api_v1_customers_id"];
         put?: never;
         post?: never;
@@ -382,7 +382,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bind customers to an employee (owner_id) or unbind them (owner_id null) */
+        /** Bind customers to an owner (owner_id null: back to the public pool) */
         post: operations["post_api_v1_customers_bind"];
         delete?: never;
         options?: never;
@@ -399,7 +399,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assign customers to departments (unassign=true to unbind) */
+        /** Assign (or unassign) departments to customers */
         post: operations["post_api_v1_customers_departments"];
         delete?: never;
         options?: never;
@@ -820,7 +820,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** notify set preferences */
+        /** Choose channels per kind (same as PUT) */
         patch: operations["patch_api_v1_notifications_preferences"];
         trace?: never;
     };
@@ -941,7 +941,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** notify update settings */
+        /** Change tenant notification settings (same as PUT) */
         patch: operations["patch_api_v1_notify_settings"];
         trace?: never;
     };
@@ -1822,7 +1822,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the broker and every service answer a health call */
+        /** Readiness: the broker, the gateway's database and every service answer */
         get: operations["get_readyz"];
         put?: never;
         post?: never;
@@ -1836,599 +1836,2745 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Cbm: {
-            created_at?: string;
-            email?: string;
-            id?: string;
-            mobile?: string | null;
-            name?: string;
-            remark?: string | null;
-            updated_at?: string;
-        };
-        CbmInput: {
-            /** Format: email */
-            email: string;
-            mobile?: string | null;
-            name: string;
-            remark?: string | null;
-        };
-        CbmPage: {
-            items?: components["schemas"]["Cbm"][];
-            page?: number;
-            page_size?: number;
-            total?: number;
-        };
-        ClaimRequest: {
-            customer_id?: string | null;
-            elements?: Record<string, never>;
-            /** @description end of the 2nd Chinese working day after the reply */
-            enter_by?: string | null;
-            id?: string;
-            name_fix_by?: string | null;
-            remarks?: string | null;
-            requester_id?: string;
-            /** @enum {string} */
-            status?: "pending" | "approved" | "rejected" | "lapsed";
-        };
-        ClaimRequestInput: {
-            address: string;
-            customer_id?: string;
-            fax?: string;
-            landline?: string;
-            name: string;
-            remarks?: string;
-        };
-        ContactInput: {
-            address?: string;
-            company?: string;
-            custom?: Record<string, never>;
-            customer_id?: string;
-            /** @description immutable after creation */
-            mobile: string;
-            name: string;
-            /** @enum {string} */
-            share_scope?: "private" | "department" | "company";
-            tags?: string[];
-            title?: string;
-        };
-        Customer: {
-            created_at?: string;
-            dept_ids?: string[];
-            id?: string;
-            name?: string;
-            name_key?: string;
-            owner_id?: string | null;
-            owner_seq?: number;
-            phone_keys?: string[];
-            shared_with?: string[];
-        };
-        /** @description at least one of landlines, faxes, mobiles is required */
-        CustomerInput: {
-            address: string;
-            billing?: {
-                account?: string;
-                address?: string;
-                bank?: string;
-                phone?: string;
-                tax_no?: string;
-                title?: string;
-            };
-            cbm_id?: string;
-            /** Format: date */
-            contract_end?: string;
-            /** Format: date */
-            contract_start?: string;
-            custom?: Record<string, never>;
-            /** @enum {string} */
-            customer_type?: "company" | "person";
-            faxes?: string[];
-            grade?: string;
-            industry?: string;
-            /** @enum {string} */
-            kind?: "own" | "vendor";
-            landlines?: string[];
-            location?: {
-                lat?: number;
-                lng?: number;
-            };
-            mobiles?: string[];
-            /** @description company name as on the business licence */
-            name: string;
-            region?: string;
-            remark?: string;
-            tags?: string[];
-        };
-        CustomerPage: {
-            items?: components["schemas"]["Customer"][];
-            page?: number;
-            page_size?: number;
-            total?: number;
-        };
-        CustomerVisitSummary: {
-            /** @description with visit_count: {visits, total, items[{customer_id, name, owner_id, grade, visits}]} (≤ 500 items) */
-            customer_list?: Record<string, never>;
-            customers?: number;
-            frequency?: {
-                customers?: number;
-                visits?: number;
-            }[];
-            grades?: Record<string, never>[];
-            /** @description rows (person or department) × grade, with a totals row */
-            table?: Record<string, never>;
-            visits?: number;
-        };
-        CustomFieldInput: {
-            /** @enum {string} */
-            entity: "customer" | "contact";
-            key: string;
-            label: string;
-            options?: string[];
-            required?: boolean;
-            /** @enum {string} */
-            type: "text" | "number" | "date" | "select" | "multiselect" | "bool";
-        };
-        DeletedCustomerPage: {
-            items?: {
-                deleted_at?: string | null;
-                deleted_by?: string | null;
-                deleted_by_name?: string | null;
-                id?: string;
-                name?: string;
-                owner_id?: string | null;
-                owner_name?: string | null;
-                reason?: string;
-            }[];
-            page?: number;
-            page_size?: number;
-            total?: number;
-        };
-        Delivery: {
-            attempt_log?: unknown[];
-            attempts?: number;
-            /** @enum {string} */
-            channel?: "email" | "webhook";
-            dead_reason?: string | null;
-            event_id?: string;
-            id?: string;
-            kind?: string;
-            last_error?: string | null;
-            recipient?: string;
-            /** @enum {string} */
-            status?: "pending" | "sent" | "dead";
-        };
-        Department: {
-            children?: unknown[];
-            id?: string;
-            manager_id?: string | null;
-            name?: string;
-            parent_id?: string | null;
-        };
-        DepartmentInput: {
-            manager_id?: string | null;
-            name: string;
-            parent_id?: string;
-        };
-        DuplicateCheckInput: {
-            billing?: {
-                phone?: string;
-                title?: string;
-            };
-            faxes?: string[];
-            landlines?: string[];
-            mobiles?: string[];
-            name?: string;
-            phones?: string[];
-        };
-        DuplicateCheckResult: {
-            duplicate?: boolean;
-            matches?: {
-                customer_id?: string;
-                holder?: components["schemas"]["DuplicateHolder"];
-                matched_on?: {
-                    /** @enum {string} */
-                    on?: "name_key" | "phone";
-                    value?: string;
-                }[];
-                name?: string;
-            }[];
-            name_key?: string | null;
-            phone_keys?: string[];
-        };
-        DuplicateHolder: {
-            owner_id?: string | null;
-            owner_name?: string | null;
-            supervisor_id?: string | null;
-            supervisor_name?: string | null;
-            /** @enum {string} */
-            type?: "owner" | "public_pool" | "unowned";
-        };
-        Employee: {
-            dept_ids?: string[];
-            disabled?: boolean;
-            email?: string | null;
-            id?: string;
-            /** @enum {string} */
-            language?: "zh-CN" | "en";
-            membership?: string;
-            mobile?: string;
-            name?: string;
-            primary_dept_id?: string;
-            roles?: ("tenant_admin" | "dept_admin" | "all_customers" | "support" | "employee")[];
-            /** @enum {string} */
-            status?: "created" | "pending" | "joined" | "left" | "deleted" | "disabled";
-            tenant_id?: string;
-        };
-        EmployeeInput: {
-            dept_ids: string[];
-            email?: string;
-            /** @description invite at once (the mobile is the confirmed one) */
-            invite?: boolean;
-            /** @enum {string} */
-            language?: "zh-CN" | "en";
-            mobile: string;
-            name: string;
-            primary_dept_id?: string;
-            roles?: ("tenant_admin" | "dept_admin" | "all_customers" | "support" | "employee")[];
-        };
-        EmployeePatch: {
-            dept_ids?: string[];
-            email?: string;
-            language?: string;
-            mobile?: string;
-            name?: string;
-            primary_dept_id?: string;
-            roles?: ("tenant_admin" | "dept_admin" | "all_customers" | "support" | "employee")[];
-        };
-        EmployeeVisitSummary: {
-            days?: string[];
-            details?: {
-                items?: Record<string, never>[];
-                total?: number;
-            };
-            people?: Record<string, never>[];
-            ranking?: Record<string, never>[];
-            series?: {
-                actual?: number;
-                actual_per_person?: number;
-                company_average?: number;
-                day?: string;
-                planned?: number;
-                planned_per_person?: number;
-            }[];
-            totals?: Record<string, never>;
-            trend?: Record<string, never>;
-        };
-        Error: {
-            error: {
-                code: string;
-                details: Record<string, never>;
-                message: string;
-            };
-        };
-        ImportCheckReport: {
-            ok?: boolean;
-            problems?: {
-                code?: string;
-                column?: string | null;
-                message?: string;
-                row?: number;
-            }[];
-            rows?: number | null;
-            truncated?: boolean;
-        };
-        InvitationAccept: {
+        /** AcceptIn */
+        AcceptIn: {
+            /**
+             * Password
+             * @description 8-128 characters
+             */
             password: string;
+            /** Token */
             token: string;
         };
-        InvitationRequest: {
-            /** @description the admin confirms the employee's phone number */
-            mobile: string;
+        /** Alive */
+        Alive: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        } & {
+            [key: string]: unknown;
         };
-        LoginRequest: {
-            /** @description issue a long-lived device token (现在绑定) */
-            bind_device?: boolean;
-            mobile: string;
-            password: string;
-            tenant_code: string;
+        /** ApproveIn */
+        ApproveIn: {
+            /** Approved Name */
+            approved_name?: string;
+            /** Reason */
+            reason?: string;
         };
-        MenuPermissions: {
-            grants: {
-                customer_visits?: string[];
-            };
+        /** AssignIn */
+        AssignIn: {
+            /** Owner Id */
+            owner_id: string;
+            /** Reason */
+            reason?: string;
         };
-        Notification: {
-            body?: string;
-            /** Format: date-time */
-            created_at?: string;
-            data?: Record<string, never>;
-            id?: string;
-            kind?: string;
-            /** @enum {string} */
-            language?: "zh-CN" | "en";
-            read?: boolean;
-            /** Format: date-time */
-            read_at?: string | null;
+        /** Billing */
+        Billing: {
+            /** Account */
+            account?: string;
+            /** Address */
+            address?: string;
+            /** Bank */
+            bank?: string;
+            /** Phone */
+            phone?: string;
+            /** Tax No */
+            tax_no?: string;
+            /** Title */
             title?: string;
         };
-        NotificationPage: {
-            items?: components["schemas"]["Notification"][];
-            next_cursor?: string | null;
+        /** BindIn */
+        BindIn: {
+            /** Customer Ids */
+            customer_ids: string[];
+            /** Owner Id */
+            owner_id?: string | null;
+            /** Reason */
+            reason?: string;
         };
-        NotificationPreferences: {
-            /** @description kind -> channels */
+        /** CadenceIn */
+        CadenceIn: {
+            /**
+             * Cadence
+             * @description grade -> visits per 30 days
+             */
+            cadence: {
+                [key: string]: number;
+            };
+        };
+        /** Calendar */
+        Calendar: {
+            /** Days */
+            days: components["schemas"]["CalendarDay"][];
+            /** Month */
+            month: string;
+            /** Next Month */
+            next_month?: string | null;
+            /** Previous Month */
+            previous_month?: string | null;
+            /** Time Zone */
+            time_zone?: string | null;
+            /** Today */
+            today?: string | null;
+            /** Total */
+            total?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** CalendarDay */
+        CalendarDay: {
+            /** Count */
+            count: number;
+            /** Day */
+            day: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** CalendarQuery */
+        CalendarQuery: {
+            /**
+             * Employee Id
+             * @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor)
+             */
+            employee_id?: string;
+            /**
+             * Month
+             * @example 2026-03
+             */
+            month?: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope?: "mine" | "records";
+        };
+        /** Capacity */
+        Capacity: {
+            /** Capacity */
+            capacity?: number | null;
+            /** Free */
+            free?: number | null;
+            /** Held */
+            held?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Cbm */
+        Cbm: {
+            /** Created At */
+            created_at?: string | null;
+            /** Email */
+            email: string;
+            /** Id */
+            id: string;
+            /** Mobile */
+            mobile?: string | null;
+            /** Name */
+            name: string;
+            /** Remark */
+            remark?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * CbmBrief
+         * @description What a customer's view carries of its CBM (and ``visit.planned`` carries to notify).
+         */
+        CbmBrief: {
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: string;
+            /** Mobile */
+            mobile?: string | null;
+            /** Name */
+            name?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** CbmIn */
+        CbmIn: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Mobile */
+            mobile?: string | null;
+            /** Name */
+            name: string;
+            /** Remark */
+            remark?: string | null;
+        };
+        /** CbmPage */
+        CbmPage: {
+            /** Items */
+            items: components["schemas"]["Cbm"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** CbmPatch */
+        CbmPatch: {
+            /**
+             * Email
+             * Format: email
+             */
+            email?: string;
+            /** Mobile */
+            mobile?: string | null;
+            /** Name */
+            name?: string;
+            /** Remark */
+            remark?: string | null;
+        };
+        /** CbmQuery */
+        CbmQuery: {
+            /** Page */
+            page?: number;
+            /** Page Size */
+            page_size?: number;
+            /** Q */
+            q?: string;
+        };
+        /** ChartPath */
+        ChartPath: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "employee-visits" | "customer-visits" | "customer-grades";
+        };
+        /**
+         * CheckInForm
+         * @description multipart/form-data: the photo and the point's fields as text (a JSON body without a photo is read as
+         *     a point too: :class:`CheckInPoint`).
+         */
+        CheckInForm: {
+            /**
+             * Accuracy
+             * @description metres
+             */
+            accuracy?: string;
+            /** Fix Age S */
+            fix_age_s?: string;
+            /** Lat */
+            lat?: string;
+            /** Lng */
+            lng?: string;
+            /**
+             * Mock Location
+             * @enum {string}
+             */
+            mock_location?: "true" | "false" | "1" | "0";
+            /**
+             * Photo
+             * Format: binary
+             * @description JPEG or PNG (HEIC when supported), <= 20 MB
+             */
+            photo?: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source?: "gps" | "network" | "cell";
+            /**
+             * Time
+             * Format: date-time
+             */
+            time?: string;
+        };
+        /**
+         * CheckInPoint
+         * @description A check-in without a photo, as JSON: the point's fields as numbers, or as the text the form
+         *     carries (clients send the same fields either way).
+         */
+        CheckInPoint: {
+            /**
+             * Accuracy
+             * @description metres
+             */
+            accuracy?: number | string;
+            /** Fix Age S */
+            fix_age_s?: number | string;
+            /** Lat */
+            lat: number | string;
+            /** Lng */
+            lng: number | string;
+            /** Mock Location */
+            mock_location?: boolean | ("true" | "false" | "1" | "0");
+            /**
+             * Source
+             * @enum {string}
+             */
+            source?: "gps" | "network" | "cell";
+            /**
+             * Time
+             * Format: date-time
+             */
+            time?: string;
+        };
+        /** ClaimRequest */
+        ClaimRequest: {
+            /** Customer Id */
+            customer_id?: string | null;
+            /** Elements */
+            elements?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Enter By
+             * @description end of the 2nd Chinese working day after the reply
+             */
+            enter_by?: string | null;
+            /** Id */
+            id: string;
+            /** Name Fix By */
+            name_fix_by?: string | null;
+            /** Remarks */
+            remarks?: string | null;
+            /** Requester Id */
+            requester_id?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "lapsed";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ClaimRequestIn */
+        ClaimRequestIn: {
+            /** Address */
+            address: string;
+            /** Customer Id */
+            customer_id?: string;
+            /** Fax */
+            fax?: string;
+            /** Landline */
+            landline?: string;
+            /** Name */
+            name: string;
+            /** Remarks */
+            remarks?: string;
+        };
+        /** ClaimRequestQuery */
+        ClaimRequestQuery: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "pending" | "approved" | "rejected" | "lapsed";
+        };
+        /** ContactIn */
+        ContactIn: {
+            /** Address */
+            address?: string;
+            /** Company */
+            company?: string;
+            /**
+             * Custom
+             * @description custom field key -> value (keys: a-z, 0-9, _)
+             */
+            custom?: {
+                [key: string]: unknown;
+            };
+            /** Customer Id */
+            customer_id?: string | null;
+            /**
+             * Mobile
+             * @description immutable after creation
+             */
+            mobile: string;
+            /** Name */
+            name: string;
+            /**
+             * Owner Id
+             * @description admins: reassign the contact
+             */
+            owner_id?: string;
+            /**
+             * Share Scope
+             * @enum {string}
+             */
+            share_scope?: "private" | "department" | "company";
+            /** Tags */
+            tags?: string[];
+            /** Title */
+            title?: string;
+        };
+        /** ContactPatch */
+        ContactPatch: {
+            /** Address */
+            address?: string;
+            /** Company */
+            company?: string;
+            /**
+             * Custom
+             * @description custom field key -> value (keys: a-z, 0-9, _)
+             */
+            custom?: {
+                [key: string]: unknown;
+            };
+            /** Customer Id */
+            customer_id?: string | null;
+            /**
+             * Mobile
+             * @description immutable after creation
+             */
+            mobile?: string;
+            /** Name */
+            name?: string;
+            /**
+             * Owner Id
+             * @description admins: reassign the contact
+             */
+            owner_id?: string;
+            /**
+             * Share Scope
+             * @enum {string}
+             */
+            share_scope?: "private" | "department" | "company";
+            /** Tags */
+            tags?: string[];
+            /** Title */
+            title?: string;
+        };
+        /** ContactQuery */
+        ContactQuery: {
+            /** Customer Id */
+            customer_id?: string;
+            /** Page */
+            page?: number;
+            /** Page Size */
+            page_size?: number;
+            /** Q */
+            q?: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope?: "mine" | "company" | "unowned";
+            /** Tag */
+            tag?: string;
+        };
+        /** CoverageFilters */
+        CoverageFilters: {
+            /**
+             * Dept Id
+             * @description a department: its whole subtree, by membership on each day
+             */
+            dept_id?: string;
+            /** Employee Id */
+            employee_id?: string;
+            /**
+             * From
+             * Format: date
+             * @description first local day (default: 1st of this month)
+             */
+            from?: string;
+            /**
+             * Since
+             * Format: date
+             */
+            since?: string;
+            /**
+             * To
+             * Format: date
+             * @description last local day (default: today)
+             */
+            to?: string;
+            /**
+             * Validated Only
+             * @description count only visits approved as valid
+             */
+            validated_only?: boolean;
+        };
+        /** Criterion */
+        Criterion: {
+            /** Measured */
+            measured?: unknown;
+            /** Name */
+            name: string;
+            /** Passed */
+            passed?: boolean | null;
+            /** Threshold */
+            threshold?: unknown;
+            /** Unit */
+            unit?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Customer */
+        Customer: {
+            cbm?: components["schemas"]["CbmBrief"] | null;
+            /** Created At */
+            created_at?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** CustomerFilters */
+        CustomerFilters: {
+            /**
+             * Dept Id
+             * @description a department: its whole subtree, by membership on each day
+             */
+            dept_id?: string;
+            /** Employee Id */
+            employee_id?: string;
+            /**
+             * From
+             * Format: date
+             * @description first local day (default: 1st of this month)
+             */
+            from?: string;
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by?: "person" | "dept";
+            /**
+             * To
+             * Format: date
+             * @description last local day (default: today)
+             */
+            to?: string;
+            /**
+             * Validated Only
+             * @description count only visits approved as valid
+             */
+            validated_only?: boolean;
+            /**
+             * Visit Count
+             * @description list the customers visited exactly this often (customer_list)
+             */
+            visit_count?: number;
+        };
+        /**
+         * CustomerIn
+         * @description At least one of landlines, faxes, mobiles is required.
+         */
+        CustomerIn: {
+            /** Address */
+            address: string;
+            billing?: components["schemas"]["Billing"] | null;
+            /** Cbm Id */
+            cbm_id?: string;
+            /**
+             * Contract End
+             * Format: date
+             */
+            contract_end?: string;
+            /**
+             * Contract Start
+             * Format: date
+             */
+            contract_start?: string;
+            /**
+             * Custom
+             * @description custom field key -> value (keys: a-z, 0-9, _)
+             */
+            custom?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Customer Type
+             * @enum {string}
+             */
+            customer_type?: "company" | "person";
+            /** Faxes */
+            faxes?: string[];
+            /** Grade */
+            grade?: string;
+            /** Industry */
+            industry?: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind?: "own" | "vendor";
+            /** Landlines */
+            landlines?: string[];
+            location?: components["schemas"]["Location"] | null;
+            /** Mobiles */
+            mobiles?: string[];
+            /**
+             * Name
+             * @description company name as on the business licence
+             */
+            name: string;
+            /** Region */
+            region?: string;
+            /** Remark */
+            remark?: string;
+            /** Tags */
+            tags?: string[];
+        };
+        /** CustomerPage */
+        CustomerPage: {
+            /** Items */
+            items: components["schemas"]["Customer"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * CustomerPatch
+         * @description Only the given fields change; billing changes re-run the duplicate check.
+         */
+        CustomerPatch: {
+            /** Address */
+            address?: string;
+            billing?: components["schemas"]["Billing"] | null;
+            /** Cbm Id */
+            cbm_id?: string;
+            /**
+             * Contract End
+             * Format: date
+             */
+            contract_end?: string;
+            /**
+             * Contract Start
+             * Format: date
+             */
+            contract_start?: string;
+            /**
+             * Custom
+             * @description custom field key -> value (keys: a-z, 0-9, _)
+             */
+            custom?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Customer Type
+             * @enum {string}
+             */
+            customer_type?: "company" | "person";
+            /** Faxes */
+            faxes?: string[];
+            /** Grade */
+            grade?: string;
+            /** Industry */
+            industry?: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind?: "own" | "vendor";
+            /** Landlines */
+            landlines?: string[];
+            location?: components["schemas"]["Location"] | null;
+            /** Mobiles */
+            mobiles?: string[];
+            /**
+             * Name
+             * @description company name as on the business licence
+             */
+            name?: string;
+            /** Region */
+            region?: string;
+            /** Remark */
+            remark?: string;
+            /** Tags */
+            tags?: string[];
+        };
+        /** CustomerSummary */
+        CustomerSummary: {
+            /**
+             * Customer List
+             * @description with visit_count: {visits, total, items[{customer_id, name, owner_id, grade, visits}]} (≤ 500 items)
+             */
+            customer_list?: {
+                [key: string]: unknown;
+            } | null;
+            /** Customers */
+            customers?: number | null;
+            /** Frequency */
+            frequency?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Grades */
+            grades?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Table
+             * @description rows (person or department) × grade, with a totals row
+             */
+            table?: {
+                [key: string]: unknown;
+            } | null;
+            /** Visits */
+            visits?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeadLetterQuery */
+        DeadLetterQuery: {
+            /** Limit */
+            limit?: number;
+        };
+        /** Deleted */
+        Deleted: {
+            /** Deleted */
+            deleted?: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeletedCustomer */
+        DeletedCustomer: {
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Deleted By */
+            deleted_by?: string | null;
+            /** Deleted By Name */
+            deleted_by_name?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            /** Owner Name */
+            owner_name?: string | null;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeletedCustomerPage */
+        DeletedCustomerPage: {
+            /** Items */
+            items: components["schemas"]["DeletedCustomer"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeleteQuery */
+        DeleteQuery: {
+            /** Reason */
+            reason?: string;
+        };
+        /** Deliveries */
+        Deliveries: components["schemas"]["Delivery"][];
+        /** Delivery */
+        Delivery: {
+            /**
+             * Attempt Log
+             * @description every attempt (time, outcome, latency)
+             */
+            attempt_log?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Attempts */
+            attempts: number;
+            /** Channel */
+            channel: string;
+            /** Created At */
+            created_at: string;
+            /** Dead Reason */
+            dead_reason?: string | null;
+            /** Event Id */
+            event_id: string;
+            /**
+             * Generation
+             * @default 0
+             */
+            generation: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Last Error */
+            last_error?: string | null;
+            /** Next At */
+            next_at?: string | null;
+            /** Recipient */
+            recipient: string;
+            /** Sent At */
+            sent_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "dead";
+            /** Target */
+            target?: {
+                [key: string]: unknown;
+            };
+            /** Title */
+            title?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeliveryQuery */
+        DeliveryQuery: {
+            /** Event Id */
+            event_id?: string;
+            /** Limit */
+            limit?: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "pending" | "sent" | "dead";
+        };
+        /** Department */
+        Department: {
+            /** Created At */
+            created_at?: string | null;
+            /** Id */
+            id: string;
+            /** Manager Id */
+            manager_id?: string | null;
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DepartmentIn */
+        DepartmentIn: {
+            /** Manager Id */
+            manager_id?: string | null;
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id?: string | null;
+        };
+        /** DepartmentNode */
+        DepartmentNode: {
+            /** Children */
+            children?: components["schemas"]["DepartmentNode"][];
+            /** Created At */
+            created_at?: string | null;
+            /** Id */
+            id: string;
+            /** Manager Id */
+            manager_id?: string | null;
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DepartmentPatch */
+        DepartmentPatch: {
+            /** Manager Id */
+            manager_id?: string | null;
+            /** Name */
+            name?: string;
+            /** Parent Id */
+            parent_id?: string | null;
+        };
+        /** Departments */
+        Departments: {
+            /** Items */
+            items: components["schemas"]["Department"][];
+            /** Tree */
+            tree: components["schemas"]["DepartmentNode"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** DepartmentsIn */
+        DepartmentsIn: {
+            /** Customer Ids */
+            customer_ids: string[];
+            /** Dept Ids */
+            dept_ids: string[];
+            /** Unassign */
+            unassign?: boolean;
+        };
+        /**
+         * Document
+         * @description This OpenAPI 3.1 document.
+         */
+        Document: {
+            [key: string]: unknown;
+        };
+        /** DuplicateBilling */
+        DuplicateBilling: {
+            /** Phone */
+            phone?: string;
+            /** Title */
+            title?: string;
+        };
+        /** DuplicateCheck */
+        DuplicateCheck: {
+            /** Duplicate */
+            duplicate: boolean;
+            /**
+             * Matches
+             * @description customer_id, name, matched_on, holder
+             */
+            matches?: {
+                [key: string]: unknown;
+            }[];
+            /** Name Key */
+            name_key?: string | null;
+            /** Phone Keys */
+            phone_keys?: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** DuplicateCheckIn */
+        DuplicateCheckIn: {
+            billing?: components["schemas"]["DuplicateBilling"];
+            /** Faxes */
+            faxes?: string[];
+            /** Landlines */
+            landlines?: string[];
+            /** Mobiles */
+            mobiles?: string[];
+            /** Name */
+            name?: string;
+            /** Phones */
+            phones?: string[];
+        };
+        /** Employee */
+        Employee: {
+            /** Created At */
+            created_at?: string | null;
+            /** Dept Ids */
+            dept_ids: string[];
+            /** Disabled */
+            disabled: boolean;
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string;
+            /** Membership */
+            membership: string;
+            /** Mobile */
+            mobile: string;
+            /** Name */
+            name: string;
+            /**
+             * Preferred Language
+             * @description the language the employee chose (null: none chosen)
+             */
+            preferred_language?: string | null;
+            /** Primary Dept Id */
+            primary_dept_id?: string | null;
+            /** Roles */
+            roles: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "pending" | "joined" | "left" | "deleted" | "disabled";
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** EmployeeFilters */
+        EmployeeFilters: {
+            /**
+             * Dept Id
+             * @description a department: its whole subtree, by membership on each day
+             */
+            dept_id?: string;
+            /** Employee Id */
+            employee_id?: string;
+            /**
+             * From
+             * Format: date
+             * @description first local day (default: 1st of this month)
+             */
+            from?: string;
+            /** Limit */
+            limit?: number;
+            /** Offset */
+            offset?: number;
+            /**
+             * To
+             * Format: date
+             * @description last local day (default: today)
+             */
+            to?: string;
+            /**
+             * Trend
+             * @enum {string}
+             */
+            trend?: "months" | "weeks";
+            /**
+             * Validated Only
+             * @description count only visits approved as valid
+             */
+            validated_only?: boolean;
+        };
+        /** EmployeeIn */
+        EmployeeIn: {
+            /** Dept Ids */
+            dept_ids: string[];
+            /** Email */
+            email?: string;
+            /**
+             * Invite
+             * @description invite at once (the mobile is the confirmed one)
+             */
+            invite?: boolean;
+            /**
+             * Language
+             * @description zh-CN or en
+             */
+            language?: string;
+            /**
+             * Mobile
+             * @description the confirmed phone number (digits, may start with +86)
+             */
+            mobile: string;
+            /** Name */
+            name: string;
+            /** Primary Dept Id */
+            primary_dept_id?: string;
+            /**
+             * Roles
+             * @description tenant_admin, dept_admin, all_customers, support, employee
+             */
+            roles?: string[];
+        };
+        /** EmployeePatch */
+        EmployeePatch: {
+            /** Dept Ids */
+            dept_ids?: string[];
+            /** Email */
+            email?: string | null;
+            /** Language */
+            language?: string;
+            /** Mobile */
+            mobile?: string;
+            /** Name */
+            name?: string;
+            /** Primary Dept Id */
+            primary_dept_id?: string;
+            /** Roles */
+            roles?: string[];
+        };
+        /** EmployeeQuery */
+        EmployeeQuery: {
+            /** Dept Id */
+            dept_id?: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role?: "tenant_admin" | "dept_admin" | "all_customers" | "support" | "employee";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "created" | "pending" | "joined" | "left" | "deleted" | "disabled";
+        };
+        /** Employees */
+        Employees: {
+            /** Items */
+            items: components["schemas"]["Employee"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** EmployeeSummary */
+        EmployeeSummary: {
+            /** Days */
+            days?: string[] | null;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /** People */
+            people?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Ranking */
+            ranking?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Series */
+            series?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Totals */
+            totals?: {
+                [key: string]: unknown;
+            } | null;
+            /** Trend */
+            trend?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Error
+         * @description Every error: ``{"error": {"code", "message", "details"}}``; invalid input lists each
+         *     problem in ``details.errors`` as ``{field, code, message}``.
+         */
+        Error: {
+            error: components["schemas"]["ErrorInfo"];
+        };
+        /** ErrorInfo */
+        ErrorInfo: {
+            /** Code */
+            code: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Message */
+            message: string;
+        };
+        /** Export */
+        Export: {
+            /** Download Url */
+            download_url?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Export Id */
+            export_id: string;
+            /** Progress */
+            progress?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ExportIn
+         * @description The filters of the export (the query string's, which these override).
+         */
+        ExportIn: {
+            /** Dept Id */
+            dept_id?: string;
+            /** Employee Id */
+            employee_id?: string;
+            /**
+             * From
+             * Format: date
+             */
+            from?: string;
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by?: "person" | "dept";
+            /** Limit */
+            limit?: number;
+            /** Offset */
+            offset?: number;
+            /**
+             * Since
+             * Format: date
+             */
+            since?: string;
+            /**
+             * To
+             * Format: date
+             */
+            to?: string;
+            /**
+             * Trend
+             * @enum {string}
+             */
+            trend?: "months" | "weeks";
+            /** Validated Only */
+            validated_only?: boolean | ("true" | "false" | "1" | "0");
+        };
+        /** ExportQuery */
+        ExportQuery: {
+            /** Export Id */
+            export_id?: string;
+        };
+        /** FieldIn */
+        FieldIn: {
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity: "customer" | "contact";
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Options */
+            options?: string[];
+            /** Required */
+            required?: boolean;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "number" | "date" | "select" | "multiselect" | "bool";
+        };
+        /**
+         * FieldPath
+         * @description A custom field's id is ``<tenant>|<entity>|<key>`` (``builtin:<key>`` for built-ins).
+         */
+        FieldPath: {
+            /** Id */
+            id: string;
+        };
+        /** FieldQuery */
+        FieldQuery: {
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity?: "customer" | "contact";
+        };
+        /** Filters */
+        Filters: {
+            /**
+             * Dept Id
+             * @description a department: its whole subtree, by membership on each day
+             */
+            dept_id?: string;
+            /** Employee Id */
+            employee_id?: string;
+            /**
+             * From
+             * Format: date
+             * @description first local day (default: 1st of this month)
+             */
+            from?: string;
+            /**
+             * To
+             * Format: date
+             * @description last local day (default: today)
+             */
+            to?: string;
+            /**
+             * Validated Only
+             * @description count only visits approved as valid
+             */
+            validated_only?: boolean;
+        };
+        /** CustomerQuery */
+        gateway__schemas__customers__CustomerQuery: {
+            /** Grade */
+            grade?: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind?: "own" | "vendor";
+            /** Owner Id */
+            owner_id?: string;
+            /** Page */
+            page?: number;
+            /** Page Size */
+            page_size?: number;
+            /** Q */
+            q?: string;
+            /** Tag */
+            tag?: string;
+        };
+        /** Settings */
+        gateway__schemas__notify__Settings: {
+            /** Allow Private Webhooks */
+            allow_private_webhooks: boolean;
+            /** Digest Hour */
+            digest_hour: number;
+            /** Language */
+            language: string;
+            /** Max Attempts */
+            max_attempts?: number | null;
+            /** Private Webhooks Effective */
+            private_webhooks_effective: boolean;
+            /**
+             * Retry Base Seconds
+             * @description null: the service default
+             */
+            retry_base_seconds?: number | null;
+            /** Retry Cap Seconds */
+            retry_cap_seconds?: number | null;
+            smtp?: components["schemas"]["Smtp"] | null;
+            /** Timezone */
+            timezone: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SettingsIn */
+        gateway__schemas__notify__SettingsIn: {
+            /**
+             * Allow Private Webhooks
+             * @description switch the operator's allowance off
+             */
+            allow_private_webhooks?: boolean;
+            /** Digest Hour */
+            digest_hour?: number;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language?: "zh-CN" | "en";
+            /** Max Attempts */
+            max_attempts?: number;
+            /** Retry Base Seconds */
+            retry_base_seconds?: number;
+            /** Retry Cap Seconds */
+            retry_cap_seconds?: number;
+            /** @description null removes the SMTP settings; host and from_addr are required when none are stored yet */
+            smtp?: components["schemas"]["SmtpIn"] | null;
+            /**
+             * Timezone
+             * @description an IANA time zone
+             */
+            timezone?: string;
+        };
+        /** CustomerQuery */
+        gateway__schemas__pool__CustomerQuery: {
+            /** Customer Id */
+            customer_id?: string;
+        };
+        /** Settings */
+        gateway__schemas__visits__Settings: {
+            /** Time Zone */
+            time_zone: string;
+            /** Visit Policy Version */
+            visit_policy_version: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SettingsIn */
+        gateway__schemas__visits__SettingsIn: {
+            /** Cell Tolerance M */
+            cell_tolerance_m?: number;
+            /** Exif Gps Tolerance M */
+            exif_gps_tolerance_m?: number;
+            /** Exif Time Tolerance S */
+            exif_time_tolerance_s?: number;
+            /** Gps Tolerance M */
+            gps_tolerance_m?: number;
+            /** Impossible Travel Kmh */
+            impossible_travel_kmh?: number;
+            /** Impossible Travel Min M */
+            impossible_travel_min_m?: number;
+            /** Max Checkin To Checkout M */
+            max_checkin_to_checkout_m?: number;
+            /** Max Photo Bytes */
+            max_photo_bytes?: number;
+            /** Max Photo Pixels */
+            max_photo_pixels?: number;
+            /** Max Plan To Checkout M */
+            max_plan_to_checkout_m?: number;
+            /** Min Photo Pixels */
+            min_photo_pixels?: number;
+            /** Min Stay Minutes */
+            min_stay_minutes?: number;
+            /** Network Tolerance M */
+            network_tolerance_m?: number;
+            /** Reject Invalid Exif */
+            reject_invalid_exif?: boolean;
+            /** Time Zone */
+            time_zone?: string;
+            /** Visit Policy Version */
+            visit_policy_version?: string;
+        };
+        /** GeoJson */
+        GeoJson: {
+            /** Features */
+            features: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Type
+             * @constant
+             */
+            type: "FeatureCollection";
+        } & {
+            [key: string]: unknown;
+        };
+        /** Grants */
+        Grants: {
+            /**
+             * Customer Visits
+             * @description departments whose members see the PC visit records page
+             */
+            customer_visits?: string[];
+        };
+        /**
+         * Health
+         * @description The service's own health answer.
+         */
+        Health: {
+            [key: string]: unknown;
+        };
+        /** IdDeleted */
+        IdDeleted: {
+            /** Deleted */
+            deleted: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ImportReport */
+        ImportReport: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Problems
+             * @description row, column, code, message
+             */
+            problems?: {
+                [key: string]: unknown;
+            }[];
+            /** Rows */
+            rows?: number | null;
+            /**
+             * Total
+             * @description how many problems there are (the list holds the first ones)
+             */
+            total?: number | null;
+            /** Truncated */
+            truncated?: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** InboxQuery */
+        InboxQuery: {
+            /** Cursor */
+            cursor?: string;
+            /** Limit */
+            limit?: number;
+            /** Unread */
+            unread?: boolean;
+        };
+        /** Invitation */
+        Invitation: {
+            /** Employee Id */
+            employee_id: string;
+            /** Expires At */
+            expires_at: string;
+            /** Invitation Id */
+            invitation_id: string;
+            /** Sent To */
+            sent_to: string;
+            /** Status */
+            status?: string | null;
+            /**
+             * Token
+             * @description development stacks with INVITE_TOKEN_TO_INVITER=1 only
+             */
+            token?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** InvitationIn */
+        InvitationIn: {
+            /**
+             * Mobile
+             * @description the admin confirms the employee's phone number
+             */
+            mobile: string;
+        };
+        /**
+         * InvitationPath
+         * @description The invitation id of a public link: any text up to what a URL carries, so an odd id
+         *     answers like an unknown one (invitation.not_found) and the route is no existence oracle.
+         */
+        InvitationPath: {
+            /** Id */
+            id: string;
+        };
+        /** Joined */
+        Joined: {
+            /** Employee Id */
+            employee_id: string;
+            /** Status */
+            status: string;
+            /** Tenant Code */
+            tenant_code?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Location */
+        Location: {
+            /** Lat */
+            lat: number;
+            /** Lng */
+            lng: number;
+        };
+        /** LocationIn */
+        LocationIn: {
+            /** Address */
+            address?: string;
+            /** Lat */
+            lat: number;
+            /** Lng */
+            lng: number;
+        };
+        /** LoggedOut */
+        LoggedOut: {
+            /** Logged Out */
+            logged_out: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LoginIn */
+        LoginIn: {
+            /**
+             * Bind Device
+             * @description issue a long-lived device token (现在绑定)
+             * @default false
+             */
+            bind_device: boolean;
+            /** Mobile */
+            mobile: string;
+            /** Password */
+            password: string;
+            /** Tenant Code */
+            tenant_code: string;
+        };
+        /** MapConfig */
+        MapConfig: {
+            /**
+             * Attribution
+             * @default
+             */
+            attribution: string;
+            /**
+             * Tile Url
+             * @description Leaflet URL template (MAP_TILE_URL); null: no base layer
+             */
+            tile_url?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Marked */
+        Marked: {
+            /** Marked */
+            marked: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Me */
+        Me: {
+            /** Created At */
+            created_at?: string | null;
+            /** Dept Ids */
+            dept_ids: string[];
+            /** Disabled */
+            disabled: boolean;
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string;
+            /** Managed Dept Ids */
+            managed_dept_ids?: string[];
+            /** Membership */
+            membership: string;
+            /**
+             * Menus
+             * @description menu -> visible
+             */
+            menus?: {
+                [key: string]: boolean;
+            };
+            /** Mobile */
+            mobile: string;
+            /** Name */
+            name: string;
+            /**
+             * Preferred Language
+             * @description the language the employee chose (null: none chosen)
+             */
+            preferred_language?: string | null;
+            /** Primary Dept Id */
+            primary_dept_id?: string | null;
+            /** Roles */
+            roles: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "pending" | "joined" | "left" | "deleted" | "disabled";
+            /**
+             * Tenant
+             * @description id, code, name
+             */
+            tenant?: {
+                [key: string]: unknown;
+            };
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Menus */
+        Menus: {
+            /** Grants */
+            grants: {
+                [key: string]: string[];
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** MenusIn */
+        MenusIn: {
+            grants: components["schemas"]["Grants"];
+        };
+        /** MyListQuery */
+        MyListQuery: {
+            /**
+             * Day
+             * Format: date
+             */
+            day?: string;
+            /**
+             * Employee Id
+             * @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor)
+             */
+            employee_id?: string;
+            /** Limit */
+            limit?: number;
+            /**
+             * Month
+             * @example 2026-03
+             */
+            month?: string;
+            /** Offset */
+            offset?: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+        };
+        /** Note */
+        Note: {
+            /** At */
+            at: string;
+            /** Author Id */
+            author_id: string;
+            /** Contact Id */
+            contact_id?: string | null;
+            /** Content */
+            content: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NoteIn */
+        NoteIn: {
+            /** Contact Id */
+            contact_id?: string;
+            /** Content */
+            content: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind?: "call" | "message" | "meeting" | "visit" | "other";
+        };
+        /** NotePage */
+        NotePage: {
+            /** Items */
+            items: components["schemas"]["Note"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotesIn */
+        NotesIn: {
+            /** Text */
+            text: string;
+        };
+        /** Notification */
+        Notification: {
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Language */
+            language?: string | null;
+            /** Read */
+            read: boolean;
+            /** Read At */
+            read_at?: string | null;
+            /** Title */
+            title: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["Notification"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OptimiseIn */
+        OptimiseIn: {
+            /** Apply */
+            apply?: boolean;
+        };
+        /** OwnerChange */
+        OwnerChange: {
+            /** At */
+            at?: string | null;
+            /** Customer Id */
+            customer_id?: string | null;
+            /** From Owner Id */
+            from_owner_id?: string | null;
+            /** Path */
+            path?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** To Owner Id */
+            to_owner_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OwnerChanges */
+        OwnerChanges: {
+            /** Changed */
+            changed: number;
+            /** Results */
+            results: components["schemas"]["OwnerChange"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** OwnerQuery */
+        OwnerQuery: {
+            /** Owner Id */
+            owner_id?: string;
+        };
+        /** OwnersQuery */
+        OwnersQuery: {
+            /**
+             * Owner Ids
+             * @description comma-separated employee ids
+             */
+            owner_ids?: string;
+        };
+        /** PageQuery */
+        PageQuery: {
+            /** Page */
+            page?: number;
+            /** Page Size */
+            page_size?: number;
+        };
+        /** PhotoPath */
+        PhotoPath: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "original" | "thumbnail" | "watermarked";
+        };
+        /** PlaceOut */
+        PlaceOut: {
+            /** Address */
+            address?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lng */
+            lng?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PlanIn */
+        PlanIn: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Employee Id
+             * @description a task: plan for a subordinate (supervisors, admins)
+             */
+            employee_id?: string;
+            /** @description default (absent or null): the customer's location */
+            location?: components["schemas"]["LocationIn"] | null;
+            /**
+             * Planned At
+             * Format: date-time
+             */
+            planned_at: string;
+            /** Policy Accepted */
+            policy_accepted: boolean;
+            /** Policy Version */
+            policy_version?: string;
+            /**
+             * Project Ids
+             * @description required for vendor customers
+             */
+            project_ids?: string[];
+            /** Route Id */
+            route_id?: string;
+            /** Scenario */
+            scenario?: string;
+            /** Topic */
+            topic: string;
+        };
+        /** PointIn */
+        PointIn: {
+            /**
+             * Accuracy
+             * @description metres
+             */
+            accuracy?: number;
+            /** Fix Age S */
+            fix_age_s?: number;
+            /** Lat */
+            lat: number;
+            /** Lng */
+            lng: number;
+            /** Mock Location */
+            mock_location?: boolean;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source?: "gps" | "network" | "cell";
+            /**
+             * Time
+             * Format: date-time
+             */
+            time?: string;
+        };
+        /** PoolCustomer */
+        PoolCustomer: {
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            /**
+             * Phones
+             * @description masked while the customer is in the public pool
+             */
+            phones?: unknown;
+            /** Pool */
+            pool?: ("public" | "private") | null;
+            /** Reclaim On */
+            reclaim_on?: string | null;
+            /** Reclaim Rule */
+            reclaim_rule?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PoolPage */
+        PoolPage: {
+            /** Items */
+            items: components["schemas"]["PoolCustomer"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PoolRules */
+        PoolRules: {
+            /** Capacity */
+            capacity?: number | null;
+            /** Cooldown Days */
+            cooldown_days?: number | null;
+            /** Daily Claim Limit */
+            daily_claim_limit?: number | null;
+            /** Name Fix Working Days */
+            name_fix_working_days?: number | null;
+            /** Protection */
+            protection?: {
+                [key: string]: unknown;
+            } | null;
+            /** Reclaim */
+            reclaim?: {
+                [key: string]: unknown;
+            } | null;
+            /** Request Entry Working Days */
+            request_entry_working_days?: number | null;
+            /** Targets */
+            targets?: {
+                [key: string]: unknown;
+            } | null;
+            /** Warning Lead Days */
+            warning_lead_days?: number[] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Preferences */
+        Preferences: {
+            /** Channels */
             channels: {
                 [key: string]: ("inbox" | "email" | "webhook")[];
             };
-            readonly fixed?: Record<string, never>;
-        };
-        NotifySettings: {
-            /** @description switch the operator's allowance off */
-            allow_private_webhooks?: boolean;
-            digest_hour?: number;
-            /** @enum {string} */
-            language?: "zh-CN" | "en";
-            max_attempts?: number;
-            retry_base_seconds?: number;
-            retry_cap_seconds?: number;
-            smtp?: {
-                from_addr?: string;
-                host?: string;
-                password?: string;
-                port?: number;
-                /** @enum {string} */
-                tls?: "none" | "starttls" | "ssl";
-                username?: string;
-            } | null;
-            timezone?: string;
-        };
-        OwnerChange: {
-            at?: string;
-            customer_id?: string;
-            from_owner_id?: string | null;
-            path?: string;
-            seq?: number;
-            to_owner_id?: string | null;
-        };
-        PoolCustomer: {
-            entered_at?: string | null;
-            grade?: string | null;
-            id?: string;
-            industry?: string | null;
-            name?: string | null;
-            name_key?: string | null;
-            owner_id?: string | null;
-            /** @description masked while the customer is in the public pool */
-            phones?: Record<string, never>;
-            /** @enum {string} */
-            pool?: "public" | "private";
-            previous_owner_dept_id?: string | null;
-            previous_owner_id?: string | null;
-            /** Format: date */
-            reclaim_on?: string | null;
-            /** @enum {string|null} */
-            reclaim_rule?: "no_contact" | "no_visit" | "no_deal" | null;
-            released_at?: string | null;
-        };
-        PoolCustomerPage: {
-            items?: components["schemas"]["PoolCustomer"][];
-            page?: number;
-            page_size?: number;
-            total?: number;
-        };
-        /** @description partial updates merge over the current rules */
-        PoolRules: {
-            capacity?: number;
-            cooldown_days?: number;
-            daily_claim_limit?: number;
-            name_fix_working_days?: number;
-            protection?: {
-                after_expiry_months?: number;
-                renewal_months?: number;
-                service_months?: number;
+            /**
+             * Fixed
+             * @description kinds whose channels are fixed
+             */
+            fixed?: {
+                [key: string]: ("inbox" | "email" | "webhook")[];
             };
-            reclaim?: {
-                no_contact?: {
-                    days?: number;
-                    enabled?: boolean;
-                };
-                no_deal?: {
-                    days?: number;
-                    enabled?: boolean;
-                };
-                no_visit?: {
-                    days?: number;
-                    enabled?: boolean;
-                };
-            };
-            request_entry_working_days?: number;
-            targets?: {
-                effective_calls?: number;
-                field_new_prospects?: number;
-                field_visits?: number;
-                new_prospects?: number;
-                prepared_prospects?: number;
-            };
-            warning_lead_days?: number[];
+        } & {
+            [key: string]: unknown;
         };
+        /** PreferencesIn */
+        PreferencesIn: {
+            /**
+             * Channels
+             * @description kind -> channels (fixed kinds cannot be chosen)
+             */
+            channels: {
+                [key: string]: ("inbox" | "email" | "webhook")[];
+            };
+        };
+        /** PreviewQuery */
+        PreviewQuery: {
+            /** Days */
+            days?: number;
+        };
+        /** ProjectIn */
+        ProjectIn: {
+            /** Code */
+            code?: string;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date?: string;
+            /** Name */
+            name: string;
+            /** Remark */
+            remark?: string;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date?: string;
+            /** Status */
+            status?: string;
+        };
+        /** Protection */
+        Protection: {
+            /** After Expiry Months */
+            after_expiry_months?: number;
+            /** Renewal Months */
+            renewal_months?: number;
+            /** Service Months */
+            service_months?: number;
+        };
+        /** QueueQuery */
+        QueueQuery: {
+            /** Limit */
+            limit?: number;
+            /** Offset */
+            offset?: number;
+        };
+        /** Readiness */
         Readiness: {
+            /** Broker */
             broker: boolean;
+            /**
+             * Database
+             * @description the gateway's own database (the Idempotency-Key store) answers a ping
+             */
+            database: boolean;
+            /** Ready */
             ready: boolean;
+            /** Services */
             services: {
-                [key: string]: {
-                    error?: string;
-                    latency_ms?: number;
-                    ready?: boolean;
-                };
+                [key: string]: components["schemas"]["ServiceReadiness"];
             };
+        } & {
+            [key: string]: unknown;
         };
-        ReportExport: {
-            download_url?: string;
-            error?: string | null;
-            export_id?: string;
-            progress?: number;
-            /** @enum {string} */
-            status?: "queued" | "running" | "done" | "failed";
-        };
-        TagGroupInput: {
-            /** @enum {string} */
-            color: "red" | "orange" | "yellow" | "green" | "blue" | "purple";
-            name: string;
-            tags?: {
-                id?: string;
-                name?: string;
-            }[];
-        };
-        TenantInput: {
-            admin_mobile: string;
-            admin_name: string;
-            admin_password: string;
-            code: string;
-            name: string;
-        };
-        Tokens: {
-            access_token: string;
-            /** @description cookie mode: the device cookie was set */
-            device_bound?: boolean;
-            device_token?: string;
-            device_token_expires_in?: number;
-            expires_in: number;
-            token_type?: string;
-        };
-        Visit: {
-            check_in?: Record<string, never> | null;
-            check_out?: Record<string, never> | null;
-            created_by?: string;
-            criteria?: {
-                measured?: unknown;
-                name?: string;
-                passed?: boolean;
-                threshold?: unknown;
-                unit?: string;
-            }[];
-            customer_id?: string;
-            customer_name?: string;
-            day?: string;
-            employee_id?: string;
-            id?: string;
-            location?: {
-                address?: string;
-                lat: number;
-                lng: number;
-            };
-            location_trust?: Record<string, never>;
-            month?: string;
-            notes?: Record<string, never> | null;
-            owner_id?: string | null;
-            planned_at?: string;
-            policy_version?: string;
-            review?: Record<string, never> | null;
-            scenario?: string;
-            /** @enum {string} */
-            status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
-            topic?: string;
-        };
-        VisitCalendar: {
-            days?: {
-                count?: number;
-                day?: string;
-            }[];
-            month?: string;
-            next_month?: string;
-            previous_month?: string;
-            time_zone?: string;
-            today?: string;
-            total?: number;
-        };
-        VisitPage: {
-            items?: components["schemas"]["Visit"][];
-            total?: number;
-        };
-        VisitPlanInput: {
-            customer_id: string;
-            /** @description a task: plan for a subordinate (supervisors, admins) */
-            employee_id?: string;
-            location?: {
-                address?: string;
-                lat: number;
-                lng: number;
-            };
-            /** Format: date-time */
-            planned_at: string;
-            policy_accepted: boolean;
-            policy_version?: string;
-            /** @description required for vendor customers */
-            project_ids?: string[];
-            scenario?: string;
-            topic: string;
-        };
-        VisitPointInput: {
-            /** @description metres */
-            accuracy?: number;
-            fix_age_s?: number;
-            lat: number;
-            lng: number;
-            mock_location?: boolean;
-            /** @enum {string} */
-            source?: "gps" | "network" | "cell";
-            /** Format: date-time */
-            time?: string;
-        };
-        VisitReviewInput: {
-            /** @enum {string} */
-            decision: "approve" | "reject";
+        /** ReasonIn */
+        ReasonIn: {
+            /** Reason */
             reason?: string;
         };
-        VisitRoute: {
-            employee_id?: string;
-            id?: string;
-            name?: string;
-            stops?: Record<string, never>[];
-            total_distance_m?: number | null;
+        /** ReclaimQuery */
+        ReclaimQuery: {
+            /** Customer Id */
+            customer_id?: string;
+            /** Limit */
+            limit?: number;
         };
-        VisitRouteInput: {
+        /** ReclaimRule */
+        ReclaimRule: {
+            /** Days */
+            days?: number;
+            /** Enabled */
+            enabled?: boolean;
+        };
+        /** ReclaimRules */
+        ReclaimRules: {
+            no_contact?: components["schemas"]["ReclaimRule"];
+            no_deal?: components["schemas"]["ReclaimRule"];
+            no_visit?: components["schemas"]["ReclaimRule"];
+        };
+        /**
+         * Record
+         * @description A record the service describes (its id and more fields).
+         */
+        Record: {
+            /** Id */
+            id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RecordPage */
+        RecordPage: {
+            /** Items */
+            items: components["schemas"]["Record"][];
+            /** Page */
+            page?: number | null;
+            /** Page Size */
+            page_size?: number | null;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Records
+         * @description A list of records.
+         */
+        Records: components["schemas"]["Record"][];
+        /** RecordsQuery */
+        RecordsQuery: {
+            /** Customer Id */
+            customer_id?: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day?: string;
+            /**
+             * Dept Id
+             * @description visits made by members of this subtree
+             */
+            dept_id?: string;
+            /** Employee Id */
             employee_id?: string;
+            /**
+             * From Day
+             * Format: date
+             */
+            from_day?: string;
+            /** Limit */
+            limit?: number;
+            /**
+             * Month
+             * @example 2026-03
+             */
+            month?: string;
+            /** Offset */
+            offset?: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+            /**
+             * To Day
+             * Format: date
+             * @description inclusive, ≤ 366 days after from_day
+             */
+            to_day?: string;
+        };
+        /** RefreshIn */
+        RefreshIn: {
+            /**
+             * Device Token
+             * @description else the crm_device cookie (web app)
+             */
+            device_token?: string;
+        };
+        /** RejectIn */
+        RejectIn: {
+            /** Reason */
+            reason?: string;
+        };
+        /** ReportSettings */
+        ReportSettings: {
+            /** Cadence */
+            cadence: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** RestoreIn */
+        RestoreIn: {
+            /**
+             * Owner Id
+             * @description default: the previous owner while active; null: unowned
+             */
+            owner_id?: string | null;
+            /** Reason */
+            reason?: string;
+        };
+        /**
+         * Result
+         * @description The service's answer: an object with fields of its own.
+         */
+        Result: {
+            [key: string]: unknown;
+        };
+        /**
+         * Results
+         * @description A list of objects with fields of the service's own.
+         */
+        Results: {
+            [key: string]: unknown;
+        }[];
+        /** ReviewIn */
+        ReviewIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+            /** Reason */
+            reason?: string;
+        };
+        /** Route */
+        Route: {
+            /** Employee Id */
+            employee_id?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
             name: string;
+            /** Stops */
+            stops: {
+                [key: string]: unknown;
+            }[];
+            /** Total Distance M */
+            total_distance_m?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RouteDeleted */
+        RouteDeleted: {
+            /** Deleted */
+            deleted?: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RouteIn */
+        RouteIn: {
+            /** Employee Id */
+            employee_id?: string;
+            /** Name */
+            name: string;
+            /**
+             * Stops
+             * @description customer ids
+             */
             stops: string[];
         };
-        VisitRouteScheduleInput: {
-            /** Format: date */
+        /** RoutePatch */
+        RoutePatch: {
+            /** Name */
+            name?: string;
+            /**
+             * Stops
+             * @description customer ids
+             */
+            stops?: string[];
+        };
+        /** Routes */
+        Routes: components["schemas"]["Route"][];
+        /** RoutesQuery */
+        RoutesQuery: {
+            /**
+             * Employee Id
+             * @description only this person's routes
+             */
+            employee_id?: string;
+        };
+        /**
+         * RulesIn
+         * @description Partial updates merge over the current rules.
+         */
+        RulesIn: {
+            /** Capacity */
+            capacity?: number;
+            /** Cooldown Days */
+            cooldown_days?: number;
+            /** Daily Claim Limit */
+            daily_claim_limit?: number;
+            /** Name Fix Working Days */
+            name_fix_working_days?: number;
+            protection?: components["schemas"]["Protection"];
+            reclaim?: components["schemas"]["ReclaimRules"];
+            /** Request Entry Working Days */
+            request_entry_working_days?: number;
+            targets?: components["schemas"]["Targets"];
+            /** Warning Lead Days */
+            warning_lead_days?: number[];
+        };
+        /** ScheduleIn */
+        ScheduleIn: {
+            /**
+             * Day
+             * Format: date
+             */
             day: string;
+            /** Interval Minutes */
             interval_minutes?: number;
+            /** Optimise */
             optimise?: boolean;
+            /** Policy Accepted */
             policy_accepted: boolean;
+            /** Policy Version */
             policy_version?: string;
-            /** @description customer id -> project ids (vendor customers) */
-            project_ids?: Record<string, never>;
-            /** @example 09:00 */
+            /**
+             * Project Ids
+             * @description customer id -> project ids (vendor customers)
+             */
+            project_ids?: {
+                [key: string]: string[];
+            };
+            /** Scenario */
+            scenario?: string;
+            /**
+             * Start Time
+             * @example 09:00
+             */
             start_time?: string;
+            /** Topic */
             topic?: string;
         };
-        WebConfig: {
-            map?: {
-                attribution?: string;
-                /** @description Leaflet URL template; null: no base layer */
-                tile_url?: string | null;
-            };
+        /** SearchQuery */
+        SearchQuery: {
+            /** Grade */
+            grade?: string;
+            /** Keyword */
+            keyword?: string;
+            /** Page */
+            page?: number;
+            /** Page Size */
+            page_size?: number;
+            /** Previous Owner Dept Id */
+            previous_owner_dept_id?: string;
+            /**
+             * Released From
+             * Format: date
+             */
+            released_from?: string;
+            /**
+             * Released To
+             * Format: date
+             */
+            released_to?: string;
         };
-        Webhook: {
-            active?: boolean;
-            /** Format: date-time */
-            created_at?: string;
+        /** ServicePath */
+        ServicePath: {
+            /**
+             * Service
+             * @enum {string}
+             */
+            service: "identity" | "customers" | "pool" | "visits" | "notify";
+        };
+        /** ServiceReadiness */
+        ServiceReadiness: {
+            /** Error */
+            error?: string | null;
+            /** Latency Ms */
+            latency_ms?: number | null;
+            /** Ready */
+            ready: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ShareIn */
+        ShareIn: {
+            /** From Owner Id */
+            from_owner_id?: string;
+            /** To User Ids */
+            to_user_ids: string[];
+            /** Unshare */
+            unshare?: boolean;
+        };
+        /** Smtp */
+        Smtp: {
+            /** From Addr */
+            from_addr?: string | null;
+            /** Host */
+            host?: string | null;
+            /**
+             * Password Set
+             * @default false
+             */
+            password_set: boolean;
+            /** Port */
+            port?: number | null;
+            /** Tls */
+            tls?: string | null;
+            /** Username */
+            username?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SmtpIn */
+        SmtpIn: {
+            /** From Addr */
+            from_addr?: string;
+            /** Host */
+            host?: string;
+            /** Password */
+            password?: string;
+            /** Port */
+            port?: number;
+            /** Timeout */
+            timeout?: number;
+            /**
+             * Tls
+             * @enum {string}
+             */
+            tls?: "none" | "starttls" | "ssl";
+            /** Username */
+            username?: string;
+        };
+        /** TagGroupIn */
+        TagGroupIn: {
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "red" | "orange" | "yellow" | "green" | "blue" | "purple";
+            /** Name */
+            name: string;
+            /** Tags */
+            tags?: (components["schemas"]["TagIn"] | string)[];
+        };
+        /** TagGroupPatch */
+        TagGroupPatch: {
+            /**
+             * Color
+             * @enum {string}
+             */
+            color?: "red" | "orange" | "yellow" | "green" | "blue" | "purple";
+            /** Name */
+            name?: string;
+            /** Tags */
+            tags?: (components["schemas"]["TagIn"] | string)[];
+        };
+        /** TagIn */
+        TagIn: {
+            /** Id */
             id?: string;
-            kinds?: string[];
-            name?: string;
-            /** @description only when created or rotated */
-            secret?: string;
-            url?: string;
+            /** Name */
+            name: string;
         };
-        WebhookInput: {
+        /** Targets */
+        Targets: {
+            /** Effective Calls */
+            effective_calls?: number;
+            /** Field New Prospects */
+            field_new_prospects?: number;
+            /** Field Visits */
+            field_visits?: number;
+            /** New Prospects */
+            new_prospects?: number;
+            /** Prepared Prospects */
+            prepared_prospects?: number;
+        };
+        /** TargetsQuery */
+        TargetsQuery: {
+            /**
+             * Day
+             * Format: date
+             */
+            day?: string;
+            /** User Id */
+            user_id?: string;
+        };
+        /** Tenant */
+        Tenant: {
+            /** Admin Id */
+            admin_id?: string | null;
+            /** Code */
+            code: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Root Dept Id */
+            root_dept_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TenantCreated */
+        TenantCreated: {
+            /** Admin Id */
+            admin_id: string;
+            /** Root Dept Id */
+            root_dept_id: string;
+            /** Tenant */
+            tenant: {
+                [key: string]: unknown;
+            };
+            /** Tenant Id */
+            tenant_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TenantIn */
+        TenantIn: {
+            /** Admin Mobile */
+            admin_mobile: string;
+            /** Admin Name */
+            admin_name: string;
+            /** Admin Password */
+            admin_password: string;
+            /**
+             * Code
+             * @description 2-32 of a-z, 0-9, _ and -
+             */
+            code: string;
+            /** Name */
+            name: string;
+        };
+        /** TenantPath */
+        TenantPath: {
+            /** Code */
+            code: string;
+        };
+        /** Tier */
+        Tier: {
+            /** Contact Limit */
+            contact_limit: number;
+            /** Tier */
+            tier: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TierIn */
+        TierIn: {
+            /**
+             * Tier
+             * @description basic 2000 / pro 10000 / enterprise 20000
+             * @enum {string}
+             */
+            tier: "basic" | "pro" | "enterprise";
+        };
+        /** TimelinePage */
+        TimelinePage: {
+            /**
+             * Items
+             * @description id, kind, at, actor_id, summary, data
+             */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Tokens */
+        Tokens: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Device Bound
+             * @description cookie mode: the device cookie was set
+             */
+            device_bound?: boolean | null;
+            /** Device Token */
+            device_token?: string | null;
+            /** Device Token Expires In */
+            device_token_expires_in?: number | null;
+            /** Expires In */
+            expires_in: number;
+            /**
+             * Token Type
+             * @default Bearer
+             */
+            token_type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TransferIn */
+        TransferIn: {
+            /** New Owner Id */
+            new_owner_id: string;
+            /** Reason */
+            reason?: string;
+        };
+        /** UnreadCount */
+        UnreadCount: {
+            /** Unread */
+            unread: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** UploadForm */
+        UploadForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the xlsx workbook (≤ 10 MB)
+             */
+            file: string;
+        };
+        /** Visit */
+        Visit: {
+            /**
+             * Check In
+             * @description time, place, accuracy, source, photo {sha256, kinds}
+             */
+            check_in?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Check Out
+             * @description time, place, stay and distances
+             */
+            check_out?: {
+                [key: string]: unknown;
+            } | null;
+            /** Created By */
+            created_by?: string | null;
+            /** Criteria */
+            criteria?: components["schemas"]["Criterion"][] | null;
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name?: string | null;
+            /** Day */
+            day?: string | null;
+            /** Employee Id */
+            employee_id: string;
+            /** Has Photo */
+            has_photo?: boolean | null;
+            /** Id */
+            id: string;
+            location?: components["schemas"]["PlaceOut"] | null;
+            /** Location Trust */
+            location_trust?: {
+                [key: string]: unknown;
+            } | null;
+            /** Month */
+            month?: string | null;
+            /** Notes */
+            notes?: {
+                [key: string]: unknown;
+            } | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            /** Planned At */
+            planned_at?: string | null;
+            /** Policy Version */
+            policy_version?: string | null;
+            /** Project Ids */
+            project_ids?: string[] | null;
+            /** Review */
+            review?: {
+                [key: string]: unknown;
+            } | null;
+            /** Scenario */
+            scenario?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+            /** Task */
+            task?: boolean | null;
+            /** Topic */
+            topic?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** VisitPage */
+        VisitPage: {
+            /** Items */
+            items: components["schemas"]["VisitSummary"][];
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** VisitSummary */
+        VisitSummary: {
+            /** Created By */
+            created_by?: string | null;
+            /** Customer Id */
+            customer_id?: string | null;
+            /** Customer Name */
+            customer_name?: string | null;
+            /** Day */
+            day?: string | null;
+            /** Employee Id */
+            employee_id?: string | null;
+            /** Has Photo */
+            has_photo?: boolean | null;
+            /** Id */
+            id: string;
+            location?: components["schemas"]["PlaceOut"] | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            /** Planned At */
+            planned_at?: string | null;
+            /** Scenario */
+            scenario?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+            /** Task */
+            task?: boolean | null;
+            /** Topic */
+            topic?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** WebConfig */
+        WebConfig: {
+            map: components["schemas"]["MapConfig"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Webhook */
+        Webhook: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Kinds */
+            kinds?: string[];
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Secret
+             * @description only when created or rotated
+             */
+            secret?: string | null;
+            /** Url */
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** WebhookDeleted */
+        WebhookDeleted: {
+            /** Deleted */
+            deleted: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** WebhookIn */
+        WebhookIn: {
+            /** Active */
             active?: boolean;
-            kinds?: ("claim_request_submitted" | "claim_request_approved" | "claim_request_rejected" | "visit_reviewed" | "reclaim_warning" | "reclaimed" | "handover" | "departure_handover" | "daily_digest" | "export_ready")[];
+            /** Kinds */
+            kinds?: (("claim_request_submitted" | "claim_request_approved" | "claim_request_rejected" | "visit_reviewed" | "reclaim_warning" | "reclaimed" | "handover" | "departure_handover" | "daily_digest" | "export_ready") | "cbm_visit_notice")[];
+            /** Name */
             name?: string;
+            /** Secret */
             secret?: string;
-            /** Format: uri */
+            /**
+             * Url
+             * @description http(s); no loopback, private, link-local, multicast or reserved address unless the operator allows it
+             */
             url: string;
         };
+        /** WebhookPatch */
+        WebhookPatch: {
+            /** Active */
+            active?: boolean;
+            /** Kinds */
+            kinds?: (("claim_request_submitted" | "claim_request_approved" | "claim_request_rejected" | "visit_reviewed" | "reclaim_warning" | "reclaimed" | "handover" | "departure_handover" | "daily_digest" | "export_ready") | "cbm_visit_notice")[];
+            /** Name */
+            name?: string;
+            /** Secret */
+            secret?: string;
+            /** Url */
+            url?: string;
+        };
+        /** Webhooks */
+        Webhooks: components["schemas"]["Webhook"][];
     };
     responses: never;
     parameters: never;
@@ -2447,11 +4593,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LoginRequest"];
+                "application/json": components["schemas"]["LoginIn"];
             };
         };
         responses: {
-            /** @description tokens */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2471,6 +4617,15 @@ export interface operations {
             };
             /** @description not authenticated (login codes: login.unknown_account, login.wrong_password, login.not_joined, login.left, login.disabled, login.locked) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf.header_missing / csrf.origin_mismatch (cookie mode) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2501,18 +4656,23 @@ export interface operations {
     post_api_v1_auth_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description logged out */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoggedOut"];
+                };
             };
             /** @description not authenticated */
             401: {
@@ -2541,15 +4701,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    device_token?: string;
-                };
+                "application/json": components["schemas"]["RefreshIn"];
             };
         };
         responses: {
-            /** @description tokens */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2609,7 +4767,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2632,32 +4790,26 @@ export interface operations {
     post_api_v1_cbms: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CbmInput"];
+                "application/json": components["schemas"]["CbmIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Cbm"];
-                };
-            };
-            /** @description invalid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description admins only */
@@ -2691,7 +4843,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description CBM */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2700,7 +4852,7 @@ export interface operations {
                     "application/json": components["schemas"]["Cbm"];
                 };
             };
-            /** @description not found */
+            /** @description not found or not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2723,7 +4875,10 @@ export interface operations {
     delete_api_v1_cbms_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2731,12 +4886,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
             };
             /** @description admins only */
             403: {
@@ -2747,7 +4904,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description not found */
+            /** @description not found or not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2770,7 +4927,10 @@ export interface operations {
     patch_api_v1_cbms_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2778,11 +4938,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CbmInput"];
+                "application/json": components["schemas"]["CbmPatch"];
             };
         };
         responses: {
-            /** @description updated */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2800,7 +4960,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description not found */
+            /** @description not found or not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2836,12 +4996,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecordPage"];
+                };
             };
             /** @description Error */
             default: {
@@ -2857,22 +5019,27 @@ export interface operations {
     post_api_v1_contacts: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactInput"];
+                "application/json": components["schemas"]["ContactIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
             };
             /** @description mobile held (holder named) */
             409: {
@@ -2914,12 +5081,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description contact */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -2935,7 +5113,10 @@ export interface operations {
     delete_api_v1_contacts_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2943,12 +5124,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -2964,7 +5156,10 @@ export interface operations {
     patch_api_v1_contacts_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2972,16 +5167,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactInput"];
+                "application/json": components["schemas"]["ContactPatch"];
             };
         };
         responses: {
-            /** @description updated */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description mobile immutable */
             422: {
@@ -3006,25 +5212,45 @@ export interface operations {
     post_api_v1_contacts_import: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    /** Format: binary */
-                    file?: string;
-                };
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not xlsx */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description the file has problems */
             422: {
@@ -3049,26 +5275,44 @@ export interface operations {
     post_api_v1_contacts_import_check: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    /** Format: binary */
-                    file?: string;
-                };
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
-            /** @description report */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportCheckReport"];
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not xlsx */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
@@ -3091,7 +5335,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description xlsx file */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3114,24 +5358,36 @@ export interface operations {
     put_api_v1_contacts_tier: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    tier?: string;
-                };
+                "application/json": components["schemas"]["TierIn"];
             };
         };
         responses: {
-            /** @description set */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Tier"];
+                };
+            };
+            /** @description admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3155,12 +5411,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description fields */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Records"];
+                };
             };
             /** @description Error */
             default: {
@@ -3176,22 +5434,27 @@ export interface operations {
     post_api_v1_custom_fields: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CustomFieldInput"];
+                "application/json": components["schemas"]["FieldIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
             };
             /** @description Error */
             default: {
@@ -3207,7 +5470,10 @@ export interface operations {
     delete_api_v1_custom_fields_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3215,12 +5481,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description built-in field */
             422: {
@@ -3246,7 +5523,7 @@ export interface operations {
         parameters: {
             query?: {
                 grade?: string;
-                kind?: string;
+                kind?: "own" | "vendor";
                 owner_id?: string;
                 page?: number;
                 page_size?: number;
@@ -3259,7 +5536,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3283,7 +5560,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3291,11 +5568,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CustomerInput"];
+                "application/json": components["schemas"]["CustomerIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3344,7 +5621,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description customer */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3353,7 +5630,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description not found */
+            /** @description not found or not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3375,8 +5652,13 @@ export interface operations {
     };
     delete_api_v1_customers_id: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                reason?: string;
+            };
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3384,12 +5666,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3405,7 +5698,10 @@ export interface operations {
     patch_api_v1_customers_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3413,19 +5709,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CustomerInput"];
+                "application/json": components["schemas"]["CustomerPatch"];
             };
         };
         responses: {
-            /** @description updated */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
             };
             /** @description not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3467,12 +5774,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description notes */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["NotePage"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3488,7 +5806,10 @@ export interface operations {
     post_api_v1_customers_id_contact_notes: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3496,21 +5817,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    contact_id?: string;
-                    content: string;
-                    /** @enum {string} */
-                    kind?: "call" | "message" | "meeting" | "visit" | "other";
-                };
+                "application/json": components["schemas"]["NoteIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Note"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3534,12 +5861,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description log */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Results"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3563,12 +5901,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description projects */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Records"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3584,7 +5933,10 @@ export interface operations {
     post_api_v1_customers_id_projects: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3592,19 +5944,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    code?: string;
-                    name: string;
-                };
+                "application/json": components["schemas"]["ProjectIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description not a vendor customer */
             422: {
@@ -3630,7 +5990,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3638,22 +5998,22 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    reason: string;
-                };
+                "application/json": components["schemas"]["ReasonIn"];
             };
         };
         responses: {
-            /** @description released */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
-            /** @description reason missing */
+            /** @description pool.reason_required */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3705,12 +6065,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description entries */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TimelinePage"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -3726,7 +6097,10 @@ export interface operations {
     post_api_v1_customers_id_transfer: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3734,20 +6108,26 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    new_owner_id: string;
-                    reason?: string;
-                };
+                "application/json": components["schemas"]["TransferIn"];
             };
         };
         responses: {
-            /** @description the change */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OwnerChange"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description another change won */
@@ -3773,34 +6153,26 @@ export interface operations {
     post_api_v1_customers_bind: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    customer_ids?: string[];
-                    owner_id?: string | null;
-                    reason?: string;
-                };
+                "application/json": components["schemas"]["BindIn"];
             };
         };
         responses: {
-            /** @description changed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description owner changed meanwhile */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["OwnerChanges"];
                 };
             };
             /** @description Error */
@@ -3817,26 +6189,27 @@ export interface operations {
     post_api_v1_customers_departments: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    customer_ids?: string[];
-                    dept_ids?: string[];
-                    unassign?: boolean;
-                };
+                "application/json": components["schemas"]["DepartmentsIn"];
             };
         };
         responses: {
-            /** @description assigned */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description Error */
             default: {
@@ -3852,13 +6225,16 @@ export interface operations {
     post_api_v1_customers_duplicate_check: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DuplicateCheckInput"];
+                "application/json": components["schemas"]["DuplicateCheckIn"];
             };
         };
         responses: {
@@ -3868,7 +6244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DuplicateCheckResult"];
+                    "application/json": components["schemas"]["DuplicateCheck"];
                 };
             };
             /** @description Error */
@@ -3885,6 +6261,7 @@ export interface operations {
     get_api_v1_customers_export: {
         parameters: {
             query?: {
+                /** @description comma-separated employee ids */
                 owner_ids?: string;
             };
             header?: never;
@@ -3945,16 +6322,16 @@ export interface operations {
     post_api_v1_customers_import: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    /** Format: binary */
-                    file?: string;
-                };
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
@@ -3963,7 +6340,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
             };
             /** @description file too large */
             413: {
@@ -4006,26 +6385,26 @@ export interface operations {
     post_api_v1_customers_import_check: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    /** Format: binary */
-                    file?: string;
-                };
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
-            /** @description report */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportCheckReport"];
+                    "application/json": components["schemas"]["ImportReport"];
                 };
             };
             /** @description file too large */
@@ -4066,7 +6445,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description xlsx file */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4089,6 +6468,7 @@ export interface operations {
     get_api_v1_customers_map: {
         parameters: {
             query?: {
+                /** @description comma-separated employee ids */
                 owner_ids?: string;
             };
             header?: never;
@@ -4097,12 +6477,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description GeoJSON FeatureCollection */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/geo+json": components["schemas"]["GeoJson"];
+                };
             };
             /** @description Error */
             default: {
@@ -4118,26 +6500,27 @@ export interface operations {
     post_api_v1_customers_share: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    from_owner_id?: string;
-                    to_user_ids?: string[];
-                    unshare?: boolean;
-                };
+                "application/json": components["schemas"]["ShareIn"];
             };
         };
         responses: {
-            /** @description shared */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description Error */
             default: {
@@ -4162,7 +6545,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4194,22 +6577,22 @@ export interface operations {
     post_api_v1_deleted_customers_id_restore: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    owner_id?: string | null;
-                    reason?: string;
-                };
+                "application/json": components["schemas"]["RestoreIn"];
             };
         };
         responses: {
-            /** @description the restored customer */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4274,12 +6657,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description departments */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Departments"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -4332,7 +6717,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4340,11 +6725,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DepartmentInput"];
+                "application/json": components["schemas"]["DepartmentIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4420,7 +6805,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description department */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4479,7 +6864,10 @@ export interface operations {
     delete_api_v1_departments_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4487,12 +6875,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdDeleted"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -4553,7 +6943,10 @@ export interface operations {
     patch_api_v1_departments_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4561,11 +6954,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DepartmentInput"];
+                "application/json": components["schemas"]["DepartmentPatch"];
             };
         };
         responses: {
-            /** @description updated */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4625,8 +7018,8 @@ export interface operations {
         parameters: {
             query?: {
                 dept_id?: string;
-                role?: string;
-                status?: string;
+                role?: "tenant_admin" | "dept_admin" | "all_customers" | "support" | "employee";
+                status?: "created" | "pending" | "joined" | "left" | "deleted" | "disabled";
             };
             header?: never;
             path?: never;
@@ -4634,12 +7027,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description employees */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Employees"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -4692,7 +7087,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4700,11 +7095,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmployeeInput"];
+                "application/json": components["schemas"]["EmployeeIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4780,7 +7175,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description employee */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4839,7 +7234,10 @@ export interface operations {
     delete_api_v1_employees_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4847,12 +7245,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Employee"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -4913,7 +7313,10 @@ export interface operations {
     patch_api_v1_employees_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4925,7 +7328,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description employee */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4993,7 +7396,10 @@ export interface operations {
     post_api_v1_employees_id_disable: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5001,12 +7407,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description disabled */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Employee"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -5058,7 +7466,10 @@ export interface operations {
     post_api_v1_employees_id_enable: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5066,12 +7477,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description enabled */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Employee"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -5124,7 +7537,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5134,7 +7547,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["InvitationRequest"];
+                "application/json": components["schemas"]["InvitationIn"];
             };
         };
         responses: {
@@ -5143,7 +7556,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -5213,18 +7628,23 @@ export interface operations {
     post_api_v1_employees_me_leave: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description left */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Employee"];
+                };
             };
             /** @description not authenticated */
             401: {
@@ -5266,16 +7686,18 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["InvitationAccept"];
+                "application/json": components["schemas"]["AcceptIn"];
             };
         };
         responses: {
-            /** @description joined */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Joined"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -5286,16 +7708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invitation.invalid_token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invitation.not_found */
+            /** @description invitation.not_found (an unknown id and a wrong token answer alike) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5351,13 +7764,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description me */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Employee"];
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description not authenticated */
@@ -5389,13 +7802,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description grants */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MenuPermissions"];
+                    "application/json": components["schemas"]["Menus"];
                 };
             };
             /** @description invalid input */
@@ -5448,23 +7861,26 @@ export interface operations {
     put_api_v1_menu_permissions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MenuPermissions"];
+                "application/json": components["schemas"]["MenusIn"];
             };
         };
         responses: {
-            /** @description grants */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MenuPermissions"];
+                    "application/json": components["schemas"]["Menus"];
                 };
             };
             /** @description invalid input */
@@ -5527,7 +7943,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description a page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5559,7 +7975,10 @@ export interface operations {
     post_api_v1_notifications_id_read: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5567,7 +7986,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the notification */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5605,13 +8024,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description preferences */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationPreferences"];
+                    "application/json": components["schemas"]["Preferences"];
                 };
             };
             /** @description Error */
@@ -5628,23 +8047,26 @@ export interface operations {
     put_api_v1_notifications_preferences: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NotificationPreferences"];
+                "application/json": components["schemas"]["PreferencesIn"];
             };
         };
         responses: {
-            /** @description preferences */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationPreferences"];
+                    "application/json": components["schemas"]["Preferences"];
                 };
             };
             /** @description invalid */
@@ -5670,18 +8092,36 @@ export interface operations {
     patch_api_v1_notifications_preferences: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -5697,19 +8137,22 @@ export interface operations {
     post_api_v1_notifications_read_all: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description how many changed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Marked"];
                 };
             };
             /** @description Error */
@@ -5732,15 +8175,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description count */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        unread?: number;
-                    };
+                    "application/json": components["schemas"]["UnreadCount"];
                 };
             };
             /** @description Error */
@@ -5765,13 +8206,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description dead letters */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Delivery"][];
+                    "application/json": components["schemas"]["Deliveries"];
                 };
             };
             /** @description tenant admin only */
@@ -5797,7 +8238,10 @@ export interface operations {
     post_api_v1_notify_dead_letters_id_resend: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5805,7 +8249,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description queued again */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5856,13 +8300,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deliveries */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Delivery"][];
+                    "application/json": components["schemas"]["Deliveries"];
                 };
             };
             /** @description tenant admin only */
@@ -5896,7 +8340,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description delivery */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5943,13 +8387,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotifySettings"];
+                    "application/json": components["schemas"]["gateway__schemas__notify__Settings"];
                 };
             };
             /** @description tenant admin only */
@@ -5975,23 +8419,26 @@ export interface operations {
     put_api_v1_notify_settings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NotifySettings"];
+                "application/json": components["schemas"]["gateway__schemas__notify__SettingsIn"];
             };
         };
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotifySettings"];
+                    "application/json": components["schemas"]["gateway__schemas__notify__Settings"];
                 };
             };
             /** @description invalid */
@@ -6026,18 +8473,45 @@ export interface operations {
     patch_api_v1_notify_settings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["gateway__schemas__notify__SettingsIn"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["gateway__schemas__notify__Settings"];
+                };
+            };
+            /** @description invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description tenant admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -6059,13 +8533,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description webhooks */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Webhook"][];
+                    "application/json": components["schemas"]["Webhooks"];
                 };
             };
             /** @description tenant admin only */
@@ -6092,7 +8566,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6100,7 +8574,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WebhookInput"];
+                "application/json": components["schemas"]["WebhookIn"];
             };
         };
         responses: {
@@ -6153,7 +8627,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description webhook */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6194,7 +8668,10 @@ export interface operations {
     delete_api_v1_notify_webhooks_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6202,12 +8679,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookDeleted"];
+                };
             };
             /** @description tenant admin only */
             403: {
@@ -6241,7 +8720,10 @@ export interface operations {
     patch_api_v1_notify_webhooks_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6249,11 +8731,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WebhookInput"];
+                "application/json": components["schemas"]["WebhookPatch"];
             };
         };
         responses: {
-            /** @description webhook */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6303,7 +8785,10 @@ export interface operations {
     post_api_v1_notify_webhooks_id_test: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6311,7 +8796,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the queued delivery */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6358,13 +8843,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OpenAPI document */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Document"];
                 };
             };
             /** @description Error */
@@ -6387,16 +8872,18 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TenantInput"];
+                "application/json": components["schemas"]["TenantIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TenantCreated"];
+                };
             };
             /** @description invalid input */
             400: {
@@ -6447,12 +8934,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description tenant */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
             };
             /** @description operator.unauthenticated */
             401: {
@@ -6494,12 +8983,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description capacity */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Capacity"];
+                };
             };
             /** @description not the caller, a subordinate, or (admin/support) an employee */
             404: {
@@ -6524,7 +9015,7 @@ export interface operations {
     get_api_v1_pool_claim_requests: {
         parameters: {
             query?: {
-                status?: "pending" | "approved" | "rejected";
+                status?: "pending" | "approved" | "rejected" | "lapsed";
             };
             header?: never;
             path?: never;
@@ -6532,12 +9023,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description requests */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description Error */
             default: {
@@ -6554,7 +9047,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6562,11 +9055,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ClaimRequestInput"];
+                "application/json": components["schemas"]["ClaimRequestIn"];
             };
         };
         responses: {
-            /** @description submitted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6616,22 +9109,22 @@ export interface operations {
     post_api_v1_pool_claim_requests_id_approve: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    approved_name?: string;
-                    reason?: string;
-                };
+                "application/json": components["schemas"]["ApproveIn"];
             };
         };
         responses: {
-            /** @description approved */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6681,21 +9174,22 @@ export interface operations {
     post_api_v1_pool_claim_requests_id_reject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    reason: string;
-                };
+                "application/json": components["schemas"]["RejectIn"];
             };
         };
         responses: {
-            /** @description rejected */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6768,13 +9262,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description a page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PoolCustomerPage"];
+                    "application/json": components["schemas"]["PoolPage"];
                 };
             };
             /** @description invalid search */
@@ -6808,7 +9302,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description pool view */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6841,7 +9335,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6851,14 +9345,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    owner_id: string;
-                    reason?: string;
-                };
+                "application/json": components["schemas"]["AssignIn"];
             };
         };
         responses: {
-            /** @description assigned */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6918,7 +9409,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6926,15 +9417,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    reason?: string;
-                };
+                "application/json": components["schemas"]["ReasonIn"];
             };
         };
         responses: {
-            /** @description claimed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6992,12 +9481,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description warnings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Results"];
+                };
             };
             /** @description Error */
             default: {
@@ -7013,7 +9504,10 @@ export interface operations {
     post_api_v1_pool_reclaim_run: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7024,7 +9518,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description not the tenant admin */
             403: {
@@ -7058,12 +9554,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description log */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Results"];
+                };
             };
             /** @description Error */
             default: {
@@ -7085,7 +9583,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description rules */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7108,17 +9606,20 @@ export interface operations {
     put_api_v1_pool_rules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PoolRules"];
+                "application/json": components["schemas"]["RulesIn"];
             };
         };
         responses: {
-            /** @description saved */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7161,13 +9662,16 @@ export interface operations {
             query?: {
                 days?: number;
             };
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["PoolRules"];
+                "application/json": components["schemas"]["RulesIn"];
             };
         };
         responses: {
@@ -7176,7 +9680,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description invalid rules */
             400: {
@@ -7219,12 +9725,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description targets and actuals */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description bad day */
             400: {
@@ -7258,21 +9766,25 @@ export interface operations {
     get_api_v1_reports_kind_chart_png: {
         parameters: {
             query?: {
+                /** @description a department: its whole subtree, by membership on each day */
                 dept_id?: string;
                 employee_id?: string;
+                /** @description first local day (default: 1st of this month) */
                 from?: string;
+                /** @description last local day (default: today) */
                 to?: string;
+                /** @description count only visits approved as valid */
                 validated_only?: boolean;
             };
             header?: never;
             path: {
-                kind: string;
+                kind: "employee-visits" | "customer-visits" | "customer-grades";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description chart */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7304,11 +9816,15 @@ export interface operations {
     get_api_v1_reports_coverage: {
         parameters: {
             query?: {
+                /** @description a department: its whole subtree, by membership on each day */
                 dept_id?: string;
                 employee_id?: string;
+                /** @description first local day (default: 1st of this month) */
                 from?: string;
                 since?: string;
+                /** @description last local day (default: today) */
                 to?: string;
+                /** @description count only visits approved as valid */
                 validated_only?: boolean;
             };
             header?: never;
@@ -7317,14 +9833,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description coverage */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
-            /** @description not visible */
+            /** @description employee/department not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7356,12 +9874,17 @@ export interface operations {
     get_api_v1_reports_customer_visits: {
         parameters: {
             query?: {
+                /** @description a department: its whole subtree, by membership on each day */
                 dept_id?: string;
                 employee_id?: string;
+                /** @description first local day (default: 1st of this month) */
                 from?: string;
                 group_by?: "person" | "dept";
+                /** @description last local day (default: today) */
                 to?: string;
+                /** @description count only visits approved as valid */
                 validated_only?: boolean;
+                /** @description list the customers visited exactly this often (customer_list) */
                 visit_count?: number;
             };
             header?: never;
@@ -7370,16 +9893,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description summary */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerVisitSummary"];
+                    "application/json": components["schemas"]["CustomerSummary"];
                 };
             };
-            /** @description not visible */
+            /** @description employee/department not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7411,13 +9934,17 @@ export interface operations {
     get_api_v1_reports_employee_visits: {
         parameters: {
             query?: {
+                /** @description a department: its whole subtree, by membership on each day */
                 dept_id?: string;
                 employee_id?: string;
+                /** @description first local day (default: 1st of this month) */
                 from?: string;
                 limit?: number;
                 offset?: number;
+                /** @description last local day (default: today) */
                 to?: string;
                 trend?: "months" | "weeks";
+                /** @description count only visits approved as valid */
                 validated_only?: boolean;
             };
             header?: never;
@@ -7426,13 +9953,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description summary */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EmployeeVisitSummary"];
+                    "application/json": components["schemas"]["EmployeeSummary"];
                 };
             };
             /** @description bad filter */
@@ -7484,13 +10011,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description job */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportExport"];
+                    "application/json": components["schemas"]["Export"];
                 };
             };
             /** @description no such export */
@@ -7516,31 +10043,29 @@ export interface operations {
     post_api_v1_reports_employee_visits_export: {
         parameters: {
             query?: {
+                /** @description a department: its whole subtree, by membership on each day */
                 dept_id?: string;
                 employee_id?: string;
+                /** @description first local day (default: 1st of this month) */
                 from?: string;
+                limit?: number;
+                offset?: number;
+                /** @description last local day (default: today) */
                 to?: string;
+                trend?: "months" | "weeks";
+                /** @description count only visits approved as valid */
                 validated_only?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    dept_id?: string;
-                    employee_id?: string;
-                    from?: string;
-                    group_by?: string;
-                    limit?: string;
-                    offset?: string;
-                    since?: string;
-                    to?: string;
-                    trend?: string;
-                    validated_only?: string;
-                    visit_count?: string;
-                };
+                "application/json": components["schemas"]["ExportIn"];
             };
         };
         responses: {
@@ -7550,7 +10075,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportExport"];
+                    "application/json": components["schemas"]["Export"];
                 };
             };
             /** @description range too long (report.range_too_long / report.export_range_too_long), details.max_days */
@@ -7584,7 +10109,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description zip */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7631,12 +10156,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReportSettings"];
+                };
             };
             /** @description Error */
             default: {
@@ -7652,24 +10179,27 @@ export interface operations {
     patch_api_v1_reports_settings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    cadence?: Record<string, never>;
-                };
+                "application/json": components["schemas"]["CadenceIn"];
             };
         };
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReportSettings"];
+                };
             };
             /** @description not admin */
             403: {
@@ -7694,10 +10224,14 @@ export interface operations {
     get_api_v1_reports_targets: {
         parameters: {
             query?: {
+                /** @description a department: its whole subtree, by membership on each day */
                 dept_id?: string;
                 employee_id?: string;
+                /** @description first local day (default: 1st of this month) */
                 from?: string;
+                /** @description last local day (default: today) */
                 to?: string;
+                /** @description count only visits approved as valid */
                 validated_only?: boolean;
             };
             header?: never;
@@ -7706,14 +10240,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description targets */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
-            /** @description not visible */
+            /** @description employee/department not visible */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7751,12 +10287,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description groups */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Records"];
+                };
             };
             /** @description Error */
             default: {
@@ -7772,22 +10310,27 @@ export interface operations {
     post_api_v1_tag_groups: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TagGroupInput"];
+                "application/json": components["schemas"]["TagGroupIn"];
             };
         };
         responses: {
-            /** @description created */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
             };
             /** @description Error */
             default: {
@@ -7803,7 +10346,10 @@ export interface operations {
     delete_api_v1_tag_groups_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7811,12 +10357,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -7832,7 +10389,10 @@ export interface operations {
     patch_api_v1_tag_groups_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7840,16 +10400,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TagGroupInput"];
+                "application/json": components["schemas"]["TagGroupPatch"];
             };
         };
         responses: {
-            /** @description updated */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Record"];
+                };
+            };
+            /** @description not found or not visible */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Error */
             default: {
@@ -7865,6 +10436,7 @@ export interface operations {
     get_api_v1_visit_routes: {
         parameters: {
             query?: {
+                /** @description only this person's routes */
                 employee_id?: string;
             };
             header?: never;
@@ -7873,13 +10445,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description routes */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRoute"][];
+                    "application/json": components["schemas"]["Routes"];
                 };
             };
             /** @description Error */
@@ -7896,23 +10468,26 @@ export interface operations {
     post_api_v1_visit_routes: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VisitRouteInput"];
+                "application/json": components["schemas"]["RouteIn"];
             };
         };
         responses: {
-            /** @description route */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRoute"];
+                    "application/json": components["schemas"]["Route"];
                 };
             };
             /** @description a customer is not visible */
@@ -7946,13 +10521,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description route */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRoute"];
+                    "application/json": components["schemas"]["Route"];
                 };
             };
             /** @description not found or not visible */
@@ -7978,7 +10553,10 @@ export interface operations {
     delete_api_v1_visit_routes_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7986,12 +10564,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description deleted */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RouteDeleted"];
+                };
             };
             /** @description not found or not visible */
             404: {
@@ -8016,7 +10596,10 @@ export interface operations {
     patch_api_v1_visit_routes_id: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8024,17 +10607,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VisitRouteInput"];
+                "application/json": components["schemas"]["RoutePatch"];
             };
         };
         responses: {
-            /** @description route */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRoute"];
+                    "application/json": components["schemas"]["Route"];
                 };
             };
             /** @description not found or not visible */
@@ -8060,17 +10643,18 @@ export interface operations {
     post_api_v1_visit_routes_id_optimise: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": {
-                    apply?: boolean;
-                };
+                "application/json": components["schemas"]["OptimiseIn"];
             };
         };
         responses: {
@@ -8079,7 +10663,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description not found or not visible */
             404: {
@@ -8104,7 +10690,10 @@ export interface operations {
     post_api_v1_visit_routes_id_schedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8112,7 +10701,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VisitRouteScheduleInput"];
+                "application/json": components["schemas"]["ScheduleIn"];
             };
         };
         responses: {
@@ -8121,7 +10710,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Result"];
+                };
             };
             /** @description not found or not visible */
             404: {
@@ -8156,11 +10747,12 @@ export interface operations {
         parameters: {
             query?: {
                 day?: string;
+                /** @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor) */
                 employee_id?: string;
                 limit?: number;
                 month?: string;
                 offset?: number;
-                status?: string;
+                status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
             };
             header?: never;
             path?: never;
@@ -8168,7 +10760,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8200,17 +10792,20 @@ export interface operations {
     post_api_v1_visits: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VisitPlanInput"];
+                "application/json": components["schemas"]["PlanIn"];
             };
         };
         responses: {
-            /** @description planned */
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -8259,7 +10854,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description visit */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8292,7 +10887,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8302,24 +10897,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    accuracy?: string;
-                    fix_age_s?: string;
-                    lat?: string;
-                    lng?: string;
-                    mock_location?: string;
-                    /**
-                     * Format: binary
-                     * @description JPEG or PNG (HEIC when supported), <= 20 MB
-                     */
-                    photo?: string;
-                    source?: string;
-                    time?: string;
-                };
+                "application/json": components["schemas"]["CheckInPoint"];
+                "multipart/form-data": components["schemas"]["CheckInForm"];
             };
         };
         responses: {
-            /** @description checked in */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8397,7 +10980,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8407,7 +10990,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VisitPointInput"];
+                "application/json": components["schemas"]["PointIn"];
             };
         };
         responses: {
@@ -8453,7 +11036,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retried request with the same key has exactly one effect */
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8463,13 +11046,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    text: string;
-                };
+                "application/json": components["schemas"]["NotesIn"];
             };
         };
         responses: {
-            /** @description completed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8513,13 +11094,13 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                kind: string;
+                kind: "original" | "thumbnail" | "watermarked";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description image */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8551,7 +11132,10 @@ export interface operations {
     post_api_v1_visits_id_review: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8559,11 +11143,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VisitReviewInput"];
+                "application/json": components["schemas"]["ReviewIn"];
             };
         };
         responses: {
-            /** @description reviewed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8622,6 +11206,7 @@ export interface operations {
     get_api_v1_visits_calendar: {
         parameters: {
             query?: {
+                /** @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor) */
                 employee_id?: string;
                 month?: string;
                 scope?: "mine" | "records";
@@ -8632,13 +11217,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description calendar */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitCalendar"];
+                    "application/json": components["schemas"]["Calendar"];
                 };
             };
             /** @description bad month (2000-01..2099-12) */
@@ -8675,13 +11260,15 @@ export interface operations {
             query?: {
                 customer_id?: string;
                 day?: string;
+                /** @description visits made by members of this subtree */
                 dept_id?: string;
                 employee_id?: string;
                 from_day?: string;
                 limit?: number;
                 month?: string;
                 offset?: number;
-                status?: string;
+                status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+                /** @description inclusive, ≤ 366 days after from_day */
                 to_day?: string;
             };
             header?: never;
@@ -8690,7 +11277,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8740,7 +11327,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description queue */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8778,12 +11365,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["gateway__schemas__visits__Settings"];
+                };
             };
             /** @description Error */
             default: {
@@ -8799,22 +11388,27 @@ export interface operations {
     patch_api_v1_visits_settings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["gateway__schemas__visits__SettingsIn"];
             };
         };
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["gateway__schemas__visits__Settings"];
+                };
             };
             /** @description not the tenant admin */
             403: {
@@ -8845,7 +11439,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description settings */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8874,7 +11468,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description HTML page */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8903,16 +11497,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description alive */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @constant */
-                        status?: "ok";
-                    };
+                    "application/json": components["schemas"]["Alive"];
                 };
             };
             /** @description Error */
@@ -8931,18 +11522,20 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                service: string;
+                service: "identity" | "customers" | "pool" | "visits" | "notify";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the service answered */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
             /** @description the service is not running or the broker is down */
             503: {
@@ -8982,7 +11575,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text format */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9020,7 +11613,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description the broker or some service did not answer */
+            /** @description the broker, the database or some service did not answer */
             503: {
                 headers: {
                     [name: string]: unknown;

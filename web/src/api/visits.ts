@@ -2,8 +2,8 @@ import { api, upload } from './client'
 import type { components } from './schema'
 
 export type Visit = components['schemas']['Visit'] & { id: string; status: string }
-export type VisitCalendar = components['schemas']['VisitCalendar']
-export type VisitPlanInput = components['schemas']['VisitPlanInput']
+export type VisitCalendar = components['schemas']['Calendar']
+export type VisitPlanInput = components['schemas']['PlanIn']
 
 export const calendar = (month: string) =>
   api.get('/api/v1/visits/calendar', { query: { month } }) as Promise<VisitCalendar>
@@ -31,7 +31,7 @@ export const checkIn = (id: string, fields: Record<string, string>, photo: Blob,
   return upload<Visit>('/api/v1/visits/{id}/check-in', form, { params: { id }, idempotencyKey, onProgress })
 }
 
-export const checkOut = (id: string, body: components['schemas']['VisitPointInput'], idempotencyKey?: string) =>
+export const checkOut = (id: string, body: components['schemas']['PointIn'], idempotencyKey?: string) =>
   api.post('/api/v1/visits/{id}/check-out', { params: { id }, body, idempotencyKey }) as Promise<Visit>
 
 export const writeNotes = (id: string, text: string, idempotencyKey?: string) =>
@@ -41,7 +41,7 @@ export const photoUrl = (id: string, kind: 'thumbnail' | 'watermarked' | 'origin
 
 // -- the console (issue 15): records, review, settings, tasks, routes ---------------------------
 export type VisitPage = { total: number; items: Visit[] }
-export type VisitRoute = components['schemas']['VisitRoute'] & {
+export type VisitRoute = components['schemas']['Route'] & {
   id: string
   name: string
   employee_id: string

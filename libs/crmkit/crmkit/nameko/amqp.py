@@ -8,9 +8,11 @@ import sys
 import threading
 from typing import Any
 
+import kombu.serialization
 from kombu import Connection, Exchange, Queue
 
 from crmkit import config
+from crmkit.errors import TooLarge
 from crmkit.topology import SUBSCRIPTIONS, Subscription, parse
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,13 @@ def declare(conn: Connection, subs: list[Subscription]) -> None:
 
 
 class Publisher:
-    """One confirmed channel per process, guarded by a (green) lock."""
+    """One confirmed channel per process, guarded by a (green) lock. A message larger than
+    ``max_bytes`` is refused with ``TooLarge`` before it is sent (the broker would close the
+    channel, 406)."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, max_bytes: int | None = None):
         self.amqp_uri = amqp_uri
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._producer: Any = None
@@ -70,14 +75,19 @@ class Publisher:
 
     def publish(self, body: dict[str, Any], *, exchange: Exchange | str, routing_key: str,
                 expiration: float | None = None, headers: dict[str, Any] | None = None) -> None:
+        content_type, encoding, data = kombu.serialization.dumps(body, "json")
+        size = len(data)
+        if self.max_bytes is not None and size > self.max_bytes:
+            raise TooLarge("message.too_large", f"message larger than the {self.max_bytes}-byte limit",
+                           {"bytes": size, "limit": self.max_bytes, "routing_key": routing_key})
         with self._lock:
             try:
                 producer = self._ensure()
                 if isinstance(exchange, Exchange):
                     exchange.maybe_bind(producer.channel)
                     exchange.declare()
-                producer.publish(body, exchange=exchange, routing_key=routing_key, delivery_mode=2,
-                                 expiration=expiration,
+                producer.publish(data, exchange=exchange, routing_key=routing_key, delivery_mode=2,
+                                 expiration=expiration, content_type=content_type, content_encoding=encoding,
                                  headers=headers or {}, retry=False)
             except Exception:
                 self.close()

@@ -97,5 +97,24 @@ class BaseService:
     def _test_outbox_backlog(self) -> int:
         return self.kit.provider.outbox.backlog()
 
+    @rpc
+    def _test_freeze(self, seconds: float) -> dict[str, Any]:
+        """Block the whole eventlet hub (as CPU-bound work that never yields would)."""
+        self.kit.require_test_hooks()
+        import eventlet.patcher
+
+        eventlet.patcher.original("time").sleep(min(float(seconds), 60.0))
+        return {"froze_for": seconds}
+
+    @rpc
+    def _test_stop_heartbeat(self) -> dict[str, Any]:
+        """End the container's heartbeat thread (as if the container's threads had died)."""
+        self.kit.require_test_hooks()
+        c = self.kit.provider.container
+        for gt, name in list(c._managed_threads.items()):
+            if name == "crm-heartbeat":
+                gt.kill()
+        return {"stopped": True}
+
 
 __all__ = ["BaseService", "datetime"]

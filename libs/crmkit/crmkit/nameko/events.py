@@ -59,6 +59,7 @@ def handle(kit: Any, method: str, source: str, event_type: str, body: Any,
         metrics.EVENTS_HANDLED.labels(service, event_type, "dead").inc()
         return
     event_id = env["event_id"]
+    kit.handling(env)
     logs.set_request(env.get("request_id") or event_id, env.get("tenant_id", ""), env.get("actor_id", ""))
     state, _ = provider.inbox.claim(handler, event_id)
     if state == "done":

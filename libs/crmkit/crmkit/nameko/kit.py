@@ -17,11 +17,10 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
-from prometheus_client import start_http_server
 
-from crmkit import config, db, logs, metrics
+from crmkit import config, db, liveness, logs, metrics
 from crmkit.clock import Clock, test_hooks_enabled
-from crmkit.context import HEADER_KEY, CallContext, sign, system_context, verify
+from crmkit.context import HEADER_KEY, CallContext, binding_for, system_context, verify
 from crmkit.envelope import make_event, sign_event
 from crmkit.errors import CrmError, Forbidden
 from crmkit.inbox import Inbox
@@ -32,8 +31,13 @@ log = logging.getLogger(__name__)
 
 
 class Kit(DependencyProvider):
-    def __init__(self, service: str):
+    """``secrets``: environment variables this service cannot run without (besides
+    ``CRM_CONTEXT_KEY`` and ``AMQP_URI``, which every service needs); the process refuses to
+    start, with one clear line and exit status 2, while one is missing or too short."""
+
+    def __init__(self, service: str, secrets: tuple[str, ...] = ()):
         self.service = service
+        self.secrets = tuple(secrets)
         self.busy = 0
         self._started_at: dict[int, float] = {}
         self.hold_until = 0.0
@@ -41,21 +45,35 @@ class Kit(DependencyProvider):
     # -- lifecycle (after eventlet has patched everything) -------------------------------
     def setup(self) -> None:
         cfg = self.container.config
-        self.key = config.context_key()
-        self.amqp_uri = cfg.get("AMQP_URI") or config.amqp_uri()
+        try:
+            self.key = config.context_key()
+            self.amqp_uri = config.amqp_uri()
+            for name in self.secrets:
+                config.secret(name)
+            config.max_message_bytes()
+            config.context_ttl()
+        except config.MissingSetting as exc:
+            config.fail_fast(self.service, exc)
         self.db = db.service_db(self.service)
         self.clock = Clock()
         # delivery bookkeeping runs on wall time: a test that moves the business clock
         # (and back) must not park events or leases in its future
-        self.outbox = Outbox(self.db, _wall_now)
+        self.max_message_bytes = config.max_message_bytes()
+        self.outbox = Outbox(self.db, _wall_now, self.max_message_bytes)
         self.inbox = Inbox(self.db, _wall_now)
-        self.publisher = Publisher(self.amqp_uri)
+        self.publisher = Publisher(self.amqp_uri, self.max_message_bytes)
         self.extra_subscriptions = list(cfg.get("EXTRA_SUBSCRIPTIONS") or [])
         self.capacity = int(cfg.get("max_workers", 10))
+        self.heartbeat = liveness.Heartbeat()
         metrics.WORKER_CAPACITY.labels(self.service).set(self.capacity)
         metrics.UP.labels(self.service).set(1)
 
     def start(self) -> None:
+        # nameko starts the entrypoints beside this: serve /metrics and /livez first, so a
+        # service that answers RPCs is also one whose metrics can be read
+        port = int(os.environ.get("METRICS_PORT", "0") or 0)
+        if port:  # /metrics for Prometheus, /livez for the liveness probe (crmkit.liveness)
+            liveness.serve(port, os.environ.get("METRICS_ADDR", "127.0.0.1"), self.heartbeat)
         self.outbox.ensure_indexes()
         self.inbox.ensure_indexes()
         self.load_clock()
@@ -70,11 +88,24 @@ class Kit(DependencyProvider):
         metrics.DEAD_LETTERS.labels(self.service).set(self.inbox.count_dead())
         metrics.OUTBOX_BACKLOG.labels(self.service).set(self.outbox.backlog())
         metrics.WORKER_BUSY.labels(self.service).set(0)
-        port = int(os.environ.get("METRICS_PORT", "0") or 0)
-        if port:
-            start_http_server(port, addr=os.environ.get("METRICS_ADDR", "127.0.0.1"))
+        self.heartbeat.beat()
+        self.container.spawn_managed_thread(self._beat, identifier="crm-heartbeat")
+
+    def _beat(self) -> None:
+        """Refresh the heartbeat while the container lives; the container kills this thread
+        when it stops or dies, and a stuck hub never runs it."""
+        c = self.container
+        while not (c._being_killed or c._died.ready()):
+            self.heartbeat.beat()
+            metrics.HEARTBEAT.labels(self.service).set(time.time())
+            eventlet.sleep(liveness.BEAT_SECONDS)
 
     def stop(self) -> None:
+        self.heartbeat.stop()
+        self.publisher.close()
+
+    def kill(self) -> None:
+        self.heartbeat.stop()
         self.publisher.close()
 
     # -- clock ----------------------------------------------------------------------------
@@ -88,7 +119,9 @@ class Kit(DependencyProvider):
 
     # -- worker hooks -------------------------------------------------------------------
     def get_dependency(self, worker_ctx: Any) -> WorkerKit:
-        return WorkerKit(self, worker_ctx)
+        wk = WorkerKit(self, worker_ctx)
+        setattr(worker_ctx, WORKER_KIT_ATTR, wk)  # TimedRpc signs each outgoing call from it
+        return wk
 
     def worker_setup(self, worker_ctx: Any) -> None:
         self.busy += 1
@@ -112,6 +145,9 @@ class Kit(DependencyProvider):
         self._started_at.pop(id(worker_ctx), None)
 
 
+WORKER_KIT_ATTR = "crm_worker_kit"
+
+
 def _wall_now() -> datetime:
     return datetime.now(UTC)
 
@@ -123,28 +159,48 @@ class WorkerKit:
         self._p = provider
         self._worker_ctx = worker_ctx
         self._ctx: CallContext | None = None
+        self._origin: dict[str, Any] = {}  # the event this worker handles (crmkit.nameko.events)
         self.db = provider.db
         self.outbox = provider.outbox
         self.service = provider.service
 
     @property
     def ctx(self) -> CallContext:
-        """The caller's verified context; raises Unauthenticated when missing or forged."""
+        """The caller's verified context; raises Unauthenticated when missing, forged, expired
+        or signed for another call (method, caller's call id or arguments differ)."""
         if self._ctx is None:
-            self._ctx = verify(self._worker_ctx.data.get(HEADER_KEY), self._p.key)
+            wc = self._worker_ctx
+            call = binding_for(wc.service_name, wc.entrypoint.method_name, wc.immediate_parent_call_id or "",
+                               wc.args, wc.kwargs)
+            self._ctx = verify(wc.data.get(HEADER_KEY), self._p.key, call=call)
             logs.set_request(self._ctx.request_id, self._ctx.tenant_id, self._ctx.user_id)
+        return self._ctx
+
+    def current_context(self) -> CallContext | None:
+        """The context this worker acts in, or None (a public call, a timer before act_as)."""
+        if self._ctx is None:
+            try:
+                return self.ctx
+            except CrmError:
+                return None
         return self._ctx
 
     def act_as(self, ctx: CallContext) -> None:
         """Run the rest of this worker (and the calls it makes) as ``ctx``."""
         self._ctx = ctx
-        self._worker_ctx.data[HEADER_KEY] = sign(ctx, self._p.key)
+        self._worker_ctx.data.pop(HEADER_KEY, None)  # nothing stale travels on
         logs.set_request(ctx.request_id, ctx.tenant_id, ctx.user_id)
 
     def act_as_system(self, tenant_id: str, request_id: str = "") -> CallContext:
-        ctx = system_context(tenant_id, request_id)
+        ctx = system_context(tenant_id, request_id or str(self._origin.get("request_id") or ""),
+                             language=str(self._origin.get("language") or ""))
         self.act_as(ctx)
         return ctx
+
+    def handling(self, envelope: dict[str, Any]) -> None:
+        """This worker handles ``envelope``: what it emits carries on the envelope's request id
+        and language (the request that caused it all)."""
+        self._origin = envelope
 
     def require_test_hooks(self) -> None:
         if not test_hooks_enabled():
@@ -159,8 +215,10 @@ class WorkerKit:
         ctx = self._ctx
         tenant = tenant_id if tenant_id is not None else (ctx.tenant_id if ctx else "")
         actor = actor_id if actor_id is not None else (ctx.user_id if ctx else "system")
+        origin = self._origin
         env = make_event(type, tenant, actor, data, occurred_at=self.now(),
-                         request_id=ctx.request_id if ctx else "")
+                         request_id=(ctx.request_id if ctx else "") or str(origin.get("request_id") or ""),
+                         language=(ctx.language if ctx else "") or str(origin.get("language") or ""))
         return sign_event(env, self._p.key)
 
     def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Any:

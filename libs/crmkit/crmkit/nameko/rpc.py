@@ -1,9 +1,12 @@
-"""Service-to-service RPC with a timeout on every call.
+"""Service-to-service RPC with a timeout on every call, each signed for its own target.
 
 Nameko's ``RpcProxy`` waits for a reply forever. ``TimedRpc("customers", timeout=5)``
 gives a proxy whose every call is bounded; a timeout raises ``UpstreamTimeout`` and
-an unroutable call (the target is not running) raises ``Unavailable``. The caller's
-signed context travels on by nameko's own header propagation.
+an unroutable call (the target is not running) raises ``Unavailable``. Each call carries
+the worker's context signed afresh for that call (target service and method, this
+worker's call id, the arguments; see ``crmkit.context``) — never the header the worker
+itself received, which is bound to the worker's own call. A request larger than
+``MAX_MESSAGE_BYTES`` is refused before it is sent (``413 request.too_large``).
 """
 from __future__ import annotations
 
@@ -12,9 +15,12 @@ from typing import Any
 import eventlet
 from nameko import exceptions as nameko_exceptions
 from nameko.exceptions import UnknownService, registry
-from nameko.rpc import RpcProxy
+from nameko.rpc import MethodProxy, RpcProxy
 
-from crmkit import errors
+from crmkit import config, errors
+from crmkit.context import HEADER_NAME, CallBinding, call_body, digest, sign
+from crmkit.nameko import replies
+from crmkit.nameko.kit import WORKER_KIT_ATTR
 
 
 def register_errors() -> None:
@@ -40,6 +46,7 @@ def register_errors() -> None:
 
 
 register_errors()
+replies.install()  # bounded replies that cannot end the container (crmkit.nameko.replies)
 
 
 class TimedRpc(RpcProxy):
@@ -47,21 +54,57 @@ class TimedRpc(RpcProxy):
         super().__init__(target_service, **options)
         self.timeout = timeout
 
+    def setup(self) -> None:
+        super().setup()
+        self.key = config.context_key()
+        self.ttl = config.context_ttl()
+        self.max_bytes = config.max_message_bytes()
+
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
-        return TimedServiceProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+        return TimedServiceProxy(self, worker_ctx)
+
+
+class SignedMethodProxy(MethodProxy):
+    """nameko's method proxy with the context header signed for this one call."""
+
+    def __init__(self, rpc: TimedRpc, worker_ctx: Any, method_name: str, timeout: float):
+        super().__init__(worker_ctx, rpc.target_service, method_name, rpc.rpc_reply_listener, **dict(rpc.options))
+        self._rpc = rpc
+        self._timeout = timeout
+        self._header: str | None = None
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        body = call_body(args, kwargs)
+        if len(body) > self._rpc.max_bytes:
+            raise errors.TooLarge("request.too_large", f"{self.service_name}.{self.method_name}: request larger than "
+                                  f"the {self._rpc.max_bytes}-byte message limit",
+                                  {"bytes": len(body), "limit": self._rpc.max_bytes})
+        wk = getattr(self.worker_ctx, WORKER_KIT_ATTR, None)
+        ctx = wk.current_context() if wk is not None else None
+        self._header = None if ctx is None else sign(
+            ctx, self._rpc.key, ttl=max(self._rpc.ttl, self._timeout),
+            call=CallBinding(self.service_name, self.method_name, self.worker_ctx.call_id, digest(body)))
+        return super()._call(*args, **kwargs)
+
+    def get_message_headers(self, worker_ctx: Any) -> dict[str, Any]:
+        headers: dict[str, Any] = super().get_message_headers(worker_ctx)
+        headers.pop(HEADER_NAME, None)
+        if self._header:
+            headers[HEADER_NAME] = self._header
+        return headers
 
 
 class TimedServiceProxy:
-    def __init__(self, proxy: Any, service: str, timeout: float):
-        self._proxy = proxy
-        self._service = service
-        self._timeout = timeout
+    def __init__(self, rpc: TimedRpc, worker_ctx: Any):
+        self._rpc = rpc
+        self._worker_ctx = worker_ctx
+        self._service = rpc.target_service
+        self._timeout = rpc.timeout
 
     def __getattr__(self, name: str) -> Any:
-        method = getattr(self._proxy, name)
-
         def call(*args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
             limit = timeout or self._timeout
+            method = SignedMethodProxy(self._rpc, self._worker_ctx, name, limit)
             try:
                 reply = method.call_async(*args, **kwargs)
                 with eventlet.Timeout(limit):

@@ -2,7 +2,7 @@
 // limits the API enforces, core/schemaRules.ts) and, after a refusal, the API's own field
 // errors next to their fields (core/fieldErrors.ts). An error goes away when its field changes.
 //
-//   const form = useApiForm({ model, schema: 'EmployeeInput', props: ['name', 'mobile', 'dept_ids'] })
+//   const form = useApiForm({ model, schema: 'EmployeeIn', props: ['name', 'mobile', 'dept_ids'] })
 //   <el-form ref="formRef" :model="model" :rules="form.rules.value">
 //     <el-form-item prop="name" :error="form.errors.name"> …
 //   const ok = await form.submit(formRef.value, () => api.createEmployee(model))
