@@ -19,7 +19,7 @@ def test_records_follow_the_owner_and_the_review_approves_one_and_refuses_a_fail
     completed_visit(http, t, "employee", bad["id"], photo=False)
 
     # the owner sees their visit, with the drawer's criteria, trust facts and photo
-    mine = console_sign_in(desks().new_page(), t, "employee")
+    mine = console_sign_in(desks().new_page(), t, "employee", bind=True)
     mine.go("客户拜访", "拜访记录")
     records = RecordsScreen(mine.page).expect_shown()
     records.expect_row(good["name"])
@@ -32,16 +32,16 @@ def test_records_follow_the_owner_and_the_review_approves_one_and_refuses_a_fail
     records.shot("11-records-drawer")
 
     # the department admin of dept_a sees the subordinate's visit; a colleague in dept_b does not
-    boss = console_sign_in(desks().new_page(), t, "dept_admin")
+    boss = console_sign_in(desks().new_page(), t, "dept_admin", bind=True)
     boss.page.goto(RecordsScreen.path)
     RecordsScreen(boss.page).expect_shown().expect_row(good["name"])
-    colleague = console_sign_in(desks().new_page(), t, "employee2")
+    colleague = console_sign_in(desks().new_page(), t, "employee2", bind=True)
     colleague.page.goto(RecordsScreen.path)
     RecordsScreen(colleague.page).expect_shown().expect_no_row(good["name"])
 
     # the reviewer: every criterion measured vs threshold; one approved, the failing one refused
     page = desks().new_page()
-    console_sign_in(page, t, "support").go("客户拜访", "有效性审核")
+    console_sign_in(page, t, "support", bind=True).go("客户拜访", "有效性审核")
     review = ReviewScreen(page).expect_shown()
     expect(review.row(good["name"])).to_be_visible()
     expect(review.row(bad["name"])).to_be_visible()

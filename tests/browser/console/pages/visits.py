@@ -55,7 +55,7 @@ class ReviewScreen(ConsoleScreen):
         box.get_by_role("button", name=re.compile("确定|确认")).click()
 
     def refusal(self) -> Locator:
-        return self.page.get_by_role("alert").filter(has_text="不能审核为有效")
+        return self.page.locator(".el-alert").filter(has_text="不能审核为有效")
 
 
 class InboxScreen(ConsoleScreen):
