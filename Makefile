@@ -57,5 +57,6 @@ bench: venv infra system-deps
 lock:
 	uv pip compile -q --python-version 3.11 --universal requirements.in -o requirements.lock
 
-clean:
+## make clean: stop what runs from .local (PostgreSQL's cluster lives there), then remove it
+clean: stop
 	rm -rf .venv .local .tools web/node_modules web/dist

@@ -1,7 +1,8 @@
 """`make bench`: start a private stack (own vhost and databases), run each benchmark,
 print figures next to their bare baselines from the same run.
 
-    python -m bench [name ...]     names: foundation (default: all)
+    python -m bench [name ...]     names: foundation identity customers pool visits reports notify
+                                   database (default: all)
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from devstack.stack import base_env, full_stack
 from tests.support import infra as infra_mod
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("foundation", "identity", "customers", "pool", "visits", "reports", "notify")
+BENCHES = ("foundation", "identity", "customers", "pool", "visits", "reports", "notify", "database")
 
 
 def main(argv: list[str]) -> int:

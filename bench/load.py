@@ -34,11 +34,11 @@ class Result:
 
 
 def http_load(name: str, url: str, concurrency: int, total: int, headers: dict | None = None,
-              method: str = "GET", json_body: object = None) -> Result:
+              method: str = "GET", json_body: object = None, timeout: float = 30) -> Result:
     async def run() -> Result:
         latencies: list[float] = []
         remaining = total
-        async with httpx.AsyncClient(timeout=30, headers=headers or {},
+        async with httpx.AsyncClient(timeout=timeout, headers=headers or {},
                                      limits=httpx.Limits(max_connections=concurrency)) as client:
             async def worker() -> None:
                 nonlocal remaining
@@ -105,9 +105,35 @@ def timed_loop(name: str, fn: Callable[[], object], total: int) -> Result:
     return Result(name, total, time.perf_counter() - started, latencies)
 
 
+def thread_load(name: str, fn: Callable[[], object], concurrency: int, total: int) -> Result:
+    """``fn`` called ``total`` times by ``concurrency`` threads (a bare client's closed loop)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    remaining = [total]
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            t = time.perf_counter()
+            fn()
+            with lock:
+                latencies.append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return Result(name, len(latencies), time.perf_counter() - started, latencies)
+
+
 def ratio(ours: Result, base: Result) -> str:
     return (f"  ratio ours/baseline: throughput {ours.rps / base.rps:.2f}x, "
             f"p50 {ours.pct(0.5) / base.pct(0.5):.2f}x, p99 {ours.pct(0.99) / base.pct(0.99):.2f}x")
 
 
-__all__ = ["Result", "http_load", "pika_rpc_load", "timed_loop", "ratio", "statistics"]
+__all__ = ["Result", "http_load", "pika_rpc_load", "timed_loop", "thread_load", "ratio", "statistics"]

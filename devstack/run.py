@@ -2,7 +2,7 @@
 
 start: a detached supervisor (``devstack.supervise``) starts the five services and the
 gateway (logs in .local/logs/) and restarts any that dies, with back-off; this command waits
-until /readyz says all five services are ready, loads the demo tenant and prints where to
+until /readyz?verbose says the gateway and all five services are ready, loads the demo tenant and prints where to
 point a browser or curl. stop: end the supervisor, which ends its processes (and whatever
 is left of them afterwards).
 
@@ -99,9 +99,9 @@ def wait_ready(url: str, supervisor: int, timeout: float = 120) -> dict:
         if not _alive(supervisor):
             raise RuntimeError("the supervisor exited")
         try:
-            r = httpx.get(f"{url}/readyz", timeout=5)
+            r = httpx.get(f"{url}/readyz?verbose", timeout=5)
             last = r.json()
-            if r.status_code == 200:
+            if r.status_code == 200 and last.get("services_ready"):  # the gateway and all five
                 return last
         except (httpx.HTTPError, ValueError):
             pass
@@ -127,6 +127,7 @@ def start() -> int:
     )
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     url = f"http://127.0.0.1:{port}"
+    env.setdefault("APP_URL", os.environ.get("APP_URL") or url)  # invitation links open this app
     SUPERVISOR_LOG.parent.mkdir(parents=True, exist_ok=True)
     STATE.parent.mkdir(parents=True, exist_ok=True)
     with open(SUPERVISOR_LOG, "ab") as out:
@@ -159,7 +160,7 @@ def _print_usage(url: str, demo: object) -> None:
     print(f"""
 Gateway:   {url}
   docs:    {url}/docs            (OpenAPI: {url}/api/v1/openapi.json)
-  ready:   curl {url}/readyz
+  ready:   curl {url}/readyz          (with each service: curl '{url}/readyz?verbose')
   metrics: {url}/metrics
 Logs:      {LOCAL / 'logs'}/<service>.log  (restarts: {SUPERVISOR_LOG})      Stop: make stop""")
     if demo:

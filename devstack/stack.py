@@ -114,9 +114,9 @@ class Stack:
                     tail = p.log_path.read_text(errors="replace")[-3000:] if p.log_path.exists() else ""
                     raise RuntimeError(f"{p.name} exited with {p.popen.returncode}:\n{tail}")
             try:
-                r = httpx.get(f"{self.url}/readyz", timeout=5)
+                r = httpx.get(f"{self.url}/readyz?verbose", timeout=5)
                 last = r.json()
-                if r.status_code == 200:
+                if r.status_code == 200 and last.get("services_ready"):  # the gateway and all five
                     return last
             except (httpx.HTTPError, ValueError):
                 pass

@@ -21,7 +21,9 @@ Failure behaviour (the gateway never hangs on a call):
   ``Unavailable`` without publishing them;
 * while the broker is unreachable calls fail fast with ``Unavailable``; calls in flight
   on a connection that dies fail with ``Unavailable``; a background task reconnects
-  with exponential back-off and declares a new reply queue.
+  with exponential back-off and declares a new reply queue;
+* a reply consumer the broker cancels (its queue deleted) counts as a dead connection:
+  the bridge is not ``connected`` and reconnects with a new reply queue.
 
 Remote errors are rebuilt with :func:`crmkit.errors.from_remote`. The module never
 imports eventlet or kombu.
@@ -90,6 +92,7 @@ class RpcBridge:
         self._conn: AsyncioConnection | None = None
         self._channel: Any = None
         self._reply_key: str | None = None
+        self._reply_tag: str | None = None  # consumer tag of the reply consumer
         self._ready = False
         self._stopping = False
         self._runner: asyncio.Task | None = None
@@ -111,7 +114,7 @@ class RpcBridge:
     # ------------------------------------------------------------------ lifecycle
     @property
     def connected(self) -> bool:
-        """True while the connection, channel and reply consumer are up."""
+        """True while the connection, channel and reply consumer are up (what ``/readyz`` reports)."""
         ch = self._channel
         return bool(self._ready and ch is not None and ch.is_open)
 
@@ -365,6 +368,18 @@ class RpcBridge:
             with contextlib.suppress(Exception):
                 conn.close()
 
+    def _on_consumer_cancelled(self, frame: Any) -> None:
+        """The broker cancelled a consumer of the channel: if it is the reply consumer, no
+        answer can arrive any more — down, and reconnect with a new reply queue."""
+        if self._reply_tag is None or getattr(frame.method, "consumer_tag", None) != self._reply_tag:
+            return
+        log.warning("reply consumer cancelled by the broker")
+        self._mark_down("reply consumer cancelled")
+        conn = self._conn
+        if conn is not None and not (conn.is_closed or conn.is_closing):
+            with contextlib.suppress(Exception):
+                conn.close()
+
     def _mark_down(self, reason: str) -> None:
         self._ready = False
         if self._ready_event is not None:
@@ -428,6 +443,7 @@ class RpcBridge:
         self._closed_fut = loop.create_future()
         self._channel = None
         self._reply_key = None
+        self._reply_tag = None
         self._probe_channel = None
         self._consumers.clear()
         params = pika.URLParameters(self.amqp_uri)
@@ -465,7 +481,10 @@ class RpcBridge:
         await self._step(lambda cb: channel.queue_declare(queue, exclusive=True, auto_delete=True, callback=cb))
         await self._step(lambda cb: channel.queue_bind(queue, RPC_EXCHANGE, routing_key=reply_key, callback=cb))
         channel.add_on_return_callback(self._on_return)
-        await self._step(lambda cb: channel.basic_consume(queue, self._on_reply, auto_ack=True, callback=cb))
+        channel.add_on_cancel_callback(self._on_consumer_cancelled)
+        self._reply_tag = f"gateway-reply-{reply_key}"
+        await self._step(lambda cb: channel.basic_consume(queue, self._on_reply, auto_ack=True,
+                                                          consumer_tag=self._reply_tag, callback=cb))
         if self._closed_fut.done():
             raise _SetupFailed("connection closed during setup")
         self._reply_key = reply_key

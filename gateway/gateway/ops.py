@@ -1,13 +1,18 @@
-"""Operations endpoints: liveness, readiness (the broker, the gateway's own database and which
-services answer) and metrics."""
+"""Operations endpoints: liveness, readiness and metrics.
+
+Readiness answers from the gateway's own dependencies only — the broker connection with the
+bridge's reply consumer, and the gateway's own database (the Idempotency-Key store) — so one
+sick service never takes the whole API out of rotation (its own calls answer 503/504).
+``/readyz?verbose`` adds, for operators and start-up scripts, which services answer their
+``health`` RPC in time; the probe never asks for it."""
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -30,10 +35,22 @@ class ServiceReadiness(Answer):
 
 
 class Readiness(Answer):
-    ready: bool
-    broker: bool
+    ready: bool = Field(description="the broker and the gateway's own database are up (services are not asked)")
+    broker: bool = Field(description="the broker connection, its channel and the bridge's reply consumer are up")
     database: bool = Field(description="the gateway's own database (the Idempotency-Key store) answers a ping")
-    services: dict[str, ServiceReadiness]
+    services: dict[str, ServiceReadiness] | None = Field(
+        None, description="verbose only: each service's `health` RPC, bounded by READY_TIMEOUT")
+    services_ready: bool | None = Field(None, description="verbose only: every service answered")
+
+
+def _flag(value: Any) -> Any:
+    """``?verbose`` without a value means true."""
+    return True if value == "" else value
+
+
+class ReadinessQuery(Query):
+    verbose: Annotated[bool, BeforeValidator(_flag)] = Field(
+        False, description="also ask every service (`?verbose`, `?verbose=1`); for operators, not for probes")
 
 
 class ServicePath(Query):
@@ -70,16 +87,19 @@ async def _database(store: Any, timeout: float) -> bool:
     return bool(ping.result())
 
 
-async def readyz(request: Request, _inp: Inputs) -> JSONResponse:
+async def readyz(request: Request, inp: Inputs) -> JSONResponse:
     bridge = request.app.state.bridge
     timeout = request.app.state.settings.ready_timeout
-    database, *results = await asyncio.gather(_database(request.app.state.idempotency, timeout),
-                                              *(_probe(bridge, s, timeout) for s in SERVICES))
-    services = dict(zip(SERVICES, results, strict=True))
+    verbose = isinstance(inp.query_model, ReadinessQuery) and inp.query_model.verbose
+    probes = [_probe(bridge, s, timeout) for s in SERVICES] if verbose else []
+    database, *results = await asyncio.gather(_database(request.app.state.idempotency, timeout), *probes)
     broker = bool(bridge.connected)
-    ready = broker and database and all(r["ready"] for r in results)
-    return JSONResponse({"ready": ready, "broker": broker, "database": database, "services": services},
-                        status_code=200 if ready else 503)
+    ready = broker and database
+    body: dict[str, Any] = {"ready": ready, "broker": broker, "database": database}
+    if verbose:
+        body["services"] = dict(zip(SERVICES, results, strict=True))
+        body["services_ready"] = all(r["ready"] for r in results)
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 async def service_health(request: Request, inp: Inputs) -> JSONResponse:
@@ -96,11 +116,13 @@ async def metrics(_request: Request, _inp: Inputs) -> Response:
 _api = Api(tags=["ops"])
 routes = [
     _api.handler("GET", "/healthz", healthz, "Liveness: the gateway process is up", response=Alive),
-    _api.handler("GET", "/readyz", readyz, "Readiness: the broker, the gateway's database and every service "
-                 "answer",
-                 response=Readiness, errors={200: "all services answered",
-                                             503: ("the broker, the database or some service did not answer",
-                                                   Readiness)}),
+    _api.handler("GET", "/readyz", readyz, "Readiness: the broker, the bridge and the gateway's database",
+                 description="The services are not asked (one sick service must not take the API out of "
+                             "rotation); `?verbose` adds each service's `health` answer for operators, with the "
+                             "same status code.",
+                 query=ReadinessQuery, response=Readiness,
+                 errors={200: "the broker connection, the reply consumer and the database are up",
+                         503: ("the broker, the bridge's reply consumer or the database is down", Readiness)}),
     _api.handler("GET", "/healthz/{service}", service_health, "One service's health answer, through the RPC bridge",
                  path_model=ServicePath, response=Health,
                  errors={503: "the service is not running or the broker is down",

@@ -1,22 +1,7 @@
 """Helpers for route modules: read a JSON body, call a service, answer JSON.
 
-New routes are declared with :mod:`gateway.api` (models for body, query and answer);
-``rpc_route`` stays for routes not converted yet (they appear in the OpenAPI document
-without schemas).
-
-Example (in a route module)::
-
-    from gateway.openapi import operation
-    from gateway.routing import rpc_route
-
-    operation("POST", "/api/v1/customers", "Create a customer", request_schema=CUSTOMER, tags=["customers"],
-              responses={201: "created", 409: "duplicate"}, idempotent=True)
-    routes = [
-        Route("/api/v1/customers", rpc_route("customers", "create_customer", body="data",
-              idempotent=True, status_code=201), methods=["POST"]),
-        Route("/api/v1/customers/{id}", rpc_route("customers", "get_customer", path={"id": "customer_id"}),
-              methods=["GET"]),
-    ]
+Routes are declared with :mod:`gateway.api` (``Api.rpc`` / ``Api.handler`` with models for
+path, query, body and answer); a handler calls a service with :func:`call_service`.
 
 The caller's signed context is taken from ``request.state.context_header`` (set by the
 auth layer) and sent as the ``nameko.crm_context`` header.

@@ -85,17 +85,22 @@ def test_gateway_never_imports_eventlet():
 
 
 def test_readyz_with_real_broker_and_no_services():
-    """The five services do not run here: every one is reported not ready, with a reason."""
+    """The five services do not run here: the gateway is still ready (it answers from the broker,
+    the bridge and its own database); the verbose view names every service as not ready, with a
+    reason, within READY_TIMEOUT."""
     app = create_app(make_settings(ready_timeout=1.0))  # real RpcBridge, started by the lifespan
     with TestClient(app) as client:
         assert app.state.bridge.connected
-        started = time.monotonic()
         r = client.get("/readyz")
+        started = time.monotonic()
+        v = client.get("/readyz?verbose")
         elapsed = time.monotonic() - started
         assert client.get("/healthz").status_code == 200
-    assert r.status_code == 503
-    body = r.json()
-    assert body["ready"] is False and body["broker"] is True
+    assert r.status_code == 200
+    assert r.json() == {"ready": True, "broker": True, "database": True}  # no service was asked
+    assert v.status_code == 200
+    body = v.json()
+    assert body["ready"] is True and body["broker"] is True and body["services_ready"] is False
     assert set(body["services"]) == set(SERVICES)
     for name, state in body["services"].items():
         assert state["ready"] is False, name
@@ -105,21 +110,31 @@ def test_readyz_with_real_broker_and_no_services():
     assert not app.state.bridge.connected  # the lifespan closed the bridge it owns
 
 
-def test_readyz_reports_ready_services(echo, monkeypatch):
-    """A service that answers is ready with a latency (echo stands in for the five)."""
+def test_one_service_down_keeps_the_gateway_ready_and_verbose_names_it(echo, monkeypatch):
+    """One service answers (echo), one is missing: /readyz is 200 and asks neither; the verbose
+    view (``?verbose`` or ``?verbose=1``) says which one is missing, still with 200."""
     from gateway import ops
     monkeypatch.setattr(ops, "SERVICES", (echo, "absent_" + echo))
     app = create_app(make_settings(ready_timeout=1.0))
     with TestClient(app) as client:
         r = client.get("/readyz")
-    assert r.status_code == 503
-    services = r.json()["services"]
-    assert services[echo]["ready"] is True and services[echo]["latency_ms"] >= 0
-    assert services["absent_" + echo] == {"ready": False, "error": "service_unavailable"}
+        verbose = [client.get("/readyz?verbose"), client.get("/readyz", params={"verbose": "1"})]
+        quiet = client.get("/readyz", params={"verbose": "false"})
+        bad = client.get("/readyz", params={"verbose": "perhaps"})
+    assert r.status_code == 200 and r.json() == {"ready": True, "broker": True, "database": True}
+    for v in verbose:
+        assert v.status_code == 200
+        body = v.json()
+        assert body["ready"] is True and body["services_ready"] is False
+        services = body["services"]
+        assert services[echo]["ready"] is True and services[echo]["latency_ms"] >= 0
+        assert services["absent_" + echo] == {"ready": False, "error": "service_unavailable"}
+    assert quiet.status_code == 200 and "services" not in quiet.json()
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "query.verbose"
     monkeypatch.setattr(ops, "SERVICES", (echo,))
     with TestClient(create_app(make_settings(ready_timeout=1.0))) as client:
-        r = client.get("/readyz")
-    assert r.status_code == 200 and r.json()["ready"] is True and r.json()["database"] is True
+        v = client.get("/readyz?verbose")
+    assert v.status_code == 200 and v.json()["services_ready"] is True and v.json()["database"] is True
 
 
 def test_readyz_when_the_gateways_database_is_down(echo, monkeypatch):
@@ -132,21 +147,55 @@ def test_readyz_when_the_gateways_database_is_down(echo, monkeypatch):
         started = time.monotonic()
         r = client.get("/readyz")
         elapsed = time.monotonic() - started
+        v = client.get("/readyz?verbose")
     assert r.status_code == 503
     body = r.json()
-    assert body["ready"] is False and body["database"] is False
-    assert body["broker"] is True and body["services"][echo]["ready"] is True  # only the database is missing
+    assert body == {"ready": False, "broker": True, "database": False}  # only the database is missing
     assert elapsed < 1.0 + 1.0
+    assert v.status_code == 503 and v.json()["services"][echo]["ready"] is True
 
 
 def test_readyz_when_broker_unreachable():
+    """A gateway whose broker is unreachable (a closed port) is not ready: 503, broker false."""
     app = create_app(make_settings(amqp_uri="amqp://crm:nothing@127.0.0.1:1/", ready_timeout=1.0))
     app.state.bridge.connect_timeout = 0.5
     with TestClient(app) as client:
         started = time.monotonic()
         r = client.get("/readyz")
         assert time.monotonic() - started < 0.5
+        v = client.get("/readyz?verbose")
     assert r.status_code == 503
-    body = r.json()
-    assert body["broker"] is False
-    assert all(s == {"ready": False, "error": "service_unavailable"} for s in body["services"].values())
+    assert r.json() == {"ready": False, "broker": False, "database": True}
+    assert v.status_code == 503 and v.json()["services_ready"] is False
+    assert all(s == {"ready": False, "error": "service_unavailable"} for s in v.json()["services"].values())
+
+
+def test_readyz_when_the_bridges_reply_consumer_is_cancelled():
+    """The broker cancels the bridge's reply consumer (its reply queue is deleted): no answer
+    could arrive, so the gateway is not ready until the bridge has a new reply queue."""
+    from gateway.bridge import REPLY_QUEUE_TEMPLATE
+
+    app = create_app(make_settings(ready_timeout=1.0))
+    bridge = app.state.bridge
+    bridge.min_backoff = bridge.max_backoff = 2.0  # keep the window before the reconnect visible
+    with TestClient(app) as client:
+        assert client.get("/readyz").status_code == 200
+        old_key = bridge._reply_key
+        assert client.portal is not None
+
+        async def delete_reply_queue() -> None:
+            bridge._channel.queue_delete(REPLY_QUEUE_TEMPLATE.format(old_key))
+
+        client.portal.call(delete_reply_queue)
+        deadline = time.monotonic() + 5
+        r = client.get("/readyz")
+        while r.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            r = client.get("/readyz")
+        assert r.status_code == 503 and r.json()["broker"] is False
+        deadline = time.monotonic() + 15
+        while r.status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            r = client.get("/readyz")
+        assert r.status_code == 200 and r.json()["broker"] is True
+        assert bridge._reply_key != old_key  # a new reply queue

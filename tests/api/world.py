@@ -114,8 +114,8 @@ class World:
         return cid
 
     def cbm(self) -> str:
-        made = self.call("POST", "/api/v1/cbms", json={"name": "客户经理", "email": f"cbm-{uniq()}@example.com"})
-        return str(made["id"])
+        body = {"name": "客户经理", "email": f"cbm-{uniq()}@example.com"}
+        return str(self.call("POST", "/api/v1/cbms", json=body)["id"])
 
     def contact(self) -> str:
         return str(self.call("POST", "/api/v1/contacts", json={"name": "联系人", "mobile": random_mobile()})["id"])

@@ -4,6 +4,8 @@ with its Idempotency-Key, makes one check-in (kept on the phone, photo included,
 try fails)."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Route, expect
 
 from tests.browser.conftest import jpeg_photo
@@ -61,6 +63,33 @@ def test_plan_check_in_check_out_notes_and_the_calendar_shows_it_completed(phone
     expect(calendar.day(v["day"])).to_have_accessible_name(f"{v['day']} 1 个拜访")
     calendar.shot("07-calendar-completed")
 
+    # the months move and 返回今天 comes back to the month of today
+    this_month = calendar.month()
+    calendar.next_month()
+    expect(page.get_by_role("heading", name=this_month)).to_be_hidden()
+    calendar.previous_month()
+    calendar.previous_month()
+    calendar.back_to_today()
+    expect(page.get_by_role("heading", name=this_month)).to_be_visible()
+
+    # the review: waiting for it, then the reviewer's result and reason on the visit page
+    # (in-app navigation: a plain login lives in this page only)
+    calendar.choose_day(v["day"])
+    calendar.visit(customer["name"]).click()
+    expect(page).to_have_url(re.compile(rf"/m/visits/{visit_id}$"))
+    visit.expect_status("已完成")
+    expect(page.get_by_text("等待审核")).to_be_visible()
+    ok(http.post(f"/api/v1/visits/{visit_id}/review", json={"decision": "reject", "reason": "照片与客户地址不符"},
+                 headers=tenant.headers("admin")))
+    page.get_by_role("tab", name="拜访").click()
+    calendar.expect_shown()
+    calendar.choose_day(v["day"])
+    calendar.visit(customer["name"]).click()
+    expect(page).to_have_url(re.compile(rf"/m/visits/{visit_id}$"))
+    visit.expect_status("无效")
+    expect(page.get_by_text("照片与客户地址不符")).to_be_visible()
+    visit.shot("06b-visit-reviewed")
+
 
 def test_a_check_in_whose_answer_was_lost_is_retried_with_its_key_and_makes_one_check_in(phones, tenant, http):
     visit_id = plan_visit(http, tenant, new_customer(http, tenant)["id"])["id"]
@@ -115,3 +144,4 @@ def test_a_check_in_that_cannot_be_sent_is_kept_with_its_photo_and_sent_later(ph
 
 def status_of(http, tenant, visit_id: str) -> str:
     return ok(http.get(f"/api/v1/visits/{visit_id}", headers=tenant.headers("employee")))["status"]
+

@@ -46,12 +46,13 @@ def row(name, landline, address="苏州", mobile="", lat=None, lng=None):
     return [name, address, landline, "", mobile, "电子", "A", "华东", lat, lng, ""]
 
 
-def upload(http, t, path, data, role="employee", multipart=True):
+def upload(http, t, path, data, role="employee", multipart=True, timeout=30.0):
     if multipart:
         return http.post(f"{C}/import/{path}" if path else f"{C}/import",
-                         files={"file": ("c.xlsx", data, "application/octet-stream")}, headers=t.headers(role))
+                         files={"file": ("c.xlsx", data, "application/octet-stream")}, headers=t.headers(role),
+                         timeout=timeout)
     return http.post(f"{C}/import/{path}" if path else f"{C}/import", content=data,
-                     headers=t.headers(role, **{"Content-Type": "application/octet-stream"}))
+                     headers=t.headers(role, **{"Content-Type": "application/octet-stream"}), timeout=timeout)
 
 
 def count(http, t, q) -> int:
@@ -184,7 +185,8 @@ def test_check_of_ten_thousand_rows(http, tenant):
     tag = uuid.uuid4().hex[:6]
     rows = [row(f"万行{tag}{i:05d}号有限公司", f"0513-{70000000 + i}") for i in range(10_000)]
     rows[9_999] = row(f"万行{tag}00001号有限公司", "0513-69999999")  # an in-file duplicate in the last row
-    r = upload(http, tenant, "check", xlsx(header, rows))
+    # the gateway's own timeout for an import is longer than the client's default: wait for it
+    r = upload(http, tenant, "check", xlsx(header, rows), timeout=180)
     assert r.status_code == 200, r.text
     assert [(p["row"], p["code"]) for p in r.json()["problems"]] == [(10_001, "duplicate_in_file")]
 

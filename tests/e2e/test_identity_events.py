@@ -73,6 +73,10 @@ def test_invitation_event_carries_the_token(http, tenant, bus):
     assert env["data"]["invitation_id"] == inv["invitation_id"]
     assert env["data"]["invitation_token"] == inv["token"] and env["data"]["language"] == "en"
     assert env["data"]["mobile"] == mobile
+    assert env["data"]["tenant_name"] == http.get(f"{API}/me", headers=t.headers()).json()["tenant"]["name"]
+    # the link opens the mobile app's join page with the token (APP_URL: the local gateway by default)
+    assert env["data"]["accept_url"] == (f"http://127.0.0.1:8000/m/join/{inv['invitation_id']}"
+                                         f"?token={inv['token']}")
 
 
 def test_an_invitation_is_accepted_exactly_once_under_concurrency(http, tenant):

@@ -150,3 +150,21 @@ def test_dead_letter_and_resend_through_the_gateway(http, infra, tenant):
         assert http.get(f"{API}/notify/dead-letters", headers=t.headers()).json() == []
     finally:
         server.shutdown()
+
+
+def test_a_claim_request_names_its_customer_to_support_and_back_to_the_requester(http, tenant):
+    t = tenant
+    name = f"申请{uuid.uuid4().hex[:8]}有限公司"
+    r = http.post(f"{API}/pool/claim-requests", headers=t.headers("employee"), json={
+        "name": name, "landline": f"0512-{str(uuid.uuid4().int)[:8]}", "address": "苏州工业园区",
+        "remarks": "老客户回访"})
+    assert r.status_code in (200, 201), r.text
+    rid = r.json()["id"]
+    submitted = poll(lambda: [i for i in inbox(http, t, "support")["items"]
+                              if i["kind"] == "claim_request_submitted" and name in i["body"]])
+    assert "老客户回访" in submitted[0]["body"]
+    r = http.post(f"{API}/pool/claim-requests/{rid}/approve", headers=t.headers("support"), json={})
+    assert r.status_code == 200, r.text
+    approved = poll(lambda: [i for i in inbox(http, t, "employee")["items"] if i["kind"] == "claim_request_approved"
+                             and name in i["body"]])
+    assert approved[0]["title"] == "领取申请已通过"

@@ -29,6 +29,7 @@ SERVICE_METRICS: dict[str, frozenset[str]] = {
     "crm_worker_capacity": frozenset({"service"}),
     "crm_up": frozenset({"service"}),
     "crm_heartbeat_timestamp_seconds": frozenset({"service"}),
+    "crm_rpc_reply_failures_total": frozenset({"service", "reason"}),
 }
 GATEWAY_METRICS: dict[str, frozenset[str]] = {
     "crm_http_requests_total": frozenset({"route", "method", "status"}),

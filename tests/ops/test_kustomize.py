@@ -219,7 +219,10 @@ def test_probes_match_the_contract(tree: str) -> None:
             "nameko", "run", "--config", "/app/config.yaml", f"{name}.service:{name.capitalize()}Service"]
     g = _pod_spec(deps["gateway"])["containers"][0]
     assert g["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    # the gateway's own dependencies only: never ?verbose, which asks every service — one sick
+    # service must not take every gateway replica out of rotation
     assert g["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert g["readinessProbe"]["timeoutSeconds"] > 2  # READY_TIMEOUT bounds the database ping
 
 
 SECRET_WORDS = re.compile(r"(PASSWORD|PASS|SECRET|TOKEN|_KEY$|^KEY$|COOKIE|CREDENTIAL|_URI$)", re.I)
@@ -302,6 +305,15 @@ def test_eventlet_greendns_off_for_services(tree: str) -> None:
     for name in SERVICES:
         assert cms[f"{name}-config"]["data"]["EVENTLET_NO_GREENDNS"] == "yes"
         assert cms[f"{name}-config"]["data"]["METRICS_PORT"] == "9100"
+
+
+def test_visits_photo_ceilings_are_set_and_valid(tree: str) -> None:
+    from visits.rules import photo_bounds
+
+    data = by_kind(render(tree), "ConfigMap")["visits-config"]["data"]
+    bounds = photo_bounds(data)  # what the service reads at start; a bad value fails here too
+    assert {"VISITS_PHOTO_MAX_BYTES", "VISITS_PHOTO_MAX_PIXELS", "VISITS_PHOTO_MIN_PIXELS_FLOOR"} <= set(data)
+    assert bounds.max_bytes == int(data["VISITS_PHOTO_MAX_BYTES"])
 
 
 def test_images_are_pinned(tree: str) -> None:

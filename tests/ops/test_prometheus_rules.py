@@ -12,7 +12,7 @@ from tests.ops.conftest import MONITORING
 ALERTS = MONITORING / "alerts.yaml"
 ALERTS_TEST = MONITORING / "alerts_test.yaml"
 REQUIRED = {"ServiceDown", "HighErrorRatio", "HighP99Latency", "QueueBacklogGrowing",
-            "OutboxBacklog", "DeadLetters"}
+            "OutboxBacklog", "DeadLetters", "RpcReplyFailures", "HeartbeatStale"}
 
 
 def _run(promtool: Path, *args: str, cwd: Path = MONITORING) -> subprocess.CompletedProcess[str]:

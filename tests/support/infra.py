@@ -2,7 +2,8 @@
 
 1. ``AMQP_URI`` / ``MONGO_URI`` from the environment when set;
 2. otherwise testcontainers (RabbitMQ and MongoDB containers) when a Docker engine answers;
-3. otherwise the local servers of ``scripts/infra.sh up`` (RabbitMQ + FerretDB).
+3. otherwise the local servers of ``scripts/infra.sh up`` (RabbitMQ + FerretDB on PostgreSQL;
+   ``FERRET_PORT`` / ``FERRETDB_BACKEND`` choose its port and backend, as for the script).
 With a local broker, each test session gets its own RabbitMQ vhost so that a running
 ``make run`` stack never consumes the tests' messages. The project never uses RabbitMQ's
 ``guest``: locally it logs in as its own user (``devstack.broker``, made by ``infra.sh``),
@@ -62,7 +63,7 @@ def provide() -> Iterator[Infra]:
         return
     subprocess.run([str(ROOT / "scripts" / "infra.sh"), "up"], check=True)
     with private_vhost("crm-test") as (vhost, uri):
-        yield Infra(amqp or uri, mongo or "mongodb://127.0.0.1:27017/", local_broker=True, vhost=vhost)
+        yield Infra(amqp or uri, mongo or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/", local_broker=True, vhost=vhost)
 
 
 @contextlib.contextmanager

@@ -17,8 +17,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, St
 
 INT32 = 2**31 - 1
 
-#: years the API accepts in dates and months (the services' calendars end at 9999-12-31)
-_YEAR = r"(19[7-9]\d|2[01]\d\d)"
+#: years the API accepts in the dates and months of visits, pools and reports (2000–2099, as
+#: the services check them); a customer's contract and project dates take 1900–2099
+_YEAR = r"(20\d\d)"
+_RECORD_YEAR = r"(19\d\d|20\d\d)"
 
 
 class Body(BaseModel):
@@ -57,6 +59,8 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A
 IdList = Annotated[list[Id], Field(max_length=500)]
 Day = Annotated[str, StringConstraints(pattern=rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"),
                 AfterValidator(_real_date), Field(json_schema_extra={"format": "date"})]
+RecordDay = Annotated[str, StringConstraints(pattern=rf"^{_RECORD_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"),
+                      AfterValidator(_real_date), Field(json_schema_extra={"format": "date"})]
 Month = Annotated[str, StringConstraints(pattern=rf"^{_YEAR}-(0[1-9]|1[0-2])$"), AfterValidator(_real_month),
                   Field(examples=["2026-03"])]
 DateTime = Annotated[str, StringConstraints(

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gateway.schemas.base import Answer, Body, Day, Id, IdList, Lat, Lng, Page, Query, Record
+from gateway.schemas.base import Answer, Body, Id, IdList, Lat, Lng, Page, Query, Record, RecordDay
 
 Phones = list[str]
 PHONES = Field(None, max_length=10)
@@ -47,8 +47,8 @@ class CustomerFields(Body):
     kind: Literal["own", "vendor"] = None
     customer_type: Literal["company", "person"] = None
     cbm_id: str = Field(None, max_length=64)
-    contract_start: Day = None
-    contract_end: Day = None
+    contract_start: RecordDay = None
+    contract_end: RecordDay = None
     billing: Billing | None = None  # nullable
     tags: list[Id] = Field(None, max_length=100)
     custom: Custom = CustomKey
@@ -171,8 +171,8 @@ class ProjectIn(Body):
     name: str = Field(max_length=100)
     code: str = Field(None, max_length=50)
     remark: str = Field(None, max_length=500)
-    start_date: Day = None
-    end_date: Day = None
+    start_date: RecordDay = None
+    end_date: RecordDay = None
     status: str = Field(None, max_length=20)
 
 

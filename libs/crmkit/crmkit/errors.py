@@ -94,8 +94,20 @@ ERROR_TYPES: dict[str, type[CrmError]] = {
 STATUS_BY_TYPE: dict[str, int] = {name: cls.status for name, cls in ERROR_TYPES.items()}
 
 
+#: pymongo's errors of a database that is slow or away (not a bug of the request): 503, retry later
+DATABASE_ERRORS: dict[str, str] = {
+    "NetworkTimeout": "database.timeout", "ExecutionTimeout": "database.timeout", "WTimeoutError": "database.timeout",
+    "ServerSelectionTimeoutError": "database.unavailable", "AutoReconnect": "database.unavailable",
+    "ConnectionFailure": "database.unavailable", "NotPrimaryError": "database.unavailable",
+}
+
+
 def from_remote(exc_type: str, exc_path: str, exc_args: list[Any] | tuple[Any, ...], value: str) -> CrmError:
-    """Rebuild a CrmError from nameko's serialised form (any unknown error is internal)."""
+    """Rebuild a CrmError from nameko's serialised form (a database that is slow or away is
+    503 ``database.timeout`` / ``database.unavailable``; any other unknown error is internal)."""
+    if exc_path.startswith("pymongo.errors.") and exc_type in DATABASE_ERRORS:
+        return Unavailable(DATABASE_ERRORS[exc_type], "the database did not answer in time; try again shortly",
+                           {"exc_type": exc_type})
     cls = ERROR_TYPES.get(exc_type) if exc_path.startswith("crmkit.errors.") else None
     if cls is None:
         return CrmError("internal", "internal error", {"exc_type": exc_type})

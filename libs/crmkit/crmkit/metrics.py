@@ -15,6 +15,8 @@ DEAD_LETTERS = Gauge("crm_dead_letters", "events parked in the dead-letter list"
 WORKER_BUSY = Gauge("crm_worker_busy", "workers running now", ["service"])
 WORKER_CAPACITY = Gauge("crm_worker_capacity", "max_workers of the service", ["service"])
 UP = Gauge("crm_up", "1 while the service runs", ["service"])
+#: why an RPC reply was not delivered as computed
+REPLY_FAILURE_REASONS = ("too_large", "refused", "unserialisable")
 RPC_REPLY_FAILURES = Counter("crm_rpc_reply_failures_total", "RPC replies not delivered as computed",
-                             ["service", "reason"])  # reason: too_large, refused, unserialisable
+                             ["service", "reason"])
 HEARTBEAT = Gauge("crm_heartbeat_timestamp_seconds", "last time the service's container timer ran", ["service"])

@@ -125,3 +125,16 @@ def test_unknown_remote_error_is_internal_without_its_text():
 def test_error_body():
     assert Conflict("customer.duplicate", "dup", {"id": "c1"}).to_body() == {
         "error": {"code": "customer.duplicate", "message": "dup", "details": {"id": "c1"}}}
+
+
+def test_a_database_that_is_slow_or_away_is_503_not_internal():
+    from nameko.exceptions import serialize
+    from pymongo.errors import NetworkTimeout, ServerSelectionTimeoutError
+
+    from crmkit.errors import Unavailable
+
+    for exc, code in ((NetworkTimeout("timed out"), "database.timeout"),
+                      (ServerSelectionTimeoutError("no server"), "database.unavailable")):
+        s = serialize(exc)  # what nameko sends the caller
+        err = from_remote(s["exc_type"], s["exc_path"], s["exc_args"], s["value"])
+        assert type(err) is Unavailable and err.status == 503 and err.code == code

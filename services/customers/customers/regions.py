@@ -1,10 +1,11 @@
 """Chinese administrative-division names, for the region part of a company-name key.
 
-The table comes from the ``cpca`` package's ``resources/adcodes.csv`` (the national
-adcode list, 34 provinces, 344 prefectures, 3 133 counties). Only that CSV is read —
-``cpca`` itself (which imports pandas and jieba) is never imported, so the service
-process stays light. When the package is absent a compact built-in table of provinces
-and large cities is used instead (enough for the common cases, noted in the README).
+The table is the ``cpca`` 0.5.5 package's ``resources/adcodes.csv`` (the national adcode
+list, 34 provinces, 344 prefectures, 3 133 counties) and ``56_nations.csv``, kept in
+``customers/resources/`` with cpca's MIT licence (``LICENSE-cpca``): only those two files
+were ever read, and the package would bring pandas and numpy into the image for them. When
+the files are absent a compact built-in table of provinces and large cities is used instead
+(enough for the common cases, noted in the README).
 
 Which names are stripped as a *region*:
 - every full name (江苏省, 苏州市, 吴中区, 昆山市, 延边朝鲜族自治州 …);
@@ -15,7 +16,6 @@ Which names are stripped as a *region*:
 from __future__ import annotations
 
 import csv
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,12 +52,12 @@ def _nations() -> list[str]:
     return sorted(expanded, key=len, reverse=True)
 
 
+#: cpca 0.5.5's data files (see the module docstring)
+_RESOURCES = Path(__file__).with_name("resources")
+
+
 def _resource_dir() -> Path | None:
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    d = Path(next(iter(spec.submodule_search_locations))) / "resources"
-    return d if d.exists() else None
+    return _RESOURCES if (_RESOURCES / "adcodes.csv").exists() else None
 
 
 def short_name(full: str, nations: list[str] | None = None) -> str:

@@ -115,14 +115,26 @@ def clean_phones(p: Problems, field: str, value: Any) -> list[str]:
     return out
 
 
+#: the years a contract or project date may fall in (a typo such as 0202 or 20255 is refused)
+DATE_YEARS = (1900, 2099)
+
+
 def clean_date(p: Problems, field: str, value: Any) -> str | None:
+    """An ISO date ``YYYY-MM-DD`` (a datetime's date part is accepted) in :data:`DATE_YEARS`."""
     if value in (None, ""):
         return None
+    text = str(value)[:40]
     try:
-        return date.fromisoformat(str(value)[:10]).isoformat()
+        day = date.fromisoformat(text[:10])
+        if len(text) > 10 and text[10] not in "T ":
+            raise ValueError(text)
     except ValueError:
         p.add(field, "invalid_date", "must be an ISO date YYYY-MM-DD")
         return None
+    if not DATE_YEARS[0] <= day.year <= DATE_YEARS[1]:
+        p.add(field, "invalid_date", f"the year must be between {DATE_YEARS[0]} and {DATE_YEARS[1]}")
+        return None
+    return day.isoformat()
 
 
 def validate_customer(data: Any, *, partial: bool = False) -> dict[str, Any]:

@@ -33,6 +33,7 @@ def ensure_indexes(db: Database) -> None:
     c.create_index([("tenant_id", ASCENDING), ("dept_ids", ASCENDING)])
     c.create_index([("tenant_id", ASCENDING), ("name_key", ASCENDING)])
     c.create_index([("tenant_id", ASCENDING), ("phone_keys", ASCENDING)])
+    c.create_index([("tenant_id", ASCENDING), ("tags", ASCENDING)])  # the list by tag
     c.create_index([("tenant_id", ASCENDING), ("created_at", DESCENDING)])
     db["ownership_log"].create_index([("customer_id", ASCENDING), ("seq", ASCENDING)], unique=True)
     db["name_keys"].create_index([("tenant_id", ASCENDING)])

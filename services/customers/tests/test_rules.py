@@ -144,3 +144,15 @@ def test_pagination() -> None:
     for bad in ((0, 10), (1, 0), (1, 201), ("x", 1)):
         with pytest.raises(InvalidInput):
             page_args(*bad)
+
+
+@pytest.mark.parametrize("value", ["0202-01-01", "9999-12-31", "1899-12-31", "2024-13-01", "2024-01-01garbage",
+                                   "2024-02-30", {}])
+def test_contract_dates_outside_the_years_or_malformed_are_refused(value: object) -> None:
+    assert errors({**OK, "contract_start": value}) == [("contract_start", "invalid_date")]
+
+
+@pytest.mark.parametrize("value, out", [("2024-03-05", "2024-03-05"), ("2024-03-05T10:00:00+08:00", "2024-03-05"),
+                                        ("1900-01-01", "1900-01-01"), ("2099-12-31", "2099-12-31")])
+def test_contract_dates_are_cleaned(value: str, out: str) -> None:
+    assert validate_customer({**OK, "contract_end": value})["contract_end"] == out

@@ -510,7 +510,8 @@ def _invite(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any]) -> di
     ev = kit.event("employee.invited", {
         "employee_id": doc["_id"], "name": doc["name"], "mobile": doc["mobile"], "email": doc.get("email"),
         "invitation_id": inv_id, "invitation_token": token, "language": doc.get("language"),
-        "expires_at": iso(expires),
+        "expires_at": iso(expires), "tenant_name": (store.tenant(doc["tenant_id"]) or {}).get("name"),
+        "accept_url": rules.invitation_link(app_url(), inv_id, token),
     }, tenant_id=doc["tenant_id"])
     with kit.change([ev], Check("employees", {"_id": doc["_id"], "invitation_id": inv_id})):
         kit.db.invitations.insert_one(inv)
@@ -519,6 +520,12 @@ def _invite(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any]) -> di
     if invite_token_to_inviter():
         out["token"] = token
     return out
+
+
+def app_url() -> str:
+    """Where the invitee opens the web app (``APP_URL``, e.g. ``https://crm.example.com``;
+    default the local ``make run`` gateway)."""
+    return os.environ.get("APP_URL", "").strip() or "http://127.0.0.1:8000"
 
 
 def invite_token_to_inviter() -> bool:

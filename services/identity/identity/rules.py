@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from crmkit.errors import BusinessRule, Forbidden, InvalidInput
 
@@ -340,3 +341,8 @@ def check_not_last_admin(target_roles: Iterable[str], other_active_admins: int, 
     if TENANT_ADMIN in set(target_roles) and other_active_admins == 0:
         raise BusinessRule("employee.last_admin", f"cannot {action} the last tenant admin",
                            {"action": action})
+
+
+def invitation_link(app_url: str, invitation_id: str, token: str) -> str:
+    """The link of an invitation: the mobile app's join page (``/m/join/<id>?token=…``)."""
+    return f"{app_url.rstrip('/')}/m/join/{quote(invitation_id, safe='')}?token={quote(token, safe='')}"

@@ -181,3 +181,12 @@ def test_build_tree():
     assert [n["id"] for n in tree] == ["root"]
     assert [n["id"] for n in tree[0]["children"]] == ["a", "b"]
     assert tree[0]["children"][0]["children"][0]["id"] == "a1"
+
+
+def test_an_invitation_link_opens_the_join_page_with_the_token() -> None:
+    from identity.rules import invitation_link
+
+    assert invitation_link("https://crm.example.com/", "inv1", "a-b_c") == \
+        "https://crm.example.com/m/join/inv1?token=a-b_c"
+    assert invitation_link("http://127.0.0.1:8000", "x/y", "t&u=") == \
+        "http://127.0.0.1:8000/m/join/x%2Fy?token=t%26u%3D"

@@ -76,7 +76,8 @@ def submit(kit: Any, customers: Any, data: Any) -> dict[str, Any]:
            # customers' company-name key of the requested name (compared with the record's later)
            "name_key": (check or {}).get("name_key")}
     ev = kit.event("pool.claim_request_submitted", {"request_id": rid, "requester_id": ctx.user_id,
-                                                    "customer_id": cid, "name": el["name"]})
+                                                    "customer_id": cid, "name": el["name"],
+                                                    "customer_name": el["name"], "reason": remarks})
     with kit.change([ev], Check("claim_requests", {"_id": rid})):
         kit.db.claim_requests.insert_one(row)
     return view(row, now)
@@ -134,7 +135,8 @@ def decide(kit: Any, request_id: str, data: Any, approve: bool) -> dict[str, Any
         raise Conflict("pool.request_decided", "this request was decided meanwhile", {}) from None
     etype = "pool.claim_request_approved" if approve else "pool.claim_request_rejected"
     ev = kit.event(etype, {"request_id": row["_id"], "requester_id": row["requester_id"],
-                           "customer_id": row.get("customer_id"), "reason": reason,
+                           "customer_id": row.get("customer_id"), "customer_name": row["elements"]["name"],
+                           "reason": reason,
                            "enter_by": iso(fields["enter_by"]) if fields.get("enter_by") else None,
                            "name_fix_by": iso(fields["name_fix_by"]) if fields.get("name_fix_by") else None})
     with kit.change([ev], Check("claim_requests", {"_id": row["_id"], "status": fields["status"]})):

@@ -1822,7 +1822,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the broker, the gateway's database and every service answer */
+        /**
+         * Readiness: the broker, the bridge and the gateway's database
+         * @description The services are not asked (one sick service must not take the API out of rotation); `?verbose` adds each service's `health` answer for operators, with the same status code.
+         */
         get: operations["get_readyz"];
         put?: never;
         post?: never;
@@ -3836,21 +3839,44 @@ export interface components {
         };
         /** Readiness */
         Readiness: {
-            /** Broker */
+            /**
+             * Broker
+             * @description the broker connection, its channel and the bridge's reply consumer are up
+             */
             broker: boolean;
             /**
              * Database
              * @description the gateway's own database (the Idempotency-Key store) answers a ping
              */
             database: boolean;
-            /** Ready */
+            /**
+             * Ready
+             * @description the broker and the gateway's own database are up (services are not asked)
+             */
             ready: boolean;
-            /** Services */
-            services: {
+            /**
+             * Services
+             * @description verbose only: each service's `health` RPC, bounded by READY_TIMEOUT
+             */
+            services?: {
                 [key: string]: components["schemas"]["ServiceReadiness"];
-            };
+            } | null;
+            /**
+             * Services Ready
+             * @description verbose only: every service answered
+             */
+            services_ready?: boolean | null;
         } & {
             [key: string]: unknown;
+        };
+        /** ReadinessQuery */
+        ReadinessQuery: {
+            /**
+             * Verbose
+             * @description also ask every service (`?verbose`, `?verbose=1`); for operators, not for probes
+             * @default false
+             */
+            verbose: boolean;
         };
         /** ReasonIn */
         ReasonIn: {
@@ -11597,14 +11623,17 @@ export interface operations {
     };
     get_readyz: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description also ask every service (`?verbose`, `?verbose=1`); for operators, not for probes */
+                verbose?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description all services answered */
+            /** @description the broker connection, the reply consumer and the database are up */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -11613,7 +11642,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description the broker, the database or some service did not answer */
+            /** @description the broker, the bridge's reply consumer or the database is down */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -85,6 +85,8 @@ class Kit(DependencyProvider):
             if sub.service == self.service:
                 for outcome in ("ok", "duplicate", "retry", "dead"):
                     metrics.EVENTS_HANDLED.labels(self.service, sub.event_type, outcome)
+        for reason in metrics.REPLY_FAILURE_REASONS:
+            metrics.RPC_REPLY_FAILURES.labels(self.service, reason)
         metrics.DEAD_LETTERS.labels(self.service).set(self.inbox.count_dead())
         metrics.OUTBOX_BACKLOG.labels(self.service).set(self.outbox.backlog())
         metrics.WORKER_BUSY.labels(self.service).set(0)
