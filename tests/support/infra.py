@@ -63,7 +63,8 @@ def provide() -> Iterator[Infra]:
         return
     subprocess.run([str(ROOT / "scripts" / "infra.sh"), "up"], check=True)
     with private_vhost("crm-test") as (vhost, uri):
-        yield Infra(amqp or uri, mongo or f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/", local_broker=True, vhost=vhost)
+        local_mongo = f"mongodb://127.0.0.1:{os.environ.get('FERRET_PORT', '27017')}/"
+        yield Infra(amqp or uri, mongo or local_mongo, local_broker=True, vhost=vhost)
 
 
 @contextlib.contextmanager
