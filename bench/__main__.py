@@ -2,7 +2,7 @@
 print figures next to their bare baselines from the same run.
 
     python -m bench [name ...]     names: foundation identity customers pool visits reports notify
-                                   database (default: all)
+                                   database tenants (default: all)
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from devstack.stack import base_env, full_stack
 from tests.support import infra as infra_mod
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("foundation", "identity", "customers", "pool", "visits", "reports", "notify", "database")
+BENCHES = ("foundation", "identity", "customers", "pool", "visits", "reports", "notify", "database", "tenants")
 
 
 def main(argv: list[str]) -> int:

@@ -72,7 +72,9 @@ install_rabbitmq() {
 }
 
 start_rabbitmq() {
-  if port_open "$AMQP_PORT" && rabbitmqctl -q status >/dev/null 2>&1; then
+  # A broker that listens is running (a slow `rabbitmqctl status` on a loaded machine must
+  # not make this checkout "start" it and so stop the shared broker at `down`).
+  if port_open "$AMQP_PORT"; then
     log "rabbitmq already running on 127.0.0.1:$AMQP_PORT"; return 0
   fi
   install_rabbitmq

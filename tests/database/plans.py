@@ -68,6 +68,19 @@ def full_scans(explain: dict[str, Any]) -> list[str]:
     return [s["stage"] for s in mongo_stages(planner["winningPlan"]) if s.get("stage") == "COLLSCAN"]
 
 
+def index_reads(explain: dict[str, Any], field: str) -> bool:
+    """Whether an index read of the plan evaluates a condition on ``field`` (PostgreSQL: in an
+    ``Index Cond``; MongoDB: in an index scan's key pattern), i.e. the index narrows by it."""
+    kind = backend(explain)
+    planner = explain["queryPlanner"]
+    if kind == POSTGRESQL:
+        return any(f"'{field}'" in str(n.get("Index Cond", "")) for n in pg_nodes(planner["Plan"]))
+    if kind == SQLITE:
+        return any("USING INDEX " in line and f"{field}" in line for line in planner["Plan"])
+    return any(field in (s.get("keyPattern") or {}) for s in mongo_stages(planner["winningPlan"])
+               if s.get("stage") in MONGO_INDEX_STAGES)
+
+
 def served_by_index(explain: dict[str, Any]) -> bool:
     return bool(index_names(explain)) and not full_scans(explain)
 

@@ -196,6 +196,8 @@ routes = [
     contacts.handler("POST", f"{K}/import", _import_route("import_contacts", 201),
                      "Import a clean contact xlsx (admin; all or nothing)", **XLSX_IN, response=s.ImportReport,
                      status=201, errors={422: "the file has problems", 413: "file too large", 415: "not xlsx"}),
+    contacts.rpc("GET", f"{K}/tier", "customers.contact_tier", "The tenant's contact tier, its limit and the "
+                 "contacts counted against it", response=s.TierUse),
     contacts.rpc("PUT", f"{K}/tier", "customers.set_contact_tier", "Set the tenant's contact tier (basic 2000 / "
                  "pro 10000 / enterprise 20000)", body=s.TierIn, response=s.Tier, errors={403: "admin only"}),
     contacts.rpc("GET", K, "customers.list_contacts", "Search contacts (scope company/unowned: admin only)",

@@ -57,7 +57,23 @@ async def logout(request: Request, inp: Inputs) -> Response:
 
 
 async def list_employees(request: Request, inp: Inputs) -> Response:
-    return JSONResponse({"items": await call_service(request, "identity", "list_employees", dict(inp.query))})
+    """Every employee (``{items}``); with ``q``, ``page`` or ``page_size`` one page of the
+    matching ones (``{items, total, page, page_size}``, the console's table)."""
+    kwargs = dict(inp.query)
+    if any(k in kwargs for k in ("q", "page", "page_size")):
+        return JSONResponse(await call_service(request, "identity", "search_employees", kwargs))
+    return JSONResponse({"items": await call_service(request, "identity", "list_employees", kwargs)})
+
+
+async def departure_preview(request: Request, inp: Inputs) -> Response:
+    """What a leaver would hand over and to whom (SPEC §2): identity names the receiver (and
+    checks the caller may delete the employee), customers and visits count what moves."""
+    employee_id = inp.path["id"]
+    who = await call_service(request, "identity", "departure_preview", {"employee_id": employee_id})
+    records = await call_service(request, "customers", "handover_preview", {"owner_id": employee_id})
+    plans = await call_service(request, "visits", "handover_preview", {"employee_id": employee_id})
+    return JSONResponse({**who, "customers": records["customers"], "contacts": records["contacts"],
+                         "future_visits": plans["future_visits"]})
 
 
 async def create_tenant(request: Request, inp: Inputs) -> Response:
@@ -104,7 +120,8 @@ routes = [
     api.rpc("DELETE", f"{D}/{{id}}", "identity.delete_department", "Delete an empty department (tenant admin)",
             path_names={"id": "department_id"}, response=s.IdDeleted,
             errors={409: "department.not_empty", **COMMON}),
-    api.handler("GET", E, list_employees, "Employees of the organisation", query=s.EmployeeQuery,
+    api.handler("GET", E, list_employees, "Employees of the organisation: every one ({items}); with q, page or "
+                "page_size one page of the matching ones ({items, total, page, page_size})", query=s.EmployeeQuery,
                 response=s.Employees, errors=COMMON),
     api.rpc("POST", E, "identity.create_employee", "Create an employee (tenant admin; dept admin inside their "
             "subtree)", body=s.EmployeeIn, response=s.Employee, status=201,
@@ -119,6 +136,10 @@ routes = [
     api.rpc("DELETE", f"{E}/{{id}}", "identity.delete_employee", "Delete an employee: they leave the organisation, "
             "every token is revoked, employee.left names the handover target", path_names={"id": "employee_id"},
             response=s.Employee, errors={422: "employee.last_admin", **COMMON}),
+    api.handler("GET", f"{E}/{{id}}/departure-preview", departure_preview, "What a departure would hand over "
+                "and to whom: customers, contacts and future visit plans (those who may delete the employee)",
+                response=s.DeparturePreview,
+                errors={**COMMON, 404: "employee.not_found"}),
     api.rpc("POST", f"{E}/{{id}}/disable", "identity.disable_employee", "Disable an employee (revokes every token)",
             path_names={"id": "employee_id"}, response=s.Employee, errors=COMMON),
     api.rpc("POST", f"{E}/{{id}}/enable", "identity.enable_employee", "Enable an employee",

@@ -95,6 +95,8 @@ class CustomerQuery(Query):
     grade: str = Field(None, max_length=20)
     tag: Id = None
     kind: Literal["own", "vendor"] = None
+    dept_id: Id = Field(None, description="assigned to this department (分配到部门)")
+    unowned: bool = Field(None, description="nobody follows them (无人负责; admins only)")
     page: Page = None
     page_size: int = Field(None, ge=1, le=200)
 
@@ -246,6 +248,11 @@ class TierIn(Body):
 class Tier(Answer):
     tier: str
     contact_limit: int
+
+
+class TierUse(Tier):
+    used: int = Field(description="live contacts of the tenant, counted against the limit")
+    tiers: dict[str, int] = Field(description="every tier and its limit")
 
 
 class TagIn(Body):

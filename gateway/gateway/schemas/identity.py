@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, RootModel
 
-from gateway.schemas.base import Answer, Body, Id, IdList, Query
+from gateway.schemas.base import Answer, Body, Id, IdList, Page, Query
 
 Role = Literal["tenant_admin", "dept_admin", "all_customers", "support", "employee"]
 Status = Literal["created", "pending", "joined", "left", "deleted", "disabled"]
@@ -68,12 +68,28 @@ class Me(Employee):
 
 class Employees(Answer):
     items: list[Employee]
+    total: int | None = Field(None, description="with q, page or page_size: the matching employees")
+    page: int | None = None
+    page_size: int | None = None
 
 
 class EmployeeQuery(Query):
     role: Role = None
     dept_id: Id = None
     status: Status = None
+    q: str = Field(None, max_length=64, description="in the name or the mobile (one page answers)")
+    page: Page = None
+    page_size: int = Field(None, ge=1, le=200)
+
+
+class DeparturePreview(Answer):
+    employee_id: str
+    name: str
+    handover_to: str | None = Field(None, description="who receives the records (null: they become unowned)")
+    handover_name: str | None = None
+    customers: int = Field(description="live customers that move")
+    contacts: int = Field(description="live contacts that move")
+    future_visits: int = Field(description="planned visits from today on that move")
 
 
 class EmployeeIn(Body):

@@ -142,8 +142,17 @@ class ClaimRequest(Record):
     name_fix_by: str | None = None
 
 
+class ClaimRequestPage(Answer):
+    items: list[ClaimRequest] = Field(description="oldest first")
+    total: int
+    page: int | None = Field(None, description="with page_size")
+    page_size: int | None = None
+
+
 class ClaimRequestQuery(Query):
     status: Literal["pending", "approved", "rejected", "lapsed"] = None
+    page: Page = None
+    page_size: int = Field(None, ge=1, le=200, description="one page of the queue (+ page, page_size)")
 
 
 class ApproveIn(Body):

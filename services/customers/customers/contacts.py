@@ -26,6 +26,14 @@ def contact_limit(db: Database, tenant_id: str) -> int:
     return int(row.get("contact_limit") or TIERS["basic"])
 
 
+def tier_of(db: Database, ctx: CallContext) -> dict[str, Any]:
+    """The tenant's contact tier, its limit and how many live contacts count against it."""
+    row = db["tenant_settings"].find_one({"_id": ctx.tenant_id}) or {}
+    used = db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
+    return {"tier": row.get("contact_tier") or "basic", "contact_limit": contact_limit(db, ctx.tenant_id),
+            "used": used, "tiers": dict(TIERS)}
+
+
 def set_tier(db: Database, ctx: CallContext, tier: str) -> dict[str, Any]:
     if not ctx.has_role("operator", "system", "tenant_admin"):
         raise Forbidden("admin_only", "only an admin may change the contact tier")

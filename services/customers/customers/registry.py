@@ -217,11 +217,23 @@ def visible_docs(kit: Any, ctx: CallContext, d: Directory, extra: dict[str, Any]
 
 def list_customers(kit: Any, ctx: CallContext, d: Directory, q: str | None = None, owner_id: str | None = None,
                    grade: str | None = None, tag: str | None = None, kind: str | None = None,
-                   page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+                   page: Any = 1, page_size: Any = 50, dept_id: str | None = None,
+                   unowned: Any = None) -> dict[str, Any]:
+    """One page of the visible customers, newest first. Filters are equalities (FerretDB pushes
+    only those down): ``dept_id`` = assigned to that department (分配到部门), ``unowned`` =
+    the records nobody follows after a departure without a supervisor (admins only, SPEC §2)."""
     pg, size = page_args(page, page_size)
     extra: dict[str, Any] = {}
-    if owner_id:
+    if unowned_filter(unowned):
+        if not ctx.has_role(*ADMIN_ROLES):
+            raise Forbidden("customer.filter_admin_only", "the unowned filter is for admins",
+                            {"field": "unowned"})
+        extra["owner_id"] = None
+        extra["unowned"] = True
+    elif owner_id:
         extra["owner_id"] = owner_id
+    if dept_id:
+        extra["dept_ids"] = str(dept_id)[:64]
     if grade:
         extra["grade"] = grade
     if tag:
@@ -246,6 +258,30 @@ def list_customers(kit: Any, ctx: CallContext, d: Directory, q: str | None = Non
     docs = [store.by_id(kit.db, "customers", i, tenant_id=ctx.tenant_id) for i in ids]  # no $in scan
     items = [store.public(x) for x in docs if x is not None]
     return {"items": items, "total": total, "page": pg, "page_size": size}
+
+
+def unowned_filter(value: Any) -> bool:
+    """The ``unowned`` flag of a query string or a call: true/1/yes, false/0/no or absent."""
+    if value is None or value == "" or value is False:
+        return False
+    if value is True or str(value).lower() in ("1", "true", "yes"):
+        return True
+    if str(value).lower() in ("0", "false", "no"):
+        return False
+    raise InvalidInput("customer.invalid_filter", "unowned: true or false", {"field": "unowned"})
+
+
+def handover_preview(kit: Any, ctx: CallContext, d: Directory, owner_id: Any) -> dict[str, Any]:
+    """How many live customers and contacts a leaver would hand over (what ``ownership.handover``
+    moves). Admins, and department admins over that person."""
+    if not isinstance(owner_id, str) or not owner_id or len(owner_id) > 64:
+        raise InvalidInput("customer.invalid", "owner_id: an employee id", {"field": "owner_id"})
+    if not ctx.has_role(*ADMIN_ROLES) and not (ctx.has_role("dept_admin") and
+                                               owner_id in (d.scope().get("user_ids") or [])):
+        raise Forbidden("customer.handover_forbidden", "only admins see what a leaver hands over")
+    base = {"tenant_id": ctx.tenant_id, "owner_id": owner_id, "deleted": False}
+    return {"owner_id": owner_id, "customers": kit.db["customers"].count_documents(base),
+            "contacts": kit.db["contacts"].count_documents(base)}
 
 
 def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, data: Any) -> dict[str, Any]:

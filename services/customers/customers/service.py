@@ -161,10 +161,14 @@ class CustomersService(BaseService):
 
     @api
     def list_customers(self, q: str | None = None, owner_id: str | None = None, grade: str | None = None,
-                       tag: str | None = None, kind: str | None = None, page: Any = 1, page_size: Any = 50
-                       ) -> dict[str, Any]:
+                       tag: str | None = None, kind: str | None = None, page: Any = 1, page_size: Any = 50,
+                       dept_id: str | None = None, unowned: Any = None) -> dict[str, Any]:
         return registry.list_customers(self.kit, self.kit.ctx, self._d(), q, owner_id, grade, tag, kind, page,
-                                       page_size)
+                                       page_size, dept_id=dept_id, unowned=unowned)
+
+    @api
+    def handover_preview(self, owner_id: str) -> dict[str, Any]:
+        return registry.handover_preview(self.kit, self.kit.ctx, self._d(), owner_id)
 
     @api
     def update_customer(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -342,6 +346,10 @@ class CustomersService(BaseService):
                       customer_id: str | None = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
         return contacts.list_contacts(self.kit, self.kit.ctx, self._d(), q, tag, scope, customer_id, page,
                                       page_size)
+
+    @api
+    def contact_tier(self) -> dict[str, Any]:
+        return contacts.tier_of(self.kit.db, self.kit.ctx)
 
     @api
     def set_contact_tier(self, data: dict[str, Any]) -> dict[str, Any]:

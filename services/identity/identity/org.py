@@ -18,7 +18,8 @@ from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
 from identity import rules
-from identity.store import Store, department_out, employee_out, mobile_key, released_mobile_key
+from identity.store import Store, department_out, employee_out, forget_org, mobile_key, released_mobile_key
+from identity.store import org as org_of
 
 INVITATION_TTL = timedelta(days=7)
 
@@ -173,6 +174,7 @@ def create_department(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
         ev = kit.event("department.created", {**department_out(doc), "department_id": doc["_id"]})
         with kit.change([ev], Check("departments", {"_id": doc["_id"]})):
             kit.db.departments.insert_one(doc)
+        forget_org(kit.db, ctx.tenant_id)
         return department_out(doc)
 
     return idempotent(kit, ctx, "create_department", run)  # type: ignore[no-any-return]
@@ -211,6 +213,7 @@ def update_department(kit: Any, ctx: CallContext, department_id: str, data: Any)
     check = {"_id": doc["_id"], **{k: v for k, v in changes.items() if k != "updated_at"}}
     with kit.change([ev], Check("departments", check)):
         kit.db.departments.update_one({"_id": doc["_id"]}, {"$set": changes})
+    forget_org(kit.db, ctx.tenant_id)
     return department_out(new)
 
 
@@ -233,6 +236,7 @@ def delete_department(kit: Any, ctx: CallContext, department_id: str) -> dict[st
         if any(doc["_id"] in ids for ids in grants.values()):
             kit.db.tenants.update_one({"_id": ctx.tenant_id}, {"$set": {"menu_grants": {
                 m: [d for d in ids if d != doc["_id"]] for m, ids in grants.items()}}})
+    forget_org(kit.db, ctx.tenant_id)
     return {"deleted": doc["_id"]}
 
 
@@ -256,6 +260,32 @@ def list_employees(kit: Any, ctx: CallContext, role: str | None = None, dept_id:
         out = [e for e in out if e["status"] == status]
     out.sort(key=lambda e: (e["name"], e["id"]))
     return out
+
+
+def search_employees(kit: Any, ctx: CallContext, q: Any = None, role: str | None = None,
+                     dept_id: str | None = None, status: str | None = None, page: Any = 1,
+                     page_size: Any = 20) -> dict[str, Any]:
+    """The console's employee table: ``list_employees`` filtered by a term in the name or
+    the mobile, one page of it (``{items, total, page, page_size}``)."""
+    term = rules.search_text(q)
+    pg = rules.whole(page, "page", 1, 1, 100_000)
+    size = rules.whole(page_size, "page_size", 20, 1, rules.PAGE_SIZE_MAX)
+    rows = [e for e in list_employees(kit, ctx, role=role, dept_id=dept_id, status=status) if rules.matches(e, term)]
+    return rules.page_of(rows, pg, size)
+
+
+def departure_preview(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+    """Who would receive a leaver's records (SPEC §2: the manager of the primary department,
+    chosen as ``_depart`` chooses; None = they become unowned). Asked by those who may delete
+    the employee."""
+    store = _store(kit)
+    doc = _need_employee(store, ctx, employee_id)
+    _require_employee_write(store, ctx, target=doc)
+    to = rules.supervisor(doc["_id"], doc.get("primary_dept_id"), store.parents(ctx.tenant_id),
+                          store.managers(ctx.tenant_id))
+    target = store.employee(ctx.tenant_id, to) if to else None
+    return {"employee_id": doc["_id"], "name": doc["name"], "handover_to": to,
+            "handover_name": target["name"] if target else None}
 
 
 def get_employee(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
@@ -479,6 +509,8 @@ def _depart(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any], reaso
         for d in managed:
             kit.db.departments.update_one({"_id": d["_id"]}, {"$set": {"manager_id": None, "updated_at": now}})
         store.set_employee(doc["_id"], fields, bump_tv=True)
+    if managed:
+        forget_org(kit.db, doc["tenant_id"])
     out = employee_out(new)
     out["handover_to"] = handover_to
     return out
@@ -585,6 +617,7 @@ def set_menu_permissions(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any
     ev = kit.event("tenant.menu_permissions_changed", {"grants": clean})
     with kit.change([ev]):
         kit.db.tenants.update_one({"_id": ctx.tenant_id}, {"$set": {"menu_grants": clean}})
+        forget_org(kit.db, ctx.tenant_id)
     return {"grants": clean}
 
 
@@ -651,8 +684,8 @@ def is_colleague_mobile(kit: Any, ctx: CallContext, mobile: str) -> dict[str, An
         m = rules.normalise_mobile(mobile)
     except InvalidInput:
         return {"employee_id": None}
-    for e in _store(kit).active_members(ctx.tenant_id):
-        if e["mobile"] == m:
+    for e in _store(kit).with_mobile(ctx.tenant_id, m):
+        if e["status"] not in (rules.LEFT, rules.DELETED):
             return {"employee_id": e["_id"]}
     return {"employee_id": None}
 
@@ -660,14 +693,9 @@ def is_colleague_mobile(kit: Any, ctx: CallContext, mobile: str) -> dict[str, An
 def me(kit: Any, ctx: CallContext) -> dict[str, Any]:
     store = _store(kit)
     doc = _need_employee(store, ctx, ctx.user_id)
-    tenant = store.tenant(ctx.tenant_id) or {}
-    depts = kit.db.departments.find({"tenant_id": ctx.tenant_id}, {"parent_id": 1, "manager_id": 1})
-    parents: dict[str, str | None] = {}
-    managed: list[str] = []
-    for d in depts:
-        parents[d["_id"]] = d.get("parent_id")
-        if d.get("manager_id") == ctx.user_id:
-            managed.append(d["_id"])
+    o = org_of(kit.db, ctx.tenant_id)  # tenant and department tree, at most store.ORG_TTL seconds old
+    tenant, parents = o.tenant, dict(o.parents)
+    managed = [d for d, m in o.managers.items() if m == ctx.user_id]
     out = employee_out(doc)
     out["tenant"] = {"id": tenant.get("_id"), "code": tenant.get("code"), "name": tenant.get("name")}
     out["managed_dept_ids"] = sorted(managed)

@@ -346,3 +346,37 @@ def check_not_last_admin(target_roles: Iterable[str], other_active_admins: int, 
 def invitation_link(app_url: str, invitation_id: str, token: str) -> str:
     """The link of an invitation: the mobile app's join page (``/m/join/<id>?token=…``)."""
     return f"{app_url.rstrip('/')}/m/join/{quote(invitation_id, safe='')}?token={quote(token, safe='')}"
+
+
+PAGE_SIZE_MAX = 200
+
+
+def whole(value: Any, name: str, default: int, lo: int, hi: int) -> int:
+    """A whole number argument (a query string's ``"5"`` too) in ``lo..hi``."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise InvalidInput("validation.type", f"{name} must be a whole number", {"field": name})
+    n = int(value)
+    if not lo <= n <= hi:
+        raise InvalidInput("validation.range", f"{name} must be in {lo}..{hi}", {"field": name})
+    return n
+
+
+def search_text(value: Any, name: str = "q") -> str:
+    """A search term: trimmed, lower-cased, at most 64 characters; '' when absent."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput("validation.type", f"{name} must be a string", {"field": name})
+    return value.strip().lower()[:NAME_MAX]
+
+
+def matches(employee: Mapping[str, Any], q: str) -> bool:
+    """A search term is in the name or the mobile."""
+    return not q or q in str(employee.get("name") or "").lower() or q in str(employee.get("mobile") or "")
+
+
+def page_of(rows: list[Any], page: int, page_size: int) -> dict[str, Any]:
+    return {"items": rows[(page - 1) * page_size: page * page_size], "total": len(rows), "page": page,
+            "page_size": page_size}

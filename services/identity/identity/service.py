@@ -102,6 +102,16 @@ class IdentityService(BaseService):
         return org.list_employees(self.kit, self.kit.ctx, role=role, dept_id=dept_id, status=status)
 
     @api
+    def search_employees(self, q: str | None = None, role: str | None = None, dept_id: str | None = None,
+                         status: str | None = None, page: Any = 1, page_size: Any = 20) -> dict[str, Any]:
+        return org.search_employees(self.kit, self.kit.ctx, q=q, role=role, dept_id=dept_id, status=status,
+                                    page=page, page_size=page_size)
+
+    @api
+    def departure_preview(self, employee_id: str) -> dict[str, Any]:
+        return org.departure_preview(self.kit, self.kit.ctx, employee_id)
+
+    @api
     def get_employee(self, employee_id: str) -> dict[str, Any]:
         return org.get_employee(self.kit, self.kit.ctx, employee_id)
 

@@ -21,6 +21,9 @@ are not atomic.
 """
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +57,57 @@ def purge(db: Database, now: datetime, keep: timedelta = timedelta(days=2),
     n += db.device_rotations.delete_many({"at": {"$lt": device_cutoff}}).deleted_count
     n += db.device_families.delete_many({"revoked_at": {"$lt": device_cutoff}}).deleted_count
     return n
+
+
+# -- the tenant's organisation, as ``me`` shows it ----------------------------------------------
+# ``me`` is on the path of every screen; it shows the tenant, the menus and the departments the
+# caller manages, from the tenant document and the department tree. A short in-process cache
+# keeps those two reads off that path: a write in this process (department, menu grants)
+# replaces the entry at once, other replicas see it within ORG_TTL seconds. Only ``me`` reads
+# it; every permission check (``menu_allowed``, visibility, the admin scope) reads fresh.
+ORG_TTL = float(os.environ.get("IDENTITY_ORG_TTL", "5"))
+ORG_CACHE_MAX = 10_000  # tenants kept; past it the cache starts over
+
+
+@dataclass(frozen=True)
+class Org:
+    tenant: dict[str, Any]  # the tenant document ({} when there is none)
+    parents: dict[str, str | None]  # department -> parent
+    managers: dict[str, str | None]  # department -> manager
+
+
+_org_cache: dict[tuple[str, str], tuple[float, Org]] = {}
+#: bumped by every write in this process: a read that began before a write must not put its
+#: older answer into the cache after the write did (greenlets interleave)
+_org_generation: dict[tuple[str, str], int] = {}
+
+
+def org(db: Database, tenant_id: str) -> Org:
+    """The tenant document and its department tree: two tenant-keyed reads (the tenant by
+    ``_id``, the departments by the ``tenant_id`` index), at most ORG_TTL seconds old."""
+    key = (db.name, tenant_id)
+    hit = _org_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < ORG_TTL:
+        return hit[1]
+    generation = _org_generation.get(key, 0)
+    tenant = db.tenants.find_one({"_id": tenant_id}) or {}
+    parents: dict[str, str | None] = {}
+    managers: dict[str, str | None] = {}
+    for d in db.departments.find({"tenant_id": tenant_id}, {"parent_id": 1, "manager_id": 1}):
+        parents[d["_id"]], managers[d["_id"]] = d.get("parent_id"), d.get("manager_id")
+    out = Org(tenant, parents, managers)
+    if _org_generation.get(key, 0) == generation:
+        if len(_org_cache) >= ORG_CACHE_MAX:
+            _org_cache.clear()
+        _org_cache[key] = (time.monotonic(), out)
+    return out
+
+
+def forget_org(db: Database, tenant_id: str) -> None:
+    """After a write of the tenant's departments or menu grants: the next ``org`` reads again."""
+    key = (db.name, tenant_id)
+    _org_generation[key] = _org_generation.get(key, 0) + 1
+    _org_cache.pop(key, None)
 
 
 def mobile_key(tenant_id: str, mobile: str) -> str:
@@ -144,9 +198,13 @@ class Store:
         rows = self.db.employees.find({"tenant_id": tenant_id}, {"password_hash": 0})
         return [r for r in rows if include_gone or r["status"] != rules.DELETED]
 
+    def with_mobile(self, tenant_id: str, mobile: str) -> list[dict[str, Any]]:
+        """Every employee record of the tenant with this mobile (index ``(tenant_id, mobile)``)."""
+        return list(self.db.employees.find({"tenant_id": tenant_id, "mobile": mobile}))
+
     def employee_by_mobile(self, tenant_id: str, mobile: str) -> dict[str, Any] | None:
         """The current holder of a mobile, else the most recently deleted one."""
-        rows = list(self.db.employees.find({"tenant_id": tenant_id, "mobile": mobile}))
+        rows = self.with_mobile(tenant_id, mobile)
         live = [r for r in rows if r["status"] != rules.DELETED]
         if live:
             return live[0]

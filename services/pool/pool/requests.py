@@ -83,7 +83,10 @@ def submit(kit: Any, customers: Any, data: Any) -> dict[str, Any]:
     return view(row, now)
 
 
-def list_requests(kit: Any, status: str | None = None) -> dict[str, Any]:
+def list_requests(kit: Any, status: str | None = None, page: int | None = None,
+                  page_size: int | None = None) -> dict[str, Any]:
+    """The queue (support: every request; others: their own), oldest first. With ``page_size``
+    one page of it (``{items, total, page, page_size}``), else every request."""
     ctx = kit.ctx
     q: dict[str, Any] = {"tenant_id": ctx.tenant_id}
     if status:
@@ -95,7 +98,11 @@ def list_requests(kit: Any, status: str | None = None) -> dict[str, Any]:
         q["requester_id"] = ctx.user_id
     now = kit.now()
     rows = sorted(kit.db.claim_requests.find(q), key=lambda r: r["submitted_at"])
-    return {"items": [view(r, now) for r in rows], "total": len(rows)}
+    if page_size is None:
+        return {"items": [view(r, now) for r in rows], "total": len(rows)}
+    pg = page or 1
+    part = rows[(pg - 1) * page_size: pg * page_size]
+    return {"items": [view(r, now) for r in part], "total": len(rows), "page": pg, "page_size": page_size}
 
 
 def decide(kit: Any, request_id: str, data: Any, approve: bool) -> dict[str, Any]:

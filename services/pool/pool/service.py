@@ -210,9 +210,14 @@ class PoolService(BaseService):
         return requests.submit(self.kit, self.customers, data)
 
     @api
-    def list_claim_requests(self, status: str | None = None) -> dict[str, Any]:
+    def list_claim_requests(self, status: str | None = None, page: Any = None, page_size: Any = None
+                            ) -> dict[str, Any]:
         self._db()
-        return requests.list_requests(self.kit, inputs.text(status, "status", limit=20, code="pool.request_status"))
+        code = "pool.request_status"
+        pg = inputs.integer(page, "page", default=1, lo=1, hi=100_000, code=code) if page not in (None, "") else None
+        size = inputs.integer(page_size, "page_size", default=20, lo=1, hi=200, code=code) \
+            if page_size not in (None, "") else None
+        return requests.list_requests(self.kit, inputs.text(status, "status", limit=20, code=code), pg, size)
 
     @api
     def approve_claim_request(self, request_id: str, data: Any = None) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def ensure_indexes(db: Database) -> None:
     db.moves.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
     db.moves.create_index([("tenant_id", ASCENDING), ("to_owner_id", ASCENDING), ("day", ASCENDING)])
     db.claim_requests.create_index([("tenant_id", ASCENDING), ("status", ASCENDING)])
+    db.claim_requests.create_index([("tenant_id", ASCENDING), ("requester_id", ASCENDING)])  # a person's own
 
 
 # ------------------------------------------------------------------------- rules

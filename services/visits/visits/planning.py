@@ -362,6 +362,19 @@ def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data:
 
 # -- departure -------------------------------------------------------------------------------
 
+def handover_preview(kit: Any, ctx: Any, identity: Any, employee_id: Any) -> dict[str, Any]:
+    """How many future plans (not yet checked in) a leaver would hand over — the rows
+    ``hand_over`` moves. Tenant admins, and department admins over that person."""
+    emp = inputs.ident(employee_id, "employee_id")
+    if not ctx.has_role("tenant_admin", "system", "operator"):
+        scope = visible_owners(ctx, identity) if ctx.has_role("dept_admin") else {"all": False, "user_ids": []}
+        if not (scope["all"] or emp in scope["user_ids"]):
+            raise Forbidden("visit.handover_forbidden", "only admins see what a leaver hands over")
+    n = kit.db["visits"].count_documents({"tenant_id": ctx.tenant_id, "employee_id": emp,
+                                          "status": rules.PENDING_CHECK_IN})
+    return {"employee_id": emp, "future_visits": n}
+
+
 def hand_over(kit: Any, tenant_id: str, employee_id: str, handover_to: str | None) -> dict[str, int]:
     """Future plans (not yet checked in) pass to ``handover_to``, or are cancelled."""
     rows = list(kit.db["visits"].find({"tenant_id": tenant_id, "employee_id": employee_id,

@@ -198,6 +198,10 @@ class VisitsService(ReportEntrypoints, BaseService):
                                                              "owner_seq": int(seq) if seq is not None else 0})
         store.set_owner_of_customer(self.kit.db, tenant, cid, owner)
 
+    @api
+    def handover_preview(self, employee_id: str) -> dict[str, Any]:
+        return planning.handover_preview(self.kit, self.kit.ctx, self.identity, employee_id)
+
     @subscribe("identity", "employee.left")
     def on_employee_left(self, event: dict[str, Any]) -> None:
         data = event.get("data") or {}

@@ -8,6 +8,8 @@
 //   with the same key (core/retry.ts), so a flaky connection never makes two of anything.
 import type { paths } from './schema'
 import { NetworkError, newIdempotencyKey, withRetry, type RetryPolicy, FIELD_RETRY } from '@/core/retry'
+
+export const newKey = newIdempotencyKey
 import type { ApiErrorBody } from '@/core/errors'
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -245,4 +247,54 @@ export async function fetchBlob(path: string): Promise<Blob> {
   if (r.status === 401 && (await refreshAccessToken())) r = await get()
   if (!r.ok) throw asError(r.status, await parse(r))
   return r.blob()
+}
+
+/** A file answer (an export, a template) with download progress (Content-Length and the
+ *  streamed body); the file name from Content-Disposition. */
+export async function download(
+  path: string,
+  opts: { query?: CallOptions['query']; onProgress?: (fraction: number | null, bytes: number) => void; signal?: AbortSignal } = {},
+): Promise<{ blob: Blob; filename: string }> {
+  const url = buildUrl(path, undefined, opts.query)
+  const get = () => send('get', url, accessToken ? { Authorization: `Bearer ${accessToken}` } : {}, undefined, opts.signal)
+  let r = await get()
+  if (r.status === 401 && (await refreshAccessToken())) r = await get()
+  if (!r.ok) throw asError(r.status, await parse(r))
+  const total = Number(r.headers.get('Content-Length') ?? '') || 0
+  const disposition = r.headers.get('Content-Disposition') ?? ''
+  const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition)
+  const filename = m ? decodeURIComponent(m[1] ?? m[2]) : 'download'
+  const type = r.headers.get('Content-Type') ?? 'application/octet-stream'
+  if (!r.body) return { blob: await r.blob(), filename }
+  const reader = r.body.getReader()
+  const chunks: BlobPart[] = []
+  let got = 0
+  opts.onProgress?.(total ? 0 : null, 0)
+  for (;;) {
+    let part: ReadableStreamReadResult<Uint8Array>
+    try {
+      part = await reader.read()
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err
+      throw new NetworkError()
+    }
+    if (part.done) break
+    chunks.push(part.value as BlobPart)
+    got += part.value.byteLength
+    opts.onProgress?.(total ? Math.min(1, got / total) : null, got)
+  }
+  opts.onProgress?.(1, got)
+  return { blob: new Blob(chunks, { type }), filename }
+}
+
+/** Hand a downloaded file to the browser (the user's downloads). */
+export function saveFile(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }

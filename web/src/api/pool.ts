@@ -1,5 +1,5 @@
 import { api } from './client'
-import type { ClaimRequest, Page, PoolCustomer } from './types'
+import type { ClaimRequest, DailyTargets, Page, PoolCustomer, PoolRules, ReclaimRow, ReclaimWarning, RulesPreview } from './types'
 
 export interface PoolQuery {
   keyword?: string
@@ -11,8 +11,8 @@ export interface PoolQuery {
   page_size?: number
 }
 
-export const searchPool = (query: PoolQuery) =>
-  api.get<'/api/v1/pool/customers', Page<PoolCustomer>>('/api/v1/pool/customers', { query: { ...query } }) as Promise<
+export const searchPool = (query: PoolQuery, signal?: AbortSignal) =>
+  api.get<'/api/v1/pool/customers', Page<PoolCustomer>>('/api/v1/pool/customers', { query: { ...query }, signal }) as Promise<
     Page<PoolCustomer>
   >
 
@@ -47,3 +47,57 @@ export const capacity = () =>
     capacity: number
     free: number
   }>
+
+// -- the console: pools ---------------------------------------------------------------------------
+
+export const claimQueue = (query: { status?: string; page?: number; page_size?: number }, signal?: AbortSignal) =>
+  api.get<'/api/v1/pool/claim-requests', Page<ClaimRequest>>('/api/v1/pool/claim-requests', { query: { ...query }, signal }) as Promise<
+    Page<ClaimRequest>
+  >
+
+export const approveRequest = (id: string, body: { reason?: string; approved_name?: string }) =>
+  api.post<'/api/v1/pool/claim-requests/{id}/approve', ClaimRequest>('/api/v1/pool/claim-requests/{id}/approve', {
+    params: { id },
+    body: { ...body },
+  }) as unknown as Promise<ClaimRequest>
+
+export const rejectRequest = (id: string, reason: string) =>
+  api.post<'/api/v1/pool/claim-requests/{id}/reject', ClaimRequest>('/api/v1/pool/claim-requests/{id}/reject', {
+    params: { id },
+    body: { reason },
+  }) as unknown as Promise<ClaimRequest>
+
+export const assign = (id: string, ownerId: string, reason?: string) =>
+  api.post<'/api/v1/pool/customers/{id}/assign', PoolCustomer>('/api/v1/pool/customers/{id}/assign', {
+    params: { id },
+    body: { owner_id: ownerId, reason },
+  }) as Promise<PoolCustomer>
+
+export const poolCustomer = (id: string) =>
+  api.get<'/api/v1/pool/customers/{id}', PoolCustomer & { reclaim_on?: string | null; reclaim_rule?: string | null }>(
+    '/api/v1/pool/customers/{id}',
+    { params: { id } },
+  ) as Promise<PoolCustomer & { reclaim_on?: string | null; reclaim_rule?: string | null }>
+
+export const rules = () => api.get<'/api/v1/pool/rules', PoolRules>('/api/v1/pool/rules') as Promise<PoolRules>
+
+export const saveRules = (body: Partial<PoolRules>) =>
+  api.put<'/api/v1/pool/rules', PoolRules>('/api/v1/pool/rules', { body: { ...body } }) as Promise<PoolRules>
+
+export const previewRules = (body: Partial<PoolRules>, days = 60) =>
+  api.post<'/api/v1/pool/rules/preview', RulesPreview>('/api/v1/pool/rules/preview', {
+    body: { ...body },
+    query: { days },
+    retry: { attempts: 1, delayMs: () => 0 },
+  }) as Promise<RulesPreview>
+
+export const reclaims = (limit = 200) =>
+  api.get<'/api/v1/pool/reclaims', ReclaimRow[]>('/api/v1/pool/reclaims', { query: { limit } }) as Promise<ReclaimRow[]>
+
+export const reclaimWarnings = () =>
+  api.get<'/api/v1/pool/reclaim-warnings', ReclaimWarning[]>('/api/v1/pool/reclaim-warnings') as Promise<ReclaimWarning[]>
+
+export const targets = (query: { day?: string; user_id?: string }) =>
+  api.get<'/api/v1/pool/targets', DailyTargets>('/api/v1/pool/targets', { query }) as Promise<DailyTargets>
+
+export const runSweep = () => api.post('/api/v1/pool/reclaim/run', { retry: { attempts: 1, delayMs: () => 0 } })

@@ -187,7 +187,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The tenant's contact tier, its limit and the contacts counted against it */
+        get: operations["get_api_v1_contacts_tier"];
         /** Set the tenant's contact tier (basic 2000 / pro 10000 / enterprise 20000) */
         put: operations["put_api_v1_contacts_tier"];
         post?: never;
@@ -621,7 +622,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Employees of the organisation */
+        /** Employees of the organisation: every one ({items}); with q, page or page_size one page of the matching ones ({items, total, page, page_size}) */
         get: operations["get_api_v1_employees"];
         put?: never;
         /** Create an employee (tenant admin; dept admin inside their subtree) */
@@ -649,6 +650,23 @@ export interface paths {
         head?: never;
         /** Change an employee */
         patch: operations["patch_api_v1_employees_id"];
+        trace?: never;
+    };
+    "/api/v1/employees/{id}/departure-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a departure would hand over and to whom: customers, contacts and future visit plans (those who may delete the employee) */
+        get: operations["get_api_v1_employees_id_departure_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/employees/{id}/disable": {
@@ -1080,7 +1098,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Claim requests (support: the queue; others: their own) */
+        /** Claim requests (support: the queue; others: their own), oldest first; with page_size one page */
         get: operations["get_api_v1_pool_claim_requests"];
         put?: never;
         /** Submit a claim request (four elements + remarks; duplicate-checked) */
@@ -2170,8 +2188,34 @@ export interface components {
             /** Remarks */
             remarks?: string;
         };
+        /** ClaimRequestPage */
+        ClaimRequestPage: {
+            /**
+             * Items
+             * @description oldest first
+             */
+            items: components["schemas"]["ClaimRequest"][];
+            /**
+             * Page
+             * @description with page_size
+             */
+            page?: number | null;
+            /** Page Size */
+            page_size?: number | null;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
         /** ClaimRequestQuery */
         ClaimRequestQuery: {
+            /** Page */
+            page?: number;
+            /**
+             * Page Size
+             * @description one page of the queue (+ page, page_size)
+             */
+            page_size?: number;
             /**
              * Status
              * @enum {string}
@@ -2726,6 +2770,37 @@ export interface components {
             /** Unassign */
             unassign?: boolean;
         };
+        /** DeparturePreview */
+        DeparturePreview: {
+            /**
+             * Contacts
+             * @description live contacts that move
+             */
+            contacts: number;
+            /**
+             * Customers
+             * @description live customers that move
+             */
+            customers: number;
+            /** Employee Id */
+            employee_id: string;
+            /**
+             * Future Visits
+             * @description planned visits from today on that move
+             */
+            future_visits: number;
+            /** Handover Name */
+            handover_name?: string | null;
+            /**
+             * Handover To
+             * @description who receives the records (null: they become unowned)
+             */
+            handover_to?: string | null;
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * Document
          * @description This OpenAPI 3.1 document.
@@ -2901,6 +2976,15 @@ export interface components {
         EmployeeQuery: {
             /** Dept Id */
             dept_id?: string;
+            /** Page */
+            page?: number;
+            /** Page Size */
+            page_size?: number;
+            /**
+             * Q
+             * @description in the name or the mobile (one page answers)
+             */
+            q?: string;
             /**
              * Role
              * @enum {string}
@@ -2916,6 +3000,15 @@ export interface components {
         Employees: {
             /** Items */
             items: components["schemas"]["Employee"][];
+            /** Page */
+            page?: number | null;
+            /** Page Size */
+            page_size?: number | null;
+            /**
+             * Total
+             * @description with q, page or page_size: the matching employees
+             */
+            total?: number | null;
         } & {
             [key: string]: unknown;
         };
@@ -3099,6 +3192,11 @@ export interface components {
         };
         /** CustomerQuery */
         gateway__schemas__customers__CustomerQuery: {
+            /**
+             * Dept Id
+             * @description assigned to this department (分配到部门)
+             */
+            dept_id?: string;
             /** Grade */
             grade?: string;
             /**
@@ -3116,6 +3214,11 @@ export interface components {
             q?: string;
             /** Tag */
             tag?: string;
+            /**
+             * Unowned
+             * @description nobody follows them (无人负责; admins only)
+             */
+            unowned?: boolean;
         };
         /** Settings */
         gateway__schemas__notify__Settings: {
@@ -4352,6 +4455,27 @@ export interface components {
              */
             tier: "basic" | "pro" | "enterprise";
         };
+        /** TierUse */
+        TierUse: {
+            /** Contact Limit */
+            contact_limit: number;
+            /** Tier */
+            tier: string;
+            /**
+             * Tiers
+             * @description every tier and its limit
+             */
+            tiers: {
+                [key: string]: number;
+            };
+            /**
+             * Used
+             * @description live contacts of the tenant, counted against the limit
+             */
+            used: number;
+        } & {
+            [key: string]: unknown;
+        };
         /** TimelinePage */
         TimelinePage: {
             /**
@@ -5381,6 +5505,35 @@ export interface operations {
             };
         };
     };
+    get_api_v1_contacts_tier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierUse"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     put_api_v1_contacts_tier: {
         parameters: {
             query?: never;
@@ -5548,6 +5701,8 @@ export interface operations {
     get_api_v1_customers: {
         parameters: {
             query?: {
+                /** @description assigned to this department (分配到部门) */
+                dept_id?: string;
                 grade?: string;
                 kind?: "own" | "vendor";
                 owner_id?: string;
@@ -5555,6 +5710,8 @@ export interface operations {
                 page_size?: number;
                 q?: string;
                 tag?: string;
+                /** @description nobody follows them (无人负责; admins only) */
+                unowned?: boolean;
             };
             header?: never;
             path?: never;
@@ -7044,6 +7201,10 @@ export interface operations {
         parameters: {
             query?: {
                 dept_id?: string;
+                page?: number;
+                page_size?: number;
+                /** @description in the name or the mobile (one page answers) */
+                q?: string;
                 role?: "tenant_admin" | "dept_admin" | "all_customers" | "support" | "employee";
                 status?: "created" | "pending" | "joined" | "left" | "deleted" | "disabled";
             };
@@ -7401,6 +7562,73 @@ export interface operations {
             };
             /** @description employee.mobile_taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_v1_employees_id_departure_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeparturePreview"];
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description employee.not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9041,6 +9269,9 @@ export interface operations {
     get_api_v1_pool_claim_requests: {
         parameters: {
             query?: {
+                page?: number;
+                /** @description one page of the queue (+ page, page_size) */
+                page_size?: number;
                 status?: "pending" | "approved" | "rejected" | "lapsed";
             };
             header?: never;
@@ -9055,7 +9286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Result"];
+                    "application/json": components["schemas"]["ClaimRequestPage"];
                 };
             };
             /** @description Error */

@@ -34,6 +34,19 @@ export interface Customer {
   id: string
   name: string
   address?: string
+  region?: string | null
+  customer_type?: 'company' | 'person'
+  remark?: string | null
+  contract_start?: string | null
+  contract_end?: string | null
+  billing?: { title?: string; tax_no?: string; bank?: string; account?: string; address?: string; phone?: string } | null
+  cbm?: { id: string; name: string; email: string; mobile?: string | null } | null
+  cbm_id?: string | null
+  dept_ids?: string[]
+  shared_with?: string[]
+  custom?: Record<string, unknown>
+  created_at?: string
+  unowned?: boolean
   kind?: 'own' | 'vendor'
   grade?: string | null
   industry?: string | null
@@ -75,8 +88,14 @@ export interface Contact {
   mobile: string
   title?: string
   company?: string
+  address?: string | null
   customer_id?: string | null
   tags?: string[]
+  owner_id?: string | null
+  owner_name?: string | null
+  share_scope?: string
+  unowned?: boolean
+  created_at?: string
 }
 
 export interface TagGroup {
@@ -100,6 +119,9 @@ export interface PoolCustomer {
 
 export interface ClaimRequest {
   id: string
+  requester_id?: string
+  decided_by?: string | null
+  name_fix_by?: string | null
   elements: { name: string; address?: string; landline?: string; fax?: string }
   remarks?: string | null
   status: 'pending' | 'approved' | 'rejected' | 'lapsed' | string
@@ -123,6 +145,132 @@ export interface Department {
   id: string
   name: string
   parent_id: string | null
+  manager_id?: string | null
+  children?: Department[]
+}
+
+export interface DeparturePreview {
+  employee_id: string
+  name: string
+  handover_to: string | null
+  handover_name: string | null
+  customers: number
+  contacts: number
+  future_visits: number
+}
+
+export interface Invitation {
+  invitation_id: string
+  expires_at: string
+  employee_id: string
+  token?: string
+  status?: string
+}
+
+export interface OwnershipRow {
+  seq: number
+  from_owner_id: string | null
+  to_owner_id: string | null
+  path: string
+  reason?: string | null
+  actor_id?: string | null
+  at: string
+}
+
+export interface DeletedCustomer {
+  id: string
+  name: string
+  owner_id: string | null
+  owner_name: string | null
+  deleted_at: string | null
+  deleted_by: string | null
+  deleted_by_name: string | null
+  reason: string
+}
+
+export interface CustomField {
+  id: string
+  entity: 'customer' | 'contact'
+  key: string
+  label: string
+  type: string
+  options: string[]
+  required: boolean
+  builtin: boolean
+}
+
+export interface ImportProblem {
+  row: number
+  column: string | null
+  code: string
+  message: string
+}
+
+export interface ImportReport {
+  ok: boolean
+  rows: number | null
+  problems: ImportProblem[]
+  total?: number
+  truncated?: boolean
+}
+
+export interface ImportResult {
+  import_id?: string
+  created: number
+  customers?: { row: number; id: string; name: string }[]
+  contacts?: { row: number; id: string; name: string }[]
+}
+
+export interface ContactTier {
+  tier: string
+  contact_limit: number
+  used: number
+  tiers: Record<string, number>
+}
+
+export interface PoolRules {
+  capacity: number
+  cooldown_days: number
+  daily_claim_limit: number
+  reclaim: Record<'no_contact' | 'no_visit' | 'no_deal', { enabled: boolean; days: number }>
+  warning_lead_days: number[]
+  protection: { service_months: number; renewal_months: number; after_expiry_months: number }
+  request_entry_working_days: number
+  name_fix_working_days: number
+  targets: Record<string, number>
+}
+
+export interface RulesPreview {
+  total: number
+  by_day: { day: string; count: number; customer_ids: string[] }[]
+  by_rule: Record<string, number>
+  from: string
+  to: string
+}
+
+export interface ReclaimRow {
+  customer_id: string
+  from_owner_id: string
+  reason: string
+  seq: number
+  at: string
+}
+
+export interface ReclaimWarning {
+  customer_id: string
+  owner_id: string
+  reclaim_on: string
+  lead_days: number
+  rule: string
+  day: string
+}
+
+export interface DailyTargets {
+  day?: string
+  user_id?: string
+  targets: Record<string, number>
+  actuals: Record<string, number>
+  rows?: { metric: string; target: number; actual: number | null }[]
 }
 
 export interface Criterion {

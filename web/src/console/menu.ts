@@ -4,7 +4,7 @@
 // it, so a screen is hidden from exactly the people its guard refuses — and the API refuses
 // them anyway (hiding is never the only guard).
 //
-// Entries marked `soon` are placeholders ("coming soon") for console II's screens (issue 15):
+// Entries marked `soon` were placeholders ("coming soon"); console II (issue 15) filled them all:
 // it only replaces their `component` (and drops `soon`).
 import { markRaw, type Component } from 'vue'
 import {
@@ -65,7 +65,6 @@ export interface MenuEntry {
   hidden?: boolean
 }
 
-const soon: Loader = () => import('./views/common/ComingSoonView.vue')
 const icon = (c: Component) => markRaw(c)
 
 export const MENU: MenuEntry[] = [
@@ -73,43 +72,43 @@ export const MENU: MenuEntry[] = [
   {
     name: 'organisation', path: 'organisation', title: 'organisation', icon: icon(OfficeBuilding), access: 'organisation',
     children: [
-      { name: 'departments', path: 'organisation/departments', title: 'departments', icon: icon(OfficeBuilding), access: 'organisation', component: soon, soon: true },
-      { name: 'employees', path: 'organisation/employees', title: 'employees', icon: icon(UserFilled), access: 'organisation', component: soon, soon: true },
-      { name: 'menu-permissions', path: 'organisation/menu-permissions', title: 'menuPermissions', icon: icon(Key), access: 'admin', component: soon, soon: true },
+      { name: 'departments', path: 'organisation/departments', title: 'departments', icon: icon(OfficeBuilding), access: 'organisation', component: () => import('./views/org/DepartmentsView.vue') },
+      { name: 'employees', path: 'organisation/employees', title: 'employees', icon: icon(UserFilled), access: 'organisation', component: () => import('./views/org/EmployeesView.vue') },
+      { name: 'menu-permissions', path: 'organisation/menu-permissions', title: 'menuPermissions', icon: icon(Key), access: 'admin', component: () => import('./views/org/MenuPermissionsView.vue') },
     ],
   },
   {
     name: 'customers-group', path: 'customers', title: 'customers', icon: icon(Postcard), access: 'console',
     children: [
-      { name: 'customers', path: 'customers/list', title: 'customerList', icon: icon(Postcard), access: 'customers', component: soon, soon: true },
-      { name: 'employee-customers', path: 'customers/employees', title: 'employeeCustomers', icon: icon(Connection), access: 'assignment', component: soon, soon: true },
-      { name: 'customer-import', path: 'customers/import', title: 'customerImport', icon: icon(Upload), access: 'imports', component: soon, soon: true },
-      { name: 'exports', path: 'customers/exports', title: 'exports', icon: icon(Download), access: 'imports', component: soon, soon: true },
-      { name: 'deleted-customers', path: 'customers/deleted', title: 'deletedCustomers', icon: icon(Delete), access: 'admin', component: soon, soon: true },
+      { name: 'customers', path: 'customers/list', title: 'customerList', icon: icon(Postcard), access: 'customers', component: () => import('./views/customers/CustomersView.vue') },
+      { name: 'employee-customers', path: 'customers/employees', title: 'employeeCustomers', icon: icon(Connection), access: 'assignment', component: () => import('./views/customers/EmployeeCustomersView.vue') },
+      { name: 'customer-import', path: 'customers/import', title: 'customerImport', icon: icon(Upload), access: 'imports', component: () => import('./views/customers/CustomerImportView.vue') },
+      { name: 'exports', path: 'customers/exports', title: 'exports', icon: icon(Download), access: 'imports', component: () => import('./views/customers/ExportsView.vue') },
+      { name: 'deleted-customers', path: 'customers/deleted', title: 'deletedCustomers', icon: icon(Delete), access: 'admin', component: () => import('./views/customers/DeletedCustomersView.vue') },
     ],
   },
   {
     name: 'contacts-group', path: 'contacts', title: 'contacts', icon: icon(Tickets), access: 'customers',
     children: [
-      { name: 'contacts', path: 'contacts/list', title: 'contactList', icon: icon(Tickets), access: 'customers', component: soon, soon: true },
-      { name: 'contact-import', path: 'contacts/import', title: 'contactImport', icon: icon(Upload), access: 'admin', component: soon, soon: true },
+      { name: 'contacts', path: 'contacts/list', title: 'contactList', icon: icon(Tickets), access: 'customers', component: () => import('./views/contacts/ContactsView.vue') },
+      { name: 'contact-import', path: 'contacts/import', title: 'contactImport', icon: icon(Upload), access: 'admin', component: () => import('./views/contacts/ContactImportView.vue') },
     ],
   },
   {
     name: 'settings', path: 'settings', title: 'settings', icon: icon(Setting), access: 'admin',
     children: [
-      { name: 'tags', path: 'settings/tags', title: 'tags', icon: icon(PriceTag), access: 'admin', component: soon, soon: true },
-      { name: 'custom-fields', path: 'settings/custom-fields', title: 'customFields', icon: icon(Files), access: 'admin', component: soon, soon: true },
+      { name: 'tags', path: 'settings/tags', title: 'tags', icon: icon(PriceTag), access: 'admin', component: () => import('./views/settings/TagsView.vue') },
+      { name: 'custom-fields', path: 'settings/custom-fields', title: 'customFields', icon: icon(Files), access: 'admin', component: () => import('./views/settings/CustomFieldsView.vue') },
     ],
   },
   {
     name: 'pool', path: 'pool', title: 'pool', icon: icon(Coin), access: 'console',
     children: [
-      { name: 'pool-customers', path: 'pool/customers', title: 'poolCustomers', icon: icon(Coin), access: 'claim_queue', component: soon, soon: true },
-      { name: 'claim-requests', path: 'pool/claim-requests', title: 'claimRequests', icon: icon(Checked), access: 'claim_queue', component: soon, soon: true },
-      { name: 'pool-rules', path: 'pool/rules', title: 'poolRules', icon: icon(Operation), access: 'admin', component: soon, soon: true },
-      { name: 'reclaims', path: 'pool/reclaims', title: 'reclaims', icon: icon(Warning), access: 'pool_watch', component: soon, soon: true },
-      { name: 'pool-targets', path: 'pool/targets', title: 'poolTargets', icon: icon(Odometer), access: 'reports', component: soon, soon: true },
+      { name: 'pool-customers', path: 'pool/customers', title: 'poolCustomers', icon: icon(Coin), access: 'claim_queue', component: () => import('./views/pool/PoolCustomersView.vue') },
+      { name: 'claim-requests', path: 'pool/claim-requests', title: 'claimRequests', icon: icon(Checked), access: 'claim_queue', component: () => import('./views/pool/ClaimRequestsView.vue') },
+      { name: 'pool-rules', path: 'pool/rules', title: 'poolRules', icon: icon(Operation), access: 'admin', component: () => import('./views/pool/PoolRulesView.vue') },
+      { name: 'reclaims', path: 'pool/reclaims', title: 'reclaims', icon: icon(Warning), access: 'pool_watch', component: () => import('./views/pool/ReclaimsView.vue') },
+      { name: 'pool-targets', path: 'pool/targets', title: 'poolTargets', icon: icon(Odometer), access: 'reports', component: () => import('./views/pool/PoolTargetsView.vue') },
     ],
   },
   {

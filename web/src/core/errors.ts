@@ -136,6 +136,10 @@ export const ERROR_MESSAGES: Record<string, Entry> = {
   'pool.request_decided': { 'zh-CN': '该申请已被处理', en: 'This request was already decided' },
   'pool.owner_inactive': { 'zh-CN': '该员工未加入组织或已停用', en: 'This employee is not active' },
   'pool.employee_not_found': { 'zh-CN': '员工不存在，或您无权查看', en: 'No such employee, or not visible to you' },
+  'invitation.invalid_token': { 'zh-CN': '邀请链接无效，请联系管理员重新邀请', en: 'The invitation link is not valid: ask for a new one' },
+  'invitation.not_found': { 'zh-CN': '邀请不存在，请联系管理员重新邀请', en: 'No such invitation: ask for a new one' },
+  'invitation.superseded': { 'zh-CN': '该邀请已被新的邀请取代，请使用最新的邀请链接', en: 'A newer invitation replaced this one' },
+  'password.too_short': { 'zh-CN': '密码至少 8 个字符', en: 'The password needs at least 8 characters' },
   'invitation.used': { 'zh-CN': '该邀请已被使用', en: 'This invitation was already used' },
   'invitation.expired': { 'zh-CN': '该邀请已过期，请重新邀请', en: 'The invitation expired: invite again' },
   // the console: visit records, review, routes, reports, notifications (issue 15)

@@ -142,9 +142,20 @@ function rulesOf(s: JsonSchema, required: boolean, locale: Locale): Rule[] {
       },
     })
   }
-  if (ty.includes('array')) {
-    if (s.maxItems !== undefined) out.push({ type: 'array', max: s.maxItems, message: t.maxItems(s.maxItems), trigger })
-    if (s.minItems !== undefined && s.minItems > 1) out.push({ type: 'array', min: s.minItems, message: t.minItems(s.minItems), trigger })
+  if (ty.includes('array') && (s.maxItems !== undefined || (s.minItems !== undefined && s.minItems > 1))) {
+    // only a list is counted: a form that types a list as text (numbers separated by commas)
+    // checks that text itself
+    const { maxItems: most, minItems: least } = s
+    out.push({
+      message: most !== undefined ? t.maxItems(most) : t.minItems(least),
+      trigger,
+      validator: (_r, v, cb) => {
+        if (!Array.isArray(v)) return cb()
+        if (most !== undefined && v.length > most) return cb(new Error(t.maxItems(most)))
+        if (least !== undefined && least > 1 && v.length < least) return cb(new Error(t.minItems(least)))
+        cb()
+      },
+    })
   }
   if (s.enum && !ty.includes('array')) {
     const choices = s.enum

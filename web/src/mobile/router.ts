@@ -12,6 +12,7 @@ declare module 'vue-router' {
 const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/calendar' },
   { path: '/login', name: 'login', component: () => import('@/views/auth/LoginView.vue'), meta: { access: 'public' } },
+  { path: '/join/:id', name: 'join', component: () => import('@/views/auth/JoinView.vue'), props: true, meta: { access: 'public' } },
   { path: '/denied', name: 'denied', component: () => import('@/views/common/DeniedView.vue'), meta: { access: 'public' } },
   { path: '/calendar', name: 'calendar', component: () => import('@/views/visits/CalendarView.vue'), meta: { tab: true } },
   { path: '/visits/new', name: 'plan', component: () => import('@/views/visits/PlanView.vue') },

@@ -28,7 +28,13 @@ describe('form rules from the OpenAPI request schemas', () => {
     expect(check(rules.name, 'x'.repeat(65))).toEqual(['最多 64 个字符'])
     expect(check(rules.name, '王五')).toEqual([])
     expect(check(rules.dept_ids, [])).toEqual(['必填'])
-    expect(check(rules.language, 'x'.repeat(17))).toEqual(['最多 16 个字符'])
+    expect(check(rules.roles, ['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['最多 5 项'])
+    expect(check(rules.roles, 'employee, support')).toEqual([]) // a list typed as text checks itself
+  })
+  it('checks choices', () => {
+    const rules = rulesFromSchema(schemas.CustomerIn, 'zh-CN', { components: schemas })
+    expect(check(rules.kind, 'other')).toEqual(['不是可选的值'])
+    expect(check(rules.kind, 'vendor')).toEqual([])
   })
   it('gives nested objects dotted paths and number ranges', () => {
     const rules = rulesFromSchema(schemas.RulesIn, 'en', { components: schemas })

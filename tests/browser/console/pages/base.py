@@ -73,6 +73,45 @@ class ConsoleScreen:
     def heading(self, name: str | re.Pattern[str]) -> Locator:
         return self.page.get_by_role("heading", name=name)
 
+    def expect_title(self, title: str) -> None:
+        expect(self.page.get_by_role("heading", name=title, level=1)).to_be_visible()
+
+    # -- Element Plus controls, found by their labels --------------------------------------
+    def dropdown(self) -> Locator:
+        """The open select's option list (Element Plus teleports it to the body)."""
+        return self.page.locator(".el-select-dropdown, .el-tree-select__popper").locator("visible=true").last
+
+    def choose(self, label: str, *options: str, scope: Locator | None = None) -> None:
+        """Pick options of the select (or tree select) named `label`."""
+        box = (scope or self.page).get_by_role("combobox", name=label).first
+        # the box a person clicks: the input sits under the shown value
+        wrapper = box.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' el-select__wrapper ')][1]")
+        wrapper.click()
+        expect(box).to_have_attribute("aria-expanded", "true")
+        listbox = self.page.locator(f"#{box.get_attribute('aria-controls')}")
+        for option in options:
+            listbox.get_by_text(option, exact=False).first.click()
+        if box.get_attribute("aria-expanded") == "true":  # a multiple select stays open: click beside it
+            title = scope.locator(".el-dialog__title, .el-drawer__title") if scope is not None else None
+            (title.first if title is not None and title.count() else self.page.locator("h1").first).click()
+        expect(box).to_have_attribute("aria-expanded", "false")
+
+    def pick(self, group: str, option: str, scope: Locator | None = None) -> None:
+        """Pick an option of the radio group named `group` (its visible text, as a person clicks it)."""
+        (scope or self.page).get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()
+
+    def dialog(self, title: str | re.Pattern[str]) -> Locator:
+        return self.page.get_by_role("dialog", name=title)
+
+    def row(self, text: str, scope: Locator | None = None) -> Locator:
+        return (scope or self.page).get_by_role("row").filter(has_text=text)
+
+    def table(self, name: str) -> Locator:
+        return self.page.get_by_role("table", name=name).or_(self.page.locator(f'.el-table[aria-label="{name}"]')).first
+
+    def search(self, button: str = "查询") -> None:
+        self.page.get_by_role("button", name=button, exact=True).click()
+
     # -- pictures ----------------------------------------------------------------------------
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)

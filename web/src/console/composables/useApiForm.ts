@@ -16,7 +16,10 @@ import { notifyWarning, toastError } from './feedback'
 
 const SCHEMAS = components.schemas as unknown as Record<string, JsonSchema>
 
-export function requestSchema(name: string): JsonSchema | undefined {
+/** a schema of the OpenAPI document: a renamed or removed model fails the type check */
+export type SchemaName = keyof typeof components.schemas
+
+export function requestSchema(name: SchemaName): JsonSchema | undefined {
   return SCHEMAS[name]
 }
 
@@ -30,9 +33,12 @@ export interface FormLike {
 export interface ApiFormOptions {
   model: Record<string, unknown>
   /** name of the request schema in the OpenAPI document (components.schemas) */
-  schema?: string
+  schema?: SchemaName
   /** the form items (el-form-item `prop`s) this form shows */
   props: readonly string[]
+  /** the items whose rules come from the schema (default: all of `props`); items whose model
+   *  differs from the request (a comma-separated text for a list) check themselves in `extra` */
+  validate?: readonly string[]
   /** fields the form needs although the schema leaves them optional */
   require?: readonly string[]
   /** rules of the form's own, added to the generated ones */
@@ -64,7 +70,7 @@ export function useApiForm(opts: ApiFormOptions): ApiForm {
   const rules = computed<Rules>(() => {
     const generated = rulesFromSchema(opts.schema ? SCHEMAS[opts.schema] : undefined, currentLocale(), {
       components: SCHEMAS,
-      only: opts.props,
+      only: opts.validate ?? opts.props,
       require: opts.require,
     })
     const own = opts.extra?.() ?? {}

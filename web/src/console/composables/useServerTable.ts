@@ -17,6 +17,10 @@ export interface ServerTableOptions<T, F extends Filters> {
   load: (query: Record<string, string | number | boolean>, state: TableState<F>, signal: AbortSignal) => Promise<PageAnswer<T>>
   /** wait with the first load (e.g. until a select's options are known) */
   immediate?: boolean
+  /** a second table on the page: its keys in the URL start with this (e.g. `p_` -> `p_q`, `p_page`) */
+  prefix?: string
+  /** a table in a dialog: its state stays in memory, not in the URL */
+  memory?: boolean
 }
 
 export interface ServerTable<T, F extends Filters> {
@@ -40,11 +44,16 @@ export interface ServerTable<T, F extends Filters> {
 export function useServerTable<T, F extends Filters>(opts: ServerTableOptions<T, F>): ServerTable<T, F> {
   const route = useRoute()
   const router = useRouter()
+  const prefix = opts.prefix ?? ''
+  const owned = (key: string) => (prefix ? key.startsWith(prefix) : key in opts.defaults || key === 'page' || key === 'page_size')
+  /** this table's part of the URL's query, without the prefix */
+  const mine = (q: Query): Query =>
+    Object.fromEntries(Object.entries(q).filter(([k]) => (prefix ? k.startsWith(prefix) : true)).map(([k, v]) => [k.slice(prefix.length), v]))
   const rows = shallowRef<T[]>([]) as Ref<T[]>
   const total = ref(0)
   const loading = ref(false)
   const error = ref<unknown>(null)
-  const state = ref(readQuery(route.query as Query, opts.defaults)) as Ref<TableState<F>>
+  const state = ref(opts.memory ? readQuery({}, opts.defaults) : readQuery(mine(route.query as Query), opts.defaults)) as Ref<TableState<F>>
   const draft = reactive({ ...state.value.filters }) as F
   const own = route.name // the watch below ignores the query of a route we are leaving for
   let controller: AbortController | null = null
@@ -52,13 +61,13 @@ export function useServerTable<T, F extends Filters>(opts: ServerTableOptions<T,
 
   async function fetchPage(): Promise<void> {
     controller?.abort()
-    const mine = new AbortController()
-    controller = mine
+    const ctl = new AbortController()
+    controller = ctl
     const n = ++seq
     loading.value = true
     error.value = null
     try {
-      const answer = await opts.load(apiQuery(state.value), state.value, mine.signal)
+      const answer = await opts.load(apiQuery(state.value), state.value, ctl.signal)
       if (n !== seq) return
       rows.value = answer.items ?? []
       total.value = answer.total ?? 0
@@ -76,7 +85,15 @@ export function useServerTable<T, F extends Filters>(opts: ServerTableOptions<T,
   }
 
   async function go(next: TableState<F>, replace = false): Promise<void> {
-    const query = writeQuery(next, opts.defaults, route.query as Query)
+    if (opts.memory) {
+      state.value = next
+      Object.assign(draft, next.filters)
+      await fetchPage()
+      return
+    }
+    const others = Object.fromEntries(Object.entries(route.query as Query).filter(([k]) => !owned(k)))
+    const ours = Object.fromEntries(Object.entries(writeQuery(next, opts.defaults)).map(([k, v]) => [prefix + k, v]))
+    const query = { ...others, ...ours }
     if (sameQuery(query, route.query as Query)) {
       await fetchPage() // same URL: the user asked again (e.g. "search" after a change elsewhere)
       return
@@ -85,17 +102,19 @@ export function useServerTable<T, F extends Filters>(opts: ServerTableOptions<T,
   }
 
   // the URL is the truth: every change of it (ours, back/forward, a pasted link) reloads
-  watch(
-    () => route.query,
-    (q, old) => {
-      if (route.name !== own || (old && sameQuery(q as Query, old as Query))) return
-      const next = readQuery(q as Query, opts.defaults)
-      const changed = JSON.stringify(next) !== JSON.stringify(state.value)
-      state.value = next
-      Object.assign(draft, next.filters)
-      if (changed || !old) void fetchPage()
-    },
-  )
+  if (!opts.memory) {
+    watch(
+      () => route.query,
+      (q, old) => {
+        if (route.name !== own || (old && sameQuery(q as Query, old as Query))) return
+        const next = readQuery(mine(q as Query), opts.defaults)
+        const changed = JSON.stringify(next) !== JSON.stringify(state.value)
+        state.value = next
+        Object.assign(draft, next.filters)
+        if (changed) void fetchPage()
+      },
+    )
+  }
   if (opts.immediate !== false) void fetchPage()
 
   return {
