@@ -61,7 +61,7 @@ def create_app(
                 await rpc.stop()
 
     app = Starlette(
-        routes=[*ops.routes, *openapi.routes, *api_routes(), *extra_routes, *web.routes()],
+        routes=[*ops.routes, *openapi.routes, *api_routes(), *extra_routes, *web.routes(settings=settings)],
         middleware=[
             Middleware(
                 GatewayMiddleware,

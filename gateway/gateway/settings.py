@@ -7,6 +7,7 @@ not verify tokens itself (identity does), so it needs no ``JWT_SECRET``."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -42,6 +43,10 @@ class Settings:
     mongo_db_prefix: str = "crm_"
     idempotency_ttl_hours: float = 24.0
     idempotency_wait_seconds: float = 60.0
+    # the map tiles of the console's maps (Leaflet URL template, e.g.
+    # https://{s}.tile.example.com/{z}/{x}/{y}.png); empty: maps without a base layer
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
 
     @property
     def gateway_db(self) -> str:
@@ -90,6 +95,12 @@ class Settings:
                                   f"got {raw!r}")
             return int(raw)
 
+        tile_url = (env.get("MAP_TILE_URL") or "").strip()
+        if tile_url and (not re.match(r"^https?://[^/\s]+/\S*$", tile_url)
+                         or not all(p in tile_url for p in ("{z}", "{x}", "{y}"))):
+            raise ConfigError("MAP_TILE_URL must be an http(s) URL template with {z}, {x} and {y}, "
+                              f"got {tile_url!r}")
+
         return cls(
             context_key=key,
             amqp_uri=amqp_uri,
@@ -108,4 +119,6 @@ class Settings:
             mongo_db_prefix=env.get("MONGO_DB_PREFIX", cls.mongo_db_prefix),
             idempotency_ttl_hours=num("IDEMPOTENCY_TTL_HOURS", cls.idempotency_ttl_hours),
             idempotency_wait_seconds=num("IDEMPOTENCY_WAIT_SECONDS", cls.idempotency_wait_seconds),
+            map_tile_url=tile_url,
+            map_tile_attribution=(env.get("MAP_TILE_ATTRIBUTION") or "").strip()[:300],
         )

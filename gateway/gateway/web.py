@@ -14,6 +14,11 @@
 
 ``WEB_DIST`` names the folder (default: ``web/dist`` of this checkout; the gateway image
 sets ``/app/web``). When it has no build, the shells answer ``503 web.not_built``.
+
+``GET /api/v1/web-config`` (``gateway.routes.web``) tells the apps the deployment's settings
+they need (the map tile URL template ``MAP_TILE_URL`` and its attribution); the tile host is
+then the one other host the CSP allows, for images only. Without ``MAP_TILE_URL`` the maps
+have no base layer and the browser fetches nothing from anywhere else.
 """
 from __future__ import annotations
 
@@ -22,12 +27,14 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.errors import error_response
+from gateway.settings import Settings
 
 SHELLS = ("m", "console")
 ASSET_DIR = "assets"
@@ -38,6 +45,23 @@ NO_CACHE = "no-cache"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def tile_source(tile_url: str) -> str | None:
+    """The CSP source of a Leaflet tile URL template: its scheme and host (``{s}`` → ``*``)."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url.replace("{s}", "subdomain-placeholder"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.netloc.replace("subdomain-placeholder", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def csp_for(tile_url: str = "") -> str:
+    """The pages' CSP: :data:`CSP`, with the map tile host added to ``img-src`` when set."""
+    source = tile_source(tile_url)
+    return CSP.replace("img-src 'self' blob: data:;", f"img-src 'self' blob: data: {source};") if source else CSP
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -115,13 +139,13 @@ def _content_type(path: Path) -> str:
     return guessed
 
 
-def serve_file(request: Request, path: Path, cache_control: str, html: bool = False) -> Response:
+def serve_file(request: Request, path: Path, cache_control: str, html: bool = False, csp: str = CSP) -> Response:
     chosen, encoding = pick_variant(path, request.headers.get("accept-encoding", ""))
     headers = {"Cache-Control": cache_control, "Vary": "Accept-Encoding", **SECURITY_HEADERS}
     if encoding:
         headers["Content-Encoding"] = encoding
     if html:
-        headers["Content-Security-Policy"] = CSP
+        headers["Content-Security-Policy"] = csp
     return FileResponse(chosen, media_type=_content_type(path), headers=headers)
 
 
@@ -130,8 +154,10 @@ def _not_built(root: Path) -> Response:
                           {"dist": str(root)})
 
 
-def routes(root: Path | None = None) -> list[BaseRoute]:
+def routes(root: Path | None = None, settings: Settings | None = None) -> list[BaseRoute]:
     base = root or dist_root()
+    tile_url = settings.map_tile_url if settings else ""
+    csp = csp_for(tile_url)
 
     async def home(request: Request) -> Response:
         target = "/m/" if is_mobile(request.headers.get("user-agent", "")) else "/console/"
@@ -152,7 +178,7 @@ def routes(root: Path | None = None) -> list[BaseRoute]:
             index = base / name / "index.html"
             if not index.is_file():
                 return _not_built(base)
-            return serve_file(request, index, NO_CACHE, html=True)
+            return serve_file(request, index, NO_CACHE, html=True, csp=csp)
 
         endpoint.__name__ = f"web_{name}"
         return endpoint

@@ -314,6 +314,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/v1/notify/webhooks"): lambda w: Prepared(values={"url": DEAD_URL, "kinds": ["export_ready"]}),
     ("PATCH", "/api/v1/notify/webhooks/{id}"): lambda w: _id(w.webhook(), name="改名"),
     ("DELETE", "/api/v1/notify/webhooks/{id}"): lambda w: _id(w.webhook()),
+    ("POST", "/api/v1/notify/webhooks/{id}/test"): lambda w: _id(w.webhook()),
     ("POST", "/api/v1/notify/dead-letters/{id}/resend"): lambda w: _id(w.dead_letter()),
 }
 

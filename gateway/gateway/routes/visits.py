@@ -120,14 +120,16 @@ ROUTES = [
     api.rpc("POST", V, "visits.plan_visit", "Plan a visit (or assign a task to a subordinate)", body=s.PlanIn,
             response=s.Visit, status=201,
             errors={404: "customer not visible", 422: "policy not accepted, projects missing, day in the past"}),
-    api.rpc("GET", V, "visits.list_my_visits", "The app's list: visits the caller makes", query=s.ListQuery,
-            response=s.VisitPage),
+    api.rpc("GET", V, "visits.list_my_visits", "The app's list: visits the caller makes (or a subordinate makes)",
+            query=s.MyListQuery, response=s.VisitPage, errors={403: "employee_id: not the supervisor"}),
     api.rpc("GET", f"{V}/records", "visits.list_records", "The records page: visits to customers the caller may "
             "see (current owner)", query=s.RecordsQuery, response=s.VisitPage,
-            errors={403: "the department lacks the customer_visits grant"}),
+            errors={400: "bad filter or range (visit.bad_range)",
+                    403: "the department lacks the customer_visits grant"}),
     api.rpc("GET", f"{V}/calendar", "visits.calendar", "Visits per day of a month in the tenant's time zone",
             query=s.CalendarQuery, response=s.Calendar,
-            errors={400: "bad month (2000-01..2099-12)", 403: "scope=records without the customer_visits grant"}),
+            errors={400: "bad month (2000-01..2099-12)", 403: "scope=records without the customer_visits grant; "
+                    "employee_id: not the supervisor"}),
     api.rpc("GET", f"{V}/review-queue", "visits.review_queue", "Completed visits awaiting review, with every "
             "criterion measured", query=s.QueueQuery, response=s.VisitPage, errors={403: "not a reviewer"}),
     api.rpc("GET", f"{V}/settings", "visits.get_settings", "Visit settings of the tenant (time zone, thresholds, "
@@ -154,7 +156,8 @@ ROUTES = [
                 "watermarked", path_model=s.PhotoPath, response_content="image/jpeg", errors=ERR),
     api.rpc("POST", R, "visits.create_route", "Create a visit route (named, ordered customers)", body=s.RouteIn,
             response=s.Route, status=201, errors={404: "a customer is not visible"}),
-    api.rpc("GET", R, "visits.list_routes", "The caller's routes", response=s.Routes),
+    api.rpc("GET", R, "visits.list_routes", "The caller's routes and those they made for others",
+            query=s.RoutesQuery, response=s.Routes),
     api.rpc("GET", f"{R}/{{id}}", "visits.get_route", "One route", path_names=_RID, response=s.Route, errors=ERR),
     api.rpc("PATCH", f"{R}/{{id}}", "visits.update_route", "Rename a route or change its stops", path_names=_RID,
             body=s.RoutePatch, response=s.Route, errors=ERR),

@@ -25,6 +25,8 @@ class EmployeeFilters(Filters):
 
 class CustomerFilters(Filters):
     group_by: Literal["person", "dept"] = None
+    visit_count: int = Field(None, ge=0, le=100000,
+                             description="list the customers visited exactly this often (customer_list)")
 
 
 class CoverageFilters(Filters):
@@ -70,6 +72,8 @@ class CustomerSummary(Answer):
     frequency: list[dict[str, Any]] | None = None
     grades: list[dict[str, Any]] | None = None
     table: dict[str, Any] | None = Field(None, description="rows (person or department) × grade, with a totals row")
+    customer_list: dict[str, Any] | None = Field(None, description="with visit_count: {visits, total, items["
+                                                 "{customer_id, name, owner_id, grade, visits}]} (≤ 500 items)")
 
 
 class Export(Answer):

@@ -123,14 +123,30 @@ class ListQuery(Query):
     offset: Offset = None
 
 
+SUBORDINATE = ("a subordinate's visits (their supervisor, a department admin over them, the tenant admin; "
+               "else 403 visit.not_supervisor)")
+
+
+class MyListQuery(ListQuery):
+    employee_id: Id = Field(None, description=SUBORDINATE)
+
+
 class RecordsQuery(ListQuery):
     employee_id: Id = None
     customer_id: Id = None
+    dept_id: Id = Field(None, description="visits made by members of this subtree")
+    from_day: Day = None
+    to_day: Day = Field(None, description="inclusive, ≤ 366 days after from_day")
 
 
 class CalendarQuery(Query):
     month: Month = None
     scope: Literal["mine", "records"] = None
+    employee_id: Id = Field(None, description=SUBORDINATE)
+
+
+class RoutesQuery(Query):
+    employee_id: Id = Field(None, description="only this person's routes")
 
 
 class CalendarDay(Answer):

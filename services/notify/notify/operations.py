@@ -1,13 +1,15 @@
 """What the notify RPC methods do, given the caller's verified context."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
+from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.errors import Forbidden, NotFound
-from notify import rules, ssrf
-from notify.store import Store
+from notify import rules, ssrf, templates
+from notify.store import Store, delivery_key
 
 
 def require_admin(ctx: CallContext) -> None:
@@ -95,6 +97,28 @@ def update_webhook(store: Store, ctx: CallContext, webhook_id: str, data: Any, n
     if w is None:
         raise NotFound("webhook.not_found", "no such webhook")
     return store.public_webhook(w, with_secret="secret" in clean)
+
+
+def test_webhook(store: Store, ctx: CallContext, webhook_id: str, now: datetime) -> dict:
+    """Queue one signed test message to the endpoint (kind ``webhook_test``, even when the hook
+    is inactive): it goes through the delivery loop like any other — attempts logged, retried,
+    dead-lettered — so the delivery log shows whether the receiver answers."""
+    require_admin(ctx)
+    w = store.get_webhook(ctx.tenant_id, str(webhook_id))
+    if w is None:
+        raise NotFound("webhook.not_found", "no such webhook")
+    event_id = f"webhook-test:{uuid.uuid4().hex}"
+    lang = store.get_settings(ctx.tenant_id).get("language") or templates.DEFAULT_LANGUAGE
+    rendered = templates.render("webhook_test", lang, {"name": w.get("name") or w["url"], "sent_at": iso(now)})
+    recipient = f"hook:{w['_id']}"
+    store.add_delivery(tenant_id=ctx.tenant_id, event_id=event_id, kind="webhook_test", recipient=recipient,
+                       channel="webhook", target={"webhook_id": w["_id"]},
+                       message={**rendered, "data": {"test": True, "webhook_id": w["_id"]}, "recipients": [],
+                                "occurred_at": iso(now)}, now=now)
+    row = store.get_delivery(ctx.tenant_id, delivery_key(event_id, recipient, "webhook"))
+    if row is None:  # removed in the same instant: nothing to show
+        raise NotFound("delivery.not_found", "no such delivery")
+    return store.public_delivery(row)
 
 
 def delete_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict:

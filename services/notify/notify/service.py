@@ -103,6 +103,10 @@ class NotifyService(BaseService):
         return operations.update_webhook(self.store, self.kit.ctx, webhook_id, data, self.kit.now())
 
     @api
+    def test_webhook(self, webhook_id: str) -> dict:
+        return operations.test_webhook(self.store, self.kit.ctx, webhook_id, self.kit.now())
+
+    @api
     def delete_webhook(self, webhook_id: str) -> dict:
         return operations.delete_webhook(self.store, self.kit.ctx, webhook_id)
 

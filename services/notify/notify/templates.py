@@ -71,6 +71,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("导出已完成", "您申请的报表导出{name}已生成，可下载：{download_url}"),
         "en": ("Export ready", "Your report export {name} is ready to download: {download_url}"),
     },
+    "webhook_test": {
+        "zh-CN": ("Webhook 测试", "这是一条测试消息：Webhook「{name}」已连通（{sent_at}）。"),
+        "en": ("Webhook test", "This is a test message: the webhook \"{name}\" is reachable ({sent_at})."),
+    },
 }
 
 GENERIC: dict[str, tuple[str, str]] = {

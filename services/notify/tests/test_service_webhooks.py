@@ -104,3 +104,22 @@ def test_create_webhook_is_idempotent_with_a_key(notify_env, receiver, tenant):
     b = n.admin("create_webhook", tenant, data={"url": receiver.url("/idem")}, idempotency_key="k1")
     assert a["id"] == b["id"] and a["secret"] == b["secret"]
     assert len(n.admin("list_webhooks", tenant)) == 1
+
+
+def test_a_test_delivery_reaches_the_hook_signed_and_is_logged(notify_env, receiver, tenant):
+    n = notify_env
+    path = f"/test-{tenant}"
+    hook = n.admin("create_webhook", tenant, data={"url": receiver.url(path), "name": "销售群机器人",
+                                                   "active": False})  # a test reaches even an inactive hook
+    queued = n.admin("test_webhook", tenant, webhook_id=hook["id"])
+    assert queued["kind"] == "webhook_test" and queued["status"] == "pending" and queued["channel"] == "webhook"
+    [req] = n.wait(lambda: receiver.at(path), timeout=20)
+    assert signing.verify(req["body"], req["headers"], hook["secret"])
+    payload = json.loads(req["body"])
+    assert payload["kind"] == "webhook_test" and "销售群机器人" in payload["body"] and payload["data"]["test"] is True
+    n.wait(lambda: n.admin("get_delivery", tenant, delivery_id=queued["id"])["status"] == "sent", timeout=10)
+    full = n.admin("get_delivery", tenant, delivery_id=queued["id"])
+    assert [a["outcome"] for a in full["attempt_log"]] == ["ok"]
+    assert queued["id"] in {d["id"] for d in n.admin("list_deliveries", tenant)}
+    with pytest.raises(NotFound):
+        n.admin("test_webhook", "t-someone-else", webhook_id=hook["id"])

@@ -90,3 +90,10 @@ class FakeIdentity:
         ids = [e["id"] for (t, _), e in EMPLOYEES.items()
                if t == ctx.tenant_id and e.get("supervisor_id") == ctx.user_id]
         return {"all": False, "user_ids": sorted(set(ids + [ctx.user_id]))}
+
+    @rpc
+    def subtree_employee_ids(self, dept_id):
+        """Members of the department (the tests seed ``dept_ids``; no tree below it here)."""
+        ctx = self.ctx()
+        return sorted(e["id"] for (t, _), e in EMPLOYEES.items()
+                      if t == ctx.tenant_id and dept_id in (e.get("dept_ids") or []))

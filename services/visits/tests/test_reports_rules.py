@@ -78,3 +78,16 @@ def test_cadence():
     assert c["customers"] == 0
     with pytest.raises(InvalidInput):
         R.validate_cadence({"A": -1})
+
+
+def test_the_customers_of_one_slice_of_the_frequency_pie():
+    pop = {c: {"customer_id": c, "name": n, "owner_id": "e1", "grade": g}
+           for c, n, g in (("c1", "乙", "B"), ("c2", "甲", "A"), ("c3", "丙", R.NO_GRADE), ("c4", "丁", "A"))}
+    counts = {"c1": 2, "c2": 0, "c4": 2}
+    twice = R.customers_visited(pop, counts, 2, 10)
+    assert twice["total"] == 2 and [i["customer_id"] for i in twice["items"]] == ["c4", "c1"]
+    never = R.customers_visited(pop, counts, 0, 1)
+    assert never["total"] == 2 and [i["customer_id"] for i in never["items"]] == ["c2"]  # graded first, limited
+    assert R.customers_visited(pop, counts, 7, 10) == {"visits": 7, "total": 0, "items": []}
+    # the slices add up to the pie
+    assert sum(R.customers_visited(pop, counts, f["visits"], 10)["total"] for f in R.frequency(counts, pop)) == 4

@@ -244,7 +244,8 @@ def _stops(customers: Any, stops: Any) -> list[dict[str, Any]]:
 def route_public(row: dict[str, Any]) -> dict[str, Any]:
     pts = [(s["lat"], s["lng"]) for s in row["stops"] if s.get("lat") is not None]
     length = rules.route_length(pts, list(range(len(pts)))) if len(pts) == len(row["stops"]) else None
-    return {"id": row["_id"], "name": row["name"], "employee_id": row["employee_id"], "stops": row["stops"],
+    return {"id": row["_id"], "name": row["name"], "employee_id": row["employee_id"],
+            "created_by": row.get("created_by"), "stops": row["stops"],
             "total_distance_m": None if length is None else round(length, 1)}
 
 
@@ -275,10 +276,18 @@ def update_route(kit: Any, customers: Any, route_id: str, data: dict[str, Any]) 
     return route_public(row)
 
 
-def list_routes(kit: Any) -> list[dict[str, Any]]:
+def list_routes(kit: Any, employee_id: Any = None) -> list[dict[str, Any]]:
+    """The caller's routes and the routes they made for others (a supervisor's for their
+    team); ``employee_id`` keeps one person's."""
     ctx = kit.ctx
-    rows = list(kit.db["routes"].find({"tenant_id": ctx.tenant_id, "employee_id": ctx.user_id}))
-    rows.sort(key=lambda r: r["name"])
+    emp = inputs.ident(employee_id, "employee_id", required=False)
+    by_id: dict[str, dict[str, Any]] = {}
+    for flt in ({"tenant_id": ctx.tenant_id, "employee_id": ctx.user_id},
+                {"tenant_id": ctx.tenant_id, "created_by": ctx.user_id}):
+        for r in kit.db["routes"].find(flt):
+            by_id[r["_id"]] = r
+    rows = [r for r in by_id.values() if emp is None or r["employee_id"] == emp]
+    rows.sort(key=lambda r: (r["name"], r["_id"]))
     return [route_public(r) for r in rows]
 
 

@@ -290,6 +290,18 @@ def frequency(counts: Mapping[str, int], customers: Iterable[str]) -> list[dict[
     return [{"visits": k, "customers": freq.get(k, 0)} for k in range(max(freq) + 1)]
 
 
+def customers_visited(population: Mapping[str, Mapping[str, Any]], counts: Mapping[str, int], visits: int,
+                      limit: int) -> dict[str, Any]:
+    """The customers of one frequency bucket (visited exactly ``visits`` times), by grade and
+    name, at most ``limit`` of them (``total`` counts all)."""
+    hits = sorted((p for c, p in population.items() if int(counts.get(c, 0)) == visits),
+                  key=lambda p: (p.get("grade") == NO_GRADE, p.get("grade") or "", p.get("name") or "",
+                                 p["customer_id"]))
+    return {"visits": visits, "total": len(hits),
+            "items": [{"customer_id": p["customer_id"], "name": p.get("name") or "", "owner_id": p.get("owner_id"),
+                       "grade": p.get("grade") or NO_GRADE, "visits": visits} for p in hits[:limit]]}
+
+
 def grade_order(grades: Iterable[str]) -> list[str]:
     return sorted(set(grades), key=lambda g: (g == NO_GRADE, g))
 

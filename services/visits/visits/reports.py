@@ -36,6 +36,7 @@ from visits import report_rules as R
 from visits.access import visible_owners
 
 MAX_DETAILS = 500
+MAX_CUSTOMER_LIST = 500  # customers listed for one slice of the frequency pie
 
 
 def ensure_indexes(db: Database) -> None:
@@ -281,10 +282,14 @@ def customer_summary(db: Database, ctx: CallContext, identity: Any, now: datetim
                   for r in db["report_departments"].find({"tenant_id": ctx.tenant_id})}
     else:
         labels = names_of(db, ctx.tenant_id, identity, sorted({c[0] for c in cells}))
-    return {"days": days, "time_zone": tz, "validated_only": validated, "customers": len(pop),
-            "visits": sum(counts.values()),
-            "frequency": R.frequency(counts, pop), "grades": R.grade_averages(counts, grade_of),
-            "table": {"group_by": by, **R.grade_table(cells, labels)}}
+    out = {"days": days, "time_zone": tz, "validated_only": validated, "customers": len(pop),
+           "visits": sum(counts.values()),
+           "frequency": R.frequency(counts, pop), "grades": R.grade_averages(counts, grade_of),
+           "table": {"group_by": by, **R.grade_table(cells, labels)}}
+    if f.get("visit_count") not in (None, ""):  # a slice of the pie: which customers
+        n = inputs.integer(f["visit_count"], "visit_count", default=0, lo=0, hi=100_000, code="report.bad_filter")
+        out["customer_list"] = R.customers_visited(pop, counts, n, MAX_CUSTOMER_LIST)
+    return out
 
 
 def cadence(db: Database, tenant_id: str) -> dict[str, float]:

@@ -68,8 +68,8 @@ class VisitsService(ReportEntrypoints, BaseService):
         return planning.get_route(self.kit, route_id)
 
     @api
-    def list_routes(self) -> list[dict[str, Any]]:
-        return planning.list_routes(self.kit)
+    def list_routes(self, employee_id: str | None = None) -> list[dict[str, Any]]:
+        return planning.list_routes(self.kit, employee_id)
 
     @api
     def delete_route(self, route_id: str) -> dict[str, Any]:
@@ -116,18 +116,21 @@ class VisitsService(ReportEntrypoints, BaseService):
 
     @api
     def list_my_visits(self, day: str | None = None, month: str | None = None, status: str | None = None,
-                       limit: Any = 100, offset: Any = 0) -> dict[str, Any]:
-        return queries.my_visits(self.kit, day, month, status, limit, offset)
+                       limit: Any = 100, offset: Any = 0, employee_id: str | None = None) -> dict[str, Any]:
+        return queries.my_visits(self.kit, self.identity, day, month, status, limit, offset, employee_id)
 
     @api
     def list_records(self, day: str | None = None, month: str | None = None, status: str | None = None,
                      employee_id: str | None = None, customer_id: str | None = None, limit: Any = 100,
-                     offset: Any = 0) -> dict[str, Any]:
-        return queries.records(self.kit, self.identity, day, month, status, employee_id, customer_id, limit, offset)
+                     offset: Any = 0, dept_id: str | None = None, from_day: str | None = None,
+                     to_day: str | None = None) -> dict[str, Any]:
+        return queries.records(self.kit, self.identity, day, month, status, employee_id, customer_id, limit, offset,
+                               dept_id, from_day, to_day)
 
     @api
-    def calendar(self, month: str | None = None, scope: str | None = None) -> dict[str, Any]:
-        return queries.calendar(self.kit, self.identity, month, scope)
+    def calendar(self, month: str | None = None, scope: str | None = None,
+                 employee_id: str | None = None) -> dict[str, Any]:
+        return queries.calendar(self.kit, self.identity, month, scope, employee_id)
 
     @api
     def get_photo(self, visit_id: str, kind: str = "watermarked") -> dict[str, Any]:

@@ -26,3 +26,13 @@ def desks(request, browser: Browser, playwright: Playwright, base_url: str) -> I
 def desk(desks) -> Page:
     """One desktop browser with one page."""
     return desks().new_page()
+
+
+def log_refusals(page: Page) -> None:
+    """Print every answer >= 400 of ``page``, page errors and console errors (shown when a test fails)."""
+    def seen(response) -> None:
+        if response.status >= 400:
+            print(f"[{response.status}] {response.request.method} {response.url}")
+    page.on("response", seen)
+    page.on("pageerror", lambda e: print(f"[pageerror] {e}"))
+    page.on("console", lambda m: print(f"[console.{m.type}] {m.text}") if m.type in ("error", "warning") else None)

@@ -103,6 +103,17 @@ export const tagGroups = () =>
     { items: TagGroup[] } | TagGroup[]
   >
 
+// -- the console (issue 15): the customer distribution map ---------------------------------------
+export interface MapFeature {
+  type: 'Feature'
+  geometry: { type: 'Point'; coordinates: [number, number] }
+  properties: { id: string; name: string; owner_id: string | null; grade?: string | null; address?: string | null }
+}
+
+/** Customers of one or several employees as GeoJSON points (SPEC §3 maps). */
+export const customerMap = (ownerIds: string[]) =>
+  api.get('/api/v1/customers/map', { query: { owner_ids: ownerIds.join(',') } }) as Promise<{ type: 'FeatureCollection'; features: MapFeature[] }>
+
 // -- the console: customers -----------------------------------------------------------------------
 export const updateCustomer = (id: string, body: Partial<CustomerInput>) =>
   api.patch<'/api/v1/customers/{id}', Customer>('/api/v1/customers/{id}', { params: { id }, body: { ...body } }) as Promise<Customer>

@@ -1003,6 +1003,26 @@ export interface paths {
         patch: operations["patch_api_v1_notify_webhooks_id"];
         trace?: never;
     };
+    "/api/v1/notify/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signed test message to a webhook endpoint
+         * @description Queues one delivery of kind webhook_test; the delivery log shows its attempts.
+         */
+        post: operations["post_api_v1_notify_webhooks_id_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1475,7 +1495,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's routes */
+        /** The caller's routes and those they made for others */
         get: operations["get_api_v1_visit_routes"];
         put?: never;
         /** Create a visit route (named, ordered customers) */
@@ -1546,7 +1566,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The app's list: visits the caller makes */
+        /** The app's list: visits the caller makes (or a subordinate makes) */
         get: operations["get_api_v1_visits"];
         put?: never;
         /** Plan a visit (or assign a task to a subordinate) */
@@ -1726,6 +1746,23 @@ export interface paths {
         head?: never;
         /** Change visit settings (tenant admin) */
         patch: operations["patch_api_v1_visits_settings"];
+        trace?: never;
+    };
+    "/api/v1/web-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deployment settings the web apps need (the map tile URL template) */
+        get: operations["get_api_v1_web_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/docs": {
@@ -1918,6 +1955,11 @@ export interface components {
         };
         /** CalendarQuery */
         CalendarQuery: {
+            /**
+             * Employee Id
+             * @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor)
+             */
+            employee_id?: string;
             /**
              * Month
              * @example 2026-03
@@ -2364,6 +2406,11 @@ export interface components {
              * @description count only visits approved as valid
              */
             validated_only?: boolean;
+            /**
+             * Visit Count
+             * @description list the customers visited exactly this often (customer_list)
+             */
+            visit_count?: number;
         };
         /**
          * CustomerIn
@@ -2500,6 +2547,13 @@ export interface components {
         };
         /** CustomerSummary */
         CustomerSummary: {
+            /**
+             * Customer List
+             * @description with visit_count: {visits, total, items[{customer_id, name, owner_id, grade, visits}]} (≤ 500 items)
+             */
+            customer_list?: {
+                [key: string]: unknown;
+            } | null;
             /** Customers */
             customers?: number | null;
             /** Frequency */
@@ -3384,28 +3438,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** ListQuery */
-        ListQuery: {
-            /**
-             * Day
-             * Format: date
-             */
-            day?: string;
-            /** Limit */
-            limit?: number;
-            /**
-             * Month
-             * @example 2026-03
-             */
-            month?: string;
-            /** Offset */
-            offset?: number;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
-        };
         /** Location */
         Location: {
             /** Lat */
@@ -3443,6 +3475,21 @@ export interface components {
             password: string;
             /** Tenant Code */
             tenant_code: string;
+        };
+        /** MapConfig */
+        MapConfig: {
+            /**
+             * Attribution
+             * @default
+             */
+            attribution: string;
+            /**
+             * Tile Url
+             * @description Leaflet URL template (MAP_TILE_URL); null: no base layer
+             */
+            tile_url?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** Marked */
         Marked: {
@@ -3520,6 +3567,33 @@ export interface components {
         /** MenusIn */
         MenusIn: {
             grants: components["schemas"]["Grants"];
+        };
+        /** MyListQuery */
+        MyListQuery: {
+            /**
+             * Day
+             * Format: date
+             */
+            day?: string;
+            /**
+             * Employee Id
+             * @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor)
+             */
+            employee_id?: string;
+            /** Limit */
+            limit?: number;
+            /**
+             * Month
+             * @example 2026-03
+             */
+            month?: string;
+            /** Offset */
+            offset?: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
         };
         /** Note */
         Note: {
@@ -3969,8 +4043,18 @@ export interface components {
              * Format: date
              */
             day?: string;
+            /**
+             * Dept Id
+             * @description visits made by members of this subtree
+             */
+            dept_id?: string;
             /** Employee Id */
             employee_id?: string;
+            /**
+             * From Day
+             * Format: date
+             */
+            from_day?: string;
             /** Limit */
             limit?: number;
             /**
@@ -3985,6 +4069,12 @@ export interface components {
              * @enum {string}
              */
             status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+            /**
+             * To Day
+             * Format: date
+             * @description inclusive, ≤ 366 days after from_day
+             */
+            to_day?: string;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -4090,6 +4180,14 @@ export interface components {
         };
         /** Routes */
         Routes: components["schemas"]["Route"][];
+        /** RoutesQuery */
+        RoutesQuery: {
+            /**
+             * Employee Id
+             * @description only this person's routes
+             */
+            employee_id?: string;
+        };
         /**
          * RulesIn
          * @description Partial updates merge over the current rules.
@@ -4552,6 +4650,12 @@ export interface components {
             task?: boolean | null;
             /** Topic */
             topic?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** WebConfig */
+        WebConfig: {
+            map: components["schemas"]["MapConfig"];
         } & {
             [key: string]: unknown;
         };
@@ -8932,6 +9036,58 @@ export interface operations {
             };
         };
     };
+    post_api_v1_notify_webhooks_id_test: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key and the same request gets the first answer again (header Idempotent-Replayed: true) and has exactly one effect; the same key with another request is 422 idempotency.key_reused; keys are the caller's own and kept 24 h */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description tenant admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_api_v1_openapi_json: {
         parameters: {
             query?: never;
@@ -9985,6 +10141,8 @@ export interface operations {
                 to?: string;
                 /** @description count only visits approved as valid */
                 validated_only?: boolean;
+                /** @description list the customers visited exactly this often (customer_list) */
+                visit_count?: number;
             };
             header?: never;
             path?: never;
@@ -10534,7 +10692,10 @@ export interface operations {
     };
     get_api_v1_visit_routes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description only this person's routes */
+                employee_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -10843,6 +11004,8 @@ export interface operations {
         parameters: {
             query?: {
                 day?: string;
+                /** @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor) */
+                employee_id?: string;
                 limit?: number;
                 month?: string;
                 offset?: number;
@@ -10861,6 +11024,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitPage"];
+                };
+            };
+            /** @description employee_id: not the supervisor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
@@ -11291,6 +11463,8 @@ export interface operations {
     get_api_v1_visits_calendar: {
         parameters: {
             query?: {
+                /** @description a subordinate's visits (their supervisor, a department admin over them, the tenant admin; else 403 visit.not_supervisor) */
+                employee_id?: string;
                 month?: string;
                 scope?: "mine" | "records";
             };
@@ -11318,7 +11492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description scope=records without the customer_visits grant */
+            /** @description scope=records without the customer_visits grant; employee_id: not the supervisor */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11343,11 +11517,16 @@ export interface operations {
             query?: {
                 customer_id?: string;
                 day?: string;
+                /** @description visits made by members of this subtree */
+                dept_id?: string;
                 employee_id?: string;
+                from_day?: string;
                 limit?: number;
                 month?: string;
                 offset?: number;
                 status?: "pending_check_in" | "pending_check_out" | "pending_notes" | "completed" | "valid" | "invalid" | "expired" | "cancelled";
+                /** @description inclusive, ≤ 366 days after from_day */
+                to_day?: string;
             };
             header?: never;
             path?: never;
@@ -11362,6 +11541,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitPage"];
+                };
+            };
+            /** @description bad filter or range (visit.bad_range) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description the department lacks the customer_visits grant */
@@ -11486,6 +11674,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_api_v1_web_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebConfig"];
                 };
             };
             /** @description Error */

@@ -4,7 +4,7 @@
 // it, so a screen is hidden from exactly the people its guard refuses — and the API refuses
 // them anyway (hiding is never the only guard).
 //
-// Entries marked `soon` are placeholders ("coming soon") for console II's screens (issue 15):
+// Entries marked `soon` were placeholders ("coming soon"); console II (issue 15) filled them all:
 // it only replaces their `component` (and drops `soon`).
 import { markRaw, type Component } from 'vue'
 import {
@@ -65,7 +65,6 @@ export interface MenuEntry {
   hidden?: boolean
 }
 
-const soon: Loader = () => import('./views/common/ComingSoonView.vue')
 const icon = (c: Component) => markRaw(c)
 
 export const MENU: MenuEntry[] = [
@@ -115,31 +114,32 @@ export const MENU: MenuEntry[] = [
   {
     name: 'visits', path: 'visits', title: 'visits', icon: icon(Calendar), access: 'console',
     children: [
-      { name: 'visit-records', path: 'visits/records', title: 'visitRecords', icon: icon(List), access: 'visit_records', component: soon, soon: true },
-      { name: 'visit-review', path: 'visits/review', title: 'visitReview', icon: icon(Checked), access: 'review', component: soon, soon: true },
-      { name: 'visit-plans', path: 'visits/plans', title: 'visitPlans', icon: icon(Memo), access: 'customers', component: soon, soon: true },
-      { name: 'visit-routes', path: 'visits/routes', title: 'visitRoutes', icon: icon(Guide), access: 'customers', component: soon, soon: true },
+      { name: 'visit-records', path: 'visits/records', title: 'visitRecords', icon: icon(List), access: 'visit_records', component: () => import('./views/records/VisitRecordsView.vue') },
+      { name: 'visit-review', path: 'visits/review', title: 'visitReview', icon: icon(Checked), access: 'review', component: () => import('./views/review/ReviewQueueView.vue') },
+      { name: 'visit-plans', path: 'visits/plans', title: 'visitPlans', icon: icon(Memo), access: 'customers', component: () => import('./views/routes/VisitPlansView.vue') },
+      { name: 'visit-routes', path: 'visits/routes', title: 'visitRoutes', icon: icon(Guide), access: 'customers', component: () => import('./views/routes/VisitRoutesView.vue') },
+      { name: 'visit-settings', path: 'visits/settings', title: 'visitSettings', icon: icon(Setting), access: 'admin', component: () => import('./views/review/VisitSettingsView.vue') },
     ],
   },
   {
     name: 'reports', path: 'reports', title: 'reports', icon: icon(DataAnalysis), access: 'reports',
     children: [
-      { name: 'report-employee-visits', path: 'reports/employee-visits', title: 'reportEmployeeVisits', icon: icon(TrendCharts), access: 'reports', component: soon, soon: true },
-      { name: 'report-customer-visits', path: 'reports/customer-visits', title: 'reportCustomerVisits', icon: icon(PieChart), access: 'reports', component: soon, soon: true },
-      { name: 'report-coverage', path: 'reports/coverage', title: 'reportCoverage', icon: icon(Histogram), access: 'reports', component: soon, soon: true },
-      { name: 'report-targets', path: 'reports/targets', title: 'reportTargets', icon: icon(Odometer), access: 'reports', component: soon, soon: true },
+      { name: 'report-employee-visits', path: 'reports/employee-visits', title: 'reportEmployeeVisits', icon: icon(TrendCharts), access: 'reports', component: () => import('./views/reports/EmployeeVisitsView.vue') },
+      { name: 'report-customer-visits', path: 'reports/customer-visits', title: 'reportCustomerVisits', icon: icon(PieChart), access: 'reports', component: () => import('./views/reports/CustomerVisitsView.vue') },
+      { name: 'report-coverage', path: 'reports/coverage', title: 'reportCoverage', icon: icon(Histogram), access: 'reports', component: () => import('./views/reports/CoverageView.vue') },
+      { name: 'report-targets', path: 'reports/targets', title: 'reportTargets', icon: icon(Odometer), access: 'reports', component: () => import('./views/reports/TargetsView.vue') },
     ],
   },
-  { name: 'customer-map', path: 'customer-map', title: 'customerMap', icon: icon(MapLocation), access: 'customers', component: soon, soon: true },
+  { name: 'customer-map', path: 'customer-map', title: 'customerMap', icon: icon(MapLocation), access: 'customers', component: () => import('./views/map/CustomerMapView.vue') },
   {
     name: 'notifications', path: 'notifications', title: 'notifications', icon: icon(Bell), access: 'console',
     children: [
-      { name: 'inbox', path: 'notifications/inbox', title: 'inbox', icon: icon(Message), access: 'console', component: soon, soon: true },
-      { name: 'preferences', path: 'notifications/preferences', title: 'preferences', icon: icon(Collection), access: 'console', component: soon, soon: true },
-      { name: 'webhooks', path: 'notifications/webhooks', title: 'webhooks', icon: icon(Link), access: 'admin', component: soon, soon: true },
-      { name: 'email-settings', path: 'notifications/email', title: 'emailSettings', icon: icon(Share), access: 'admin', component: soon, soon: true },
-      { name: 'deliveries', path: 'notifications/deliveries', title: 'deliveries', icon: icon(Document), access: 'admin', component: soon, soon: true },
-      { name: 'dead-letters', path: 'notifications/dead-letters', title: 'deadLetters', icon: icon(Failed), access: 'admin', component: soon, soon: true },
+      { name: 'inbox', path: 'notifications/inbox', title: 'inbox', icon: icon(Message), access: 'console', component: () => import('./views/notifications/InboxView.vue') },
+      { name: 'preferences', path: 'notifications/preferences', title: 'preferences', icon: icon(Collection), access: 'console', component: () => import('./views/notifications/PreferencesView.vue') },
+      { name: 'webhooks', path: 'notifications/webhooks', title: 'webhooks', icon: icon(Link), access: 'admin', component: () => import('./views/notifications/WebhooksView.vue') },
+      { name: 'email-settings', path: 'notifications/email', title: 'emailSettings', icon: icon(Share), access: 'admin', component: () => import('./views/notifications/EmailSettingsView.vue') },
+      { name: 'deliveries', path: 'notifications/deliveries', title: 'deliveries', icon: icon(Document), access: 'admin', component: () => import('./views/notifications/DeliveriesView.vue') },
+      { name: 'dead-letters', path: 'notifications/dead-letters', title: 'deadLetters', icon: icon(Failed), access: 'admin', component: () => import('./views/notifications/DeadLettersView.vue') },
     ],
   },
 ]
