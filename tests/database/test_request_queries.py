@@ -286,11 +286,16 @@ def test_visits_request_paths(platform: Platform) -> None:
             ctx = p.ctx(t, user, *roles)
             kit, identity = LocalKit(db, ctx), identity_peer(p, ctx)
             visit_queries.calendar(kit, identity, month)
-            visit_queries.my_visits(kit, month=month)
-            visit_queries.my_visits(kit, day=f"{month}-01")
+            visit_queries.my_visits(kit, identity, month=month)
+            visit_queries.my_visits(kit, identity, day=f"{month}-01")
             if roles:
                 visit_queries.calendar(kit, identity, month, "records")
                 visit_queries.records(kit, identity, month=month)
+                # the console's records of a department over a range of days, a subordinate's list
+                visit_queries.records(kit, identity, dept_id=t.dept_ids[0], from_day=f"{month}-01",
+                                      to_day=f"{month}-07")
+                visit_queries.my_visits(kit, identity, month=month, employee_id=employee)
+                visit_queries.calendar(kit, identity, month, employee_id=employee)
                 review.queue(kit, identity)
         ctx = p.ctx(t, employee)
         visit_queries.get_visit(LocalKit(db, ctx), identity_peer(p, ctx), one["_id"])
