@@ -24,7 +24,9 @@ FERRETDB_BACKEND="${FERRETDB_BACKEND:-postgresql}"
 FERRET_PORT="${FERRET_PORT:-27017}"
 AMQP_PORT="${AMQP_PORT:-5672}"
 PG_PORT="${PG_PORT:-25432}"
+PG_DIR_GIVEN="${PG_DIR:+1}"
 PG_DIR="${PG_DIR:-$LOCAL/postgresql}"
+PG_LOG="$LOCAL/logs/postgresql.log"
 PG_USER="ferretdb"  # the cluster's superuser, whom FerretDB connects as
 PG_DATABASE="ferretdb"
 mkdir -p "$LOCAL/bin" "$LOCAL/logs" "$LOCAL/ferretdb/data" "$LOCAL/run"
@@ -113,7 +115,8 @@ pg_bindir() {
 # PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user
 # (created by Debian's package), which owns PG_DIR.
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # from / : the checkout itself may be closed to that user (see resolve_pg_dir)
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 install_postgresql() {
@@ -124,13 +127,28 @@ install_postgresql() {
 
 pg_password() { cat "$PG_DIR/password"; }
 
+# As root the cluster belongs to `postgres`, who must reach PG_DIR. When a parent directory of
+# the checkout is closed to that user (e.g. a workspace under a 0700 home) and PG_DIR was not
+# given, the cluster and its log live in postgres's own home instead, one per checkout.
+resolve_pg_dir() {
+  [ "$(id -u)" = 0 ] && [ -z "$PG_DIR_GIVEN" ] || return 0
+  id postgres >/dev/null 2>&1 || return 0
+  runuser -u postgres -- test -x "$LOCAL" 2>/dev/null && return 0
+  local home
+  home="$(getent passwd postgres | cut -d: -f6)"
+  PG_DIR="${home:-/var/lib/postgresql}/crm-$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)"
+  PG_LOG="$PG_DIR/postgresql.log"
+  mkdir -p "$PG_DIR"
+  chown postgres: "$PG_DIR"
+}
+
 init_postgresql() {
   local bin="$1"
   mkdir -p "$PG_DIR/run"
-  touch "$LOCAL/logs/postgresql.log"
+  touch "$PG_LOG"
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "no postgres user (it comes with Debian's postgresql package)"
-    chown postgres: "$PG_DIR" "$PG_DIR/run" "$LOCAL/logs/postgresql.log"
+    chown postgres: "$PG_DIR" "$PG_DIR/run" "$PG_LOG"
     as_pg test -w "$PG_DIR/run" \
       || die "the postgres user cannot write $PG_DIR (a parent directory is closed to it); set PG_DIR"
   fi
@@ -148,6 +166,7 @@ init_postgresql() {
 
 start_postgresql() {
   install_postgresql
+  resolve_pg_dir
   local bin; bin="$(pg_bindir)"
   init_postgresql "$bin"
   if as_pg "$bin/pg_ctl" --pgdata="$PG_DIR/data" status >/dev/null 2>&1; then
@@ -156,10 +175,10 @@ start_postgresql() {
     port_open "$PG_PORT" && die "127.0.0.1:$PG_PORT is taken by another server; set PG_PORT"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT (cluster in $PG_DIR/data)"
     # synchronous_commit=off: a crash may lose the last commits, never consistency
-    as_pg "$bin/pg_ctl" --pgdata="$PG_DIR/data" --log="$LOCAL/logs/postgresql.log" --wait --timeout=120 \
+    as_pg "$bin/pg_ctl" --pgdata="$PG_DIR/data" --log="$PG_LOG" --wait --timeout=120 \
       -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories='$PG_DIR/run'" \
       -o "-c synchronous_commit=off -c max_connections=200" start >/dev/null \
-      || { tail -20 "$LOCAL/logs/postgresql.log" >&2; return 1; }
+      || { tail -20 "$PG_LOG" >&2; return 1; }
   fi
   wait_port "$PG_PORT" 60 postgresql
   local has
@@ -174,6 +193,7 @@ start_postgresql() {
 stop_postgresql() {
   local bin
   bin="$(pg_bindir)" || return 0
+  resolve_pg_dir
   [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
   if as_pg "$bin/pg_ctl" --pgdata="$PG_DIR/data" status >/dev/null 2>&1; then
     log "stopping PostgreSQL"
