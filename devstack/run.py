@@ -158,6 +158,9 @@ def start() -> int:
 
 def _print_usage(url: str, demo: object) -> None:
     print(f"""
+Open in a browser (tenant code demo, a login below):
+  phone:   {url}/m/          (the mobile app for sales people; a desktop browser: device toolbar, 360x640)
+  PC:      {url}/console/    (the console for admins, department admins and sales support)
 Gateway:   {url}
   docs:    {url}/docs            (OpenAPI: {url}/api/v1/openapi.json)
   ready:   curl {url}/readyz          (with each service: curl '{url}/readyz?verbose')
