@@ -63,7 +63,8 @@ class KeyStore:
         doc: dict[str, Any] | None = await self.keys.find_one({"_id": _id})
         return doc
 
-    async def finish(self, _id: str, nonce: str, status: int, headers: list[dict[str, str]], body: bytes | None) -> None:
+    async def finish(self, _id: str, nonce: str, status: int, headers: list[dict[str, str]],
+                     body: bytes | None) -> None:
         await self.keys.update_one({"_id": _id, "nonce": nonce}, {"$set": {
             "state": "done", "status": status, "headers": headers, "body": body, "kept": body is not None,
             "done_at": datetime.now(UTC)}})

@@ -131,7 +131,8 @@ def _content_length(headers: Headers) -> int | None:
         return None
 
 
-def _access_fields(scope: Scope, request_id: str, method: str, route: str, status: int, duration: float) -> dict[str, Any]:
+def _access_fields(scope: Scope, request_id: str, method: str, route: str, status: int,
+                   duration: float) -> dict[str, Any]:
     client = scope.get("client")
     return {
         "request_id": request_id,

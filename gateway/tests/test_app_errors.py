@@ -72,7 +72,7 @@ def test_status_table_is_the_spec(client):
     expected = {"InvalidInput": 400, "Unauthenticated": 401, "Forbidden": 403, "NotFound": 404, "Conflict": 409,
                 "TooLarge": 413, "UnsupportedMedia": 415, "BusinessRule": 422, "RateLimited": 429,
                 "Unavailable": 503, "UpstreamTimeout": 504, "CrmError": 500}
-    assert STATUS_BY_TYPE == expected
+    assert expected == STATUS_BY_TYPE
 
 
 def test_remote_error_maps(client):

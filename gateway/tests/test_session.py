@@ -131,6 +131,6 @@ def test_behind_a_trusted_proxy_the_forwarded_origin_counts(fake):
     app = create_app(make_settings(trusted_proxy_hops=1), bridge=fake)
     with TestClient(app, raise_server_exceptions=False) as c:
         c.cookies.set("crm_device", "dev-secret", path="/api/v1/auth")
-        r = c.post("/api/v1/auth/refresh", headers={**COOKIE, "Origin": "https://crm.example.com",
-                                                    "X-Forwarded-Proto": "https", "X-Forwarded-Host": "crm.example.com"})
+        forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "crm.example.com"}
+        r = c.post("/api/v1/auth/refresh", headers={**COOKIE, "Origin": "https://crm.example.com", **forwarded})
         assert r.status_code == 200, r.text
