@@ -72,7 +72,7 @@ class ChunkBlobStore:
         return blob_id
 
     def _file(self, blob_id: str) -> dict[str, Any]:
-        row = self.files.find_one({"_id": str(blob_id)})
+        row: dict[str, Any] | None = self.files.find_one({"_id": str(blob_id)})
         if row is None or not row.get("complete"):
             raise NotFound("blob.not_found", "no such blob", {"blob_id": blob_id})
         return row
@@ -146,7 +146,7 @@ class GridFSBlobStore:
         """Bytes ``n * CHUNK_SIZE`` … of the blob (GridFS seeks to its own chunks)."""
         f = self._open(blob_id)
         f.seek(int(n) * CHUNK_SIZE)
-        return f.read(CHUNK_SIZE)
+        return bytes(f.read(CHUNK_SIZE))
 
     def _open(self, blob_id: str) -> Any:
         import gridfs

@@ -14,10 +14,10 @@ from pymongo.database import Database
 from crmkit import config
 
 _lock = threading.Lock()
-_clients: dict[str, pymongo.MongoClient] = {}
+_clients: dict[str, pymongo.MongoClient[Any]] = {}
 
 
-def client(uri: str | None = None) -> pymongo.MongoClient:
+def client(uri: str | None = None) -> pymongo.MongoClient[Any]:
     uri = uri or config.mongo_uri()
     with _lock:
         c = _clients.get(uri)
@@ -34,7 +34,7 @@ def database_name(service: str) -> str:
     return f"{config.db_prefix()}{service}"
 
 
-def service_db(service: str, uri: str | None = None) -> Database:
+def service_db(service: str, uri: str | None = None) -> Database[Any]:
     return client(uri)[database_name(service)]
 
 
@@ -45,12 +45,12 @@ def close_all() -> None:
         _clients.clear()
 
 
-def is_ferretdb(db: Database) -> bool:
+def is_ferretdb(db: Database[Any]) -> bool:
     info: dict[str, Any] = db.client.admin.command("buildInfo")
     return "ferretdbVersion" in info or "ferretdb" in str(info.get("version", "")).lower()
 
 
-def ping(db: Database) -> bool:
+def ping(db: Database[Any]) -> bool:
     try:
         db.command("ping")
         return True

@@ -23,7 +23,7 @@ Claim = Literal["run", "done", "busy"]
 
 
 class Inbox:
-    def __init__(self, db: Database, now: Callable[[], datetime]):
+    def __init__(self, db: Database[Any], now: Callable[[], datetime]):
         self.db = db
         self.coll = db["inbox"]
         self.dead = db["dead_letters"]
@@ -84,7 +84,7 @@ class Inbox:
 
     def unpark(self, dl_id: str) -> dict[str, Any] | None:
         """Take a dead letter out for replay: its claim is reset so it runs again."""
-        row = self.dead.find_one({"_id": dl_id, "status": "parked"})
+        row: dict[str, Any] | None = self.dead.find_one({"_id": dl_id, "status": "parked"})
         if row is None:
             return None
         self.dead.update_one({"_id": dl_id}, {"$set": {"status": "replayed", "replayed_at": self.now()}})

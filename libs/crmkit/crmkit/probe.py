@@ -8,19 +8,21 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from typing import Any
 
-from kombu import Connection, Exchange, Queue
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 
 from crmkit import config
 
 
-def check(service: str, timeout: float = 3.0) -> dict:
+def check(service: str, timeout: float = 3.0) -> dict[str, Any]:
     reply_id = uuid.uuid4().hex
     exchange = Exchange("nameko-rpc", type="topic", durable=True)
     with Connection(config.amqp_uri(), connect_timeout=timeout) as conn:
         queue = Queue(f"rpc.probe-{reply_id}", exchange=exchange, routing_key=reply_id,
                       exclusive=True, auto_delete=True)
-        got: dict = {}
+        got: dict[str, Any] = {}
         with conn.Consumer(queue, callbacks=[lambda body, msg: (got.update(json.loads(body) if isinstance(
                 body, str | bytes) else body), msg.ack())], accept=["json"]):
             conn.Producer(serializer="json").publish(

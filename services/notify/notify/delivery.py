@@ -87,11 +87,12 @@ class GuardedSMTP(smtplib.SMTP):
 class GuardedSMTPSSL(smtplib.SMTP_SSL):
     def __init__(self, host: str, port: int, *, guard: _Guard, timeout: float, context: ssl.SSLContext):
         self._guard = guard
+        self._server_name = host  # the configured name, for TLS (set before connect() runs)
         super().__init__(host, port, timeout=timeout, context=context)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = self._guard.connect(host, port, timeout, self.source_address)
-        return self.context.wrap_socket(sock, server_hostname=self._host)  # the configured name, for TLS
+        return self.context.wrap_socket(sock, server_hostname=self._server_name)
 
 
 def send_email(smtp: dict[str, Any], to_addr: str, subject: str, body: str, *,

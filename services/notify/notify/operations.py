@@ -22,12 +22,12 @@ def me(ctx: CallContext) -> tuple[str, str]:
 
 
 # -- inbox ---------------------------------------------------------------------------------------------
-def list_notifications(store: Store, ctx: CallContext, cursor: str | None, limit: Any, unread: Any) -> dict:
+def list_notifications(store: Store, ctx: CallContext, cursor: str | None, limit: Any, unread: Any) -> dict[str, Any]:
     unread_only = str(unread).lower() in ("1", "true", "yes") if unread is not None else False
     return store.list_notifications(*me(ctx), cursor, rules.page_limit(limit), unread_only)
 
 
-def mark_read(store: Store, ctx: CallContext, notification_id: str, now: datetime) -> dict:
+def mark_read(store: Store, ctx: CallContext, notification_id: str, now: datetime) -> dict[str, Any]:
     row = store.mark_read(*me(ctx), str(notification_id), now)
     if row is None:  # someone else's, or none at all: the same answer
         raise NotFound("notification.not_found", "no such notification")
@@ -35,23 +35,23 @@ def mark_read(store: Store, ctx: CallContext, notification_id: str, now: datetim
 
 
 # -- preferences -------------------------------------------------------------------------------------
-def get_preferences(store: Store, ctx: CallContext) -> dict:
+def get_preferences(store: Store, ctx: CallContext) -> dict[str, Any]:
     return {"channels": rules.effective_preferences(store.get_preferences(*me(ctx))),
             "fixed": {k: list(v) for k, v in rules.FIXED_CHANNELS.items()}}
 
 
-def set_preferences(store: Store, ctx: CallContext, data: Any, now: datetime) -> dict:
+def set_preferences(store: Store, ctx: CallContext, data: Any, now: datetime) -> dict[str, Any]:
     store.put_preferences(*me(ctx), rules.validate_preferences(data), now)
     return get_preferences(store, ctx)
 
 
 # -- settings --------------------------------------------------------------------------------------------
-def get_settings(store: Store, ctx: CallContext) -> dict:
+def get_settings(store: Store, ctx: CallContext) -> dict[str, Any]:
     require_admin(ctx)
     return rules.public_settings(store.get_settings(ctx.tenant_id), ssrf.operator_allows_private())
 
 
-def update_settings(store: Store, ctx: CallContext, data: Any) -> dict:
+def update_settings(store: Store, ctx: CallContext, data: Any) -> dict[str, Any]:
     require_admin(ctx)
     merged = rules.validate_settings(data, store.get_settings(ctx.tenant_id))
     if isinstance(data, dict) and data.get("smtp") and merged.get("smtp"):  # SSRF: a clear 422 at save time
@@ -67,7 +67,8 @@ def _guard(store: Store, tenant_id: str, url: str) -> str:
     return ssrf.check_url(url, allow_private=allow)
 
 
-def create_webhook(store: Store, ctx: CallContext, data: Any, now: datetime, idempotency_key: str | None) -> dict:
+def create_webhook(store: Store, ctx: CallContext, data: Any, now: datetime,
+                   idempotency_key: str | None) -> dict[str, Any]:
     require_admin(ctx)
     clean = rules.validate_webhook(data)
     clean["url"] = _guard(store, ctx.tenant_id, clean["url"])
@@ -75,12 +76,12 @@ def create_webhook(store: Store, ctx: CallContext, data: Any, now: datetime, ide
     return store.public_webhook(store.create_webhook(ctx.tenant_id, clean, now, key), with_secret=True)
 
 
-def list_webhooks(store: Store, ctx: CallContext) -> list[dict]:
+def list_webhooks(store: Store, ctx: CallContext) -> list[dict[str, Any]]:
     require_admin(ctx)
     return [store.public_webhook(w) for w in store.list_webhooks(ctx.tenant_id)]
 
 
-def get_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict:
+def get_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict[str, Any]:
     require_admin(ctx)
     w = store.get_webhook(ctx.tenant_id, str(webhook_id))
     if w is None:
@@ -88,7 +89,7 @@ def get_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict:
     return store.public_webhook(w)
 
 
-def update_webhook(store: Store, ctx: CallContext, webhook_id: str, data: Any, now: datetime) -> dict:
+def update_webhook(store: Store, ctx: CallContext, webhook_id: str, data: Any, now: datetime) -> dict[str, Any]:
     require_admin(ctx)
     clean = rules.validate_webhook(data, partial=True)
     if "url" in clean:
@@ -99,7 +100,7 @@ def update_webhook(store: Store, ctx: CallContext, webhook_id: str, data: Any, n
     return store.public_webhook(w, with_secret="secret" in clean)
 
 
-def test_webhook(store: Store, ctx: CallContext, webhook_id: str, now: datetime) -> dict:
+def test_webhook(store: Store, ctx: CallContext, webhook_id: str, now: datetime) -> dict[str, Any]:
     """Queue one signed test message to the endpoint (kind ``webhook_test``, even when the hook
     is inactive): it goes through the delivery loop like any other — attempts logged, retried,
     dead-lettered — so the delivery log shows whether the receiver answers."""
@@ -121,7 +122,7 @@ def test_webhook(store: Store, ctx: CallContext, webhook_id: str, now: datetime)
     return store.public_delivery(row)
 
 
-def delete_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict:
+def delete_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict[str, Any]:
     require_admin(ctx)
     if not store.delete_webhook(ctx.tenant_id, str(webhook_id)):
         raise NotFound("webhook.not_found", "no such webhook")
@@ -129,13 +130,13 @@ def delete_webhook(store: Store, ctx: CallContext, webhook_id: str) -> dict:
 
 
 # -- deliveries and dead letters ----------------------------------------------------------------------------
-def list_deliveries(store: Store, ctx: CallContext, status: str | None, event_id: str | None, limit: Any) -> list:
+def list_deliveries(store: Store, ctx: CallContext, status: str | None, event_id: str | None, limit: Any) -> list[Any]:
     require_admin(ctx)
     rows = store.list_deliveries(ctx.tenant_id, status, event_id, rules.page_limit(limit, 100, 500))
     return [store.public_delivery(r) for r in rows]
 
 
-def get_delivery(store: Store, ctx: CallContext, delivery_id: str) -> dict:
+def get_delivery(store: Store, ctx: CallContext, delivery_id: str) -> dict[str, Any]:
     require_admin(ctx)
     row = store.get_delivery(ctx.tenant_id, str(delivery_id))
     if row is None:
@@ -143,13 +144,13 @@ def get_delivery(store: Store, ctx: CallContext, delivery_id: str) -> dict:
     return store.public_delivery(row, store.attempts_of(row["_id"]))
 
 
-def dead_letters(store: Store, ctx: CallContext, limit: Any) -> list:
+def dead_letters(store: Store, ctx: CallContext, limit: Any) -> list[Any]:
     require_admin(ctx)
     rows = store.list_deliveries(ctx.tenant_id, "dead", None, rules.page_limit(limit, 100, 500))
     return [store.public_delivery(r, store.attempts_of(r["_id"])) for r in rows]
 
 
-def resend(store: Store, ctx: CallContext, delivery_id: str, now: datetime) -> dict:
+def resend(store: Store, ctx: CallContext, delivery_id: str, now: datetime) -> dict[str, Any]:
     require_admin(ctx)
     row = store.resend(ctx.tenant_id, str(delivery_id), now)
     if row is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class RetryPolicy:
         """Delay before attempt ``attempt + 1`` after ``attempt`` failures (1-based): "equal
         jitter" — half the exponential step fixed, half random, so the back-off always grows
         from ``base/2`` and retries of many deliveries spread out."""
-        step = min(self.cap_seconds, self.base_seconds * (2 ** max(0, attempt - 1)))
+        step = min(self.cap_seconds, self.base_seconds * (2.0 ** max(0, attempt - 1)))
         r = rand.random() if rand else random.random()
         return step / 2 + r * step / 2
 
@@ -23,7 +24,7 @@ class RetryPolicy:
         return attempts >= self.max_attempts
 
 
-def policy_from(settings: dict | None, default_base: float = 30.0) -> RetryPolicy:
+def policy_from(settings: dict[str, Any] | None, default_base: float = 30.0) -> RetryPolicy:
     s = settings or {}
     base = _num(s.get("retry_base_seconds"), default_base, 0.01, 86400)
     cap = _num(s.get("retry_cap_seconds"), max(3600.0, base), base, 7 * 86400)

@@ -73,7 +73,7 @@ def _keep(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def cbm_contact(data: dict[str, Any]) -> dict[str, Any] | None:
     """The CBM's contact from a visit.planned event: ``data.cbm`` {email, name, language} or flat
     ``cbm_email``/``cbm_name``/``cbm_language``."""
-    cbm = data.get("cbm") if isinstance(data.get("cbm"), dict) else {}
+    cbm: dict[str, Any] = data["cbm"] if isinstance(data.get("cbm"), dict) else {}
     email = _pick(cbm, "email", "contact", "address") or _pick(data, "cbm_email", "cbm_contact")
     if not email or "@" not in str(email):
         return None

@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import eventlet
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from crmkit import db
 from crmkit.nameko.base import BaseService
+from crmkit.nameko.dependency import Dependency
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
@@ -31,7 +31,7 @@ def default_retry_base() -> float:
         return 30.0
 
 
-class NotifyStore(DependencyProvider):
+class NotifyStore(Dependency[Store]):
     """This service's persistence; indexes are ensured at start."""
 
     def setup(self) -> None:
@@ -52,82 +52,82 @@ class NotifyService(BaseService):
 
     # -- inbox (the caller's own) ------------------------------------------------------------------
     @api
-    def list_notifications(self, cursor: str | None = None, limit: Any = None, unread: Any = None) -> dict:
+    def list_notifications(self, cursor: str | None = None, limit: Any = None, unread: Any = None) -> dict[str, Any]:
         return operations.list_notifications(self.store, self.kit.ctx, cursor, limit, unread)
 
     @api
-    def unread_count(self) -> dict:
+    def unread_count(self) -> dict[str, Any]:
         ctx = self.kit.ctx
         return {"unread": self.store.unread_count(ctx.tenant_id, ctx.user_id)}
 
     @api
-    def mark_read(self, notification_id: str) -> dict:
+    def mark_read(self, notification_id: str) -> dict[str, Any]:
         return operations.mark_read(self.store, self.kit.ctx, notification_id, self.kit.now())
 
     @api
-    def mark_all_read(self) -> dict:
+    def mark_all_read(self) -> dict[str, Any]:
         ctx = self.kit.ctx
         return {"marked": self.store.mark_all_read(ctx.tenant_id, ctx.user_id, self.kit.now())}
 
     @api
-    def get_preferences(self) -> dict:
+    def get_preferences(self) -> dict[str, Any]:
         return operations.get_preferences(self.store, self.kit.ctx)
 
     @api
-    def set_preferences(self, data: dict) -> dict:
+    def set_preferences(self, data: dict[str, Any]) -> dict[str, Any]:
         return operations.set_preferences(self.store, self.kit.ctx, data, self.kit.now())
 
     # -- tenant admin: channels ----------------------------------------------------------------------
     @api
-    def get_settings(self) -> dict:
+    def get_settings(self) -> dict[str, Any]:
         return operations.get_settings(self.store, self.kit.ctx)
 
     @api
-    def update_settings(self, data: dict) -> dict:
+    def update_settings(self, data: dict[str, Any]) -> dict[str, Any]:
         return operations.update_settings(self.store, self.kit.ctx, data)
 
     @api
-    def list_webhooks(self) -> list:
+    def list_webhooks(self) -> list[Any]:
         return operations.list_webhooks(self.store, self.kit.ctx)
 
     @api
-    def create_webhook(self, data: dict, idempotency_key: str | None = None) -> dict:
+    def create_webhook(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         return operations.create_webhook(self.store, self.kit.ctx, data, self.kit.now(), idempotency_key)
 
     @api
-    def get_webhook(self, webhook_id: str) -> dict:
+    def get_webhook(self, webhook_id: str) -> dict[str, Any]:
         return operations.get_webhook(self.store, self.kit.ctx, webhook_id)
 
     @api
-    def update_webhook(self, webhook_id: str, data: dict) -> dict:
+    def update_webhook(self, webhook_id: str, data: dict[str, Any]) -> dict[str, Any]:
         return operations.update_webhook(self.store, self.kit.ctx, webhook_id, data, self.kit.now())
 
     @api
-    def test_webhook(self, webhook_id: str) -> dict:
+    def test_webhook(self, webhook_id: str) -> dict[str, Any]:
         return operations.test_webhook(self.store, self.kit.ctx, webhook_id, self.kit.now())
 
     @api
-    def delete_webhook(self, webhook_id: str) -> dict:
+    def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
         return operations.delete_webhook(self.store, self.kit.ctx, webhook_id)
 
     @api
-    def list_deliveries(self, status: str | None = None, event_id: str | None = None, limit: Any = None) -> list:
+    def list_deliveries(self, status: str | None = None, event_id: str | None = None, limit: Any = None) -> list[Any]:
         return operations.list_deliveries(self.store, self.kit.ctx, status, event_id, limit)
 
     @api
-    def get_delivery(self, delivery_id: str) -> dict:
+    def get_delivery(self, delivery_id: str) -> dict[str, Any]:
         return operations.get_delivery(self.store, self.kit.ctx, delivery_id)
 
     @api
-    def delivery_dead_letters(self, limit: Any = None) -> list:
+    def delivery_dead_letters(self, limit: Any = None) -> list[Any]:
         return operations.dead_letters(self.store, self.kit.ctx, limit)
 
     @api
-    def resend_delivery(self, delivery_id: str) -> dict:
+    def resend_delivery(self, delivery_id: str) -> dict[str, Any]:
         return operations.resend(self.store, self.kit.ctx, delivery_id, self.kit.now())
 
     # -- sources ------------------------------------------------------------------------------------------
-    def _notify(self, env: dict) -> None:
+    def _notify(self, env: dict[str, Any]) -> None:
         intents = rules.intents_for(env)
         if not intents:
             return
@@ -136,56 +136,56 @@ class NotifyService(BaseService):
             sources.dispatch(self.store, self.identity, env, intent, self.kit.now())
 
     @subscribe("identity", "employee.invited")
-    def on_employee_invited(self, env: dict) -> None:
+    def on_employee_invited(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("identity", "employee.left")
-    def on_employee_left(self, env: dict) -> None:
+    def on_employee_left(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("visits", "visit.planned")
-    def on_visit_planned(self, env: dict) -> None:
+    def on_visit_planned(self, env: dict[str, Any]) -> None:
         sources.track_visit(self.store, env)
         self._notify(env)
 
     @subscribe("visits", "visit.checked_in")
-    def on_visit_checked_in(self, env: dict) -> None:
+    def on_visit_checked_in(self, env: dict[str, Any]) -> None:
         sources.track_visit(self.store, env)
 
     @subscribe("visits", "visit.expired")
-    def on_visit_expired(self, env: dict) -> None:
+    def on_visit_expired(self, env: dict[str, Any]) -> None:
         sources.track_visit(self.store, env)
 
     @subscribe("visits", "visit.reviewed")
-    def on_visit_reviewed(self, env: dict) -> None:
+    def on_visit_reviewed(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("visits", "report.export_ready")
-    def on_export_ready(self, env: dict) -> None:
+    def on_export_ready(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("pool", "pool.claim_request_submitted")
-    def on_claim_request_submitted(self, env: dict) -> None:
+    def on_claim_request_submitted(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("pool", "pool.claim_request_approved")
-    def on_claim_request_approved(self, env: dict) -> None:
+    def on_claim_request_approved(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("pool", "pool.claim_request_rejected")
-    def on_claim_request_rejected(self, env: dict) -> None:
+    def on_claim_request_rejected(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("pool", "pool.reclaim_warning")
-    def on_reclaim_warning(self, env: dict) -> None:
+    def on_reclaim_warning(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("pool", "pool.reclaimed")
-    def on_reclaimed(self, env: dict) -> None:
+    def on_reclaimed(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     @subscribe("customers", "customer.owner_changed")
-    def on_owner_changed(self, env: dict) -> None:
+    def on_owner_changed(self, env: dict[str, Any]) -> None:
         self._notify(env)
 
     # -- outbound delivery loop and the morning digest --------------------------------------------------
@@ -200,7 +200,7 @@ class NotifyService(BaseService):
             pool.spawn_n(self._attempt, row, base)
         pool.waitall()
 
-    def _attempt(self, row: dict, base: float) -> None:
+    def _attempt(self, row: dict[str, Any], base: float) -> None:
         try:
             delivery.attempt(self.store, row, self.kit.now, base)
         except Exception:
@@ -218,6 +218,6 @@ class NotifyService(BaseService):
         self.store.purge_claims(self.kit.now() - timedelta(days=7))
 
     @api
-    def _test_run_digest(self) -> dict:
+    def _test_run_digest(self) -> dict[str, Any]:
         self.kit.require_test_hooks()
         return {"sent": self._run_digest()}

@@ -30,7 +30,7 @@ def delivery_key(event_id: str, recipient: str, channel: str) -> str:
 
 
 class Store:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database[Any]):
         self.db = db
         self.notifications = db["notifications"]
         self.deliveries = db["deliveries"]
@@ -94,9 +94,10 @@ class Store:
         return self.notifications.count_documents({"tenant_id": tenant_id, "recipient_id": recipient_id,
                                                    "read": False})
 
-    def mark_read(self, tenant_id: str, recipient_id: str, notification_id: str, now: datetime) -> dict | None:
+    def mark_read(self, tenant_id: str, recipient_id: str, notification_id: str,
+                  now: datetime) -> dict[str, Any] | None:
         flt = {"_id": notification_id, "tenant_id": tenant_id, "recipient_id": recipient_id}
-        row = self.notifications.find_one(flt)
+        row: dict[str, Any] | None = self.notifications.find_one(flt)
         if row is None:
             return None
         if not row.get("read"):
@@ -183,7 +184,8 @@ class Store:
         return list(self.attempts.find({"delivery_id": delivery_id}).sort("at", ASCENDING))
 
     def resend(self, tenant_id: str, delivery_id: str, now: datetime) -> dict[str, Any] | None:
-        row = self.deliveries.find_one({"_id": delivery_id, "tenant_id": tenant_id, "status": "dead"})
+        row: dict[str, Any] | None = self.deliveries.find_one(
+            {"_id": delivery_id, "tenant_id": tenant_id, "status": "dead"})
         if row is None:
             return None
         gen = int(row.get("generation", 0)) + 1
@@ -230,7 +232,8 @@ class Store:
     def list_webhooks(self, tenant_id: str) -> list[dict[str, Any]]:
         return list(self.webhooks.find({"tenant_id": tenant_id}).sort("created_at", ASCENDING))
 
-    def update_webhook(self, tenant_id: str, webhook_id: str, data: dict[str, Any], now: datetime) -> dict | None:
+    def update_webhook(self, tenant_id: str, webhook_id: str, data: dict[str, Any],
+                       now: datetime) -> dict[str, Any] | None:
         if self.get_webhook(tenant_id, webhook_id) is None:
             return None
         self.webhooks.update_one({"_id": webhook_id, "tenant_id": tenant_id}, {"$set": {**data, "updated_at": now}})

@@ -9,7 +9,8 @@ import threading
 from typing import Any
 
 import kombu.serialization
-from kombu import Connection, Exchange, Queue
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 
 from crmkit import config
 from crmkit.errors import TooLarge

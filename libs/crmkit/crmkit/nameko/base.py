@@ -95,7 +95,7 @@ class BaseService:
 
     @rpc
     def _test_outbox_backlog(self) -> int:
-        return self.kit.provider.outbox.backlog()
+        return int(self.kit.provider.outbox.backlog())
 
     @rpc
     def _test_freeze(self, seconds: float) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from nameko.events import SERVICE_POOL, event_handler
 
@@ -26,10 +26,12 @@ log = logging.getLogger(__name__)
 
 BUSY_RETRY_SECONDS = 2.0
 
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
 
 def subscribe(source: str, event_type: str, *, max_attempts: int = 5,
-              base_delay: float = 0.5) -> Callable[[Callable[..., Any]], Any]:
-    def deco(fn: Callable[..., Any]) -> Any:
+              base_delay: float = 0.5) -> Callable[[_Handler], _Handler]:
+    def deco(fn: _Handler) -> _Handler:
         def wrapper(self: Any, body: Any) -> None:
             handle(self.kit, fn.__name__, source, event_type, body,
                    lambda env: fn(self, env), max_attempts, base_delay)
@@ -39,8 +41,9 @@ def subscribe(source: str, event_type: str, *, max_attempts: int = 5,
         wrapper.__doc__ = fn.__doc__
         wrapper.crm_subscription = (source, event_type)  # type: ignore[attr-defined]
         # requeue_on_error: only when even the retry publish failed (broker gone)
-        return event_handler(source, event_type, handler_type=SERVICE_POOL,
-                             reliable_delivery=True, requeue_on_error=True)(wrapper)
+        # the wrapper takes the same (self, event) as the handler it wraps
+        return cast(_Handler, event_handler(source, event_type, handler_type=SERVICE_POOL,
+                                            reliable_delivery=True, requeue_on_error=True)(wrapper))
     return deco
 
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
-from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 
 from crmkit import config, db, liveness, logs, metrics
@@ -25,12 +24,13 @@ from crmkit.envelope import make_event, sign_event
 from crmkit.errors import CrmError, Forbidden
 from crmkit.inbox import Inbox
 from crmkit.nameko.amqp import Publisher, all_subscriptions, declare
+from crmkit.nameko.dependency import Dependency
 from crmkit.outbox import Check, Outbox
 
 log = logging.getLogger(__name__)
 
 
-class Kit(DependencyProvider):
+class Kit(Dependency["WorkerKit"]):
     """``secrets``: environment variables this service cannot run without (besides
     ``CRM_CONTEXT_KEY`` and ``AMQP_URI``, which every service needs); the process refuses to
     start, with one clear line and exit status 2, while one is missing or too short."""
@@ -77,7 +77,7 @@ class Kit(DependencyProvider):
         self.outbox.ensure_indexes()
         self.inbox.ensure_indexes()
         self.load_clock()
-        from kombu import Connection
+        from kombu.connection import Connection
         with Connection(self.amqp_uri, connect_timeout=5) as conn:
             declare(conn, all_subscriptions(self.extra_subscriptions))
         # export every series from the start (zeros), so dashboards and alerts see them

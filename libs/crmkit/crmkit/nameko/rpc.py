@@ -10,7 +10,8 @@ itself received, which is bound to the worker's own call. A request larger than
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import eventlet
 from nameko import exceptions as nameko_exceptions
@@ -43,6 +44,9 @@ def register_errors() -> None:
 
     safe_for_serialization.crm_json_plain = True  # type: ignore[attr-defined]
     nameko_exceptions.safe_for_serialization = safe_for_serialization
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 register_errors()
@@ -119,7 +123,7 @@ class TimedServiceProxy:
         return call
 
 
-def api(fn: Any) -> Any:
+def api(fn: _F) -> _F:
     """``@api``: a nameko ``@rpc`` whose CrmErrors are expected (no traceback logged)."""
     from nameko.rpc import rpc
 
