@@ -102,7 +102,7 @@ def test_multi_stage_from_pinned_slim_python(image) -> None:
 def test_copies_only_crmkit_and_its_own_dir(image) -> None:
     """And every source exists and is in the build context (.dockerignore's allow-list)."""
     name, _, own_dir, ins = image
-    allowed = {"libs/crmkit", own_dir} | ({"web"} if name == "gateway" else {"requirements.lock"})
+    allowed = {"libs/crmkit", own_dir, "requirements.lock"} | ({"web"} if name == "gateway" else set())
     context = _dockerignore_allowed()
     for k, args in ins:
         if k != "COPY":
@@ -133,12 +133,12 @@ def test_pip_installs_only_crmkit_and_its_own_package(image) -> None:
     normal = sorted(re.sub(r"\[.*\]$", "", t).removeprefix("./").rstrip("/") for t in targets)
     assert normal == sorted(["libs/crmkit", own_dir]), f"{name}: pip installs {targets}"
     assert not any(w == "-e" or w.startswith("--editable") for w in words), "editable install in an image"
-    if name != "gateway":  # every version from the lock: its pins as constraints
-        assert words[words.index("install") + 1:][:2] == ["--constraint", "constraints.txt"], words
-        made = installs[0].split("&&")
-        assert any(shlex.split(m) == ["pip", "check"] for m in made), f"{name}: no pip check"
-        run = [a for k, a in ins if k == "RUN" and "constraints.txt" in a][0]
-        assert run.startswith("grep -v '^-e ' requirements.lock > constraints.txt"), run
+    # every version from the lock: its pins as constraints (the gateway's image too)
+    assert words[words.index("install") + 1:][:2] == ["--constraint", "constraints.txt"], words
+    made = installs[0].split("&&")
+    assert any(shlex.split(m) == ["pip", "check"] for m in made), f"{name}: no pip check"
+    run = [a for k, a in ins if k == "RUN" and "constraints.txt" in a][0]
+    assert run.startswith("grep -v '^-e ' requirements.lock > constraints.txt"), run
 
 
 def test_final_stage_is_non_root_with_healthcheck_and_cmd(image) -> None:
@@ -288,7 +288,7 @@ def _lock_pins() -> dict[str, set[str]]:
 
 
 #: the repository's own packages (installed from their folders)
-OWN = {"crmkit", *(f"crm-{s}" for s in SERVICES)}
+OWN = {"crmkit", "crm-gateway", *(f"crm-{s}" for s in SERVICES)}
 
 
 def _requires(dist: str) -> list[str]:
@@ -314,8 +314,8 @@ def _image_packages(service: str) -> dict[str, set[str]]:
            "os_name": "posix", "python_version": "3.11", "implementation_name": "cpython"}
     env["python_full_version"] = "3.11.11"
     seen: dict[str, set[str]] = {}
-    todo: list[tuple[Requirement, str]] = [(Requirement("crmkit[nameko]"), "image"),
-                                            (Requirement(f"crm-{service}"), "image")]
+    kit = "crmkit" if service == "gateway" else "crmkit[nameko]"
+    todo: list[tuple[Requirement, str]] = [(Requirement(kit), "image"), (Requirement(f"crm-{service}"), "image")]
     while todo:
         req, by = todo.pop()
         dist = canonicalize_name(req.name)
@@ -331,7 +331,7 @@ def _image_packages(service: str) -> dict[str, set[str]]:
     return seen
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", [*SERVICES, "gateway"])
 def test_every_package_an_image_installs_is_pinned_in_the_lock(service: str) -> None:
     """The constraints are the lock: a package of the image missing from it would be installed
     at whatever version PyPI has that day."""
