@@ -298,7 +298,8 @@ def _requires(dist: str) -> list[str]:
         return importlib.metadata.distribution(dist).requires or []
     import tomllib
 
-    folder = ROOT / "libs" / "crmkit" if dist == "crmkit" else ROOT / "services" / dist.removeprefix("crm-")
+    folders = {"crmkit": ROOT / "libs" / "crmkit", "crm-gateway": ROOT / "gateway"}
+    folder = folders.get(dist, ROOT / "services" / dist.removeprefix("crm-"))
     project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
     out = list(project.get("dependencies", []))
     for extra, reqs in project.get("optional-dependencies", {}).items():
