@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
+
+from crmkit.docstore import aware
 
 LEASE = timedelta(seconds=120)
 
@@ -46,7 +48,7 @@ class Inbox:
         if status in ("done", "dead"):
             return "done", attempts
         at = row.get("at") or now
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        at = aware(at)
         if status == "running" and now - at < LEASE:
             return "busy", attempts
         self.coll.update_one({"_id": key}, {"$set": {"status": "running", "at": now}})
@@ -95,7 +97,7 @@ class Inbox:
     def forget_older_than(self, age: timedelta) -> int:
         cutoff = self.now() - age
         old = [r["_id"] for r in self.coll.find({"status": "done"}, {"at": 1}).limit(5000)
-               if (r["at"] if r["at"].tzinfo else r["at"].replace(tzinfo=UTC)) < cutoff]
+               if aware(r["at"]) < cutoff]
         if old:
             self.coll.delete_many({"_id": {"$in": old}})
         return len(old)

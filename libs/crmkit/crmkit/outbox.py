@@ -28,6 +28,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from crmkit.docstore import aware
 from crmkit.errors import TooLarge
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class Outbox:
 
     def _recover_staged(self, now: datetime) -> None:
         for row in self.coll.find({"status": "staged"}).limit(BATCH):
-            if now - _aware(row["created_at"]) < STAGED_GRACE:
+            if now - aware(row["created_at"]) < STAGED_GRACE:
                 continue
             chk = row.get("check")
             happened = chk is None or self.db[chk["collection"]].count_documents(chk["filter"], limit=1) > 0
@@ -142,10 +143,10 @@ class Outbox:
         now = self.now()
         self._recover_staged(now)
         rows = list(self.coll.find({"status": "pending"}).limit(BATCH))
-        rows.sort(key=lambda r: _aware(r["created_at"]))
+        rows.sort(key=lambda r: aware(r["created_at"]))
         sent = 0
         for row in rows:
-            if _aware(row.get("next_at") or row["created_at"]) > now:
+            if aware(row.get("next_at") or row["created_at"]) > now:
                 continue
             try:
                 publish(row["envelope"])
@@ -177,7 +178,7 @@ class Outbox:
         n = 0
         for coll, flt in ((self.db["outbox_sent"], {}), (self.coll, {"status": "aborted"})):
             old = [r["_id"] for r in coll.find(flt, {"created_at": 1}).limit(5000)
-                   if _aware(r.get("created_at") or cutoff) < cutoff]
+                   if aware(r.get("created_at") or cutoff) < cutoff]
             for event_id in old:
                 coll.delete_one({"_id": event_id})
             n += len(old)
@@ -193,7 +194,3 @@ def find_events(db: Database[Any], filter: dict[str, Any]) -> list[dict[str, Any
             rows.setdefault(row["_id"], row)
     return list(rows.values())
 
-
-def _aware(dt: datetime) -> datetime:
-    from datetime import UTC
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

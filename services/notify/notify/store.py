@@ -17,8 +17,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
+from crmkit import docstore
 from crmkit.clock import iso
 from notify import rules
 
@@ -64,11 +64,7 @@ class Store:
                "channel": "inbox", "kind": kind, "title": rendered["title"], "body": rendered["body"],
                "language": rendered["language"], "data": data, "read": False, "read_at": None,
                "created_at": now, "sort_key": rules.sort_key(now, nid)}
-        try:
-            self.notifications.insert_one(doc)
-            return True
-        except DuplicateKeyError:
-            return False
+        return docstore.insert_once(self.notifications, doc)
 
     @staticmethod
     def public_notification(d: dict[str, Any]) -> dict[str, Any]:
@@ -118,11 +114,7 @@ class Store:
                "channel": channel, "target": target, "message": message, "status": "pending", "attempts": 0,
                "generation": 0, "next_at": now, "created_at": now, "updated_at": now, "last_error": None,
                "dead_reason": None, "sent_at": None}
-        try:
-            self.deliveries.insert_one(doc)
-            return True
-        except DuplicateKeyError:
-            return False
+        return docstore.insert_once(self.deliveries, doc)
 
     def due_deliveries(self, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.deliveries.find({"status": "pending"}).sort("next_at", ASCENDING).limit(limit * 4)
@@ -131,11 +123,7 @@ class Store:
     def claim_attempt(self, delivery: dict[str, Any], now: datetime) -> bool:
         """Exactly one sender wins attempt N of generation G of a delivery."""
         cid = f"{delivery['_id']}:{delivery.get('generation', 0)}:{delivery['attempts'] + 1}"
-        try:
-            self.claims.insert_one({"_id": cid, "at": now})
-            return True
-        except DuplicateKeyError:
-            return False
+        return docstore.insert_once(self.claims, {"_id": cid, "at": now})
 
     def claim_lost_attempt(self, delivery: dict[str, Any], now: datetime, grace: timedelta) -> bool:
         """True (once) when attempt N was claimed longer than ``grace`` ago and never recorded:
@@ -144,11 +132,7 @@ class Store:
         claim = self.claims.find_one({"_id": cid})
         if claim is None or claim["at"] > now - grace:
             return False
-        try:
-            self.claims.insert_one({"_id": cid + ":lost", "at": now})
-            return True
-        except DuplicateKeyError:
-            return False
+        return docstore.insert_once(self.claims, {"_id": cid + ":lost", "at": now})
 
     def finish_attempt(self, delivery: dict[str, Any], *, outcome: str, error: str | None, latency_ms: float,
                        now: datetime, next_at: datetime | None, dead: bool, detail: str | None = None) -> None:
@@ -220,9 +204,7 @@ class Store:
         doc = {"_id": wid, "tenant_id": tenant_id, "url": data["url"], "name": data.get("name", ""),
                "kinds": data.get("kinds", []), "active": data.get("active", True),
                "secret": data.get("secret") or secrets.token_urlsafe(32), "created_at": now, "updated_at": now}
-        try:
-            self.webhooks.insert_one(doc)
-        except DuplicateKeyError:
+        if not docstore.insert_once(self.webhooks, doc):
             return self.webhooks.find_one({"_id": wid}) or doc
         return doc
 
@@ -281,17 +263,13 @@ class Store:
         update: dict[str, Any] = {"$set": {"tenant_id": tenant_id, **fields}}
         if initial:
             update["$setOnInsert"] = initial
-        self.visit_plans.update_one({"_id": visit_id}, update, upsert=True)
+        docstore.upsert(self.visit_plans, {"_id": visit_id}, update)
 
     def pending_visits(self) -> list[dict[str, Any]]:
         return list(self.visit_plans.find({"status": "pending_check_in"}))
 
     def claim_digest(self, tenant_id: str, day: str, now: datetime) -> bool:
-        try:
-            self.digests.insert_one({"_id": f"{tenant_id}:{day}", "at": now})
-            return True
-        except DuplicateKeyError:
-            return False
+        return docstore.insert_once(self.digests, {"_id": f"{tenant_id}:{day}", "at": now})
 
     def purge_claims(self, older_than: datetime) -> None:
         self.claims.delete_many({"at": {"$lt": older_than}})
