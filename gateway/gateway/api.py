@@ -169,7 +169,7 @@ class Api:
             if inp.body is not None:
                 if body_as:
                     kwargs[body_as] = inp.body
-                else:
+                elif inp.body_model is not None:
                     kwargs.update({name: inp.body.get(f.alias or name)
                                    for name, f in type(inp.body_model).model_fields.items()})
             if pass_key:

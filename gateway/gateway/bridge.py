@@ -60,12 +60,12 @@ class _SetupFailed(Exception):
     pass
 
 
-def _resolve(fut: asyncio.Future, value: Any = None) -> None:
+def _resolve(fut: asyncio.Future[Any], value: Any = None) -> None:
     if not fut.done():
         fut.set_result(value)
 
 
-def _reject(fut: asyncio.Future, exc: BaseException) -> None:
+def _reject(fut: asyncio.Future[Any], exc: BaseException) -> None:
     if not fut.done():
         fut.set_exception(exc)
 
@@ -88,16 +88,16 @@ class RpcBridge:
         self.connect_timeout = connect_timeout
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
-        self._pending: dict[str, tuple[asyncio.Future, str]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[Any], str]] = {}
         self._conn: AsyncioConnection | None = None
         self._channel: Any = None
         self._reply_key: str | None = None
         self._reply_tag: str | None = None  # consumer tag of the reply consumer
         self._ready = False
         self._stopping = False
-        self._runner: asyncio.Task | None = None
-        self._closed_fut: asyncio.Future | None = None
-        self._step_fut: asyncio.Future | None = None
+        self._runner: asyncio.Task[Any] | None = None
+        self._closed_fut: asyncio.Future[Any] | None = None
+        self._step_fut: asyncio.Future[Any] | None = None
         self._ready_event: asyncio.Event | None = None
         self._first_attempt: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
@@ -106,9 +106,9 @@ class RpcBridge:
         self._consumers: dict[str, tuple[int, float]] = {}
         self._probing: set[str] = set()
         self._probe_channel: Any = None
-        self._probe_tasks: set[asyncio.Task] = set()
+        self._probe_tasks: set[asyncio.Task[Any]] = set()
         self._probe_lock = asyncio.Lock()
-        self._probe_answer: asyncio.Future | None = None
+        self._probe_answer: asyncio.Future[Any] | None = None
         self._answered: dict[str, float] = {}  # service -> loop time of its last reply
 
     # ------------------------------------------------------------------ lifecycle
@@ -173,7 +173,7 @@ class RpcBridge:
         self,
         service: str,
         method: str,
-        kwargs: dict | None = None,
+        kwargs: dict[str, Any] | None = None,
         *,
         context: ContextSigner | str | None = None,
         timeout: float | None = None,
@@ -197,7 +197,7 @@ class RpcBridge:
             UPSTREAM_UNAVAILABLE.labels(service).inc()
             raise
 
-    async def _call(self, service: str, method: str, kwargs: dict, context: ContextSigner | str | None,
+    async def _call(self, service: str, method: str, kwargs: dict[str, Any], context: ContextSigner | str | None,
                     timeout: float) -> Any:
         channel = self._channel
         if not self.connected or channel is None or self._reply_key is None:

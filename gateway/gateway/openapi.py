@@ -173,10 +173,10 @@ def build_document(routes: Iterable[BaseRoute], title: str = "CRM API", version:
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
-            op = _operation(method, path, route, refs)
-            paths.setdefault(path, {})[method.lower()] = op
-            tags.extend(t for t in op["tags"] if t not in tags)
-    return _tidy({
+            operation = _operation(method, path, route, refs)
+            paths.setdefault(path, {})[method.lower()] = operation
+            tags.extend(t for t in operation["tags"] if t not in tags)
+    document: dict[str, Any] = _tidy({
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "servers": [{"url": "/"}],
@@ -184,6 +184,7 @@ def build_document(routes: Iterable[BaseRoute], title: str = "CRM API", version:
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": dict(sorted(defs.get("$defs", {}).items()))},
     })
+    return document
 
 
 class Document(Open):

@@ -79,7 +79,7 @@ class Settings:
             if raw is None or raw.strip() == "":
                 return default
             try:
-                value = kind(raw)
+                value: float = kind(raw)
             except ValueError:
                 raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
             if value <= 0:

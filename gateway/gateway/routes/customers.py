@@ -38,7 +38,7 @@ async def spooled_upload(request: Request) -> AsyncIterator[IO[bytes]]:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise InvalidInput("import.no_file", "send the workbook in the form field 'file'")
-            spool = upload.file
+            spool: IO[bytes] = upload.file
             spool.seek(0, 2)
             size = spool.tell()
         else:

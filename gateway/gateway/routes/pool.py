@@ -12,7 +12,6 @@ P = "/api/v1/pool"
 _CID = {"id": "customer_id"}
 _RID = {"id": "request_id"}
 NOT_FOUND = {404: "not found"}
-OPTIONAL = {"body_required": False}
 
 ROUTES = [
     api.rpc("GET", f"{P}/customers", "pool.search_pool", "Search the public pool (phones masked)",
@@ -20,8 +19,8 @@ ROUTES = [
     api.rpc("GET", f"{P}/customers/{{id}}", "pool.get_pool_customer", "A customer's pool status and reclaim date",
             path_names=_CID, response=s.PoolCustomer, errors=NOT_FOUND),
     api.rpc("POST", f"{P}/customers/{{id}}/claim", "pool.claim_customer",
-            "Claim a public-pool customer (first come, first served)", path_names=_CID, body=s.ReasonIn, **OPTIONAL,
-            pass_key=True, response=s.PoolCustomer,
+            "Claim a public-pool customer (first come, first served)", path_names=_CID, body=s.ReasonIn,
+            body_required=False, pass_key=True, response=s.PoolCustomer,
             errors={**NOT_FOUND, 409: "someone else won (details.winner_id)",
                     422: "capacity full / cool-down / daily limit / protected (details say the numbers or until)"}),
     api.rpc("POST", f"{P}/customers/{{id}}/assign", "pool.assign_customer",
@@ -31,7 +30,7 @@ ROUTES = [
                                              404: "customer or owner not in the tenant"}),
     api.rpc("POST", "/api/v1/customers/{id}/release", "pool.release_customer",
             "Release a customer to the public pool (owner, with reason)", path_names=_CID, body=s.ReasonIn,
-            **OPTIONAL, pass_key=True, response=Result,
+            body_required=False, pass_key=True, response=Result,
             errors={400: "pool.reason_required", 404: "not your customer", 409: "changed meanwhile"}),
     api.rpc("GET", f"{P}/capacity", "pool.capacity", "Private-pool capacity: held, capacity, free",
             query=s.OwnerQuery, response=s.Capacity,
@@ -41,8 +40,8 @@ ROUTES = [
             body=s.RulesIn, response=s.PoolRules,
             errors={400: "details.fields names each problem", 403: "not the tenant admin"}),
     api.rpc("POST", f"{P}/rules/preview", "pool.preview_rules",
-            "Preview a rule change: how many customers would be reclaimed, and when", body=s.RulesIn, **OPTIONAL,
-            query=s.PreviewQuery, response=Result,
+            "Preview a rule change: how many customers would be reclaimed, and when", body=s.RulesIn,
+            body_required=False, query=s.PreviewQuery, response=Result,
             errors={200: "total, by_day [{day, count, customer_ids}], by_rule", 400: "invalid rules",
                     403: "not the tenant admin"}),
     api.rpc("POST", f"{P}/reclaim/run", "pool.run_reclaim_sweep", "Run the automatic-reclaim sweep now (tenant "
@@ -59,10 +58,10 @@ ROUTES = [
             pass_key=True, response=s.ClaimRequest,
             errors={400: "incomplete", 404: "customer_id is not a customer of the tenant", 409: "duplicate found"}),
     api.rpc("POST", f"{P}/claim-requests/{{id}}/approve", "pool.approve_claim_request",
-            "Approve a claim request (support)", path_names=_RID, body=s.ApproveIn, **OPTIONAL,
+            "Approve a claim request (support)", path_names=_RID, body=s.ApproveIn, body_required=False,
             response=s.ClaimRequest, errors={403: "not support", 409: "already decided", **NOT_FOUND}),
     api.rpc("POST", f"{P}/claim-requests/{{id}}/reject", "pool.reject_claim_request",
-            "Reject a claim request with a reason (support)", path_names=_RID, body=s.RejectIn, **OPTIONAL,
+            "Reject a claim request with a reason (support)", path_names=_RID, body=s.RejectIn, body_required=False,
             response=s.ClaimRequest,
             errors={400: "reason missing", 403: "not support", 409: "already decided", **NOT_FOUND}),
     api.rpc("GET", f"{P}/targets", "pool.daily_targets", "Daily targets vs the actuals the pool knows (entries, "

@@ -11,11 +11,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 INT32 = 2**31 - 1
+
+_T = TypeVar("_T")
+
+if TYPE_CHECKING:
+    #: A field the caller may leave out (then the model holds None) but may not send as
+    #: ``null``: ``name: Omittable[str] = Field(None, max_length=100)``. The type checker
+    #: sees ``str | None`` (what the code reads); validation and the schema see ``str``.
+    Omittable = Annotated[_T | None, "omittable"]
+else:
+    class Omittable:
+        def __class_getitem__(cls, item: Any) -> Any:
+            return item
 
 #: years the API accepts in the dates and months of visits, pools and reports (2000–2099, as
 #: the services check them); a customer's contract and project dates take 1900–2099

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gateway.schemas.base import Answer, Body, Id, IdList, Lat, Lng, Page, Query, Record, RecordDay
+from gateway.schemas.base import Answer, Body, Id, IdList, Lat, Lng, Omittable, Page, Query, Record, RecordDay
 
 Phones = list[str]
 PHONES = Field(None, max_length=10)
@@ -25,34 +25,34 @@ class Location(Body):
 
 class Billing(Body):
     error_code = "customer.invalid"
-    title: str = Field(None, max_length=100)
-    tax_no: str = Field(None, max_length=30)
-    bank: str = Field(None, max_length=50)
-    account: str = Field(None, max_length=40)
-    address: str = Field(None, max_length=200)
-    phone: str = Field(None, max_length=40)
+    title: Omittable[str] = Field(None, max_length=100)
+    tax_no: Omittable[str] = Field(None, max_length=30)
+    bank: Omittable[str] = Field(None, max_length=50)
+    account: Omittable[str] = Field(None, max_length=40)
+    address: Omittable[str] = Field(None, max_length=200)
+    phone: Omittable[str] = Field(None, max_length=40)
 
 
 class CustomerFields(Body):
     error_code = "customer.invalid"
-    name: str = Field(None, max_length=100, description="company name as on the business licence")
-    address: str = Field(None, max_length=200)
-    landlines: Phones = PHONES
-    faxes: Phones = PHONES
-    mobiles: Phones = PHONES
-    industry: str = Field(None, max_length=50)
-    grade: str = Field(None, max_length=20)
-    region: str = Field(None, max_length=50)
+    name: Omittable[str] = Field(None, max_length=100, description="company name as on the business licence")
+    address: Omittable[str] = Field(None, max_length=200)
+    landlines: Omittable[Phones] = PHONES
+    faxes: Omittable[Phones] = PHONES
+    mobiles: Omittable[Phones] = PHONES
+    industry: Omittable[str] = Field(None, max_length=50)
+    grade: Omittable[str] = Field(None, max_length=20)
+    region: Omittable[str] = Field(None, max_length=50)
     location: Location | None = None  # nullable: no location
-    kind: Literal["own", "vendor"] = None
-    customer_type: Literal["company", "person"] = None
-    cbm_id: str = Field(None, max_length=64)
-    contract_start: RecordDay = None
-    contract_end: RecordDay = None
+    kind: Omittable[Literal["own", "vendor"]] = None
+    customer_type: Omittable[Literal["company", "person"]] = None
+    cbm_id: Omittable[str] = Field(None, max_length=64)
+    contract_start: Omittable[RecordDay] = None
+    contract_end: Omittable[RecordDay] = None
     billing: Billing | None = None  # nullable
-    tags: list[Id] = Field(None, max_length=100)
-    custom: Custom = CustomKey
-    remark: str = Field(None, max_length=500)
+    tags: Omittable[list[Id]] = Field(None, max_length=100)
+    custom: Omittable[Custom] = CustomKey
+    remark: Omittable[str] = Field(None, max_length=500)
 
 
 class CustomerIn(CustomerFields):
@@ -90,35 +90,35 @@ class CustomerPage(Answer):
 
 
 class CustomerQuery(Query):
-    q: str = Field(None, max_length=100)
-    owner_id: Id = None
-    grade: str = Field(None, max_length=20)
-    tag: Id = None
-    kind: Literal["own", "vendor"] = None
-    dept_id: Id = Field(None, description="assigned to this department (分配到部门)")
-    unowned: bool = Field(None, description="nobody follows them (无人负责; admins only)")
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=200)
+    q: Omittable[str] = Field(None, max_length=100)
+    owner_id: Omittable[Id] = None
+    grade: Omittable[str] = Field(None, max_length=20)
+    tag: Omittable[Id] = None
+    kind: Omittable[Literal["own", "vendor"]] = None
+    dept_id: Omittable[Id] = Field(None, description="assigned to this department (分配到部门)")
+    unowned: Omittable[bool] = Field(None, description="nobody follows them (无人负责; admins only)")
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=200)
 
 
 class PageQuery(Query):
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=200)
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=200)
 
 
 class DuplicateBilling(Body):
-    title: str = Field(None, max_length=100)
-    phone: str = Field(None, max_length=40)
+    title: Omittable[str] = Field(None, max_length=100)
+    phone: Omittable[str] = Field(None, max_length=40)
 
 
 class DuplicateCheckIn(Body):
     error_code = "customer.invalid"
-    name: str = Field(None, max_length=100)
-    landlines: Phones = PHONES
-    faxes: Phones = PHONES
-    mobiles: Phones = PHONES
-    phones: Phones = Field(None, max_length=30)
-    billing: DuplicateBilling = None
+    name: Omittable[str] = Field(None, max_length=100)
+    landlines: Omittable[Phones] = PHONES
+    faxes: Omittable[Phones] = PHONES
+    mobiles: Omittable[Phones] = PHONES
+    phones: Omittable[Phones] = Field(None, max_length=30)
+    billing: Omittable[DuplicateBilling] = None
 
 
 class DuplicateCheck(Answer):
@@ -129,26 +129,26 @@ class DuplicateCheck(Answer):
 
 
 class ShareIn(Body):
-    from_owner_id: Id = None
+    from_owner_id: Omittable[Id] = None
     to_user_ids: IdList
-    unshare: bool = None
+    unshare: Omittable[bool] = None
 
 
 class BindIn(Body):
     customer_ids: IdList
     owner_id: Id | None = None  # nullable: unbind (back to the public pool)
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class DepartmentsIn(Body):
     customer_ids: IdList
     dept_ids: IdList
-    unassign: bool = None
+    unassign: Omittable[bool] = None
 
 
 class TransferIn(Body):
     new_owner_id: Id
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class OwnerChange(Answer):
@@ -166,23 +166,23 @@ class OwnerChanges(Answer):
 
 
 class DeleteQuery(Query):
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class ProjectIn(Body):
     name: str = Field(max_length=100)
-    code: str = Field(None, max_length=50)
-    remark: str = Field(None, max_length=500)
-    start_date: RecordDay = None
-    end_date: RecordDay = None
-    status: str = Field(None, max_length=20)
+    code: Omittable[str] = Field(None, max_length=50)
+    remark: Omittable[str] = Field(None, max_length=500)
+    start_date: Omittable[RecordDay] = None
+    end_date: Omittable[RecordDay] = None
+    status: Omittable[str] = Field(None, max_length=20)
 
 
 class NoteIn(Body):
     error_code = "contact_note.invalid"
-    kind: Literal["call", "message", "meeting", "visit", "other"] = None
+    kind: Omittable[Literal["call", "message", "meeting", "visit", "other"]] = None
     content: str = Field(max_length=2000)
-    contact_id: Id = None
+    contact_id: Omittable[Id] = None
 
 
 class Note(Record):
@@ -210,16 +210,16 @@ class TimelinePage(Answer):
 
 class ContactFields(Body):
     error_code = "contact.invalid"
-    name: str = Field(None, max_length=100)
-    mobile: str = Field(None, max_length=40, description="immutable after creation")
-    title: str = Field(None, max_length=50)
-    company: str = Field(None, max_length=100)
-    address: str = Field(None, max_length=200)
+    name: Omittable[str] = Field(None, max_length=100)
+    mobile: Omittable[str] = Field(None, max_length=40, description="immutable after creation")
+    title: Omittable[str] = Field(None, max_length=50)
+    company: Omittable[str] = Field(None, max_length=100)
+    address: Omittable[str] = Field(None, max_length=200)
     customer_id: Id | None = None  # nullable
-    tags: list[Id] = Field(None, max_length=100)
-    custom: Custom = CustomKey
-    share_scope: Literal["private", "department", "company"] = None
-    owner_id: Id = Field(None, description="admins: reassign the contact")
+    tags: Omittable[list[Id]] = Field(None, max_length=100)
+    custom: Omittable[Custom] = CustomKey
+    share_scope: Omittable[Literal["private", "department", "company"]] = None
+    owner_id: Omittable[Id] = Field(None, description="admins: reassign the contact")
 
 
 class ContactIn(ContactFields):
@@ -232,12 +232,12 @@ class ContactPatch(ContactFields):
 
 
 class ContactQuery(Query):
-    q: str = Field(None, max_length=100)
-    tag: Id = None
-    scope: Literal["mine", "company", "unowned"] = None
-    customer_id: Id = None
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=200)
+    q: Omittable[str] = Field(None, max_length=100)
+    tag: Omittable[Id] = None
+    scope: Omittable[Literal["mine", "company", "unowned"]] = None
+    customer_id: Omittable[Id] = None
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=200)
 
 
 class TierIn(Body):
@@ -256,7 +256,7 @@ class TierUse(Tier):
 
 
 class TagIn(Body):
-    id: Id = None
+    id: Omittable[Id] = None
     name: str = Field(max_length=50)
 
 
@@ -264,14 +264,14 @@ class TagGroupIn(Body):
     error_code = "tag_group.invalid"
     name: str = Field(max_length=50)
     color: Literal["red", "orange", "yellow", "green", "blue", "purple"]
-    tags: list[TagIn | str] = Field(None, max_length=100)
+    tags: Omittable[list[TagIn | str]] = Field(None, max_length=100)
 
 
 class TagGroupPatch(Body):
     error_code = "tag_group.invalid"
-    name: str = Field(None, max_length=50)
-    color: Literal["red", "orange", "yellow", "green", "blue", "purple"] = None
-    tags: list[TagIn | str] = Field(None, max_length=100)
+    name: Omittable[str] = Field(None, max_length=50)
+    color: Omittable[Literal["red", "orange", "yellow", "green", "blue", "purple"]] = None
+    tags: Omittable[list[TagIn | str]] = Field(None, max_length=100)
 
 
 class FieldIn(Body):
@@ -280,8 +280,8 @@ class FieldIn(Body):
     key: str = Field(max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(max_length=50)
     type: Literal["text", "number", "date", "select", "multiselect", "bool"]
-    options: list[str] = Field(None, max_length=200)
-    required: bool = None
+    options: Omittable[list[str]] = Field(None, max_length=200)
+    required: Omittable[bool] = None
 
 
 class FieldPath(Query):
@@ -291,11 +291,11 @@ class FieldPath(Query):
 
 
 class FieldQuery(Query):
-    entity: Literal["customer", "contact"] = None
+    entity: Omittable[Literal["customer", "contact"]] = None
 
 
 class OwnersQuery(Query):
-    owner_ids: str = Field(None, max_length=5000, description="comma-separated employee ids")
+    owner_ids: Omittable[str] = Field(None, max_length=5000, description="comma-separated employee ids")
 
 
 class ImportReport(Answer):
@@ -332,7 +332,7 @@ class DeletedCustomerPage(Answer):
 
 class RestoreIn(Body):
     error_code = "customer.invalid"
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
     owner_id: Id | None = Field(None, description="default: the previous owner while active; null: unowned")
 
 
@@ -347,8 +347,8 @@ class CbmIn(Body):
 
 class CbmPatch(Body):
     error_code = "cbm.invalid"
-    name: str = Field(None, max_length=100)
-    email: str = Field(None, max_length=254, json_schema_extra={"format": "email"})
+    name: Omittable[str] = Field(None, max_length=100)
+    email: Omittable[str] = Field(None, max_length=254, json_schema_extra={"format": "email"})
     mobile: str | None = Field(None, max_length=40)
     remark: str | None = Field(None, max_length=500)
 
@@ -371,6 +371,6 @@ class CbmPage(Answer):
 
 
 class CbmQuery(Query):
-    q: str = Field(None, max_length=100)
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=200)
+    q: Omittable[str] = Field(None, max_length=100)
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=200)

@@ -7,11 +7,11 @@ same generic codes (``validation.required``, ``validation.type``, ``validation.t
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, RootModel
 
-from gateway.schemas.base import Answer, Body, Id, IdList, Page, Query
+from gateway.schemas.base import Answer, Body, Id, IdList, Omittable, Page, Query
 
 Role = Literal["tenant_admin", "dept_admin", "all_customers", "support", "employee"]
 Status = Literal["created", "pending", "joined", "left", "deleted", "disabled"]
@@ -26,7 +26,7 @@ class LoginIn(Body):
 
 
 class RefreshIn(Body):
-    device_token: str = Field(None, max_length=4096, description="else the crm_device cookie (web app)")
+    device_token: Omittable[str] = Field(None, max_length=4096, description="else the crm_device cookie (web app)")
 
 
 class Tokens(Answer):
@@ -61,7 +61,7 @@ class Employee(Answer):
 
 
 class Me(Employee):
-    tenant: dict = Field(default_factory=dict, description="id, code, name")
+    tenant: dict[str, Any] = Field(default_factory=dict, description="id, code, name")
     managed_dept_ids: list[str] = Field(default_factory=list)
     menus: dict[str, bool] = Field(default_factory=dict, description="menu -> visible")
 
@@ -74,12 +74,12 @@ class Employees(Answer):
 
 
 class EmployeeQuery(Query):
-    role: Role = None
-    dept_id: Id = None
-    status: Status = None
-    q: str = Field(None, max_length=64, description="in the name or the mobile (one page answers)")
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=200)
+    role: Omittable[Role] = None
+    dept_id: Omittable[Id] = None
+    status: Omittable[Status] = None
+    q: Omittable[str] = Field(None, max_length=64, description="in the name or the mobile (one page answers)")
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=200)
 
 
 class DeparturePreview(Answer):
@@ -95,23 +95,23 @@ class DeparturePreview(Answer):
 class EmployeeIn(Body):
     name: str = Name64
     mobile: str = Field(max_length=32, description="the confirmed phone number (digits, may start with +86)")
-    email: str = Field(None, max_length=254)
-    language: str = Field(None, max_length=16, description="zh-CN or en")
-    roles: list[str] = Field(None, max_length=5, description="tenant_admin, dept_admin, all_customers, support, "
-                                                             "employee")
+    email: Omittable[str] = Field(None, max_length=254)
+    language: Omittable[str] = Field(None, max_length=16, description="zh-CN or en")
+    roles: Omittable[list[str]] = Field(None, max_length=5,
+                                        description="tenant_admin, dept_admin, all_customers, support, employee")
     dept_ids: IdList
-    primary_dept_id: Id = None
-    invite: bool = Field(None, description="invite at once (the mobile is the confirmed one)")
+    primary_dept_id: Omittable[Id] = None
+    invite: Omittable[bool] = Field(None, description="invite at once (the mobile is the confirmed one)")
 
 
 class EmployeePatch(Body):
-    name: str = Field(None, max_length=64)
-    mobile: str = Field(None, max_length=32)
+    name: Omittable[str] = Field(None, max_length=64)
+    mobile: Omittable[str] = Field(None, max_length=32)
     email: str | None = Field(None, max_length=254)  # nullable: clears the address
-    language: str = Field(None, max_length=16)
-    roles: list[str] = Field(None, max_length=5)
-    dept_ids: IdList = None
-    primary_dept_id: Id = None
+    language: Omittable[str] = Field(None, max_length=16)
+    roles: Omittable[list[str]] = Field(None, max_length=5)
+    dept_ids: Omittable[IdList] = None
+    primary_dept_id: Omittable[Id] = None
 
 
 class Department(Answer):
@@ -140,7 +140,7 @@ class DepartmentIn(Body):
 
 
 class DepartmentPatch(Body):
-    name: str = Field(None, max_length=64)
+    name: Omittable[str] = Field(None, max_length=64)
     parent_id: Id | None = None  # nullable
     manager_id: Id | None = None  # nullable: no manager
 
@@ -174,7 +174,8 @@ class Joined(Answer):
 
 
 class Grants(Body):
-    customer_visits: IdList = Field(None, description="departments whose members see the PC visit records page")
+    customer_visits: Omittable[IdList] = Field(
+        None, description="departments whose members see the PC visit records page")
 
 
 class MenusIn(Body):
@@ -194,7 +195,7 @@ class TenantIn(Body):
 
 
 class TenantCreated(Answer):
-    tenant: dict
+    tenant: dict[str, Any]
     tenant_id: str
     admin_id: str
     root_dept_id: str

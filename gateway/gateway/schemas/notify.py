@@ -2,11 +2,11 @@
 deliveries and dead letters."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, RootModel
 
-from gateway.schemas.base import Answer, Body, Count, Id, Query
+from gateway.schemas.base import Answer, Body, Count, Id, Omittable, Query
 
 Kind = Literal["claim_request_submitted", "claim_request_approved", "claim_request_rejected", "visit_reviewed",
                "reclaim_warning", "reclaimed", "handover", "departure_handover", "daily_digest", "export_ready"]
@@ -17,9 +17,9 @@ Language = Literal["zh-CN", "en"]
 
 
 class InboxQuery(Query):
-    cursor: str = Field(None, max_length=200)
-    limit: int = Field(None, ge=1, le=100)
-    unread: bool = None
+    cursor: Omittable[str] = Field(None, max_length=200)
+    limit: Omittable[int] = Field(None, ge=1, le=100)
+    unread: Omittable[bool] = None
 
 
 class Notification(Answer):
@@ -28,7 +28,7 @@ class Notification(Answer):
     title: str
     body: str
     language: str | None = None
-    data: dict = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
     read: bool
     read_at: str | None = None
     created_at: str
@@ -59,26 +59,26 @@ class Preferences(Answer):
 
 class SmtpIn(Body):
     error_code = "settings.invalid_smtp"
-    host: str = Field(None, min_length=1, max_length=253)
-    port: int = Field(None, ge=1, le=65535)
-    username: str = Field(None, max_length=200)
-    password: str = Field(None, max_length=200)
-    from_addr: str = Field(None, max_length=254, pattern=r"@")
-    tls: Literal["none", "starttls", "ssl"] = None
-    timeout: float = Field(None, gt=0, le=120)
+    host: Omittable[str] = Field(None, min_length=1, max_length=253)
+    port: Omittable[int] = Field(None, ge=1, le=65535)
+    username: Omittable[str] = Field(None, max_length=200)
+    password: Omittable[str] = Field(None, max_length=200)
+    from_addr: Omittable[str] = Field(None, max_length=254, pattern=r"@")
+    tls: Omittable[Literal["none", "starttls", "ssl"]] = None
+    timeout: Omittable[float] = Field(None, gt=0, le=120)
 
 
 class SettingsIn(Body):
     error_code = "settings.invalid"
     smtp: SmtpIn | None = Field(None, description="null removes the SMTP settings; host and from_addr are "  # nullable
                                                   "required when none are stored yet")
-    retry_base_seconds: float = Field(None, ge=0.05, le=86400)
-    retry_cap_seconds: float = Field(None, ge=0.05, le=7 * 86400)
-    max_attempts: int = Field(None, ge=1, le=20)
-    timezone: str = Field(None, max_length=64, description="an IANA time zone")
-    digest_hour: int = Field(None, ge=0, le=23)
-    language: Language = None
-    allow_private_webhooks: bool = Field(None, description="switch the operator's allowance off")
+    retry_base_seconds: Omittable[float] = Field(None, ge=0.05, le=86400)
+    retry_cap_seconds: Omittable[float] = Field(None, ge=0.05, le=7 * 86400)
+    max_attempts: Omittable[int] = Field(None, ge=1, le=20)
+    timezone: Omittable[str] = Field(None, max_length=64, description="an IANA time zone")
+    digest_hour: Omittable[int] = Field(None, ge=0, le=23)
+    language: Omittable[Language] = None
+    allow_private_webhooks: Omittable[bool] = Field(None, description="switch the operator's allowance off")
 
 
 class Smtp(Answer):
@@ -105,18 +105,18 @@ class Settings(Answer):
 class WebhookIn(Body):
     url: str = Field(max_length=2000, description="http(s); no loopback, private, link-local, multicast or "
                                                    "reserved address unless the operator allows it")
-    name: str = Field(None, max_length=100)
-    kinds: list[WebhookKind] = Field(None, max_length=20)
-    active: bool = None
-    secret: str = Field(None, min_length=16, max_length=200)
+    name: Omittable[str] = Field(None, max_length=100)
+    kinds: Omittable[list[WebhookKind]] = Field(None, max_length=20)
+    active: Omittable[bool] = None
+    secret: Omittable[str] = Field(None, min_length=16, max_length=200)
 
 
 class WebhookPatch(Body):
-    url: str = Field(None, max_length=2000)
-    name: str = Field(None, max_length=100)
-    kinds: list[WebhookKind] = Field(None, max_length=20)
-    active: bool = None
-    secret: str = Field(None, min_length=16, max_length=200)
+    url: Omittable[str] = Field(None, max_length=2000)
+    name: Omittable[str] = Field(None, max_length=100)
+    kinds: Omittable[list[WebhookKind]] = Field(None, max_length=20)
+    active: Omittable[bool] = None
+    secret: Omittable[str] = Field(None, min_length=16, max_length=200)
 
 
 class Webhook(Answer):
@@ -138,13 +138,13 @@ class WebhookDeleted(Answer):
 
 
 class DeliveryQuery(Query):
-    status: Literal["pending", "sent", "dead"] = None
-    event_id: Id = None
-    limit: int = Field(None, ge=1, le=500)
+    status: Omittable[Literal["pending", "sent", "dead"]] = None
+    event_id: Omittable[Id] = None
+    limit: Omittable[int] = Field(None, ge=1, le=500)
 
 
 class DeadLetterQuery(Query):
-    limit: int = Field(None, ge=1, le=500)
+    limit: Omittable[int] = Field(None, ge=1, le=500)
 
 
 class Delivery(Answer):
@@ -161,9 +161,9 @@ class Delivery(Answer):
     created_at: str
     next_at: str | None = None
     sent_at: str | None = None
-    target: dict = Field(default_factory=dict)
+    target: dict[str, Any] = Field(default_factory=dict)
     title: str | None = None
-    attempt_log: list[dict] | None = Field(None, description="every attempt (time, outcome, latency)")
+    attempt_log: list[dict[str, Any]] | None = Field(None, description="every attempt (time, outcome, latency)")
 
 
 class Deliveries(RootModel[list[Delivery]]):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gateway.schemas.base import Answer, Body, Day, Id, Page, Query, Record
+from gateway.schemas.base import Answer, Body, Day, Id, Omittable, Page, Query, Record
 
 
 class Rules(Body):
@@ -14,42 +14,42 @@ class Rules(Body):
 
 
 class ReclaimRule(Rules):
-    enabled: bool = None
-    days: int = Field(None, ge=1, le=3650)
+    enabled: Omittable[bool] = None
+    days: Omittable[int] = Field(None, ge=1, le=3650)
 
 
 class ReclaimRules(Rules):
-    no_contact: ReclaimRule = None
-    no_visit: ReclaimRule = None
-    no_deal: ReclaimRule = None
+    no_contact: Omittable[ReclaimRule] = None
+    no_visit: Omittable[ReclaimRule] = None
+    no_deal: Omittable[ReclaimRule] = None
 
 
 class Protection(Rules):
-    service_months: int = Field(None, ge=0, le=120)
-    renewal_months: int = Field(None, ge=0, le=120)
-    after_expiry_months: int = Field(None, ge=0, le=120)
+    service_months: Omittable[int] = Field(None, ge=0, le=120)
+    renewal_months: Omittable[int] = Field(None, ge=0, le=120)
+    after_expiry_months: Omittable[int] = Field(None, ge=0, le=120)
 
 
 class Targets(Rules):
-    prepared_prospects: int = Field(None, ge=0, le=10_000)
-    new_prospects: int = Field(None, ge=0, le=10_000)
-    effective_calls: int = Field(None, ge=0, le=10_000)
-    field_visits: int = Field(None, ge=0, le=10_000)
-    field_new_prospects: int = Field(None, ge=0, le=10_000)
+    prepared_prospects: Omittable[int] = Field(None, ge=0, le=10_000)
+    new_prospects: Omittable[int] = Field(None, ge=0, le=10_000)
+    effective_calls: Omittable[int] = Field(None, ge=0, le=10_000)
+    field_visits: Omittable[int] = Field(None, ge=0, le=10_000)
+    field_new_prospects: Omittable[int] = Field(None, ge=0, le=10_000)
 
 
 class RulesIn(Rules):
     """Partial updates merge over the current rules."""
 
-    capacity: int = Field(None, ge=1, le=100_000)
-    cooldown_days: int = Field(None, ge=0, le=3650)
-    daily_claim_limit: int = Field(None, ge=1, le=10_000)
-    reclaim: ReclaimRules = None
-    warning_lead_days: list[int] = Field(None, max_length=10)
-    protection: Protection = None
-    request_entry_working_days: int = Field(None, ge=1, le=30)
-    name_fix_working_days: int = Field(None, ge=1, le=30)
-    targets: Targets = None
+    capacity: Omittable[int] = Field(None, ge=1, le=100_000)
+    cooldown_days: Omittable[int] = Field(None, ge=0, le=3650)
+    daily_claim_limit: Omittable[int] = Field(None, ge=1, le=10_000)
+    reclaim: Omittable[ReclaimRules] = None
+    warning_lead_days: Omittable[list[int]] = Field(None, max_length=10)
+    protection: Omittable[Protection] = None
+    request_entry_working_days: Omittable[int] = Field(None, ge=1, le=30)
+    name_fix_working_days: Omittable[int] = Field(None, ge=1, le=30)
+    targets: Omittable[Targets] = None
 
 
 class PoolRules(Answer):
@@ -65,7 +65,7 @@ class PoolRules(Answer):
 
 
 class PreviewQuery(Query):
-    days: int = Field(None, ge=1, le=366)
+    days: Omittable[int] = Field(None, ge=1, le=366)
 
 
 class PoolCustomer(Record):
@@ -85,26 +85,26 @@ class PoolPage(Answer):
 
 
 class SearchQuery(Query):
-    keyword: str = Field(None, max_length=100)
-    released_from: Day = None
-    released_to: Day = None
-    previous_owner_dept_id: Id = None
-    grade: str = Field(None, max_length=20)
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=100)
+    keyword: Omittable[str] = Field(None, max_length=100)
+    released_from: Omittable[Day] = None
+    released_to: Omittable[Day] = None
+    previous_owner_dept_id: Omittable[Id] = None
+    grade: Omittable[str] = Field(None, max_length=20)
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=100)
 
 
 class ReasonIn(Body):
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class AssignIn(Body):
     owner_id: Id
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class OwnerQuery(Query):
-    owner_id: Id = None
+    owner_id: Omittable[Id] = None
 
 
 class Capacity(Answer):
@@ -114,22 +114,22 @@ class Capacity(Answer):
 
 
 class ReclaimQuery(Query):
-    customer_id: Id = None
-    limit: int = Field(None, ge=1, le=1000)
+    customer_id: Omittable[Id] = None
+    limit: Omittable[int] = Field(None, ge=1, le=1000)
 
 
 class CustomerQuery(Query):
-    customer_id: Id = None
+    customer_id: Omittable[Id] = None
 
 
 class ClaimRequestIn(Body):
     error_code = "pool.request_invalid"
     name: str = Field(max_length=500)
-    landline: str = Field(None, max_length=500)
-    fax: str = Field(None, max_length=500)
+    landline: Omittable[str] = Field(None, max_length=500)
+    fax: Omittable[str] = Field(None, max_length=500)
     address: str = Field(max_length=500)
-    remarks: str = Field(None, max_length=2000)
-    customer_id: Id = None
+    remarks: Omittable[str] = Field(None, max_length=2000)
+    customer_id: Omittable[Id] = None
 
 
 class ClaimRequest(Record):
@@ -150,20 +150,20 @@ class ClaimRequestPage(Answer):
 
 
 class ClaimRequestQuery(Query):
-    status: Literal["pending", "approved", "rejected", "lapsed"] = None
-    page: Page = None
-    page_size: int = Field(None, ge=1, le=200, description="one page of the queue (+ page, page_size)")
+    status: Omittable[Literal["pending", "approved", "rejected", "lapsed"]] = None
+    page: Omittable[Page] = None
+    page_size: Omittable[int] = Field(None, ge=1, le=200, description="one page of the queue (+ page, page_size)")
 
 
 class ApproveIn(Body):
-    reason: str = Field(None, max_length=500)
-    approved_name: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
+    approved_name: Omittable[str] = Field(None, max_length=500)
 
 
 class RejectIn(Body):
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class TargetsQuery(Query):
-    day: Day = None
-    user_id: Id = None
+    day: Omittable[Day] = None
+    user_id: Omittable[Id] = None

@@ -6,50 +6,50 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gateway.schemas.base import Answer, Body, Day, Id, Offset, Query
+from gateway.schemas.base import Answer, Body, Day, Id, Offset, Omittable, Query
 
 
 class Filters(Query):
-    from_: Day = Field(None, alias="from", description="first local day (default: 1st of this month)")
-    to: Day = Field(None, description="last local day (default: today)")
-    dept_id: Id = Field(None, description="a department: its whole subtree, by membership on each day")
-    employee_id: Id = None
-    validated_only: bool = Field(None, description="count only visits approved as valid")
+    from_: Omittable[Day] = Field(None, alias="from", description="first local day (default: 1st of this month)")
+    to: Omittable[Day] = Field(None, description="last local day (default: today)")
+    dept_id: Omittable[Id] = Field(None, description="a department: its whole subtree, by membership on each day")
+    employee_id: Omittable[Id] = None
+    validated_only: Omittable[bool] = Field(None, description="count only visits approved as valid")
 
 
 class EmployeeFilters(Filters):
-    trend: Literal["months", "weeks"] = None
-    limit: int = Field(None, ge=1, le=1000)
-    offset: Offset = None
+    trend: Omittable[Literal["months", "weeks"]] = None
+    limit: Omittable[int] = Field(None, ge=1, le=1000)
+    offset: Omittable[Offset] = None
 
 
 class CustomerFilters(Filters):
-    group_by: Literal["person", "dept"] = None
-    visit_count: int = Field(None, ge=0, le=100000,
+    group_by: Omittable[Literal["person", "dept"]] = None
+    visit_count: Omittable[int] = Field(None, ge=0, le=100000,
                              description="list the customers visited exactly this often (customer_list)")
 
 
 class CoverageFilters(Filters):
-    since: Day = None
+    since: Omittable[Day] = None
 
 
 class ExportIn(Body):
     """The filters of the export (the query string's, which these override)."""
 
-    from_: Day = Field(None, alias="from")
-    to: Day = None
-    dept_id: Id = None
-    employee_id: Id = None
-    validated_only: bool | Literal["true", "false", "1", "0"] = None
-    trend: Literal["months", "weeks"] = None
-    since: Day = None
-    group_by: Literal["person", "dept"] = None
-    limit: int = Field(None, ge=1, le=1000)
-    offset: Offset = None
+    from_: Omittable[Day] = Field(None, alias="from")
+    to: Omittable[Day] = None
+    dept_id: Omittable[Id] = None
+    employee_id: Omittable[Id] = None
+    validated_only: Omittable[bool | Literal["true", "false", "1", "0"]] = None
+    trend: Omittable[Literal["months", "weeks"]] = None
+    since: Omittable[Day] = None
+    group_by: Omittable[Literal["person", "dept"]] = None
+    limit: Omittable[int] = Field(None, ge=1, le=1000)
+    offset: Omittable[Offset] = None
 
 
 class ExportQuery(Query):
-    export_id: Id = None
+    export_id: Omittable[Id] = None
 
 
 class ChartPath(Query):

@@ -18,6 +18,7 @@ from gateway.schemas.base import (
     Lng,
     Month,
     Offset,
+    Omittable,
     Query,
     Record,
 )
@@ -26,20 +27,21 @@ from gateway.schemas.base import (
 DECIMAL = r"^[+-]?(\d{1,20}(\.\d{0,20})?|\.\d{1,20})([eE][+-]?\d{1,3})?$"
 
 
-def number_text(low: float, high: float) -> Any:
+def between(low: float, high: float) -> AfterValidator:
     """A decimal number sent as text (form fields, or JSON from clients that send the form's
     fields), between ``low`` and ``high``."""
     def within(value: str) -> str:
         if not low <= float(value) <= high:
             raise ValueError(f"must be between {low:g} and {high:g}")
         return value
-    return Annotated[str, StringConstraints(max_length=40, pattern=DECIMAL), AfterValidator(within)]
+    return AfterValidator(within)
 
 
-LatText = number_text(-90, 90)
-LngText = number_text(-180, 180)
-AccuracyText = number_text(0, 1e7)
-AgeText = number_text(0, 1e9)
+NumberText = StringConstraints(max_length=40, pattern=DECIMAL)
+LatText = Annotated[str, NumberText, between(-90, 90)]
+LngText = Annotated[str, NumberText, between(-180, 180)]
+AccuracyText = Annotated[str, NumberText, between(0, 1e7)]
+AgeText = Annotated[str, NumberText, between(0, 1e9)]
 Flag = Literal["true", "false", "1", "0"]
 
 Status = Literal["pending_check_in", "pending_check_out", "pending_notes", "completed", "valid", "invalid", "expired",
@@ -48,7 +50,7 @@ Positive = Field(None, gt=0, le=INT32)
 
 
 class LocationIn(Body):
-    address: str = Field(None, max_length=500)
+    address: Omittable[str] = Field(None, max_length=500)
     lat: Lat
     lng: Lng
 
@@ -58,12 +60,12 @@ class PlanIn(Body):
     planned_at: DateTime
     location: LocationIn | None = Field(None, description="default (absent or null): the customer's location")
     topic: str = Field(max_length=200)
-    scenario: str = Field(None, max_length=200)
-    project_ids: IdList = Field(None, description="required for vendor customers")
+    scenario: Omittable[str] = Field(None, max_length=200)
+    project_ids: Omittable[IdList] = Field(None, description="required for vendor customers")
     policy_accepted: bool
-    policy_version: str = Field(None, max_length=50)
-    employee_id: Id = Field(None, description="a task: plan for a subordinate (supervisors, admins)")
-    route_id: Id = None
+    policy_version: Omittable[str] = Field(None, max_length=50)
+    employee_id: Omittable[Id] = Field(None, description="a task: plan for a subordinate (supervisors, admins)")
+    route_id: Omittable[Id] = None
 
 
 class Criterion(Answer):
@@ -116,11 +118,11 @@ class VisitPage(Answer):
 
 
 class ListQuery(Query):
-    day: Day = None
-    month: Month = None
-    status: Status = None
-    limit: int = Field(None, ge=1, le=200)
-    offset: Offset = None
+    day: Omittable[Day] = None
+    month: Omittable[Month] = None
+    status: Omittable[Status] = None
+    limit: Omittable[int] = Field(None, ge=1, le=200)
+    offset: Omittable[Offset] = None
 
 
 SUBORDINATE = ("a subordinate's visits (their supervisor, a department admin over them, the tenant admin; "
@@ -128,25 +130,25 @@ SUBORDINATE = ("a subordinate's visits (their supervisor, a department admin ove
 
 
 class MyListQuery(ListQuery):
-    employee_id: Id = Field(None, description=SUBORDINATE)
+    employee_id: Omittable[Id] = Field(None, description=SUBORDINATE)
 
 
 class RecordsQuery(ListQuery):
-    employee_id: Id = None
-    customer_id: Id = None
-    dept_id: Id = Field(None, description="visits made by members of this subtree")
-    from_day: Day = None
-    to_day: Day = Field(None, description="inclusive, ≤ 366 days after from_day")
+    employee_id: Omittable[Id] = None
+    customer_id: Omittable[Id] = None
+    dept_id: Omittable[Id] = Field(None, description="visits made by members of this subtree")
+    from_day: Omittable[Day] = None
+    to_day: Omittable[Day] = Field(None, description="inclusive, ≤ 366 days after from_day")
 
 
 class CalendarQuery(Query):
-    month: Month = None
-    scope: Literal["mine", "records"] = None
-    employee_id: Id = Field(None, description=SUBORDINATE)
+    month: Omittable[Month] = None
+    scope: Omittable[Literal["mine", "records"]] = None
+    employee_id: Omittable[Id] = Field(None, description=SUBORDINATE)
 
 
 class RoutesQuery(Query):
-    employee_id: Id = Field(None, description="only this person's routes")
+    employee_id: Omittable[Id] = Field(None, description="only this person's routes")
 
 
 class CalendarDay(Answer):
@@ -165,29 +167,29 @@ class Calendar(Answer):
 
 
 class QueueQuery(Query):
-    limit: int = Field(None, ge=1, le=200)
-    offset: Offset = None
+    limit: Omittable[int] = Field(None, ge=1, le=200)
+    offset: Omittable[Offset] = None
 
 
 class SettingsIn(Body):
     error_code = "settings.invalid"
-    time_zone: str = Field(None, max_length=64)
-    min_stay_minutes: float = Positive
-    max_plan_to_checkout_m: float = Positive
-    max_checkin_to_checkout_m: float = Positive
-    gps_tolerance_m: float = Positive
-    network_tolerance_m: float = Positive
-    cell_tolerance_m: float = Positive
-    impossible_travel_kmh: float = Positive
-    impossible_travel_min_m: float = Positive
-    exif_time_tolerance_s: float = Positive
-    exif_gps_tolerance_m: float = Positive
+    time_zone: Omittable[str] = Field(None, max_length=64)
+    min_stay_minutes: Omittable[float] = Positive
+    max_plan_to_checkout_m: Omittable[float] = Positive
+    max_checkin_to_checkout_m: Omittable[float] = Positive
+    gps_tolerance_m: Omittable[float] = Positive
+    network_tolerance_m: Omittable[float] = Positive
+    cell_tolerance_m: Omittable[float] = Positive
+    impossible_travel_kmh: Omittable[float] = Positive
+    impossible_travel_min_m: Omittable[float] = Positive
+    exif_time_tolerance_s: Omittable[float] = Positive
+    exif_gps_tolerance_m: Omittable[float] = Positive
     # the operator's ceilings are the service's to say (settings.above_operator_limit); bounded here
-    max_photo_bytes: float = Field(None, gt=0, le=1e15)
-    max_photo_pixels: float = Field(None, gt=0, le=1e15)
-    min_photo_pixels: float = Field(None, gt=0, le=1e15)
-    reject_invalid_exif: bool = None
-    visit_policy_version: str = Field(None, min_length=1, max_length=50)
+    max_photo_bytes: Omittable[float] = Field(None, gt=0, le=1e15)
+    max_photo_pixels: Omittable[float] = Field(None, gt=0, le=1e15)
+    min_photo_pixels: Omittable[float] = Field(None, gt=0, le=1e15)
+    reject_invalid_exif: Omittable[bool] = None
+    visit_policy_version: Omittable[str] = Field(None, min_length=1, max_length=50)
 
 
 class Settings(Answer):
@@ -196,41 +198,41 @@ class Settings(Answer):
 
 
 class PointIn(Body):
-    time: DateTime = None
+    time: Omittable[DateTime] = None
     lat: Lat
     lng: Lng
-    accuracy: float = Field(None, ge=0, le=1e7, description="metres")
-    source: Literal["gps", "network", "cell"] = None
-    mock_location: bool = None
-    fix_age_s: float = Field(None, ge=0, le=1e9)
+    accuracy: Omittable[float] = Field(None, ge=0, le=1e7, description="metres")
+    source: Omittable[Literal["gps", "network", "cell"]] = None
+    mock_location: Omittable[bool] = None
+    fix_age_s: Omittable[float] = Field(None, ge=0, le=1e9)
 
 
 class CheckInForm(Body):
     """multipart/form-data: the photo and the point's fields as text (a JSON body without a photo is read as
     a point too: :class:`CheckInPoint`)."""
 
-    photo: bytes = Field(None, json_schema_extra={"format": "binary"},
+    photo: Omittable[bytes] = Field(None, json_schema_extra={"format": "binary"},
                          description="JPEG or PNG (HEIC when supported), <= 20 MB")
-    time: DateTime = None
-    lat: LatText = None
-    lng: LngText = None
-    accuracy: AccuracyText = Field(None, description="metres")
-    source: Literal["gps", "network", "cell"] = None
-    mock_location: Flag = None
-    fix_age_s: AgeText = None
+    time: Omittable[DateTime] = None
+    lat: Omittable[LatText] = None
+    lng: Omittable[LngText] = None
+    accuracy: Omittable[AccuracyText] = Field(None, description="metres")
+    source: Omittable[Literal["gps", "network", "cell"]] = None
+    mock_location: Omittable[Flag] = None
+    fix_age_s: Omittable[AgeText] = None
 
 
 class CheckInPoint(Body):
     """A check-in without a photo, as JSON: the point's fields as numbers, or as the text the form
     carries (clients send the same fields either way)."""
 
-    time: DateTime = None
+    time: Omittable[DateTime] = None
     lat: Lat | LatText
     lng: Lng | LngText
-    accuracy: Annotated[float, Field(ge=0, le=1e7)] | AccuracyText = Field(None, description="metres")
-    source: Literal["gps", "network", "cell"] = None
-    mock_location: bool | Flag = None
-    fix_age_s: Annotated[float, Field(ge=0, le=1e9)] | AgeText = None
+    accuracy: Omittable[Annotated[float, Field(ge=0, le=1e7)] | AccuracyText] = Field(None, description="metres")
+    source: Omittable[Literal["gps", "network", "cell"]] = None
+    mock_location: Omittable[bool | Flag] = None
+    fix_age_s: Omittable[Annotated[float, Field(ge=0, le=1e9)] | AgeText] = None
 
 
 class NotesIn(Body):
@@ -239,7 +241,7 @@ class NotesIn(Body):
 
 class ReviewIn(Body):
     decision: Literal["approve", "reject"]
-    reason: str = Field(None, max_length=500)
+    reason: Omittable[str] = Field(None, max_length=500)
 
 
 class PhotoPath(Query):
@@ -249,13 +251,13 @@ class PhotoPath(Query):
 
 class RouteIn(Body):
     name: str = Field(max_length=100)
-    employee_id: Id = None
+    employee_id: Omittable[Id] = None
     stops: list[Id] = Field(max_length=50, description="customer ids")
 
 
 class RoutePatch(Body):
-    name: str = Field(None, max_length=100)
-    stops: list[Id] = Field(None, max_length=50, description="customer ids")
+    name: Omittable[str] = Field(None, max_length=100)
+    stops: Omittable[list[Id]] = Field(None, max_length=50, description="customer ids")
 
 
 class Route(Record):
@@ -274,16 +276,16 @@ class RouteDeleted(Answer):
 
 
 class OptimiseIn(Body):
-    apply: bool = None
+    apply: Omittable[bool] = None
 
 
 class ScheduleIn(Body):
     day: Day
-    start_time: str = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])
-    interval_minutes: int = Field(None, ge=1, le=24 * 60)
-    optimise: bool = None
-    topic: str = Field(None, max_length=200)
-    scenario: str = Field(None, max_length=200)
+    start_time: Omittable[str] = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])
+    interval_minutes: Omittable[int] = Field(None, ge=1, le=24 * 60)
+    optimise: Omittable[bool] = None
+    topic: Omittable[str] = Field(None, max_length=200)
+    scenario: Omittable[str] = Field(None, max_length=200)
     policy_accepted: bool
-    policy_version: str = Field(None, max_length=50)
-    project_ids: dict[Id, IdList] = Field(None, description="customer id -> project ids (vendor customers)")
+    policy_version: Omittable[str] = Field(None, max_length=50)
+    project_ids: Omittable[dict[Id, IdList]] = Field(None, description="customer id -> project ids (vendor customers)")
