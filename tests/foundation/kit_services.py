@@ -2,14 +2,34 @@
 retries, dead letters, late subscribers) against the real broker and database."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from contracts import Event, declare_event
 from crmkit.errors import InvalidInput
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
+
+
+# the kit checks every event against its declaration (crmkit.messages): these services declare theirs
+@declare_event
+class ThingChanged(Event):
+    NAME: ClassVar[str] = "thing.changed"
+    PRODUCER: ClassVar[str] = "fproducer"
+    NEEDS: ClassVar[tuple[str, ...]] = ("key",)
+    key: str
+    fail_times: int = 0
+    always_fail: bool = False
+    blob: str | None = None
+
+
+@declare_event
+class ThingNoted(Event):
+    NAME: ClassVar[str] = "thing.noted"
+    PRODUCER: ClassVar[str] = "fconsumer"
+    key: str
 
 
 class ProducerService(BaseService):
