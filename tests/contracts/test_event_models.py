@@ -116,5 +116,5 @@ def test_the_registry_names_model_version_and_producer() -> None:
     assert (spec.producer, spec.version, spec.model.__name__) == ("customers", 1, "CustomerOwnerChanged")
     assert {s.producer for s in EVENTS.values()} == {"identity", "customers", "pool", "visits"}
     for name, s in EVENTS.items():
-        assert s.model.NAME == name and s.name == name
+        assert name == s.model.NAME and s.name == name
         assert name.split(".")[0] in {"employee", "department", "tenant", "customer", "pool", "visit", "report"}

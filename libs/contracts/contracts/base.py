@@ -90,9 +90,9 @@ def lenient_view(model: type[Payload], needs: Iterable[str] = ()) -> type[BaseMo
     for name, info in model.model_fields.items():
         ann: Any = info.annotation
         if info.metadata:
-            ann = Annotated[(ann, *info.metadata)]  # type: ignore[valid-type]
+            ann = Annotated[(ann, *info.metadata)]
         fields[name] = (ann, ...) if name in needed else (ann | None, None)
-    view: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    view: type[BaseModel] = create_model(
         f"{model.__name__}Delivered", __config__=ConfigDict(extra="allow"), **fields)
     return view
 
@@ -117,7 +117,7 @@ class RpcSpec:
     answer: Any
     callers: tuple[str, ...]
     doc: str = ""
-    answer_adapter: TypeAdapter[Any] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    answer_adapter: TypeAdapter[Any] | None = field(repr=False, compare=False, default=None)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -229,8 +229,9 @@ def check_call(registry: Registry, service: str, method: str, args: tuple[Any, .
 
 def check_answer(spec: RpcSpec, answer: Any) -> None:
     """Lenient check of an answer on receipt (extra fields kept, lossless coercion)."""
+    adapter = spec.answer_adapter or TypeAdapter(spec.answer)
     try:
-        spec.answer_adapter.validate_python(answer)
+        adapter.validate_python(answer)
     except ValidationError as exc:
         problems = _fields(exc)
         raise Refused("rpc.invalid_answer", f"{spec.service}.{spec.method}: the answer does not match the "

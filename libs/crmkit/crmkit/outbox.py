@@ -70,7 +70,7 @@ def check_size(envelope: dict[str, Any], limit: int | None) -> None:
 
 
 class Outbox:
-    def __init__(self, db: Database, now: Callable[[], datetime], max_bytes: int | None = None,
+    def __init__(self, db: Database[Any], now: Callable[[], datetime], max_bytes: int | None = None,
                  validate: Callable[[dict[str, Any]], None] | None = None):
         """``validate``: raises for an envelope that must not be staged (``crmkit.messages.
         emit_validator(service)`` checks it against its declaration in ``contracts``)."""
@@ -190,7 +190,7 @@ class Outbox:
         return n
 
 
-def find_events(db: Database, filter: dict[str, Any]) -> list[dict[str, Any]]:
+def find_events(db: Database[Any], filter: dict[str, Any]) -> list[dict[str, Any]]:
     """Outbox rows matching ``filter``, whether still pending or already sent (a row
     being moved may be seen in both collections for a moment: it counts once)."""
     rows: dict[Any, dict[str, Any]] = {}
