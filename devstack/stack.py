@@ -126,7 +126,7 @@ class Stack:
 
 def base_env(amqp_uri: str, mongo_uri: str, **overrides: str) -> dict[str, str]:
     env = dict(os.environ)
-    pythonpath = [str(ROOT / "libs" / "crmkit"), str(ROOT / "gateway"), str(ROOT)]
+    pythonpath = [str(ROOT / "libs" / "crmkit"), str(ROOT / "libs" / "contracts"), str(ROOT / "gateway"), str(ROOT)]
     pythonpath += [str(ROOT / "services" / s) for s in SERVICES]
     env.update({
         "AMQP_URI": amqp_uri,

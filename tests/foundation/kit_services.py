@@ -2,14 +2,50 @@
 retries, dead letters, late subscribers) against the real broker and database."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from contracts import Event, Payload, declare_event, declare_rpc
+from contracts.base import Answer
+from crmkit.envelope import make_event, sign_event
 from crmkit.errors import InvalidInput
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
+
+
+# the kit checks every event against its declaration (crmkit.messages): these services declare theirs
+@declare_event
+class ThingChanged(Event):
+    NAME: ClassVar[str] = "thing.changed"
+    PRODUCER: ClassVar[str] = "fproducer"
+    NEEDS: ClassVar[tuple[str, ...]] = ("key",)
+    key: str
+    fail_times: int = 0
+    always_fail: bool = False
+    blob: str | None = None
+
+
+@declare_event
+class ThingNoted(Event):
+    NAME: ClassVar[str] = "thing.noted"
+    PRODUCER: ClassVar[str] = "fconsumer"
+    key: str
+
+
+class WhoamiArgs(Payload):
+    n: int = 0
+
+
+class Whoami(Answer):
+    tenant_id: str
+    user_id: str
+    n: int
+
+
+declare_rpc("fconsumer", "whoami", WhoamiArgs, Whoami, ("fproducer",), "the caller's context as fconsumer sees it")
+declare_rpc("fconsumer", "bad_whoami", WhoamiArgs, Whoami, ("fproducer",), "an answer that breaks its declaration")
 
 
 class ProducerService(BaseService):
@@ -39,6 +75,36 @@ class ProducerService(BaseService):
             self.kit.provider.publisher.publish_event("fproducer", ev)
         return str(ev["event_id"])
 
+
+    # -- typed messages (tests/foundation/test_kit_contracts.py) ---------------------------
+    @api
+    def change_with_event(self, key: str, type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Write ``things[key]`` with the event ``type``/``data`` (the kit checks it first)."""
+        ctx = self.kit.ctx
+        ev = self.kit.event(type, data)
+        with self.kit.change([ev], Check("things", {"_id": key})):
+            self.kit.db.things.insert_one({"_id": key, "tenant_id": ctx.tenant_id})
+        return {"event_id": ev["event_id"]}
+
+    @api
+    def publish_unchecked(self, data: dict[str, Any]) -> str:
+        """A signed ``thing.changed`` with ``data`` as it is, past the emit check (what a buggy or
+        newer producer might put on the bus)."""
+        ctx = self.kit.ctx
+        ev = sign_event(make_event("thing.changed", ctx.tenant_id, ctx.user_id, data, occurred_at=self.kit.now()),
+                        self.kit.provider.key)
+        self.kit.provider.publisher.publish_event("fproducer", ev)
+        return str(ev["event_id"])
+
+    @api
+    def outbox_rows(self, event_type: str) -> int:
+        return self.kit.db.outbox.count_documents({"envelope.type": event_type}) + \
+            self.kit.db.outbox_sent.count_documents({"envelope.type": event_type})
+
+    @api
+    def call_consumer(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        self.kit.ctx  # noqa: B018 - verified first, as an entrypoint does
+        return getattr(self.consumer, name)(*args, **kwargs)
 
     # -- call contexts (tests/foundation/test_kit_context.py) ------------------------------
     @api
@@ -126,6 +192,11 @@ class ConsumerService(BaseService):
     def whoami(self, n: int = 0) -> dict[str, Any]:
         ctx = self.kit.ctx
         return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "roles": list(ctx.roles), "n": n}
+
+    @api
+    def bad_whoami(self, n: int = 0) -> dict[str, Any]:
+        ctx = self.kit.ctx
+        return {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "n": "not a number"}
 
     @api
     def effect_origin(self, key: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ GOOD = {"CRM_CONTEXT_KEY": "k" * 32, "AMQP_URI": "amqp://crm:secret@127.0.0.1:1/
 def run_service(env: dict[str, str], service: str = "kit_services:ProducerService",
                 config: Path = HERE / "config.yaml") -> subprocess.CompletedProcess[str]:
     base = {"PATH": "/usr/bin:/bin", "EVENTLET_NO_GREENDNS": "yes", "PYTHONWARNINGS": "ignore",
-            "PYTHONPATH": ":".join([str(HERE), str(ROOT / "libs" / "crmkit")] +
+            "PYTHONPATH": ":".join([str(HERE), str(ROOT / "libs" / "crmkit"), str(ROOT / "libs" / "contracts")] +
                                    [str(ROOT / "services" / s) for s in ("identity", "notify")]),
             "MONGO_URI": "mongodb://127.0.0.1:1/"}
     return subprocess.run([sys.executable, "-W", "ignore", "-m", "nameko", "run", "--config", str(config), service],

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _tracked(*patterns: str) -> list[Path]:
     out = subprocess.run(["git", "ls-files", "--", *patterns], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
-    return [ROOT / line for line in out.splitlines() if line]
+    return sorted({ROOT / line for line in out.splitlines() if line})
 
 
 def test_only_the_root_configures_ruff():

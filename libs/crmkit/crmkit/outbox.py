@@ -71,11 +71,15 @@ def check_size(envelope: dict[str, Any], limit: int | None) -> None:
 
 
 class Outbox:
-    def __init__(self, db: Database[Any], now: Callable[[], datetime], max_bytes: int | None = None):
+    def __init__(self, db: Database[Any], now: Callable[[], datetime], max_bytes: int | None = None,
+                 validate: Callable[[dict[str, Any]], None] | None = None):
+        """``validate``: raises for an envelope that must not be staged (``crmkit.messages.
+        emit_validator(service)`` checks it against its declaration in ``contracts``)."""
         self.db = db
         self.coll = db["outbox"]
         self.now = now
         self.max_bytes = max_bytes
+        self.validate = validate
 
     def ensure_indexes(self) -> None:
         self.coll.create_index([("status", ASCENDING)])
@@ -83,7 +87,9 @@ class Outbox:
     def stage(self, events: list[dict[str, Any]], check: Check | None = None) -> list[str]:
         if not events:
             return []
-        for e in events:
+        for e in events:  # every check before the first write: a refused batch writes nothing
+            if self.validate is not None:
+                self.validate(e)
             check_size(e, self.max_bytes)
         at = self.now()
         self.coll.insert_many([

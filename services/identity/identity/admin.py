@@ -14,7 +14,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from crmkit import config, db
+from crmkit import config, db, messages
 from crmkit.clock import Clock
 from crmkit.envelope import make_event, sign_event
 from crmkit.errors import CrmError
@@ -30,7 +30,7 @@ class CliKit:
         self.key = config.context_key()
         self.db = db.service_db("identity")
         self.clock = Clock()
-        self.outbox = Outbox(self.db, self.now)
+        self.outbox = Outbox(self.db, self.now, validate=messages.emit_validator("identity"))  # as the Kit's
 
     def now(self) -> datetime:
         return self.clock.now()

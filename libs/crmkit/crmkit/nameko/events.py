@@ -2,7 +2,9 @@
 failure policy.
 
 Nameko's own ``event_handler`` acks a message whose handler raised: the event is
-gone. Ours: verify the envelope's signature, run the handler once per event id
+gone. Ours: verify the envelope's signature, check its payload against its declaration in
+``contracts`` (one that does not match is parked at once, never retried: ``crmkit.messages``),
+run the handler once per event id
 (crmkit.inbox), and on failure re-queue the event through the subscription's retry
 queue after an exponential back-off with jitter; after ``max_attempts`` park it in
 ``dead_letters`` (visible through the ``dead_letters`` RPC and replayable).
@@ -16,7 +18,7 @@ from typing import Any, TypeVar, cast
 
 from nameko.events import SERVICE_POOL, event_handler
 
-from crmkit import logs, metrics
+from crmkit import logs, messages, metrics
 from crmkit.envelope import verify_event
 from crmkit.errors import CrmError
 from crmkit.outbox import backoff
@@ -60,6 +62,13 @@ def handle(kit: Any, method: str, source: str, event_type: str, body: Any,
         provider.inbox.park(handler, sub.queue, body if isinstance(body, dict) else {"raw": repr(body)},
                             exc.code, 0)
         metrics.EVENTS_HANDLED.labels(service, event_type, "dead").inc()
+        return
+    refusal = messages.delivery_refusal(env)
+    if refusal is not None:  # not its declared shape: parked at once (a retry cannot change it)
+        log.error("event %s refused on %s: %s", env.get("event_id"), sub.queue, refusal.message)
+        provider.inbox.park(handler, sub.queue, env, f"{refusal.code}: {refusal.message}", 0)
+        metrics.EVENTS_HANDLED.labels(service, event_type, "dead").inc()
+        metrics.DEAD_LETTERS.labels(service).set(provider.inbox.count_dead())
         return
     event_id = env["event_id"]
     kit.handling(env)

@@ -17,7 +17,7 @@ from typing import Any
 import eventlet
 from nameko.rpc import Rpc
 
-from crmkit import config, db, liveness, logs, metrics
+from crmkit import config, db, liveness, logs, messages, metrics
 from crmkit.clock import Clock, test_hooks_enabled
 from crmkit.context import HEADER_KEY, CallContext, binding_for, system_context, verify
 from crmkit.envelope import make_event, sign_event
@@ -33,11 +33,16 @@ log = logging.getLogger(__name__)
 class Kit(Dependency["WorkerKit"]):
     """``secrets``: environment variables this service cannot run without (besides
     ``CRM_CONTEXT_KEY`` and ``AMQP_URI``, which every service needs); the process refuses to
-    start, with one clear line and exit status 2, while one is missing or too short."""
+    start, with one clear line and exit status 2, while one is missing or too short.
 
-    def __init__(self, service: str, secrets: tuple[str, ...] = ()):
+    ``check_emit``: every event this service emits is checked against its declaration in
+    ``contracts`` (``crmkit.messages``); only a test's stand-in for another service, whose
+    events are partial on purpose, turns it off (its consumers still check what they get)."""
+
+    def __init__(self, service: str, secrets: tuple[str, ...] = (), *, check_emit: bool = True):
         self.service = service
         self.secrets = tuple(secrets)
+        self.check_emit = check_emit
         self.busy = 0
         self._started_at: dict[int, float] = {}
         self.hold_until = 0.0
@@ -213,14 +218,18 @@ class WorkerKit:
 
     def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
               actor_id: str | None = None) -> dict[str, Any]:
-        """A signed envelope for an event of this service, in the caller's context."""
+        """A signed envelope for an event of this service, in the caller's context, at the
+        version ``contracts`` declares; a payload that does not match its declaration is refused
+        here (``crmkit.messages``), before anything is staged or written."""
         ctx = self._ctx
         tenant = tenant_id if tenant_id is not None else (ctx.tenant_id if ctx else "")
         actor = actor_id if actor_id is not None else (ctx.user_id if ctx else "system")
         origin = self._origin
-        env = make_event(type, tenant, actor, data, occurred_at=self.now(),
+        env = make_event(type, tenant, actor, data, occurred_at=self.now(), version=messages.version_of(type),
                          request_id=(ctx.request_id if ctx else "") or str(origin.get("request_id") or ""),
                          language=(ctx.language if ctx else "") or str(origin.get("language") or ""))
+        if self._p.check_emit:
+            messages.check_emit(self.service, env)
         return sign_event(env, self._p.key)
 
     def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Any:

@@ -6,7 +6,9 @@ an unroutable call (the target is not running) raises ``Unavailable``. Each call
 the worker's context signed afresh for that call (target service and method, this
 worker's call id, the arguments; see ``crmkit.context``) — never the header the worker
 itself received, which is bound to the worker's own call. A request larger than
-``MAX_MESSAGE_BYTES`` is refused before it is sent (``413 request.too_large``).
+``MAX_MESSAGE_BYTES`` is refused before it is sent (``413 request.too_large``). A call declared
+in ``contracts.RPCS`` has its arguments checked before it is sent and its answer on receipt
+(``crmkit.messages``).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from nameko import exceptions as nameko_exceptions
 from nameko.exceptions import UnknownService, registry
 from nameko.rpc import MethodProxy, RpcProxy
 
-from crmkit import config, errors
+from crmkit import config, errors, messages
 from crmkit.context import HEADER_NAME, CallBinding, call_body, digest, sign
 from crmkit.nameko import replies
 from crmkit.nameko.kit import WORKER_KIT_ATTR
@@ -108,17 +110,21 @@ class TimedServiceProxy:
     def __getattr__(self, name: str) -> Any:
         def call(*args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
             limit = timeout or self._timeout
+            spec = messages.check_call(self._service, name, args, kwargs)  # declared calls: strict arguments
             method = SignedMethodProxy(self._rpc, self._worker_ctx, name, limit)
             try:
                 reply = method.call_async(*args, **kwargs)
                 with eventlet.Timeout(limit):
-                    return reply.result()
+                    answer = reply.result()
             except eventlet.Timeout:
                 raise errors.UpstreamTimeout("upstream_timeout", f"{self._service}.{name} did not answer in "
                                              f"{limit}s", {"service": self._service}) from None
             except UnknownService:
                 raise errors.Unavailable("service_unavailable", f"{self._service} is not running",
                                          {"service": self._service}) from None
+            if spec is not None:
+                messages.check_answer(spec, answer)  # lenient: extra fields kept
+            return answer
 
         return call
 
