@@ -33,11 +33,16 @@ log = logging.getLogger(__name__)
 class Kit(DependencyProvider):
     """``secrets``: environment variables this service cannot run without (besides
     ``CRM_CONTEXT_KEY`` and ``AMQP_URI``, which every service needs); the process refuses to
-    start, with one clear line and exit status 2, while one is missing or too short."""
+    start, with one clear line and exit status 2, while one is missing or too short.
 
-    def __init__(self, service: str, secrets: tuple[str, ...] = ()):
+    ``topics``: event types this service emits on another service's exchange, by type
+    (``{"customer.owner_changed": "customers"}``): a fact about a customer travels where
+    every consumer of customer facts listens, whichever service is its single producer."""
+
+    def __init__(self, service: str, secrets: tuple[str, ...] = (), topics: dict[str, str] | None = None):
         self.service = service
         self.secrets = tuple(secrets)
+        self.topics = dict(topics or {})
         self.busy = 0
         self._started_at: dict[int, float] = {}
         self.hold_until = 0.0
@@ -101,6 +106,10 @@ class Kit(DependencyProvider):
             self.heartbeat.beat()
             metrics.HEARTBEAT.labels(self.service).set(time.time())
             eventlet.sleep(liveness.BEAT_SECONDS)
+
+    def exchange_for(self, event_type: str) -> str:
+        """The exchange (a service name) an event of ``event_type`` is published on."""
+        return self.topics.get(event_type, self.service)
 
     def stop(self) -> None:
         self.heartbeat.stop()
@@ -212,13 +221,15 @@ class WorkerKit:
         return self._p.now()
 
     def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
-              actor_id: str | None = None) -> dict[str, Any]:
-        """A signed envelope for an event of this service, in the caller's context."""
+              actor_id: str | None = None, event_id: str | None = None) -> dict[str, Any]:
+        """A signed envelope for an event of this service, in the caller's context
+        (``event_id``: a deterministic id, for an event that must be announced once however
+        often its producer retries — consumers deduplicate by it)."""
         ctx = self._ctx
         tenant = tenant_id if tenant_id is not None else (ctx.tenant_id if ctx else "")
         actor = actor_id if actor_id is not None else (ctx.user_id if ctx else "system")
         origin = self._origin
-        env = make_event(type, tenant, actor, data, occurred_at=self.now(),
+        env = make_event(type, tenant, actor, data, occurred_at=self.now(), event_id=event_id,
                          request_id=(ctx.request_id if ctx else "") or str(origin.get("request_id") or ""),
                          language=(ctx.language if ctx else "") or str(origin.get("language") or ""))
         return sign_event(env, self._p.key)
