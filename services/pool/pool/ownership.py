@@ -180,7 +180,8 @@ def write_row(kit: Any, doc: dict[str, Any], row: dict[str, Any], dept: str | No
         try:
             kit.db.customers.update_one(
                 {"_id": cid, "$or": [{"seq": None}, {"seq": {"$lt": doc["seq"]}}]},
-                {"$set": {**fields, "tenant_id": tenant}, "$setOnInsert": {"deleted": False}}, upsert=True)
+                {"$set": {**fields, "tenant_id": tenant}, **({} if "deleted" in fields else
+                                                             {"$setOnInsert": {"deleted": False}})}, upsert=True)
         except DuplicateKeyError:
             pass  # the row holds a newer change already
     out = {"deleted": False, **row, **fields, "tenant_id": tenant}
