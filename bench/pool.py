@@ -4,11 +4,11 @@
    (the real ``run_reclaim_sweep`` RPC; nobody is due, so it measures evaluation), next to a
    bare pymongo scan of the same rows (same query and batch size), alternated twice; then
    what one find and one update by ``_id`` cost on that collection.
-2. Claims per second under 20 concurrent clients (real claims: pool slot inserts +
-   customers.change_owner + read model), next to bare ``pool.health`` RPCs at the same
-   concurrency, on a read model without the sweep's rows; with the pool's own count of
-   database round trips per claim and the share of the customers call
-   (``_test_db_trace``).
+2. Claims per second under 20 concurrent clients (real claims: slot inserts, the ownership
+   log insert and the read-model row, all in the pool; one RPC gateway-side), next to bare
+   ``pool.health`` RPCs at the same concurrency, on a read model without the sweep's rows;
+   with the pool's own count of database round trips per claim (``_test_db_trace``; its
+   sections would name any RPC the claim made to another service).
 """
 from __future__ import annotations
 

@@ -112,8 +112,8 @@ def test_every_subscription_is_to_a_declared_event_of_its_source() -> None:
         spec = contracts.EVENTS.get(etype)
         if spec is None:
             problems.append(f"{where}:{line}: {etype} is not declared")
-        elif spec.producer != source:
-            problems.append(f"{where}:{line}: {etype} comes from {spec.producer}, not {source}")
+        elif spec.exchange != source:
+            problems.append(f"{where}:{line}: {etype} travels on {spec.exchange}'s exchange, not {source}'s")
     assert not problems, "\n".join(problems)
 
 
@@ -158,7 +158,7 @@ def calls(service: str) -> dict[tuple[str, str], list[str]]:
 
 def test_every_call_between_services_is_declared_with_its_callers() -> None:
     found = {svc: calls(svc) for svc in SERVICES}
-    assert ("customers", "change_owner") in found["pool"] and ("identity", "holders") in found["customers"]
+    assert ("pool", "enter") in found["customers"] and ("identity", "holders") in found["customers"]
     problems = []
     for svc, made in found.items():
         for key, where in made.items():

@@ -113,7 +113,7 @@ def test_undeclared_type_wrong_producer_and_wrong_version_are_refused() -> None:
 
 def test_the_registry_names_model_version_and_producer() -> None:
     spec = contracts.EVENTS["customer.owner_changed"]
-    assert (spec.producer, spec.version, spec.model.__name__) == ("customers", 1, "CustomerOwnerChanged")
+    assert (spec.producer, spec.version, spec.model.__name__) == ("pool", 1, "CustomerOwnerChanged")
     assert {s.producer for s in EVENTS.values()} == {"identity", "customers", "pool", "visits"}
     for name, s in EVENTS.items():
         assert name == s.model.NAME and s.name == name

@@ -142,10 +142,10 @@ class Loader:
         custs = customers(t, owners, size.customers, now)
         customers_store.reserve_many(dbs["customers"], t.tenant_id,
                                      [(c["_id"], c["name_key"], c["phone_keys"]) for c in custs], now)
-        dbs["customers"]["ownership_log"].insert_many([
+        dbs["pool"]["moves"].insert_many([  # the ownership log is the pool's
             {"_id": f"{c['_id']}:1", "tenant_id": t.tenant_id, "customer_id": c["_id"], "seq": 1,
              "from_owner_id": None, "to_owner_id": c["owner_id"], "path": "entry", "reason": "entry",
-             "actor_id": c["owner_id"], "at": now} for c in custs], ordered=False)
+             "actor_id": c["owner_id"], "at": now, "day": now.date().isoformat()} for c in custs], ordered=False)
         dbs["customers"]["customers"].insert_many(custs, ordered=False)
         dbs["pool"]["customers"].insert_many([
             {"_id": c["_id"], "tenant_id": t.tenant_id, "owner_id": c["owner_id"], "private": True, "deleted": False,

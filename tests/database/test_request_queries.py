@@ -51,9 +51,9 @@ class LocalKit:
         return datetime.now(UTC)
 
     def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
-              actor_id: str | None = None) -> dict[str, Any]:
+              actor_id: str | None = None, event_id: str | None = None) -> dict[str, Any]:
         return make_event(type, tenant_id or self.ctx.tenant_id, actor_id or self.ctx.user_id, data,
-                          occurred_at=self.now())
+                          occurred_at=self.now(), event_id=event_id)
 
     def change(self, events: list[dict[str, Any]], check: Any = None) -> Any:
         return self.outbox.change(events, check)
@@ -158,6 +158,20 @@ def identity_peer(p: Platform, ctx: CallContext) -> Peer:
     return Peer(org, LocalKit(p.dbs["identity"], ctx))
 
 
+def pool_peer(p: Platform, ctx: CallContext) -> Peer:
+    """The pool's ownership RPCs the customers service calls, answered by the pool's functions."""
+    from pool import ownership
+    kit = LocalKit(p.dbs["pool"], ctx)
+    return Peer(ownership, kit,
+                enter=lambda **kw: ownership.enter(kit, kw["customer_ids"], kw["owner_id"], kw["path"],
+                                                   kw.get("import_id")),
+                change_owner=lambda **kw: ownership.change(
+                    kit, kw["customer_id"], expected=kw["expected_owner_id"], new=kw["new_owner_id"],
+                    path=kw["path"], reason=kw.get("reason") or "", capacity=kw.get("capacity"),
+                    unowned=bool(kw.get("unowned"))),
+                ownership_history=lambda **kw: ownership.history(kit, ctx.tenant_id, kw["customer_id"]))
+
+
 # -- identity ------------------------------------------------------------------------------------
 def test_identity_request_paths(platform: Platform) -> None:
     from identity import access, org
@@ -245,9 +259,10 @@ def test_customers_request_paths(platform: Platform) -> None:
         registry.duplicate_check(kit, ctx, d, {"name": mine["name"], "landlines": mine["landlines"]})
         # an entry, a change, the detail screens
         made = registry.create_customer(kit, ctx, d, {"name": f"无锡{uuid.uuid4().hex[:6]}精工有限公司",
-                                                      "address": "无锡", "landlines": ["0510-81234567"]})
+                                                      "address": "无锡", "landlines": ["0510-81234567"]},
+                                        pool=pool_peer(p, ctx))
         registry.update_customer(kit, ctx, d, made["id"], {"grade": "A"})
-        customers_ownership.history(kit, ctx, made["id"])
+        pool_peer(p, ctx).ownership_history(customer_id=made["id"])
         timeline.list_entries(db, t.tenant_id, made["id"], 1, 20)
         phone = f"136{uuid.uuid4().int % 10**8:08d}"
         contact = contacts.create_contact(kit, ctx, d, {"name": "张经理", "mobile": phone, "customer_id": made["id"]})
@@ -257,7 +272,8 @@ def test_customers_request_paths(platform: Platform) -> None:
         catalog.list_custom_fields(db, ctx, None)
         ctx = p.ctx(t, admin, "tenant_admin")
         kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
-        customers_ownership.change_owner(kit, ctx, d, made["id"], employee, manager, "transfer", "调岗")
+        customers_ownership.change_owner(kit, ctx, d, pool_peer(p, ctx), made["id"], employee, manager, "transfer",
+                                         "调岗")
         lifecycle.list_deleted(kit, ctx, d)
     p.check(queries)
 
@@ -334,8 +350,6 @@ def test_notify_request_paths(platform: Platform) -> None:
 
 # -- pool ----------------------------------------------------------------------------------------
 def test_pool_claim_and_search(platform: Platform) -> None:
-    from customers import ownership as customers_ownership
-    from customers.directory import Directory
     from pool import ownership, requests, search
     from pool import store as pool_store
 
@@ -347,20 +361,14 @@ def test_pool_claim_and_search(platform: Platform) -> None:
     assert row is not None
     cid = row["_id"]
 
-    def customers_peer(ctx: CallContext) -> Peer:
-        kit = LocalKit(cust_db, ctx)
-        d = Directory(identity_peer(p, ctx), ctx)
-        return Peer(customers_ownership, kit, change_owner=lambda **kw: customers_ownership.change_owner(
-            kit, ctx, d, kw["customer_id"], kw["expected_owner_id"], kw["new_owner_id"], kw["path"], kw.get("reason")))
-
     with p.recorded() as queries:
         ctx = p.ctx(t, employee)
-        ownership.release(LocalKit(pool_db, ctx), customers_peer(ctx), cid, {"reason": "放公海"})
+        ownership.release(LocalKit(pool_db, ctx), cid, {"reason": "放公海"})
         ctx = p.ctx(t, manager, "dept_admin", "employee")
         kit = LocalKit(pool_db, ctx)
         search.search_pool(kit, keyword=row["name"][2:8])
         pool_store.get_customer(pool_db, t.tenant_id, cid)
-        ownership.claim(kit, customers_peer(ctx), cid, {})
+        ownership.claim(kit, cid, {})
         ownership.capacity_status(kit, manager)
         pool_store.load_rules(pool_db, t.tenant_id, fresh=True)
         requests.list_requests(kit)

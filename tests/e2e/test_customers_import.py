@@ -219,12 +219,24 @@ def test_import_rows_and_their_events_both_land(http, tenant, infra, stack_env, 
         if rows_n <= 20 or not any(e["status"] == "staged" for e in events) or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert len(events) == 2 * rows_n
+    # the owner_changed of each row is the pool's (it keeps the ownership log): announced from
+    # its own outbox once it sees the customer exist
+    pool_db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}pool"]
+    while True:
+        announced = find_events(pool_db, {"envelope.data.import_id": rep["import_id"]})
+        if len(announced) >= rows_n or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert len(events) == rows_n and len(announced) == rows_n
     assert {e["status"] for e in events} <= {"pending", "sent"}  # staged before the rows, committed after
     by_type: dict[str, set[str]] = {}
     for e in events:
         by_type.setdefault(e["envelope"]["type"], set()).add(e["envelope"]["data"]["customer_id"])
         assert e["check"] == {"collection": "customers", "filter": {"_id": e["envelope"]["data"]["customer_id"]}}
+    for e in announced:
+        cid = e["envelope"]["data"]["customer_id"]
+        by_type.setdefault(e["envelope"]["type"], set()).add(cid)
+        assert e["check"] == {"collection": "moves", "filter": {"_id": f"{cid}:1"}}
     assert by_type == {"customer.created": ids, "customer.owner_changed": ids}
 
 

@@ -74,6 +74,9 @@ class Event(Payload):
     NAME: ClassVar[str]
     VERSION: ClassVar[int] = 1
     PRODUCER: ClassVar[str]
+    #: the exchange it travels on, when not its producer's (``Kit(topics=...)``): consumers
+    #: subscribe to ``(EXCHANGE, NAME)``
+    EXCHANGE: ClassVar[str | None] = None
     NEEDS: ClassVar[tuple[str, ...]] = ()
     #: the fields a producer may leave out, and which producer does (shown in the README)
     NOTES: ClassVar[Mapping[str, str]] = {}
@@ -104,6 +107,11 @@ class EventSpec:
     producer: str
     model: type[Event]
     delivered: type[BaseModel] = field(repr=False, compare=False)
+
+    @property
+    def exchange(self) -> str:
+        """Where consumers subscribe: the producer's exchange unless the event says otherwise."""
+        return self.model.EXCHANGE or self.producer
 
 
 @dataclass(frozen=True)

@@ -85,26 +85,6 @@ class CustomerDeleted(_Customer):
 
 
 @event
-class CustomerOwnerChanged(_Customer):
-    """Every change of owner, ordered per customer by ``seq`` (the ownership log's)."""
-
-    NAME: ClassVar[str] = "customer.owner_changed"
-    NOTES: ClassVar[dict[str, str]] = {
-        "unowned": "sent by change_owner, delete/restore; entry and import leave it out",
-        "import_id": "only from an import",
-    }
-    customer_id: Id
-    from_owner_id: str | None
-    to_owner_id: str | None
-    path: str
-    reason: str | None
-    seq: int
-    customer_name: str | None
-    unowned: bool | None = None
-    import_id: str | None = None
-
-
-@event
 class CustomerDealSigned(_Customer):
     """``at``: the contract's start date."""
 
@@ -157,21 +137,6 @@ class DuplicateAnswer(Answer):
     name_key: str | None = None
 
 
-class ChangeOwner(Payload):
-    customer_id: Id
-    expected_owner_id: str | None
-    new_owner_id: str | None
-    path: str
-    reason: str | None = None
-
-
-class OwnerChangedAnswer(Answer):
-    customer_id: str
-    seq: int
-    from_owner_id: str | None = None
-    to_owner_id: str | None = None
-
-
 class CustomerRef(Payload):
     customer_id: Id
 
@@ -184,7 +149,5 @@ class CustomerAnswer(Answer):
 
 rpc("customers", "duplicate_check", DuplicateCheck, DuplicateAnswer, ("pool",),
     "the customers a name or numbers would duplicate")
-rpc("customers", "change_owner", ChangeOwner, OwnerChangedAnswer, ("pool",),
-    "move a customer to a new owner if its owner is still the expected one")
 rpc("customers", "get_customer", CustomerRef, CustomerAnswer, ("visits",), "a customer the caller may see")
 rpc("customers", "list_projects", CustomerRef, list[dict[str, Any]], ("visits",), "a customer's projects")

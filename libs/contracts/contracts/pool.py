@@ -1,7 +1,7 @@
 """What the pool publishes (pool.*) and the calls other services make on it."""
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from contracts._registry import event, rpc
 from contracts.base import Answer, Event, Id, IsoDay, IsoTime, JsonObject, Payload
@@ -44,6 +44,31 @@ class ClaimRequestApproved(_Decision):
 @event
 class ClaimRequestRejected(_Decision):
     NAME: ClassVar[str] = "pool.claim_request_rejected"
+
+
+@event
+class CustomerOwnerChanged(Event):
+    """Every change of owner, ordered per customer by ``seq`` (the pool's ownership log,
+    ``pool.moves``). Produced by the pool, which owns ownership; it travels on the customers
+    exchange with the other customer facts (``Kit(topics=...)``), where its consumers listen."""
+
+    NAME: ClassVar[str] = "customer.owner_changed"
+    PRODUCER: ClassVar[str] = PRODUCER
+    EXCHANGE: ClassVar[str | None] = "customers"
+    NEEDS: ClassVar[tuple[str, ...]] = ("customer_id",)
+    NOTES: ClassVar[dict[str, str]] = {
+        "unowned": "true when the customer went to the public pool (release, reclaim, delete)",
+        "import_id": "only from an import",
+    }
+    customer_id: Id
+    from_owner_id: str | None
+    to_owner_id: str | None
+    path: str
+    reason: str | None
+    seq: int
+    customer_name: str | None
+    unowned: bool | None = None
+    import_id: str | None = None
 
 
 class _Move(Event):
@@ -95,6 +120,47 @@ class CheckCapacity(Payload):
     adding: int = 1
 
 
+class Enter(Payload):
+    """New customers, before customers writes them: their owner's slots and first log rows."""
+
+    customer_ids: list[Id]
+    owner_id: Id
+    path: str = "entry"
+    import_id: str | None = None
+
+
+class CancelEntry(Payload):
+    customer_ids: list[Id]
+    owner_id: Id
+    import_id: str | None = None
+
+
+class ChangeOwner(Payload):
+    customer_id: Id
+    expected_owner_id: str | None
+    new_owner_id: str | None
+    path: str
+    reason: str | None = None
+    unowned: bool = False
+    capacity: Literal["exact", "overflow"] | None = "overflow"
+
+
+class MoveAnswer(Answer):
+    """The move the pool logged (its ``seq``) and the event that announces it."""
+
+    customer_id: str
+    seq: int
+    path: str
+    at: IsoTime
+    event_id: str
+    from_owner_id: str | None = None
+    to_owner_id: str | None = None
+
+
+class CustomerRef(Payload):
+    customer_id: Id
+
+
 class DailyTargets(Payload):
     day: str | None = None
     user_id: str | None = None
@@ -106,4 +172,11 @@ class TargetsAnswer(Answer):
 
 rpc("pool", "check_capacity", CheckCapacity, JsonObject, ("customers",),
     "whether an owner can take ``adding`` more customers (422 when the private pool is full)")
+rpc("pool", "enter", Enter, JsonObject, ("customers",),
+    "take the owner's slots (exact capacity) and the first log rows of new customers, all or nothing")
+rpc("pool", "cancel_entry", CancelEntry, JsonObject, ("customers",),
+    "give back the slots and log rows of an entry whose customer write failed")
+rpc("pool", "change_owner", ChangeOwner, MoveAnswer, ("customers",),
+    "move a customer to a new owner if its owner is still the expected one (the log insert decides)")
+rpc("pool", "ownership_history", CustomerRef, list[JsonObject], ("customers",), "a customer's ownership log")
 rpc("pool", "daily_targets", DailyTargets, TargetsAnswer, ("visits",), "a day's targets and actuals")

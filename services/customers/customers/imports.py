@@ -11,7 +11,7 @@ from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check
 from customers import store
-from customers.registry import EDITABLE, search_facts
+from customers.registry import EDITABLE, created_facts
 from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, shown
 
 log = logging.getLogger(__name__)
@@ -124,9 +124,13 @@ def report(parsed: Parsed) -> dict[str, Any]:
     return {"ok": not parsed.total, "rows": len(parsed.rows) if not parsed.total else None, **parsed.details()}
 
 
-def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any = None) -> dict[str, Any]:
+def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, capacity_check: Any = None
+               ) -> dict[str, Any]:
     """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
-    (the pool's private-pool capacity rule) runs before anything is written."""
+    (a look at the pool's capacity) refuses a file that cannot fit before any key is
+    reserved; then, keys reserved, ``pool.enter`` takes the slots and writes the log rows of
+    every row, all or nothing under the exact capacity (parallel imports at the limit never
+    exceed it), before any customer is written. A failure after it cancels the pool's entry."""
     if parsed.total:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
                            parsed.details())
@@ -165,17 +169,15 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
     except Conflict as exc:
         raise Conflict("import.duplicate_meanwhile", "a duplicate was entered while importing; check again",
                        exc.details) from None
-    events: dict[str, list[dict[str, Any]]] = {}
-    for d in docs:
-        events[d["_id"]] = [
-            kit.event("customer.created", {
-                "customer_id": d["_id"], "name": d["name"], "owner_id": owner, "kind": d["kind"],
-                "grade": d.get("grade"), "industry": d.get("industry"), "region": d.get("region"),
-                "address": d.get("address"), "location": d.get("location"), "import_id": import_id,
-                **search_facts(d)}),
-            kit.event("customer.owner_changed", {
-                "customer_id": d["_id"], "from_owner_id": None, "to_owner_id": owner, "path": "import",
-                "reason": "import", "seq": 1, "customer_name": d["name"], "import_id": import_id})]
+    if pool is not None:
+        try:  # the owner's slots and the ownership log first (linearised in the pool)
+            pool.enter(customer_ids=[d["_id"] for d in docs], owner_id=owner, path="import", import_id=import_id)
+        except BaseException:
+            _compensate(kit, ctx, import_id, reserved)
+            raise
+    # one builder for customer.created (registry.created_facts); the pool announces the
+    # owner_changed of each row once it sees the customer exist
+    events = {d["_id"]: [kit.event("customer.created", {**created_facts(d), "import_id": import_id})] for d in docs}
     # The outbox's staged -> pending pattern (crmkit.outbox), in bulk: each chunk's events are
     # staged (one insert_many) *before* its rows, each with ``Check("customers", {"_id": cid})``.
     # A crash at any point leaves the relay to publish exactly the events whose customer was
@@ -185,16 +187,14 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, capacity_check: Any =
         for i in range(0, len(docs), BATCH):
             chunk = docs[i:i + BATCH]
             staged += _stage(kit, [(d["_id"], e) for d in chunk for e in events[d["_id"]]])
-            kit.db["ownership_log"].insert_many([
-                {"_id": f"{d['_id']}:1", "tenant_id": ctx.tenant_id, "customer_id": d["_id"], "seq": 1,
-                 "from_owner_id": None, "to_owner_id": owner, "path": "import", "reason": "import",
-                 "actor_id": ctx.user_id, "at": now, "import_id": import_id} for d in chunk])
             kit.db["customers"].insert_many(chunk)
         kit.db["imports"].insert_one({"_id": import_id, "tenant_id": ctx.tenant_id, "actor_id": ctx.user_id,
                                       "at": now, "created": len(docs)})
     except BaseException:
         kit.db["outbox"].delete_many({"envelope.data.import_id": import_id})  # staged: never published
         _compensate(kit, ctx, import_id, reserved)
+        if pool is not None:
+            pool.cancel_entry(customer_ids=[d["_id"] for d in docs], owner_id=owner, import_id=import_id)
         raise
     # Every row is written: flip the events to pending (one ``_id``-keyed update each, in order)
     # behind the answer; if this process dies meanwhile, the relay's staged-row recovery
@@ -233,6 +233,5 @@ def _commit_quietly(outbox: Any, ids: list[str]) -> None:
 def _compensate(kit: Any, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
                 ) -> None:
     kit.db["customers"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
-    kit.db["ownership_log"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
     for cid, keys in reserved:
         store.release_keys(kit.db, ctx.tenant_id, cid, keys)

@@ -1,27 +1,24 @@
 """Deleting and restoring customers (admin only), and the deleted-customers list.
 
 A delete is soft and audited three ways: the document keeps ``deleted_at``,
-``deleted_by`` and ``delete_reason``; the ownership log gets a ``delete`` row (the
-insert under ``"<customer_id>:<seq>"`` linearises it with any concurrent owner change);
-the timeline gets an entry. Its duplicate keys are released, so another customer may
+``deleted_by`` and ``delete_reason``; the ownership log (the pool's) gets a ``delete`` row
+(the insert under ``"<customer_id>:<seq>"`` linearises it with any concurrent owner
+change); the timeline gets an entry. Its duplicate keys are released, so another customer may
 take the name or the numbers meanwhile.
 
 A restore re-runs the duplicate check by reserving the keys again (409 naming the holder
 when another customer took one), brings the customer back to its owner — its previous
 owner while they are an active employee, or the one the admin names, else *unowned*
-(visible to admins, who reassign it) — checks that owner's private-pool capacity, and
-is logged in the ownership log (``restore`` row) and the timeline. It emits
-``customer.restored`` (the facts of ``customer.created``) and ``customer.owner_changed``
-(path ``restore``, the next seq) so read models un-delete it and the pool counts the
-owner's slot again.
+(visible to admins, who reassign it) — takes that owner's private-pool slot under the
+exact capacity and logs the ``restore`` row, both in the pool (``pool.change_owner``, which
+emits ``customer.owner_changed`` with path ``restore``) — and the timeline. It emits
+``customer.restored`` (the facts of ``customer.created``) so read models un-delete it.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from crmkit.clock import iso
+from crmkit.clock import iso, parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
@@ -40,28 +37,22 @@ def _reason(reason: Any) -> str:
     return reason
 
 
-def _log(kit: Any, ctx: CallContext, doc: dict[str, Any], to_owner: str | None, path: str, reason: str,
-         unowned: bool = False) -> dict[str, Any]:
-    """Insert the next ownership-log row (the insert that wins the seq is the change)."""
-    seq = int(doc.get("owner_seq") or 0) + 1
-    row = {"_id": f"{doc['_id']}:{seq}", "tenant_id": ctx.tenant_id, "customer_id": doc["_id"], "seq": seq,
-           "from_owner_id": doc.get("owner_id"), "to_owner_id": to_owner, "path": path, "reason": reason,
-           "actor_id": ctx.user_id, "at": kit.now(), "unowned": unowned}
-    try:
-        kit.db["ownership_log"].insert_one(row)
-    except DuplicateKeyError:
-        raise Conflict("customer.owner_conflict", "the customer changed meanwhile; try again",
-                       {"customer_id": doc["_id"], "seq": seq}) from None
-    return row
+def _log(pool: Any, doc: dict[str, Any], to_owner: str | None, path: str, reason: str,
+         unowned: bool = False, capacity: str | None = None) -> dict[str, Any]:
+    """The next ownership-log row, in the pool (the insert that wins the seq is the change)."""
+    res: dict[str, Any] = pool.change_owner(customer_id=doc["_id"], expected_owner_id=doc.get("owner_id"),
+                                            new_owner_id=to_owner, path=path, reason=reason, unowned=unowned,
+                                            capacity=capacity)
+    return {**res, "at": parse_iso(res["at"])}
 
 
-def delete_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, reason: str | None = None
-                    ) -> dict[str, Any]:
+def delete_customer(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
+                    reason: str | None = None) -> dict[str, Any]:
     doc = registry.get_visible(kit, ctx, d, customer_id)
     if not ctx.has_role(*ADMIN_ROLES):
         raise Forbidden("customer.delete_forbidden", "only an admin may delete customers")
     why = _reason(reason)
-    row = _log(kit, ctx, doc, doc.get("owner_id"), "delete", why, bool(doc.get("unowned")))
+    row = _log(pool, doc, doc.get("owner_id"), "delete", why, bool(doc.get("unowned")))
     now = row["at"]
     ev = kit.event("customer.deleted", {"customer_id": customer_id, "name": doc["name"],
                                         "owner_id": doc.get("owner_id"), "reason": why, "seq": row["seq"]})
@@ -100,8 +91,8 @@ def list_deleted(kit: Any, ctx: CallContext, d: Directory, page: Any = 1, page_s
     return {"items": items, "total": len(rows), "page": pg, "page_size": size}
 
 
-def restore_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: Any, data: Any,
-                     capacity_check: Any = None) -> dict[str, Any]:
+def restore_customer(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_id: Any, data: Any
+                     ) -> dict[str, Any]:
     """Bring a deleted customer back (admin only). ``data``: ``reason?``, ``owner_id?``
     (an active employee, or null for unowned; default: the previous owner while active)."""
     if not ctx.has_role(*ADMIN_ROLES):
@@ -115,8 +106,6 @@ def restore_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: Any,
     if not doc.get("deleted"):
         raise Conflict("customer.not_deleted", "the customer is not deleted", {"customer_id": doc["_id"]})
     owner = _restored_owner(d, doc, data)
-    if owner is not None and capacity_check is not None:
-        capacity_check(owner)
     now = kit.now()
     name_key, numbers = store.keys_of(doc)
     try:
@@ -124,18 +113,13 @@ def restore_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: Any,
     except Conflict as exc:  # the duplicate check again: another customer took a key meanwhile
         raise registry.duplicate_error(kit, ctx, d, exc) from None
     try:
-        row = _log(kit, ctx, doc, owner, "restore", why, owner is None)
+        row = _log(pool, doc, owner, "restore", why, owner is None, capacity="exact")
     except BaseException:
         store.release_keys(kit.db, ctx.tenant_id, doc["_id"], taken)
         raise
     restored = {**doc, "owner_id": owner, "owner_seq": row["seq"], "unowned": owner is None}
-    events = [
-        kit.event("customer.restored", {**registry.created_facts(restored), "reason": why,
-                                        "restored_by": ctx.user_id}),
-        kit.event("customer.owner_changed", {
-            "customer_id": doc["_id"], "from_owner_id": doc.get("owner_id"), "to_owner_id": owner,
-            "path": "restore", "reason": why, "seq": row["seq"], "unowned": owner is None,
-            "customer_name": doc.get("name")})]
+    events = [kit.event("customer.restored", {**registry.created_facts(restored), "reason": why,
+                                              "restored_by": ctx.user_id})]
     fields = {"deleted": False, "restored_at": now, "restored_by": ctx.user_id, "owner_id": owner,
               "owner_seq": row["seq"], "owner_since": now, "unowned": owner is None,
               "shared_with": store.share_targets(kit.db, ctx.tenant_id, owner), "updated_at": now}

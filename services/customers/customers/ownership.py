@@ -1,46 +1,28 @@
-"""Ownership: every owner change is an insert into ``ownership_log`` under the unique
-``_id`` ``"<customer_id>:<seq>"`` (and a unique (customer_id, seq) index). The insert
-that wins sequence number ``seq`` *is* the change; the customer document follows it and
-``customer.owner_changed`` leaves through the outbox. Exactly one of many concurrent
-callers wins; the others get Conflict naming the winner. The log is the audit trail
-(actor, reason, path, time)."""
+"""Ownership as the customers service sees it: who may move a customer (visibility and
+roles, checked here), a copy of the owner on the customer document, sharing and
+department assignment (visibility, not ownership).
+
+The ownership log and every move live in the **pool** service (``pool.change_owner``,
+``pool.enter``): the log insert that wins ``seq`` is the change, and the pool emits
+``customer.owner_changed``. The copy here (``owner_id``, ``owner_seq``, ``owner_since``,
+``unowned``) is written from the pool's answer for the caller's own moves (read your
+writes) and from ``customer.owner_changed`` for every move (claims, releases, reclaims),
+each only when its ``seq`` is newer than the copy's.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from crmkit.clock import iso
+from crmkit.clock import parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from crmkit.outbox import Check
 from customers import access, store, timeline
 from customers.directory import Directory, check_employees
 from customers.rules import ADMIN_ROLES
 
 PATHS = ("entry", "claim", "release", "transfer", "assign", "import", "handover", "reclaim")
 MANAGER_ROLES = ("tenant_admin", "support", "system", "operator")
-
-
-def _repair(kit: Any, doc: dict[str, Any]) -> dict[str, Any]:
-    """Roll the document forward to the newest log entry (after a crash between the two writes).
-
-    Log rows are keyed ``"<customer_id>:<seq>"``, so the entries past the document's
-    ``owner_seq`` are probed by ``_id`` one by one (one lookup when nothing is pending),
-    never by a ``customer_id`` filter (which FerretDB evaluates over the whole log)."""
-    seq = int(doc.get("owner_seq") or 0)
-    last = None
-    while True:
-        row = kit.db["ownership_log"].find_one({"_id": f"{doc['_id']}:{seq + 1}"})
-        if row is None or row.get("customer_id") != doc["_id"]:
-            break
-        last, seq = row, seq + 1
-    if last is not None:
-        fix = {"owner_id": last["to_owner_id"], "owner_seq": last["seq"], "owner_since": last["at"],
-               "unowned": bool(last.get("unowned"))}
-        kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": fix})
-        doc = {**doc, **fix}
-    return doc
 
 
 def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str | None, new: str | None,
@@ -62,66 +44,70 @@ def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str
     raise Forbidden("customer.owner_change_forbidden", "you may not move this customer")
 
 
-def change_owner(kit: Any, ctx: CallContext, d: Directory, customer_id: str, expected_owner_id: str | None,
-                 new_owner_id: str | None, path: str, reason: str | None = None, *, unowned: bool = False,
-                 check_rights: bool = True, owner_checked: bool = False) -> dict[str, Any]:
+def change_owner(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
+                 expected_owner_id: str | None, new_owner_id: str | None, path: str, reason: str | None = None,
+                 *, unowned: bool = False, check_rights: bool = True, owner_checked: bool = False,
+                 capacity: str | None = None) -> dict[str, Any]:
     """Move the customer to ``new_owner_id`` (None: public pool, or unowned with
-    ``unowned``). A new owner other than the caller must be an active employee of the
-    tenant (404/422, asked of identity once; ``owner_checked`` when the caller did so for a
-    batch) — no customer ever ends up owned by a non-employee."""
+    ``unowned``): the rights are checked here, the move is the pool's. A new owner other
+    than the caller must be an active employee of the tenant (404/422, asked of identity
+    once; ``owner_checked`` when the caller did so for a batch) — no customer ever ends up
+    owned by a non-employee. ``capacity``: the pool's rule for the new owner (``exact`` for a
+    claim; default ``overflow``, an admin's move never fails on it)."""
     if path not in PATHS:
         raise InvalidInput("owner_change.invalid_path", f"path must be one of {', '.join(PATHS)}")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
         raise InvalidInput("owner_change.invalid_reason", "reason: at most 500 characters")
     if not isinstance(customer_id, str) or len(customer_id) > 64:
         raise NotFound("customer.not_found", "no such customer")
-    doc = _repair(kit, store.load(kit.db, ctx.tenant_id, customer_id))
+    doc = store.load(kit.db, ctx.tenant_id, customer_id)
     if check_rights:
         authorise(ctx, d, doc, expected_owner_id, new_owner_id, path)
         if new_owner_id is not None and new_owner_id != ctx.user_id and not owner_checked:
             d.require_employees([new_owner_id], "new_owner_id")
-    current = doc.get("owner_id")
-    if current != expected_owner_id:
-        raise Conflict("customer.owner_mismatch", "the customer's owner has changed meanwhile",
-                       {"customer_id": customer_id, "owner_id": current, "seq": doc.get("owner_seq")})
-    if new_owner_id == current and not (new_owner_id is None and unowned != bool(doc.get("unowned"))):
-        raise Conflict("customer.owner_unchanged", "the customer already has this owner",
-                       {"customer_id": customer_id, "owner_id": current})
-    seq = int(doc.get("owner_seq") or 0) + 1
-    now = kit.now()
-    row = {"_id": f"{customer_id}:{seq}", "tenant_id": ctx.tenant_id, "customer_id": customer_id, "seq": seq,
-           "from_owner_id": current, "to_owner_id": new_owner_id, "path": path, "reason": reason or "",
-           "actor_id": ctx.user_id, "at": now, "unowned": bool(unowned and new_owner_id is None)}
-    try:
-        kit.db["ownership_log"].insert_one(row)
-    except DuplicateKeyError:
-        winner = kit.db["ownership_log"].find_one({"_id": f"{customer_id}:{seq}"}) or {}
-        _repair(kit, doc)
-        raise Conflict("customer.owner_conflict", "another change of this customer's owner won",
-                       {"customer_id": customer_id, "seq": seq, "winner": {
-                           "to_owner_id": winner.get("to_owner_id"), "actor_id": winner.get("actor_id"),
-                           "path": winner.get("path")}}) from None
-    ev = kit.event("customer.owner_changed", {
-        "customer_id": customer_id, "from_owner_id": current, "to_owner_id": new_owner_id, "path": path,
-        "reason": reason or "", "seq": seq, "unowned": row["unowned"], "customer_name": doc.get("name")})
-    shared = store.share_targets(kit.db, ctx.tenant_id, new_owner_id)
-    with kit.change([ev], Check("customers", {"_id": customer_id, "owner_seq": seq})):
-        kit.db["customers"].update_one({"_id": customer_id}, {"$set": {
-            "owner_id": new_owner_id, "owner_seq": seq, "owner_since": now, "unowned": row["unowned"],
-            "shared_with": shared, "updated_at": now}})
-    timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.owner_changed", now, ctx.user_id,
-                    f"owner changed ({path})", {"from_owner_id": current, "to_owner_id": new_owner_id,
-                                                "path": path, "reason": reason or ""}, entry_id=ev["event_id"])
-    return {"customer_id": customer_id, "from_owner_id": current, "to_owner_id": new_owner_id, "seq": seq,
-            "path": path, "at": iso(now)}
+    if capacity is None:
+        capacity = "exact" if path == "claim" else "overflow"
+    res = pool.change_owner(customer_id=customer_id, expected_owner_id=expected_owner_id,
+                            new_owner_id=new_owner_id, path=path, reason=reason or "", unowned=unowned,
+                            capacity=capacity)
+    apply_change(kit, ctx.tenant_id, res, ctx.user_id, parse_iso(res["at"]), res["event_id"])
+    return {k: res[k] for k in ("customer_id", "from_owner_id", "to_owner_id", "seq", "path", "at")}
 
 
-def history(kit: Any, ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
-    rows = list(kit.db["ownership_log"].find({"customer_id": customer_id, "tenant_id": ctx.tenant_id}))
-    rows.sort(key=lambda r: r["seq"])
-    return [{"seq": r["seq"], "from_owner_id": r["from_owner_id"], "to_owner_id": r["to_owner_id"],
-             "path": r["path"], "reason": r.get("reason", ""), "actor_id": r["actor_id"], "at": iso(r["at"])}
-            for r in rows]
+#: paths whose timeline entry is written by the operation itself (entered, imported, restored)
+OWN_TIMELINE = ("entry", "import", "restore", "delete")
+
+
+def apply_change(kit: Any, tenant_id: str, change: dict[str, Any], actor_id: str, at: datetime,
+                 event_id: str) -> bool:
+    """Bring the copy of the owner up to the move ``change`` (the pool's answer, or the data of
+    ``customer.owner_changed``) when its ``seq`` is newer, and note it in the timeline once
+    (keyed by the event id). Returns whether the copy changed."""
+    cid, seq, new = str(change["customer_id"]), int(change["seq"]), change.get("to_owner_id")
+    if change.get("path") == "delete":
+        return False
+    doc = kit.db["customers"].find_one({"_id": cid}, {"owner_seq": 1, "tenant_id": 1})
+    if doc is None or doc.get("tenant_id") != tenant_id or int(doc.get("owner_seq") or 0) >= seq:
+        return False
+    kit.db["customers"].update_one({"_id": cid, "owner_seq": doc.get("owner_seq")}, {"$set": {
+        "owner_id": new, "owner_seq": seq, "owner_since": at, "unowned": bool(change.get("unowned")),
+        "shared_with": store.share_targets(kit.db, tenant_id, new), "updated_at": at}})
+    if change.get("path") not in OWN_TIMELINE:
+        path, reason = change.get("path"), change.get("reason") or ""
+        timeline.record(kit.db, tenant_id, cid, "customer.owner_changed", at, actor_id,
+                        f"owner changed ({path})", {"from_owner_id": change.get("from_owner_id"),
+                                                    "to_owner_id": new, "path": path, "reason": reason},
+                        entry_id=event_id)
+    return True
+
+
+def on_owner_changed(kit: Any, env: dict[str, Any]) -> None:
+    """``customer.owner_changed`` from the pool: every move reaches the copy."""
+    data = env.get("data") or {}
+    if not data.get("customer_id") or data.get("seq") is None:
+        return
+    apply_change(kit, env["tenant_id"], data, env.get("actor_id") or "system", parse_iso(env["occurred_at"]),
+                 env["event_id"])
 
 
 def share_all(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
@@ -226,14 +212,14 @@ def assign_departments(kit: Any, ctx: CallContext, d: Directory, docs: list[dict
     return {"customers": len(docs), "dept_ids": dept_ids, "assigned": assign}
 
 
-def handover(kit: Any, ctx: CallContext, d: Directory, employee_id: str, handover_to: str | None
+def handover(kit: Any, ctx: CallContext, d: Directory, pool: Any, employee_id: str, handover_to: str | None
              ) -> dict[str, Any]:
     """Departure: the leaver's customers and contacts go to ``handover_to`` or become unowned."""
     moved = 0
     for doc in list(kit.db["customers"].find({"tenant_id": ctx.tenant_id, "owner_id": employee_id,
                                               "deleted": False}, {"_id": 1})):
         try:
-            change_owner(kit, ctx, d, doc["_id"], employee_id, handover_to, "handover", "employee left",
+            change_owner(kit, ctx, d, pool, doc["_id"], employee_id, handover_to, "handover", "employee left",
                          unowned=handover_to is None, check_rights=False)
             moved += 1
         except Conflict:

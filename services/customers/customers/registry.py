@@ -112,10 +112,12 @@ def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) ->
 
 
 def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempotency_key: str | None = None,
-                    path: str = "entry", capacity_check: Any = None) -> dict[str, Any]:
-    """Enter a customer; the entrant becomes its owner. ``capacity_check()`` (the pool's
-    private-pool capacity rule) runs after a retry is recognised and before anything is
-    written, so a full pool refuses the entry with the numbers and writes nothing."""
+                    path: str = "entry", pool: Any = None) -> dict[str, Any]:
+    """Enter a customer; the entrant becomes its owner. After a retry is recognised and the
+    duplicate keys are reserved, ``pool.enter`` takes the owner's capacity slot and writes
+    the ownership log's first row (exact under parallel entries: a full pool refuses with
+    the numbers, the keys are released and nothing is written); then the customer is
+    written. If that write fails, ``pool.cancel_entry`` gives the slot back."""
     require_entry_role(ctx)
     clean = validate_customer(data)
     clean.pop("owner_id", None)
@@ -129,8 +131,6 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
             return view(kit, ctx, existing)
     else:
         cid = store.new_id()
-    if capacity_check is not None:
-        capacity_check()
     now = kit.now()
     name_key, numbers = store.keys_of(clean)
     try:
@@ -141,37 +141,47 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
             return view(kit, ctx, existing)
         raise duplicate_error(kit, ctx, d, exc) from None
     owner = ctx.user_id
+    if pool is not None:
+        try:  # the slot and the log row first: the pool linearises capacity
+            pool.enter(customer_ids=[cid], owner_id=owner, path=path)
+        except BaseException:
+            store.release_keys(kit.db, ctx.tenant_id, cid, taken)
+            raise
     doc = {"_id": cid, "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in EDITABLE},
            "tags": clean.get("tags") or [], "custom": clean.get("custom") or {},
            "name_key": name_key, "phone_keys": numbers, "owner_id": owner, "owner_seq": 1, "owner_since": now,
            "unowned": False, "shared_with": store.share_targets(kit.db, ctx.tenant_id, owner), "dept_ids": [],
            "created_at": now, "created_by": ctx.user_id, "updated_at": now, "deleted": False}
-    log_row = {"_id": f"{cid}:1", "tenant_id": ctx.tenant_id, "customer_id": cid, "seq": 1, "from_owner_id": None,
-               "to_owner_id": owner, "path": path, "reason": "entry", "actor_id": ctx.user_id, "at": now}
-    events = [kit.event("customer.created", created_facts(doc)),
-              kit.event("customer.owner_changed", {"customer_id": cid, "from_owner_id": None, "to_owner_id": owner,
-                                                   "path": path, "reason": "entry", "seq": 1,
-                                                   "customer_name": doc["name"]})]
+    # customer.owner_changed of the entry is the pool's: it announces it once it sees this customer
+    events = [kit.event("customer.created", created_facts(doc))]
     if doc.get("contract_start"):
         events.append(kit.event("customer.deal_signed", {"customer_id": cid, "at": doc["contract_start"],
                                                          "owner_id": owner, "contract_end": doc.get("contract_end")}))
     try:
         with kit.change(events, Check("customers", {"_id": cid})):
-            kit.db["ownership_log"].insert_one(log_row)
+            if TEST_FAIL_WRITE.get("create"):  # test hooks only: the write after the pool's entry fails
+                raise RuntimeError("simulated failure of the customer write")
             kit.db["customers"].insert_one(doc)
     except DuplicateKeyError:
         existing = store.by_id(kit.db, "customers", cid, tenant_id=ctx.tenant_id)
         if existing is not None:
             return view(kit, ctx, existing)
         store.release_keys(kit.db, ctx.tenant_id, cid, taken)
+        if pool is not None:
+            pool.cancel_entry(customer_ids=[cid], owner_id=owner)
         raise
     except BaseException:
         store.release_keys(kit.db, ctx.tenant_id, cid, taken)
-        kit.db["ownership_log"].delete_one({"_id": f"{cid}:1"})
+        if pool is not None:
+            pool.cancel_entry(customer_ids=[cid], owner_id=owner)
         raise
     timeline.record(kit.db, ctx.tenant_id, cid, "customer.created", now, ctx.user_id, "customer entered",
                     {"owner_id": owner}, entry_id=events[0]["event_id"])
     return view(kit, ctx, doc)
+
+
+#: test hooks only (``_test_fail_write``): make a named write fail, to test the paths that undo
+TEST_FAIL_WRITE: dict[str, bool] = {}
 
 
 def get_visible(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:

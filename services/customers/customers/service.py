@@ -150,9 +150,7 @@ class CustomersService(BaseService):
     @api
     def create_customer(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
-        return registry.create_customer(
-            self.kit, ctx, self._d(), data, idempotency_key,
-            capacity_check=lambda: self.pool.check_capacity(owner_id=ctx.user_id, adding=1))
+        return registry.create_customer(self.kit, ctx, self._d(), data, idempotency_key, pool=self.pool)
 
     @api
     def get_customer(self, customer_id: str) -> dict[str, Any]:
@@ -176,7 +174,7 @@ class CustomersService(BaseService):
 
     @api
     def delete_customer(self, customer_id: str, reason: str | None = None) -> dict[str, Any]:
-        return lifecycle.delete_customer(self.kit, self.kit.ctx, self._d(), customer_id, reason)
+        return lifecycle.delete_customer(self.kit, self.kit.ctx, self._d(), self.pool, customer_id, reason)
 
     @api
     def list_deleted_customers(self, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
@@ -184,9 +182,7 @@ class CustomersService(BaseService):
 
     @api
     def restore_customer(self, customer_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        return lifecycle.restore_customer(
-            self.kit, self.kit.ctx, self._d(), customer_id, data,
-            capacity_check=lambda owner: self.pool.check_capacity(owner_id=owner, adding=1))
+        return lifecycle.restore_customer(self.kit, self.kit.ctx, self._d(), self.pool, customer_id, data)
 
     @api
     def visible_customer_ids(self, owner_ids: Any = None) -> list[str]:
@@ -196,8 +192,8 @@ class CustomersService(BaseService):
     @api
     def change_owner(self, customer_id: str, expected_owner_id: str | None, new_owner_id: str | None,
                      path: str, reason: str | None = None) -> dict[str, Any]:
-        return ownership.change_owner(self.kit, self.kit.ctx, self._d(), customer_id, expected_owner_id,
-                                      new_owner_id, path, reason)
+        return ownership.change_owner(self.kit, self.kit.ctx, self._d(), self.pool, customer_id,
+                                      expected_owner_id, new_owner_id, path, reason)
 
     @api
     def transfer_customer(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +203,8 @@ class CustomersService(BaseService):
         new = (data or {}).get("new_owner_id")
         if not isinstance(new, str) or not new:
             raise InvalidInput("transfer.invalid", "new_owner_id is required")
-        return ownership.change_owner(self.kit, self.kit.ctx, d, customer_id, doc.get("owner_id"), new, "transfer",
+        return ownership.change_owner(self.kit, self.kit.ctx, d, self.pool, customer_id, doc.get("owner_id"), new,
+                                      "transfer",
                                       (data or {}).get("reason"))
 
     @api
@@ -226,7 +223,7 @@ class CustomersService(BaseService):
         docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
         if new is not None:
             d.require_employees([new], "owner_id")
-        results = [ownership.change_owner(self.kit, ctx, d, doc["_id"], doc.get("owner_id"), new,
+        results = [ownership.change_owner(self.kit, ctx, d, self.pool, doc["_id"], doc.get("owner_id"), new,
                                           "assign" if new else "release", data.get("reason"), owner_checked=True)
                    for doc in docs]
         return {"changed": len(results), "results": results}
@@ -235,7 +232,8 @@ class CustomersService(BaseService):
     def ownership_history(self, customer_id: str) -> list[dict[str, Any]]:
         """The ownership log; for admins also of a deleted customer (its delete is logged)."""
         registry.get_audited(self.kit, self.kit.ctx, self._d(), customer_id)
-        return ownership.history(self.kit, self.kit.ctx, customer_id)
+        history: list[dict[str, Any]] = self.pool.ownership_history(customer_id=customer_id)
+        return history
 
     @api
     def share_customers(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -433,7 +431,7 @@ class CustomersService(BaseService):
         ctx = self.kit.ctx
         self._d()
         parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
-        return imports.run_import(self.kit, ctx, parsed,
+        return imports.run_import(self.kit, ctx, parsed, self.pool,
                                   capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
 
     @api
@@ -462,6 +460,13 @@ class CustomersService(BaseService):
         return downloads.take_part(self.kit.db, ctx.tenant_id, ctx.user_id, download_id, index)
 
     @api
+    def _test_fail_write(self, name: str, fail: bool = True) -> dict[str, Any]:
+        """Test hook: make a named write fail (``create``: the customer write after the pool's entry)."""
+        self.kit.require_test_hooks()
+        registry.TEST_FAIL_WRITE[str(name)] = bool(fail)
+        return dict(registry.TEST_FAIL_WRITE)
+
+    @api
     def _test_set_download_part_bytes(self, part_bytes: int | None = None) -> dict[str, Any]:
         """Test hook (``CRM_TEST_HOOKS=1`` only): the part size of later exports; ``None`` restores 1 MiB."""
         self.kit.require_test_hooks()
@@ -484,7 +489,13 @@ class CustomersService(BaseService):
         if not emp:
             return
         ctx = self.kit.act_as_system(event["tenant_id"], event.get("request_id") or event["event_id"])
-        ownership.handover(self.kit, ctx, Directory(self.identity, ctx), str(emp), data.get("handover_to"))
+        ownership.handover(self.kit, ctx, Directory(self.identity, ctx), self.pool, str(emp),
+                           data.get("handover_to"))
+
+    @subscribe("customers", "customer.owner_changed")
+    def on_owner_changed(self, event: dict[str, Any]) -> None:
+        """The pool's moves (claims, releases, reclaims, ...) reach the copy of the owner."""
+        ownership.on_owner_changed(self.kit, event)
 
     @subscribe("visits", "visit.checked_in")
     def on_visit_checked_in(self, event: dict[str, Any]) -> None:

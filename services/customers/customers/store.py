@@ -35,10 +35,8 @@ def ensure_indexes(db: Database) -> None:
     c.create_index([("tenant_id", ASCENDING), ("phone_keys", ASCENDING)])
     c.create_index([("tenant_id", ASCENDING), ("tags", ASCENDING)])  # the list by tag
     c.create_index([("tenant_id", ASCENDING), ("created_at", DESCENDING)])
-    db["ownership_log"].create_index([("customer_id", ASCENDING), ("seq", ASCENDING)], unique=True)
     db["name_keys"].create_index([("tenant_id", ASCENDING)])
     db["phone_keys"].create_index([("tenant_id", ASCENDING)])
-    db["ownership_log"].create_index([("tenant_id", ASCENDING), ("to_owner_id", ASCENDING)])
     db["share_rules"].create_index([("tenant_id", ASCENDING), ("from_owner_id", ASCENDING)])
     db["timeline"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
     db["contacts"].create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])

@@ -89,18 +89,21 @@ def test_visible_customer_ids(rpc, entered):
 
 def test_a_logged_change_the_document_missed_is_rolled_forward_by_id(rpc, infra, stack_env, entered):
     """A crash between the log insert and the document update: the next change finds the
-    log rows past the document's ``owner_seq`` by their ``_id`` and rolls forward first."""
+    log rows past the document's ``owner_seq`` by their ``_id`` and rolls forward first.
+    (The ownership log is the pool's: the crashed changes are written there.)"""
     from datetime import UTC, datetime
 
     import pymongo
 
     tenant, owner, doc = entered
     cid = doc["id"]
-    db = pymongo.MongoClient(infra.mongo_uri)[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    client = pymongo.MongoClient(infra.mongo_uri)
+    db = client[f"{stack_env['MONGO_DB_PREFIX']}customers"]
+    log_db = client[f"{stack_env['MONGO_DB_PREFIX']}pool"]
     other = uuid.uuid4().hex
     now = datetime.now(UTC)
     for seq, frm, to in ((2, owner, None), (3, None, other)):  # two changes, document still at seq 1
-        db["ownership_log"].insert_one({"_id": f"{cid}:{seq}", "tenant_id": tenant, "customer_id": cid, "seq": seq,
+        log_db["moves"].insert_one({"_id": f"{cid}:{seq}", "tenant_id": tenant, "customer_id": cid, "seq": seq,
                                         "from_owner_id": frm, "to_owner_id": to, "path": "claim", "reason": "",
                                         "actor_id": "crashed", "at": now, "unowned": False})
     system = ctx(tenant, "pool", "system")

@@ -98,3 +98,10 @@ def obj(value: Any, field: str = "data", *, code: str = "pool.bad_argument") -> 
     if not isinstance(value, dict):
         raise refuse(code, field, "must be an object")
     return value
+
+
+def id_list(value: Any, field: str, *, hi: int, code: str = "pool.bad_argument") -> list[str]:
+    """A non-empty list of at most ``hi`` ids."""
+    if not isinstance(value, list) or not value or len(value) > hi:
+        raise refuse(code, field, f"must be a list of 1-{hi} ids")
+    return [str(ident(v, field, code=code)) for v in value]

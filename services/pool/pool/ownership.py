@@ -1,53 +1,60 @@
-"""Claim, release and assignment, and the read model's view of every ownership change.
+"""Customer ownership, in one place: the ownership log, every move and the capacity slots.
 
-Ownership itself belongs to the customers service: every change here is one
-``customers.change_owner(customer_id, expected_owner_id, new_owner_id, path, reason)``,
-linearised there. What the pool linearises itself is capacity (one slot insert under a
-unique ``_id`` per customer held) and the daily claim limit (one claim-slot insert per
-claim); a lost race frees both.
+The log is ``moves`` (``_id = "<customer_id>:<seq>"``): the insert that wins ``seq`` *is*
+the change (FerretDB has no atomic conditional update; a unique insert linearises). The
+capacity slot of the new owner (``store.take_slot``: one insert under a unique
+``tenant:owner:n``) is taken *before* the log insert, in the same database, so capacity is
+exact on every path that refuses past it (entry, import, claim, assignment by the pool,
+restore). A move that loses the log insert frees the slot it took itself and answers with
+the winner it has just read (the log row at that seq) — nothing to guess, nothing to undo
+elsewhere. The read-model row (``customers``) follows the log under the row lock, guarded
+by ``seq`` (an older move never overwrites a newer one).
+
+``customer.owner_changed`` (name and shape unchanged) is emitted here through the pool's
+outbox, published on the ``customers`` exchange where its consumers listen (see
+``service.PoolService.kit``). Entry and import are announced once the customer exists:
+the pool's ``customer.created`` handler emits their ``owner_changed`` with an event id
+derived from the log row, so an entry whose customer write failed (and was cancelled,
+:func:`cancel_entry`) is never announced. The customers service keeps a copy of the owner,
+guarded by the same ``seq``.
 """
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+import uuid
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from pool import access, dbtrace, store
+from pool import access, store
 from pool import rules as R
 
 log = logging.getLogger(__name__)
 
+PATHS = ("entry", "claim", "release", "transfer", "assign", "import", "handover", "reclaim", "restore", "delete")
 POOL_EVENT_BY_PATH = {"claim": "pool.claimed", "release": "pool.released", "reclaim": "pool.reclaimed"}
-ACTIVITY_BY_PATH = {"entry": "entry", "import": "entry", "claim": "claim"}
+ACTIVITY_BY_PATH = {"entry": "entry", "import": "entry", "claim": "claim"}  # the targets' actuals
+#: announced by the ``customer.created`` handler, once the customer exists (see the module doc)
+ANNOUNCED_ON_CREATION = ("entry", "import")
 ASSIGNERS = ("support", "tenant_admin")
+MAX_ENTRY = 10_000  # customer ids in one ``enter`` (an import's row limit)
 
 
-def _winner(details: dict[str, Any]) -> str | None:
-    for key in ("winner_id", "owner_id", "current_owner_id", "to_owner_id", "new_owner_id"):
-        if details.get(key):
-            return str(details[key])
-    win = details.get("winner")
-    if isinstance(win, dict):
-        return _winner(win)
-    return str(win) if win else None
+class SweepCrash(RuntimeError):
+    """Raised by the test hook that simulates a crash half-way through a sweep."""
 
 
-def _winner_from_read_model(db: Any, customer_id: str, wait: float = 3.0) -> str | None:
-    """The winner when customers' Conflict does not name it: the winning claim writes the
-    read model right after its change, so it shows up within moments."""
-    deadline = time.monotonic() + wait
-    while True:
-        row = db.customers.find_one({"_id": customer_id}, {"owner_id": 1}) or {}
-        if row.get("owner_id") or time.monotonic() > deadline:
-            return row.get("owner_id")
-        time.sleep(0.05)
+class Lost(Exception):
+    """The log insert of ``seq`` lost: ``winner`` is the log row that won it."""
+
+    def __init__(self, winner: dict[str, Any]):
+        super().__init__(winner.get("_id"))
+        self.winner = winner
 
 
 def _reason(data: dict[str, Any] | None, required: bool) -> str:
@@ -75,85 +82,119 @@ def customer_view(row: dict[str, Any], *, masked: bool) -> dict[str, Any]:
     }
 
 
-# ------------------------------------------------------------------ the read model
+# ------------------------------------------------------------------ the log
 
-def apply_owner_change(kit: Any, tenant_id: str, customer_id: str, *, from_owner: str | None,
-                       to_owner: str | None, path: str, seq: int | None, at: datetime, actor_id: str,
-                       reason: str = "", dept_of: Callable[[str], str | None] | None = None,
-                       slot_taken: bool = False, new_move: bool = False) -> dict[str, Any] | None:
-    """Apply one ownership change (from the event or from our own call's answer):
-    idempotent per (customer, seq); older changes never overwrite newer ones.
-    ``slot_taken``: the caller holds ``to_owner``'s capacity slot for this customer
-    already; ``new_move``: the caller just won ``seq`` (skip the log's pre-check).
-    Returns the row as written (None when the change was not newer)."""
-    db = kit.db
-    if seq is not None and not new_move:
-        # cheap pre-check without the lock: an applied change is never undone (seq only grows)
-        seen = db.customers.find_one({"_id": customer_id}, {"seq": 1})
-        if seen is not None and seen.get("seq") is not None and int(seen["seq"]) >= int(seq):
-            record_move(kit, tenant_id, customer_id, from_owner=from_owner, to_owner=to_owner, path=path,
-                        seq=seq, at=at, actor_id=actor_id, reason=reason)
-            return None
-    dept = dept_of(from_owner) if (dept_of and from_owner and not to_owner) else None
-    written = None
-    with store.row_lock(db, customer_id):
-        row = db.customers.find_one({"_id": customer_id}) or {}
-        newer = seq is None or row.get("seq") is None or int(seq) > int(row["seq"])
-        if newer:
-            written = _apply(db, tenant_id, customer_id, row, from_owner, to_owner, path, seq, at, reason, dept,
-                             slot_taken)
-    record_move(kit, tenant_id, customer_id, from_owner=from_owner, to_owner=to_owner, path=path, seq=seq,
-                at=at, actor_id=actor_id, reason=reason, known_new=new_move)
-    return written
+def move_id(customer_id: str, seq: int) -> str:
+    return f"{customer_id}:{seq}"
 
 
-def _apply(db: Any, tenant_id: str, customer_id: str, row: dict[str, Any], from_owner: str | None,
-           to_owner: str | None, path: str, seq: int | None, at: datetime, reason: str, dept: str | None,
-           slot_taken: bool) -> dict[str, Any]:
-    fields: dict[str, Any] = {"owner_id": to_owner, "private": to_owner is not None, "seq": seq, "last_path": path}
-    if to_owner:
-        fields.update({"entered_at": at, "epoch": seq})
+def announce_id(tenant_id: str, customer_id: str, seq: int) -> str:
+    """The event id of the ``owner_changed`` announcing an entry (seq 1): one announcement
+    however often it is attempted (consumers deduplicate by event id). Other moves get a
+    fresh id: every contender stages its event before the log insert decides."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"crm:owner_changed:{tenant_id}:{customer_id}:{seq}").hex
+
+
+def owner_changed(kit: Any, doc: dict[str, Any], customer_name: str | None, event_id: str | None = None
+                  ) -> dict[str, Any]:
+    data = {"customer_id": doc["customer_id"], "from_owner_id": doc["from_owner_id"],
+            "to_owner_id": doc["to_owner_id"], "path": doc["path"], "reason": doc.get("reason") or "",
+            "seq": doc["seq"], "unowned": bool(doc.get("unowned")), "customer_name": customer_name}
+    if doc.get("import_id"):
+        data["import_id"] = doc["import_id"]
+    ev: dict[str, Any] = kit.event("customer.owner_changed", data, tenant_id=doc["tenant_id"],
+                                   actor_id=doc["actor_id"], event_id=event_id)
+    return ev
+
+
+def log_row(tenant_id: str, customer_id: str, seq: int, *, from_owner: str | None, to_owner: str | None,
+            path: str, reason: str, actor_id: str, at: datetime, unowned: bool = False,
+            **extra: Any) -> dict[str, Any]:
+    return {"_id": move_id(customer_id, seq), "tenant_id": tenant_id, "customer_id": customer_id, "seq": seq,
+            "from_owner_id": from_owner, "to_owner_id": to_owner, "path": path, "reason": reason,
+            "actor_id": actor_id, "at": at, "day": R.local_day(at).isoformat(),
+            "unowned": bool(unowned and to_owner is None), **extra}
+
+
+def record(kit: Any, doc: dict[str, Any], customer_name: str | None) -> dict[str, Any]:
+    """Insert one log row with its events (the pool event of a claim/release/reclaim and
+    ``customer.owner_changed``, unless the path is announced on creation or is a delete),
+    staged in the outbox with the row. Raises :class:`Lost` naming the winning row."""
+    events = []
+    etype = POOL_EVENT_BY_PATH.get(doc["path"])
+    if etype:
+        events.append(kit.event(etype, {"customer_id": doc["customer_id"], "from_owner_id": doc["from_owner_id"],
+                                        "to_owner_id": doc["to_owner_id"], "reason": doc["reason"],
+                                        "seq": doc["seq"], "at": iso(doc["at"])},
+                                tenant_id=doc["tenant_id"], actor_id=doc["actor_id"]))
+    if doc["path"] not in ANNOUNCED_ON_CREATION and doc["path"] != "delete":
+        events.append(owner_changed(kit, doc, customer_name))
+        doc["event_id"] = events[-1]["event_id"]  # the answer names it: customers records it once
+    try:
+        with kit.change(events, Check("moves", {"_id": doc["_id"]})):
+            kit.db.moves.insert_one(doc)
+    except DuplicateKeyError:
+        raise Lost(kit.db.moves.find_one({"_id": doc["_id"]}) or {}) from None
+    return doc
+
+
+def roll_forward(kit: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """The row brought up to the newest log row (its write may still be on its way, or
+    lost in a crash between the log insert and the row write): probes ``<id>:<seq+1>``..."""
+    seq = int(row.get("seq") or 0)
+    last = None
+    while True:
+        nxt = kit.db.moves.find_one({"_id": move_id(row["_id"], seq + 1)})
+        if nxt is None:
+            break
+        last, seq = nxt, seq + 1
+        frm = nxt.get("from_owner_id")
+        if frm and frm != nxt.get("to_owner_id"):  # the mover may have died before freeing it
+            store.free_slot(kit.db, nxt["tenant_id"], frm, row["_id"])
+    if last is None:
+        return row
+    return write_row(kit, last, row)
+
+
+def write_row(kit: Any, doc: dict[str, Any], row: dict[str, Any], dept: str | None = None) -> dict[str, Any]:
+    """Apply the log row ``doc`` to the read-model row (read before as ``row``) under the
+    row lock: one conditional write, applied only while the row's ``seq`` is older."""
+    tenant, cid, to_owner, at = doc["tenant_id"], doc["customer_id"], doc["to_owner_id"], doc["at"]
+    fields: dict[str, Any] = {"owner_id": to_owner, "private": to_owner is not None, "seq": doc["seq"],
+                              "last_path": doc["path"], "unowned": bool(doc.get("unowned"))}
+    if doc["path"] == "delete":
+        fields = {"seq": doc["seq"], "last_path": "delete"}
+    elif to_owner:
+        fields.update({"entered_at": at, "epoch": doc["seq"]})
     else:
-        fields.update({"entered_at": None, "released_at": at, "released_by": from_owner, "release_reason": reason,
-                       "released_path": path, "prev_owner_dept_id": dept})
-    if row.get("name_fix_by") and to_owner != row.get("name_fix_owner"):
+        fields.update({"entered_at": None, "released_at": at, "released_by": doc["from_owner_id"],
+                       "release_reason": doc["reason"], "released_path": doc["path"], "prev_owner_dept_id": dept})
+    if doc["path"] == "restore":
+        fields["deleted"] = False
+    if row.get("name_fix_by") and to_owner != row.get("name_fix_owner") and doc["path"] != "delete":
         fields.update({k: None for k in store.NAME_FIX_FIELDS})  # the name obligation was the requester's
-    rules = store.load_rules(db, tenant_id)
-    fields.update(store.reclaim_fields({**row, **fields}, rules))  # one write: readers never see half
-    store.upsert_customer(db, customer_id, tenant_id, fields, on_insert={"deleted": False})
-    if from_owner and from_owner != to_owner:
-        store.free_slot(db, tenant_id, from_owner, customer_id)
-    if to_owner and not slot_taken:
-        store.take_slot(db, tenant_id, to_owner, customer_id, rules["capacity"], at, overflow=True)
-    out = {"deleted": False, **row, **fields, "tenant_id": tenant_id}
-    out["_id"] = customer_id
+    rules = store.load_rules(kit.db, tenant)
+    if doc["path"] != "delete":
+        fields.update(store.reclaim_fields({**row, **fields}, rules))  # one write: readers never see half
+    with store.row_lock(kit.db, cid):
+        try:
+            kit.db.customers.update_one(
+                {"_id": cid, "$or": [{"seq": None}, {"seq": {"$lt": doc["seq"]}}]},
+                {"$set": {**fields, "tenant_id": tenant}, **({} if "deleted" in fields else
+                                                             {"$setOnInsert": {"deleted": False}})}, upsert=True)
+        except DuplicateKeyError:
+            pass  # the row holds a newer change already
+    out = {"deleted": False, **row, **fields, "tenant_id": tenant}
+    out["_id"] = cid
     return out
 
 
-def record_move(kit: Any, tenant_id: str, customer_id: str, *, from_owner: str | None, to_owner: str | None,
-                path: str, seq: int | None, at: datetime, actor_id: str, reason: str, known_new: bool = False) -> bool:
-    """Log the move once (unique ``customer:seq``); the insert that wins emits the pool event."""
-    if seq is None:
-        return False
-    db = kit.db
-    move_id = f"{customer_id}:{seq}"
-    if not known_new and db.moves.find_one({"_id": move_id}, {"_id": 1}) is not None:
-        return False  # already logged (cheap check before staging an event that would be aborted)
-    doc = {"_id": move_id, "tenant_id": tenant_id, "customer_id": customer_id, "from_owner_id": from_owner,
-           "to_owner_id": to_owner, "path": path, "seq": seq, "at": at, "actor_id": actor_id, "reason": reason,
-           "day": R.local_day(at).isoformat()}
-    etype = POOL_EVENT_BY_PATH.get(path)
-    events = []
-    if etype:
-        events.append(kit.event(etype, {"customer_id": customer_id, "from_owner_id": from_owner,
-                                        "to_owner_id": to_owner, "reason": reason, "seq": seq, "at": iso(at)},
-                                tenant_id=tenant_id, actor_id=actor_id))
-    try:
-        with kit.change(events, Check("moves", {"_id": move_id})):
-            db.moves.insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True  # the move is also the targets' actual (search.daily_targets): no separate activity row
+def history(kit: Any, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
+    rows = list(kit.db.moves.find({"tenant_id": tenant_id, "customer_id": customer_id}))
+    rows.sort(key=lambda r: r["seq"])
+    return [{"seq": r["seq"], "from_owner_id": r.get("from_owner_id"), "to_owner_id": r.get("to_owner_id"),
+             "path": r["path"], "reason": r.get("reason", ""), "actor_id": r.get("actor_id"), "at": iso(r["at"])}
+            for r in rows]
 
 
 # ------------------------------------------------------------------------ commands
@@ -169,25 +210,11 @@ def test_pause(point: str) -> None:
         time.sleep(seconds)
 
 
-def _change_owner(customers: Any, customer_id: str, expected: str | None, new: str | None, path: str,
-                  reason: str) -> dict[str, Any]:
-    with dbtrace.section("customers.change_owner"):
-        res = customers.change_owner(customer_id=customer_id, expected_owner_id=expected, new_owner_id=new,
-                                     path=path, reason=reason)
-    return res if isinstance(res, dict) else {}
-
-
-def _seq(res: dict[str, Any]) -> int | None:
-    seq = res.get("seq")
-    return int(seq) if seq is not None else None
-
-
-def claim(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | None = None,
-          *, path: str = "claim", skip_limits: bool = False) -> dict[str, Any]:
-    """Every database access here is keyed by a string ``_id`` (see store: the only
-    filter FerretDB pushes down): the read-model row, the owner's hint, the claim-slot,
-    capacity-slot and hold inserts, one hint write, then the customers call and the
-    read-model write under the row lock."""
+def claim(kit: Any, customer_id: str, data: dict[str, Any] | None = None, *, skip_limits: bool = False
+          ) -> dict[str, Any]:
+    """Every database access here is keyed by a string ``_id``: the read-model row, the
+    owner's hint, the claim-slot, capacity-slot and hold inserts, one hint write, the log
+    insert (with its staged events) and the row write under the row lock."""
     ctx = kit.ctx
     db, now, tenant, user = kit.db, kit.now(), ctx.tenant_id, ctx.user_id
     cid = str(customer_id)
@@ -216,40 +243,36 @@ def claim(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | Non
             store.free_claim_slot(db, tenant, user, claim_slot)
         raise
     store.hint_after_claim(db, tenant, user, hint, claim_slot, slot if took else None)
-
-    def undo() -> None:
-        if took:
-            store.free_slot(db, tenant, user, cid)
-        if claim_slot:
-            store.free_claim_slot(db, tenant, user, claim_slot)
     test_pause("claim.after_hold" if took else "claim.after_slot")
-    try:
-        res = _change_owner(customers, cid, None, user, path, reason)
-    except Conflict as exc:
-        winner = _winner(exc.details) or _winner_from_read_model(db, cid)
-        if winner == user:
-            # A parallel claim (or assignment) of the same customer to the same person won.
-            # The one hold of (owner, customer) -- ours or the winner's -- is the slot the
-            # winner relies on: keep it. Only our daily claim slot goes (one claim counts).
+    seq = int(row.get("seq") or 0) + 1
+    while True:
+        doc = log_row(tenant, cid, seq, from_owner=None, to_owner=user, path="claim", reason=reason, actor_id=user,
+                      at=now)
+        try:
+            record(kit, doc, row.get("name"))
+            break
+        except Lost as lost:
+            winner = lost.winner
+            if winner.get("to_owner_id") is None and winner.get("path") not in ("delete",):
+                seq += 1  # a later move made it public again (our row was behind): try the next seq
+                continue
+            if winner.get("to_owner_id") == user:
+                # a parallel claim (or assignment) of the same customer to the same person won: the one
+                # hold of (owner, customer) -- ours or the winner's -- is the slot the winner relies on
+                if claim_slot:
+                    store.free_claim_slot(db, tenant, user, claim_slot)
+                view = customer_view(roll_forward(kit, row), masked=False)
+                view.update({"owner_id": user, "pool": "private"})
+                return view
+            if took:
+                store.free_slot(db, tenant, user, cid)
             if claim_slot:
                 store.free_claim_slot(db, tenant, user, claim_slot)
-            view = customer_view(store.get_customer(db, tenant, cid) or row, masked=False)
-            view.update({"owner_id": user, "pool": "private"})
-            return view
-        undo()
-        raise Conflict("pool.claim_lost", f"already claimed by {winner}" if winner else "already claimed",
-                       {**exc.details, "winner_id": winner}) from None
-    except BaseException:
-        undo()
-        raise
-    seq = _seq(res)
-    out = None
-    if seq is not None:
-        out = apply_owner_change(kit, tenant, cid, from_owner=None, to_owner=user, path=path, seq=seq,
-                                 at=now, actor_id=user, reason=reason, slot_taken=took, new_move=True)
-        if out is None:  # the owner_changed event was applied first (or a newer change): read it
-            out = store.get_customer(db, tenant, cid)
-    view = customer_view(out or row, masked=False)
+            who = winner.get("to_owner_id")
+            raise Conflict("pool.claim_lost", f"already claimed by {who}" if who else "already claimed",
+                           {"customer_id": cid, "seq": seq, "winner_id": who}) from None
+    out = write_row(kit, doc, row)
+    view = customer_view(out, masked=False)
     view.update({"owner_id": user, "pool": "private"})
     return view
 
@@ -263,61 +286,222 @@ def check_protection(row: dict[str, Any], user: str, today: Any, rules: dict[str
                            {"until": until, "phase": prot.phase})
 
 
-def release(kit: Any, customers: Any, customer_id: str, data: dict[str, Any] | None) -> dict[str, Any]:
+def _current(kit: Any, tenant: str, cid: str, *, deleted_too: bool = False) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = kit.db.customers.find_one({"_id": cid})
+    if row is None or row.get("tenant_id") != tenant or (row.get("deleted") and not deleted_too):
+        return None
+    return row
+
+
+def change(kit: Any, cid: str, *, expected: str | None, new: str | None, path: str, reason: str,
+           capacity: str | None, unowned: bool = False, dept: str | None = None,
+           row: dict[str, Any] | None = None, deleted_too: bool = False,
+           crash_before_row: bool = False) -> dict[str, Any]:
+    """One ownership move of ``cid`` from ``expected`` to ``new`` (None: the public pool, or
+    unowned with ``unowned``). ``capacity``: ``"exact"`` refuses past the new owner's
+    capacity, ``"overflow"`` takes a slot past it (an admin's transfer or a departure must
+    not fail on it), None takes none. Conflicts are customers' contract codes."""
     ctx = kit.ctx
-    db, now, tenant, user = kit.db, kit.now(), ctx.tenant_id, ctx.user_id
+    db, now, tenant = kit.db, kit.now(), ctx.tenant_id
+    row = row if row is not None else _current(kit, tenant, cid, deleted_too=deleted_too)
+    if row is None:
+        raise NotFound("customer.not_found", "no such customer")
+    row = roll_forward(kit, row)
+    current = row.get("owner_id")
+    if current != expected:
+        raise Conflict("customer.owner_mismatch", "the customer's owner has changed meanwhile",
+                       {"customer_id": cid, "owner_id": current, "seq": row.get("seq")})
+    if path not in ("delete", "restore") and new == current \
+            and not (new is None and unowned != bool(row.get("unowned"))):
+        raise Conflict("customer.owner_unchanged", "the customer already has this owner",
+                       {"customer_id": cid, "owner_id": current})
+    took = False
+    if new is not None and (new != current or path == "restore") and capacity:
+        rules = store.load_rules(db, tenant)
+        _slot, took = store.take_slot(db, tenant, new, cid, rules["capacity"], now, overflow=capacity == "overflow")
+    seq = int(row.get("seq") or 0) + 1
+    doc = log_row(tenant, cid, seq, from_owner=current, to_owner=current if path == "delete" else new, path=path,
+                  reason=reason, actor_id=ctx.user_id, at=now, unowned=unowned)
+    try:
+        record(kit, doc, row.get("name"))
+    except Lost as lost:
+        if took:
+            store.free_slot(db, tenant, new, cid)
+        w = lost.winner
+        raise Conflict("customer.owner_conflict", "another change of this customer's owner won",
+                       {"customer_id": cid, "seq": seq, "winner_id": w.get("to_owner_id"), "winner": {
+                           "to_owner_id": w.get("to_owner_id"), "actor_id": w.get("actor_id"),
+                           "path": w.get("path")}}) from None
+    if crash_before_row:  # test hook: the process dies right after the log insert, before the row write
+        raise SweepCrash(f"simulated crash after reclaiming {cid}")
+    if path != "delete":
+        if current and current != new:
+            store.free_slot(db, tenant, current, cid)
+        write_row(kit, doc, row, dept)
+    else:
+        write_row(kit, doc, row)
+    return answer(doc)
+
+
+def answer(doc: dict[str, Any]) -> dict[str, Any]:
+    """What a move answers (customers' ``change_owner`` contract), with the event id of its
+    ``owner_changed`` so the customers service can record it idempotently."""
+    return {"customer_id": doc["customer_id"], "from_owner_id": doc["from_owner_id"],
+            "to_owner_id": doc["to_owner_id"], "seq": doc["seq"], "path": doc["path"], "at": iso(doc["at"]),
+            "unowned": bool(doc.get("unowned")), "reason": doc.get("reason") or "",
+            "event_id": doc.get("event_id") or announce_id(doc["tenant_id"], doc["customer_id"], doc["seq"])}
+
+
+def release(kit: Any, customer_id: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    ctx = kit.ctx
+    tenant, user = ctx.tenant_id, ctx.user_id
     reason = _reason(data, required=True)
-    row = store.get_customer(db, tenant, str(customer_id))
+    cid = str(customer_id)
+    row = store.get_customer(kit.db, tenant, cid)
+    if row is not None and row.get("owner_id") != user:
+        row = roll_forward(kit, row)  # refuse only on the newest state
     if row is None or row.get("owner_id") != user:
         raise NotFound("pool.customer_not_found", "no such customer in your private pool")
-    res = _change_owner(customers, str(customer_id), user, None, "release", reason)
-    seq = _seq(res)
-    if seq is not None:
-        apply_owner_change(kit, tenant, str(customer_id), from_owner=user, to_owner=None, path="release",
-                           seq=seq, at=now, actor_id=user, reason=reason, dept_of=lambda _o: _dept(ctx),
-                           new_move=True)
-    return {"id": str(customer_id), "pool": "public", "released_at": iso(now), "reason": reason}
+    try:
+        out = change(kit, cid, expected=user, new=None, path="release", reason=reason, capacity=None,
+                     dept=ctx.dept_ids[0] if ctx.dept_ids else None, row=row)
+    except Conflict as exc:
+        raise NotFound("pool.customer_not_found", "no such customer in your private pool",
+                       {"customer_id": cid, "owner_id": exc.details.get("owner_id")}) from None
+    return {"id": cid, "pool": "public", "released_at": out["at"], "reason": reason}
 
 
-def _dept(ctx: Any) -> str | None:
-    return ctx.dept_ids[0] if ctx.dept_ids else None
-
-
-def assign(kit: Any, customers: Any, identity: Any, customer_id: str, data: dict[str, Any] | None) -> dict[str, Any]:
+def assign(kit: Any, identity: Any, customer_id: str, data: dict[str, Any] | None) -> dict[str, Any]:
     """Direct assignment by support or the tenant admin: the customer must be the tenant's
     (404) and the new owner an active employee of the tenant (404 unknown, 422 inactive)."""
     ctx = kit.ctx
     if not ctx.has_role(*ASSIGNERS):
         raise Forbidden("pool.assign_forbidden", "only sales support or the tenant admin may assign")
-    db, now, tenant = kit.db, kit.now(), ctx.tenant_id
+    tenant = ctx.tenant_id
     data = data or {}
     owner = data.get("owner_id")
     if not isinstance(owner, str) or not owner or len(owner) > 128:
         raise InvalidInput("pool.owner_required", "owner_id is required",
                            {"field": "owner_id", "fields": {"owner_id": "required"}})
     reason = _reason(data, required=False) or "assign"
-    row = store.get_customer(db, tenant, str(customer_id))
+    cid = str(customer_id)
+    row = store.get_customer(kit.db, tenant, cid)
     if row is None:
-        raise NotFound("pool.customer_not_found", "no such customer", {"customer_id": str(customer_id)})
+        raise NotFound("pool.customer_not_found", "no such customer", {"customer_id": cid})
     access.require_active_employee(identity, owner)
     if row.get("owner_id") == owner:
         return customer_view(row, masked=False)
+    change(kit, cid, expected=row.get("owner_id"), new=owner, path="assign", reason=reason, capacity="exact",
+           row=row)
+    return customer_view(store.get_customer(kit.db, tenant, cid) or row, masked=False)
+
+
+# --------------------------------------------------------------------- entry and import
+
+def enter(kit: Any, customer_ids: list[str], owner_id: str, path: str, import_id: str | None = None
+          ) -> dict[str, Any]:
+    """Entry (one id) or import (many): the owner's slots under the exact capacity, then one
+    log row (seq 1) and one read-model row per customer -- all before the customer is written.
+    All or nothing: when not every customer fits, nothing is taken and the refusal names how
+    many did not fit (``pool.capacity_full``: held, capacity, adding, refused). A retry of
+    the same ids (an idempotent entry) finds its rows and takes nothing twice."""
+    ctx = kit.ctx
+    db, now, tenant = kit.db, kit.now(), ctx.tenant_id
     rules = store.load_rules(db, tenant)
-    _slot, took = store.take_slot(db, tenant, owner, str(customer_id), rules["capacity"], now)
+    ids = list(dict.fromkeys(customer_ids))
+    known = _entered(db, tenant, ids, owner_id)
+    fresh = [c for c in ids if c not in known]
+    if not fresh:
+        return {"owner_id": owner_id, "entered": len(ids), "seq": 1}
+    extra: dict[str, Any] = {"import_id": import_id} if import_id else {}
+    if len(fresh) == 1:
+        store.take_slot(db, tenant, owner_id, fresh[0], rules["capacity"], now)
+    else:
+        store.take_slots(db, tenant, owner_id, fresh, rules["capacity"], now, extra)
+    docs = [log_row(tenant, c, 1, from_owner=None, to_owner=owner_id, path=path, reason=path, actor_id=ctx.user_id,
+                    at=now, **extra) for c in fresh]
     try:
-        res = _change_owner(customers, str(customer_id), row.get("owner_id"), owner, "assign", reason)
-    except BaseException:
-        if took:
-            store.free_slot(db, tenant, owner, str(customer_id))
-        raise
-    seq = _seq(res)
-    out = None
-    if seq is not None:
-        out = apply_owner_change(kit, tenant, str(customer_id), from_owner=row.get("owner_id"), to_owner=owner,
-                                 path="assign", seq=seq, at=now, actor_id=ctx.user_id, reason=reason,
-                                 slot_taken=took, new_move=True)
-    out = out or store.get_customer(db, tenant, str(customer_id)) or row
-    return customer_view(out, masked=False)
+        _insert_all(db.moves, docs)
+    except DuplicateKeyError:  # a seq 1 of another owner (ids are new: only a forged call gets here)
+        for c in fresh:
+            store.free_slot(db, tenant, owner_id, c)
+        raise Conflict("customer.owner_conflict", "these customers were entered already",
+                       {"customer_ids": fresh[:50]}) from None
+    fields = {"owner_id": owner_id, "private": True, "seq": 1, "last_path": path, "entered_at": now, "epoch": 1,
+              "unowned": False, "deleted": False, "tenant_id": tenant, **extra}
+    fields.update(store.reclaim_fields(fields, rules))
+    rows = [{"_id": c, **fields} for c in fresh]
+    try:
+        _insert_all(db.customers, rows)
+    except DuplicateKeyError:  # a row made by an early event: write the owner onto it, one by one
+        for d in docs:
+            write_row(kit, d, db.customers.find_one({"_id": d["customer_id"]}) or {"_id": d["customer_id"]})
+    return {"owner_id": owner_id, "entered": len(ids), "seq": 1}
+
+
+def _entered(db: Any, tenant: str, ids: list[str], owner: str) -> set[str]:
+    """Of ``ids``, those whose seq 1 this owner holds already (a retried entry)."""
+    if len(ids) > 1:
+        return set()  # an import's ids are new uuids
+    row = db.moves.find_one({"_id": move_id(ids[0], 1)})
+    if row is None:
+        return set()
+    if row.get("tenant_id") != tenant or row.get("to_owner_id") != owner:
+        raise Conflict("customer.owner_conflict", "this customer was entered by someone else",
+                       {"customer_id": ids[0]})
+    return {ids[0]}
+
+
+def _insert_all(coll: Any, docs: list[dict[str, Any]]) -> None:
+    for i in range(0, len(docs), 500):
+        try:
+            coll.insert_many(docs[i:i + 500], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") == 11000 for e in exc.details.get("writeErrors", [])):
+                raise DuplicateKeyError("duplicate in bulk insert") from None
+            raise
+
+
+def cancel_entry(kit: Any, customer_ids: list[str], owner_id: str, import_id: str | None = None) -> dict[str, Any]:
+    """The customer write after :func:`enter` failed: free the slots and drop the log and
+    read-model rows of customers still at their entry (seq 1, never announced)."""
+    ctx = kit.ctx
+    db, tenant = kit.db, ctx.tenant_id
+    cancelled = 0
+    if import_id:
+        q = {"tenant_id": tenant, "import_id": import_id}
+        for coll in ("slots", "holds", "moves", "customers"):
+            res = db[coll].delete_many(q)
+            if coll == "moves":
+                cancelled = res.deleted_count
+        store.update_hint(db, tenant, owner_id, {"$set": {"slots": []}})  # re-read from the rows next time
+        return {"cancelled": cancelled}
+    for cid in dict.fromkeys(customer_ids):
+        first = db.moves.find_one({"_id": move_id(cid, 1)})
+        if first is None or first.get("tenant_id") != tenant or first.get("to_owner_id") != owner_id \
+                or db.moves.find_one({"_id": move_id(cid, 2)}, {"_id": 1}) is not None:
+            continue
+        store.free_slot(db, tenant, owner_id, cid)
+        db.customers.delete_one({"_id": cid})
+        db.moves.delete_one({"_id": move_id(cid, 1)})
+        cancelled += 1
+    return {"cancelled": cancelled}
+
+
+def announce_entry(kit: Any, tenant: str, customer_id: str, name: str | None) -> bool:
+    """``customer.created`` arrived: the customer exists, so its entry (seq 1 of path entry or
+    import) is announced -- once: the event id is the log row's, and the outbox row's unique
+    ``_id`` refuses a second staging."""
+    doc = kit.db.moves.find_one({"_id": move_id(customer_id, 1)})
+    if doc is None or doc.get("tenant_id") != tenant or doc.get("path") not in ANNOUNCED_ON_CREATION:
+        return False
+    try:
+        ev = owner_changed(kit, doc, name, announce_id(tenant, customer_id, 1))
+        with kit.change([ev], Check("moves", {"_id": doc["_id"]})):
+            pass
+    except (DuplicateKeyError, BulkWriteError):  # staged already (a retried handler)
+        return False
+    return True
 
 
 def capacity_status(kit: Any, owner_id: str | None = None) -> dict[str, Any]:
@@ -329,7 +513,13 @@ def capacity_status(kit: Any, owner_id: str | None = None) -> dict[str, Any]:
 
 
 def reserve_check(kit: Any, owner_id: str, adding: int = 1) -> dict[str, Any]:
-    """For the customers service before an entry/import: refuse past the capacity."""
+    """A look at the capacity (no slot is taken): BusinessRule past it."""
     st = capacity_status(kit, owner_id)
     R.check_capacity(st["held"], st["capacity"], int(adding))
     return st
+
+
+def validate_path(path: Any) -> str:
+    if path not in PATHS:
+        raise InvalidInput("owner_change.invalid_path", f"path must be one of {', '.join(PATHS)}")
+    return str(path)

@@ -5,7 +5,6 @@ and one that nests the record under ``customer``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,9 +61,19 @@ def _at(env: dict[str, Any], data: dict[str, Any], *keys: str) -> datetime:
     return parse_iso(env["occurred_at"])
 
 
+def on_customer_created(kit: Any, env: dict[str, Any]) -> None:
+    """The customer exists: its facts join the row the entry made, and the entry is announced
+    (``customer.owner_changed`` of seq 1, see :func:`pool.ownership.announce_entry`)."""
+    on_customer_upserted(kit, env)
+    data = env.get("data") or {}
+    rec = _record(data)
+    cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
+    ownership.announce_entry(kit, env["tenant_id"], cid, customer_fields(data).get("name"))
+
+
 def on_customer_upserted(kit: Any, env: dict[str, Any], *, restored: bool = False) -> None:
     """``customer.created`` / ``customer.updated``, and ``customer.restored`` (``restored``:
-    the row is un-deleted; its owner and slot come back with the ``restore`` owner change)."""
+    the row is un-deleted; its owner and slot came back with the ``restore`` move)."""
     data = env.get("data") or {}
     rec = _record(data)
     cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
@@ -87,7 +96,7 @@ def on_customer_upserted(kit: Any, env: dict[str, Any], *, restored: bool = Fals
                     fields.update(store.reclaim_fields({**row, **fields}, store.load_rules(kit.db, tenant)))
         if restored:
             fields["deleted"] = False
-        # ownership comes only from customer.owner_changed (ordered by seq); a new row starts public
+        # ownership comes only from the log (ownership.py, ordered by seq); a new row starts public
         store.upsert_customer(kit.db, cid, tenant, fields,
                               on_insert={"private": False, "owner_id": None, "deleted": False})
 
@@ -100,17 +109,6 @@ def on_customer_deleted(kit: Any, env: dict[str, Any]) -> None:
         store.upsert_customer(kit.db, cid, env["tenant_id"], {"deleted": True, "private": False})
     if row and row.get("owner_id"):
         store.free_slot(kit.db, env["tenant_id"], row["owner_id"], cid)
-
-
-def on_owner_changed(kit: Any, env: dict[str, Any], dept_of: Callable[[str], str | None]) -> None:
-    d = env.get("data") or {}
-    seq = d.get("seq")
-    ownership.apply_owner_change(
-        kit, env["tenant_id"], str(d["customer_id"]), from_owner=d.get("from_owner_id"),
-        to_owner=d.get("to_owner_id"), path=str(d.get("path") or "transfer"),
-        seq=int(seq) if seq is not None else None, at=_at(env, d, "at", "changed_at"),
-        actor_id=env.get("actor_id", ""), reason=str(d.get("reason") or ""),
-        dept_of=(lambda _o: d["from_owner_dept_id"]) if d.get("from_owner_dept_id") else dept_of)
 
 
 def on_clock_event(kit: Any, env: dict[str, Any], field: str) -> None:

@@ -4,12 +4,12 @@ The sweep evaluates every private-pool customer with the same pure function the
 preview uses (:func:`pool.rules.next_reclaim`), so a preview made with the rules the
 sweep later runs under names exactly the customers the sweep reclaims.
 
-Crash safety: each reclaim is one ``customers.change_owner`` with the expected owner,
-so a re-run after a crash cannot reclaim a customer twice (the second call is a
-Conflict, skipped). The log row and the ``pool.reclaimed`` event are written once per
-(customer, seq) by whichever of the sweep and the ``customer.owner_changed`` handler
-gets there first. Warnings are one unique insert per (customer, owner epoch, reclaim
-day, lead).
+Crash safety: each reclaim is one move in the ownership log with the expected owner
+(``ownership.change``), so a re-run after a crash cannot reclaim a customer twice (the
+second is a Conflict, skipped; a crash between the log insert and the row write is rolled
+forward from the log). The log row and its ``pool.reclaimed`` and ``customer.owner_changed``
+events are one staged change. Warnings are one unique insert per (customer, owner epoch,
+reclaim day, lead).
 """
 from __future__ import annotations
 
@@ -36,11 +36,10 @@ SWEEP_FIELDS = {"_id": 1, "tenant_id": 1, "owner_id": 1, "entered_at": 1, "priva
 SCAN_BATCH = 2000  # rows per getMore (FerretDB's default is a few hundred)
 
 
-class SweepCrash(RuntimeError):
-    """Raised by the test hook that simulates a crash half-way through a sweep."""
+SweepCrash = ownership.SweepCrash  # the test hook's simulated crash (raised inside the move)
 
 
-def sweep(kit: Any, customers: Any, tenant_id: str | None = None, crash_after: int | None = None) -> dict[str, Any]:
+def sweep(kit: Any, tenant_id: str | None = None, crash_after: int | None = None) -> dict[str, Any]:
     db = kit.db
     now = kit.now()
     today = R.local_day(now)
@@ -69,7 +68,7 @@ def sweep(kit: Any, customers: Any, tenant_id: str | None = None, crash_after: i
             if acting != t:
                 kit.act_as(system_context(t, request_id=f"sweep-{iso(now)}"))
                 acting = t
-            if reclaim_one(kit, customers, row, rule, now, crash=(crash_after is not None
+            if reclaim_one(kit, row, rule, now, crash=(crash_after is not None
                                                                  and stats["reclaimed"] + 1 >= crash_after)):
                 stats["reclaimed"] += 1
                 if len(reclaimed) < 1000:
@@ -82,21 +81,15 @@ def sweep(kit: Any, customers: Any, tenant_id: str | None = None, crash_after: i
             "skipped": stats["skipped"], "reclaimed_ids": reclaimed, "day": today.isoformat()}
 
 
-def reclaim_one(kit: Any, customers: Any, row: dict[str, Any], rule: str, now: datetime, crash: bool = False) -> bool:
-    t, cid, owner = row["tenant_id"], row["_id"], row["owner_id"]
+def reclaim_one(kit: Any, row: dict[str, Any], rule: str, now: datetime, crash: bool = False) -> bool:
+    cid, owner = row["_id"], row["owner_id"]
     reason = f"reclaim:{rule}"
     try:
-        res = customers.change_owner(customer_id=cid, expected_owner_id=owner, new_owner_id=None, path="reclaim",
-                                     reason=reason)
+        ownership.change(kit, cid, expected=owner, new=None, path="reclaim", reason=reason, capacity=None,
+                         crash_before_row=crash)
     except (Conflict, NotFound) as exc:
         log.info("reclaim of %s skipped: %s", cid, exc.code)
         return False
-    if crash:  # test hook: the process dies right after the change, before our own bookkeeping
-        raise SweepCrash(f"simulated crash after reclaiming {cid}")
-    seq = (res or {}).get("seq") if isinstance(res, dict) else None
-    ownership.apply_owner_change(kit, t, cid, from_owner=owner, to_owner=None, path="reclaim",
-                                 seq=int(seq) if seq is not None else None, at=now, actor_id="system",
-                                 reason=reason, new_move=True)
     return True
 
 

@@ -29,7 +29,8 @@ def _id(value: Any, field: str) -> str:
 
 class PoolService(BaseService):
     name = "pool"
-    kit = Kit("pool")
+    # customer.owner_changed is the pool's (it owns ownership) and travels where customer facts do
+    kit = Kit("pool", topics={"customer.owner_changed": "customers"})
     customers = TimedRpc("customers", timeout=10)
     identity = TimedRpc("identity", timeout=3)
 
@@ -72,7 +73,7 @@ class PoolService(BaseService):
         cid, data = _id(customer_id, "customer_id"), inputs.obj(data)
         with dbtrace.span("claim_customer"):
             approval = requests.approved_for(self.kit, ctx.tenant_id, ctx.user_id, cid)
-            out = ownership.claim(self.kit, self.customers, cid, data, skip_limits=approval is not None)
+            out = ownership.claim(self.kit, cid, data, skip_limits=approval is not None)
             if approval is not None:
                 self.kit.db.claim_requests.update_one({"_id": approval["_id"]}, {"$set": {"entered": True}})
             return out
@@ -81,14 +82,13 @@ class PoolService(BaseService):
     def release_customer(self, customer_id: str, data: dict[str, Any] | None = None,
                          idempotency_key: str | None = None) -> dict[str, Any]:
         self._db()
-        return ownership.release(self.kit, self.customers, _id(customer_id, "customer_id"), inputs.obj(data))
+        return ownership.release(self.kit, _id(customer_id, "customer_id"), inputs.obj(data))
 
     @api
     def assign_customer(self, customer_id: str, data: dict[str, Any] | None = None,
                         idempotency_key: str | None = None) -> dict[str, Any]:
         self._db()
-        return ownership.assign(self.kit, self.customers, self.identity, _id(customer_id, "customer_id"),
-                                inputs.obj(data))
+        return ownership.assign(self.kit, self.identity, _id(customer_id, "customer_id"), inputs.obj(data))
 
     @api
     def capacity(self, owner_id: str | None = None) -> dict[str, Any]:
@@ -106,6 +106,54 @@ class PoolService(BaseService):
         self._db()
         return ownership.reserve_check(self.kit, _id(owner_id, "owner_id"),
                                        inputs.integer(adding, "adding", default=1, lo=0, hi=100_000))
+
+    # -------------------------------------------- ownership for the customers service
+    # Not routed by the gateway: the customers service calls these after its own rights
+    # checks (visibility, roles, active employees); here the tenant and the log decide.
+    @api
+    def enter(self, customer_ids: Any, owner_id: str, path: str = "entry", import_id: str | None = None
+              ) -> dict[str, Any]:
+        """Before customers writes new customers: the owner's slots (exact capacity) and the
+        log rows (seq 1), all or nothing. BusinessRule ``pool.capacity_full``."""
+        self._db()
+        ids = inputs.id_list(customer_ids, "customer_ids", hi=ownership.MAX_ENTRY)
+        if path not in ("entry", "import"):
+            raise InvalidInput("owner_change.invalid_path", "path must be entry or import", {"field": "path"})
+        return ownership.enter(self.kit, ids, _id(owner_id, "owner_id"), path,
+                               inputs.ident(import_id, "import_id", required=False))
+
+    @api
+    def cancel_entry(self, customer_ids: Any, owner_id: str, import_id: str | None = None) -> dict[str, Any]:
+        """The customer write after ``enter`` failed: its slots and log rows go."""
+        self._db()
+        return ownership.cancel_entry(self.kit, inputs.id_list(customer_ids, "customer_ids", hi=ownership.MAX_ENTRY),
+                                      _id(owner_id, "owner_id"), inputs.ident(import_id, "import_id", required=False))
+
+    @api
+    def change_owner(self, customer_id: str, expected_owner_id: str | None, new_owner_id: str | None,
+                     path: str, reason: str | None = None, unowned: bool = False,
+                     capacity: str | None = "overflow") -> dict[str, Any]:
+        """One move (transfer, bind, handover, restore, delete, an admin's change_owner):
+        ``{customer_id, from_owner_id, to_owner_id, seq, path, at, unowned, reason, event_id}``."""
+        self._db()
+        path = ownership.validate_path(path)
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+            raise InvalidInput("owner_change.invalid_reason", "reason: at most 500 characters")
+        if capacity not in (None, "exact", "overflow"):
+            raise InvalidInput("owner_change.invalid_capacity", "capacity: exact, overflow or null")
+        cid = _id(customer_id, "customer_id")
+        expected = inputs.ident(expected_owner_id, "expected_owner_id", required=False)
+        new = inputs.ident(new_owner_id, "new_owner_id", required=False)
+        dept = self._dept_of(expected) if expected and new is None and path != "delete" else None
+        return ownership.change(self.kit, cid, expected=expected, new=new, path=path, reason=reason or "",
+                                capacity=capacity, unowned=bool(unowned), dept=dept,
+                                deleted_too=path == "restore")
+
+    @api
+    def ownership_history(self, customer_id: str) -> list[dict[str, Any]]:
+        """The ownership log of a customer of the caller's tenant (customers checks who may read it)."""
+        self._db()
+        return ownership.history(self.kit, self.kit.ctx.tenant_id, _id(customer_id, "customer_id"))
 
     @api
     def check_protection(self, customer_id: str, user_id: str | None = None) -> dict[str, Any]:
@@ -155,13 +203,13 @@ class PoolService(BaseService):
             self.kit.require_test_hooks()
             crash_after = inputs.integer(crash_after, "crash_after", default=0, lo=0, hi=100_000)
         self._db()
-        return reclaim.sweep(self.kit, self.customers, ctx.tenant_id, crash_after=crash_after)
+        return reclaim.sweep(self.kit, ctx.tenant_id, crash_after=crash_after)
 
     @timer(interval=SWEEP_INTERVAL)
     def _reclaim_timer(self) -> None:
         self._db()
         try:
-            result = reclaim.sweep(self.kit, self.customers)
+            result = reclaim.sweep(self.kit)
             log.info("reclaim sweep: %s", {k: v for k, v in result.items() if k != "reclaimed_ids"})
         except Exception:
             log.exception("reclaim sweep failed; the next run picks up where it stopped")
@@ -279,7 +327,7 @@ class PoolService(BaseService):
     @subscribe("customers", "customer.created")
     def on_customer_created(self, event: dict[str, Any]) -> None:
         self._db()
-        readmodel.on_customer_upserted(self.kit, event)
+        readmodel.on_customer_created(self.kit, event)
 
     @subscribe("customers", "customer.updated")
     def on_customer_updated(self, event: dict[str, Any]) -> None:
@@ -295,13 +343,6 @@ class PoolService(BaseService):
     def on_customer_restored(self, event: dict[str, Any]) -> None:
         self._db()
         readmodel.on_customer_upserted(self.kit, event, restored=True)
-
-    @subscribe("customers", "customer.owner_changed")
-    def on_owner_changed(self, event: dict[str, Any]) -> None:
-        self._db()
-        self.kit.act_as_system(event["tenant_id"], event.get("request_id") or "")
-        with dbtrace.span("on_owner_changed"):
-            readmodel.on_owner_changed(self.kit, event, self._dept_of)
 
     @subscribe("customers", "customer.contact_noted")
     def on_contact_noted(self, event: dict[str, Any]) -> None:

@@ -26,10 +26,10 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from crmkit.clock import parse_iso
-from crmkit.errors import Unavailable
+from crmkit.errors import BusinessRule, Unavailable
 from pool import rules as R
 
 log = logging.getLogger(__name__)
@@ -443,3 +443,52 @@ def seed_holdings(db: Database, tenant_id: str, owner_id: str, count: int, at: d
     db.slots.insert_many([{"_id": f"{tenant_id}:{owner_id}:{i}", "tenant_id": tenant_id, "owner_id": owner_id,
                            "n": i, "customer_id": c, "at": at} for i, c in enumerate(ids, start=1)])
     return len(held(db, tenant_id, owner_id))
+
+
+def take_slots(db: Database, tenant_id: str, owner_id: str, customer_ids: list[str], capacity: int,
+               at: datetime, extra: dict[str, Any] | None = None) -> list[str]:
+    """All of ``customer_ids`` into free slots of ``owner_id`` (an import), or none: the
+    unique ``_id`` inserts decide, as for one slot; numbers taken meanwhile by a parallel
+    taker are tried again from the real rows; when not all fit, what this call inserted is
+    deleted and the refusal names how many did not fit. Returns the slot ids."""
+    extra = extra or {}
+    want = list(customer_ids)
+    mine: dict[str, str] = {}  # customer -> slot id
+    for _ in range(8):
+        rows = held(db, tenant_id, owner_id)
+        used = {int(r["n"]) for r in rows}
+        free = [n for n in range(1, capacity + 1) if n not in used]
+        todo = [c for c in want if c not in mine]
+        if len(free) < len(todo):
+            _drop_slots(db, list(mine.values()))
+            raise BusinessRule("pool.capacity_full", "the private pool is full",
+                               {"held": len(rows) - len(mine), "capacity": capacity, "adding": len(want),
+                                "refused": len(todo) - len(free)})
+        batch = [{"_id": f"{tenant_id}:{owner_id}:{n}", "tenant_id": tenant_id, "owner_id": owner_id, "n": n,
+                  "customer_id": c, "at": at, **extra} for n, c in zip(free, todo, strict=False)]
+        failed: set[int] = set()
+        for i in range(0, len(batch), 500):
+            try:
+                db.slots.insert_many(batch[i:i + 500], ordered=False)
+            except BulkWriteError as exc:
+                failed |= {i + int(e["index"]) for e in exc.details.get("writeErrors", [])}
+        for j, d in enumerate(batch):
+            if j not in failed:
+                mine[d["customer_id"]] = d["_id"]
+        if len(mine) == len(want):
+            break
+    else:
+        _drop_slots(db, list(mine.values()))
+        raise Unavailable("pool.busy", "the private pool is changing; try again", {"owner_id": owner_id})
+    holds = [{"_id": f"{tenant_id}:{owner_id}:{c}", "tenant_id": tenant_id, "owner_id": owner_id, "customer_id": c,
+              "slot_id": sid, "n": int(sid.rsplit(":", 1)[1]), "at": at, **extra} for c, sid in mine.items()]
+    for i in range(0, len(holds), 500):
+        db.holds.insert_many(holds[i:i + 500], ordered=False)
+    update_hint(db, tenant_id, owner_id, {"$addToSet": {"slots": {"$each": sorted(
+        int(s.rsplit(":", 1)[1]) for s in mine.values())}}})
+    return list(mine.values())
+
+
+def _drop_slots(db: Database, slot_ids: list[str]) -> None:
+    for sid in slot_ids:
+        db.slots.delete_one({"_id": sid})

@@ -1,10 +1,10 @@
 """A stand-in ``customers`` service for the pool's service-level tests.
 
 It is a real Nameko service on the real broker and database, implementing the
-customers contract the pool depends on exactly as specified: ``change_owner``
-linearised by an insert under the unique ``_id`` of an ownership log keyed
-``customer_id:seq`` (the loser gets Conflict naming the winner), and the
-``customer.*`` events through the outbox. It lets the pool's concurrency and reclaim
+customers contract the pool depends on exactly as specified: an entry asks
+``pool.enter`` before it writes the customer, an owner change is ``pool.change_owner``
+(the pool keeps the ownership log), and the ``customer.*`` events leave through the
+outbox. It lets the pool's concurrency and reclaim
 tests run without the full stack; the end-to-end tests use the real customers service.
 """
 from __future__ import annotations
@@ -12,18 +12,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from crmkit.errors import Conflict, NotFound
+from crmkit.errors import NotFound
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.kit import Kit
-from crmkit.nameko.rpc import api
+from crmkit.nameko.rpc import TimedRpc, api
 from crmkit.outbox import Check
 
 
 class FakeCustomersService(BaseService):
     name = "customers"
     kit = Kit("customers", check_emit=False)  # a stand-in: its events are partial (the pool still checks them)
+    pool = TimedRpc("pool", timeout=30)
 
     def _doc(self, customer_id: str) -> dict[str, Any]:
         doc = self.kit.db.customers.find_one({"_id": customer_id, "tenant_id": self.kit.ctx.tenant_id})
@@ -34,30 +33,13 @@ class FakeCustomersService(BaseService):
     @api
     def change_owner(self, customer_id: str, expected_owner_id: str | None, new_owner_id: str | None,
                      path: str, reason: str = "") -> dict[str, Any]:
-        ctx = self.kit.ctx
-        db = self.kit.db
         doc = self._doc(customer_id)
-        if doc.get("owner_id") != expected_owner_id:
-            raise Conflict("customer.owner_conflict", "the owner changed meanwhile",
-                           {"owner_id": doc.get("owner_id"), "seq": doc["owner_seq"]})
-        seq = int(doc["owner_seq"]) + 1
-        now = self.kit.now()
-        log_id = f"{customer_id}:{seq}"
-        ev = self.kit.event("customer.owner_changed", {
-            "customer_id": customer_id, "from_owner_id": expected_owner_id, "to_owner_id": new_owner_id,
-            "path": path, "reason": reason, "seq": seq, "customer_name": doc.get("name")})
-        try:
-            with self.kit.change([ev], Check("ownership_log", {"_id": log_id})):
-                db.ownership_log.insert_one({"_id": log_id, "tenant_id": ctx.tenant_id, "customer_id": customer_id,
-                                             "seq": seq, "from_owner_id": expected_owner_id,
-                                             "to_owner_id": new_owner_id, "path": path, "reason": reason,
-                                             "actor_id": ctx.user_id, "at": now})
-        except DuplicateKeyError:
-            win = db.ownership_log.find_one({"_id": log_id}) or {}
-            raise Conflict("customer.owner_conflict", "another change won",
-                           {"owner_id": win.get("to_owner_id"), "seq": seq}) from None
-        db.customers.update_one({"_id": customer_id}, {"$set": {"owner_id": new_owner_id, "owner_seq": seq}})
-        return {"customer_id": customer_id, "owner_id": new_owner_id, "seq": seq, "path": path}
+        res = self.pool.change_owner(customer_id=customer_id, expected_owner_id=expected_owner_id,
+                                     new_owner_id=new_owner_id, path=path, reason=reason)
+        if int(res["seq"]) > int(doc.get("owner_seq") or 0):
+            self.kit.db.customers.update_one({"_id": customer_id}, {"$set": {"owner_id": new_owner_id,
+                                                                            "owner_seq": res["seq"]}})
+        return {**res, "owner_id": new_owner_id}
 
     @api
     def duplicate_check(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +55,8 @@ class FakeCustomersService(BaseService):
     def _fake_create(self, items: list[dict[str, Any]], path: str = "entry") -> list[str]:
         """Create customers; each with an ``owner_id`` is entered (seq 1) by ``path``."""
         ctx = self.kit.ctx
-        ids, docs, logs, events = [], [], [], []
+        ids, docs, events = [], [], []
+        owners: dict[str, list[str]] = {}
         for it in items:
             cid = it.get("id") or uuid.uuid4().hex
             owner = it.get("owner_id")
@@ -82,15 +65,11 @@ class FakeCustomersService(BaseService):
             fields = {k: v for k, v in it.items() if k not in ("id",)}
             events.append(self.kit.event("customer.created", {"customer_id": cid, **fields}))
             if owner:
-                events.append(self.kit.event("customer.owner_changed", {
-                    "customer_id": cid, "from_owner_id": None, "to_owner_id": owner, "path": path,
-                    "reason": path, "seq": 1}))
-                logs.append({"_id": f"{cid}:1", "tenant_id": ctx.tenant_id, "customer_id": cid, "seq": 1,
-                             "to_owner_id": owner, "path": path})
+                owners.setdefault(owner, []).append(cid)
             ids.append(cid)
+        for owner, cids in owners.items():  # the pool first: slots and log rows, then the records
+            self.pool.enter(customer_ids=cids, owner_id=owner, path=path)
         with self.kit.change(events, Check("customers", {"_id": ids[-1]})):
-            if logs:
-                self.kit.db.ownership_log.insert_many(logs)
             self.kit.db.customers.insert_many(docs)
         return ids
 
@@ -121,5 +100,5 @@ class FakeCustomersService(BaseService):
 
     @api
     def _fake_ownership_log(self, customer_id: str) -> list[dict[str, Any]]:
-        rows = sorted(self.kit.db.ownership_log.find({"customer_id": customer_id}), key=lambda r: r["seq"])
+        rows = [r for r in self.pool.ownership_history(customer_id=customer_id) if r["path"] != "delete"]
         return [{"seq": r["seq"], "to_owner_id": r.get("to_owner_id"), "path": r.get("path")} for r in rows]

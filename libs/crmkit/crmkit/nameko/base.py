@@ -34,7 +34,8 @@ class BaseService:
     @timer(interval=0.25)
     def _outbox_relay(self) -> None:
         p = self.kit.provider
-        run_relay(p, lambda: p.outbox.relay_once(lambda env: p.publisher.publish_event(p.service, env)))
+        run_relay(p, lambda: p.outbox.relay_once(
+            lambda env: p.publisher.publish_event(p.exchange_for(env["type"]), env)))
 
     @timer(interval=3600)
     def _housekeeping(self) -> None:

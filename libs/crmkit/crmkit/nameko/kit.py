@@ -37,11 +37,17 @@ class Kit(Dependency["WorkerKit"]):
 
     ``check_emit``: every event this service emits is checked against its declaration in
     ``contracts`` (``crmkit.messages``); only a test's stand-in for another service, whose
-    events are partial on purpose, turns it off (its consumers still check what they get)."""
+    events are partial on purpose, turns it off (its consumers still check what they get).
 
-    def __init__(self, service: str, secrets: tuple[str, ...] = (), *, check_emit: bool = True):
+    ``topics``: event types this service emits on another service's exchange, by type
+    (``{"customer.owner_changed": "customers"}``): a fact about a customer travels where
+    every consumer of customer facts listens, whichever service is its single producer."""
+
+    def __init__(self, service: str, secrets: tuple[str, ...] = (), topics: dict[str, str] | None = None, *,
+                 check_emit: bool = True):
         self.service = service
         self.secrets = tuple(secrets)
+        self.topics = dict(topics or {})
         self.check_emit = check_emit
         self.busy = 0
         self._started_at: dict[int, float] = {}
@@ -106,6 +112,10 @@ class Kit(Dependency["WorkerKit"]):
             self.heartbeat.beat()
             metrics.HEARTBEAT.labels(self.service).set(time.time())
             eventlet.sleep(liveness.BEAT_SECONDS)
+
+    def exchange_for(self, event_type: str) -> str:
+        """The exchange (a service name) an event of ``event_type`` is published on."""
+        return self.topics.get(event_type, self.service)
 
     def stop(self) -> None:
         self.heartbeat.stop()
@@ -217,15 +227,18 @@ class WorkerKit:
         return self._p.now()
 
     def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
-              actor_id: str | None = None) -> dict[str, Any]:
+              actor_id: str | None = None, event_id: str | None = None) -> dict[str, Any]:
         """A signed envelope for an event of this service, in the caller's context, at the
         version ``contracts`` declares; a payload that does not match its declaration is refused
-        here (``crmkit.messages``), before anything is staged or written."""
+        here (``crmkit.messages``), before anything is staged or written (``event_id``: a
+        deterministic id, for an event that must be announced once however often its producer
+        retries — consumers deduplicate by it)."""
         ctx = self._ctx
         tenant = tenant_id if tenant_id is not None else (ctx.tenant_id if ctx else "")
         actor = actor_id if actor_id is not None else (ctx.user_id if ctx else "system")
         origin = self._origin
         env = make_event(type, tenant, actor, data, occurred_at=self.now(), version=messages.version_of(type),
+                         event_id=event_id,
                          request_id=(ctx.request_id if ctx else "") or str(origin.get("request_id") or ""),
                          language=(ctx.language if ctx else "") or str(origin.get("language") or ""))
         if self._p.check_emit:
