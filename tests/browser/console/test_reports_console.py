@@ -125,3 +125,78 @@ def test_a_webhook_is_created_with_its_secret_shown_once_and_its_test_delivery_l
     log = desk.locator(".el-table__body tr").filter(has_text="Webhook 测试").first
     expect(log).to_be_visible()
     screen.shot("31-delivery-log")
+
+
+def test_channels_settings_dead_letters_preferences_and_visit_thresholds(desk, tenant, http):
+    t = tenant
+    log_refusals(desk)
+    screen = ConsoleScreen(desk)
+    console_sign_in(desk, t, "admin").go("消息通知", "邮件设置")
+    # e-mail settings: a relay, and deliveries that give up after one attempt
+    form = desk.get_by_role("form", name="邮件设置")
+    form.get_by_label("服务器").fill("127.0.0.1")
+    form.get_by_label("端口").fill("2525")
+    screen.pick("加密方式", "不加密", scope=form)
+    form.get_by_label("发件地址").fill("crm@example.cn")
+    form.get_by_label("重试基础间隔（秒）").fill("1")
+    form.get_by_label("最多尝试次数").fill("1")
+    form.get_by_role("button", name="保存").click()
+    screen.toast("已保存")
+    settings = ok(http.get("/api/v1/notify/settings", headers=t.headers()))
+    assert settings["smtp"]["host"] == "127.0.0.1" and settings["smtp"]["port"] == 2525, settings
+    assert settings["max_attempts"] == 1 and settings["retry_base_seconds"] == 1, settings
+    screen.shot("70-email-settings")
+
+    # a webhook nobody answers: its test delivery dies after that one attempt and is resent from the screen
+    hook = ok(http.post("/api/v1/notify/webhooks", headers=t.headers(), json={"url": "http://127.0.0.1:9/dead",
+                                                                             "name": "无人接收"}), 201)
+    test = ok(http.post(f"/api/v1/notify/webhooks/{hook['id']}/test", headers=t.headers()))
+    for _ in range(120):
+        dead = ok(http.get("/api/v1/notify/dead-letters", headers=t.headers()))
+        if any(d["id"] == test["id"] for d in dead):
+            break
+        desk.wait_for_timeout(1000)
+    letter = next(d for d in dead if d["id"] == test["id"])
+    desk.goto("/console/notifications/dead-letters")
+    screen.expect_title("死信")
+    row = desk.locator(".el-table__body tr").filter(has_text="Webhook 测试").first
+    expect(row).to_contain_text(letter["dead_reason"])
+    expect(row).to_contain_text(str(letter["attempts"]))
+    row.locator(".el-table__expand-icon").click()
+    attempts = screen.table("尝试次数").or_(desk.locator(".c-attempts .el-table")).first
+    expect(attempts.locator(".el-table__body tr")).to_have_count(len(letter.get("attempt_log") or [1]))
+    expect(attempts).to_contain_text("失败")
+    screen.shot("71-dead-letters")
+    desk.get_by_role("button", name=f"重新发送「{letter.get('title') or letter['kind']}」").click()
+    screen.toast("已重新排入投递")
+    again = ok(http.get(f"/api/v1/notify/deliveries/{test['id']}", headers=t.headers()))
+    assert again["generation"] == letter["generation"] + 1, again
+
+    # the admin's own channel preferences: 导出已完成 by e-mail switched (off when on, on when off)
+    was = "email" in ok(http.get("/api/v1/notifications/preferences", headers=t.headers()))["channels"]["export_ready"]
+    desk.goto("/console/notifications/preferences")
+    screen.expect_title("通知偏好")
+    cell = desk.get_by_role("checkbox", name="导出已完成：邮件")
+    (expect(cell).to_be_checked if was else expect(cell).not_to_be_checked)()
+    cell.locator("xpath=ancestor::label[1]").click()  # the box a person clicks (the input itself is hidden)
+    (expect(cell).not_to_be_checked if was else expect(cell).to_be_checked)()
+    desk.get_by_role("button", name="保存").click()
+    screen.toast("已保存")
+    prefs = ok(http.get("/api/v1/notifications/preferences", headers=t.headers()))
+    assert ("email" in prefs["channels"]["export_ready"]) is (not was), prefs
+    desk.reload()
+    cell = desk.get_by_role("checkbox", name="导出已完成：邮件")
+    (expect(cell).not_to_be_checked if was else expect(cell).to_be_checked)()
+    screen.shot("72-preferences")
+
+    # the visit settings' thresholds, which the review measures against
+    desk.goto("/console/visits/settings")
+    screen.expect_title("拜访设置")
+    stay = desk.get_by_label("最短停留时长（须超过）")
+    stay.fill("25")
+    desk.get_by_role("button", name="保存设置").click()
+    screen.toast("已保存")
+    assert ok(http.get("/api/v1/visits/settings", headers=t.headers()))["min_stay_minutes"] == 25
+    desk.reload()
+    expect(desk.get_by_label("最短停留时长（须超过）")).to_have_value("25")
+    screen.shot("73-visit-settings")
