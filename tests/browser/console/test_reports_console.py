@@ -78,7 +78,7 @@ def test_employee_summary_shows_the_api_numbers_and_the_export_is_bounded(desk, 
     expect(details.get_by_text("500 米内").first).to_be_visible()  # GPS within its 500 m tolerance
     expect(desk.get_by_text(re.compile("GPS 500 米以内、网络/基站定位 1000 米以内"))).to_be_visible()
     expect(desk.get_by_role("alert").filter(has_text="加载失败")).to_have_count(0)
-    screen.shot("20-report-employee-visits")
+    screen.shot("74-report-employee-visits")
 
     # export: 40 days refused with the reason on screen; 7 days downloaded and opened
     desk.goto(f"/console/reports/employee-visits?from={today - timedelta(days=39)}&to={today}")
@@ -86,12 +86,12 @@ def test_employee_summary_shows_the_api_numbers_and_the_export_is_bounded(desk, 
     refusal = desk.get_by_role("alert").filter(has_text="不能导出")
     expect(refusal).to_contain_text("最多 31 天")
     expect(refusal).to_contain_text("40 天")
-    screen.shot("21-report-export-refused")
+    screen.shot("75-report-export-refused")
     desk.goto(f"/console/reports/employee-visits?from={today - timedelta(days=6)}&to={today}")
     desk.get_by_role("button", name="导出 .zip").click()
     ready = desk.get_by_role("button", name=re.compile("下载"))
     expect(ready).to_be_visible(timeout=90_000)
-    screen.shot("22-report-export-ready")
+    screen.shot("76-report-export-ready")
     with desk.expect_download() as got:
         ready.click()
     with zipfile.ZipFile(io.BytesIO(open(got.value.path(), "rb").read())) as zf:
@@ -113,7 +113,7 @@ def test_a_webhook_is_created_with_its_secret_shown_once_and_its_test_delivery_l
     dialog.get_by_role("button", name="创建").click()
     secret = desk.get_by_test_id("webhook-secret")
     expect(secret).to_have_text(re.compile(r"\S{16,}"))
-    screen.shot("30-webhook-secret-once")
+    screen.shot("77-webhook-secret-once")
     desk.get_by_role("button", name="我已保存").click()
     expect(desk.get_by_test_id("webhook-secret")).to_have_count(0)
     row = desk.locator(".el-table__body tr").filter(has_text="测试机器人")
@@ -124,7 +124,7 @@ def test_a_webhook_is_created_with_its_secret_shown_once_and_its_test_delivery_l
     expect(desk).to_have_url(re.compile(r"/console/notifications/deliveries"))
     log = desk.locator(".el-table__body tr").filter(has_text="Webhook 测试").first
     expect(log).to_be_visible()
-    screen.shot("31-delivery-log")
+    screen.shot("78-delivery-log")
 
 
 def test_channels_settings_dead_letters_preferences_and_visit_thresholds(desk, tenant, http):
