@@ -14,13 +14,16 @@ export type LatLng = [number, number]
 
 /** People's Square, Shanghai: where a map without points opens */
 const HOME: LatLng = [31.2304, 121.4737]
+const MAX_ZOOM = 18
 
 export async function createMap(el: HTMLElement, opts: { attributionPrefix?: string } = {}): Promise<L.Map> {
-  const map = L.map(el, { center: HOME, zoom: 11, zoomControl: true, attributionControl: true })
+  // the zoom range is the map's own: without a tile layer Leaflet has none, and marker clustering
+  // refuses a map without a maxZoom ("Map has no maxZoom specified")
+  const map = L.map(el, { center: HOME, zoom: 11, minZoom: 3, maxZoom: MAX_ZOOM, zoomControl: true, attributionControl: true })
   map.attributionControl.setPrefix(opts.attributionPrefix ?? false)
   const cfg = await webConfig().catch(() => null)
   if (cfg?.map.tile_url) {
-    L.tileLayer(cfg.map.tile_url, { maxZoom: 18, attribution: cfg.map.attribution || undefined }).addTo(map)
+    L.tileLayer(cfg.map.tile_url, { maxZoom: MAX_ZOOM, attribution: cfg.map.attribution || undefined }).addTo(map)
   }
   return map
 }
