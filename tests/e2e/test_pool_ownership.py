@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.conftest import TEST_OPERATOR_SECRET
 from tests.e2e.test_customers_import import headers_of, row, upload, xlsx
+from tests.e2e.test_pool_flow import pool_view
 from tests.support.tenants import make_tenant
 
 C = "/api/v1/customers"
@@ -117,3 +119,29 @@ def test_a_failed_customer_write_gives_the_slot_back(http, t, rpc):
     assert held(http, t) == 0
     assert http.post(C, json=body(), headers=t.headers("employee")).status_code == 201
     assert held(http, t) == 1
+
+
+def test_a_contact_note_right_after_entry_moves_the_reclaim_date_off_the_no_contact_rule(http, t, rpc):
+    """The note is logged the moment the entry answers (nobody waits for the pool to have seen
+    the entry), ten days on by the customers clock. With the visit window at 35 days, a note on
+    day 10 puts the contact clock at day 40, past the visit clock (day 35): the next reclaim date
+    moves off ``no_contact`` to ``no_visit``. A customer entered beside it without a note keeps
+    ``no_contact`` at day 30."""
+    r = http.put(f"{P}/rules", json={"reclaim": {"no_visit": {"enabled": True, "days": 35}}},
+                 headers=t.headers("admin"))
+    assert r.status_code == 200, r.text
+    plain = http.post(C, json=body("plain"), headers=t.headers("employee"))
+    noted = http.post(C, json=body("noted"), headers=t.headers("employee"))
+    assert plain.status_code == 201 and noted.status_code == 201, (plain.text, noted.text)
+    rpc.call("customers", "_test_set_clock", now=(datetime.now(UTC) + timedelta(days=10)).isoformat())
+    try:
+        r = http.post(f"{C}/{noted.json()['id']}/contact-notes", json={"kind": "call", "content": "刚录入就联系了"},
+                      headers=t.headers("employee"))
+        assert r.status_code in (200, 201), r.text
+        base = pool_view(http, t, plain.json()["id"], reclaim_rule="no_contact")
+        entered_plus_30 = date.fromisoformat(base["reclaim_on"])
+        entered_plus_35 = (entered_plus_30 + timedelta(days=5)).isoformat()
+        moved = pool_view(http, t, noted.json()["id"], reclaim_rule="no_visit")
+        assert moved["reclaim_on"] == entered_plus_35, moved
+    finally:
+        rpc.call("customers", "_test_set_clock", now=None)
