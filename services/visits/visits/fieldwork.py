@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from crmkit.errors import InvalidInput
-from visits import photos, rules, store, uploads
+from visits import dbtrace, photos, rules, store, uploads
 from visits.access import require_performer
 from visits.views import event_data, public
 
@@ -97,8 +97,10 @@ def _photo_source(kit: Any, ctx: Any, photo: Any, max_bytes: int) -> Iterator[by
     """The check-in photo: ``None``, its bytes (``data_b64``) or the path of the spool file
     assembled from the parts sent with ``upload_part`` (``upload_id`` + ``parts``)."""
     if isinstance(photo, dict) and photo.get("upload_id") is not None:
-        with uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, photo["upload_id"], photo.get("parts"),
-                             max_bytes) as path:
+        with contextlib.ExitStack() as stack:
+            with dbtrace.section("spool parts"):
+                path = stack.enter_context(uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, photo["upload_id"],
+                                                           photo.get("parts"), max_bytes))
             yield path
     else:
         yield _decode_photo(photo, max_bytes)
@@ -139,21 +141,23 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
                 lines = [f"{local} ({tz})",
                          f"{v['location'].get('address') or ''} {point['lat']:.5f},{point['lng']:.5f}",
                          f"{ctx.name or ctx.user_id} @ {v.get('customer_name') or ''}"]
-                done: photos.Processed = tpool(
-                    photos.process, src, max_bytes=max_bytes,
-                    max_pixels=int(settings["max_photo_pixels"]), min_pixels=int(settings["min_photo_pixels"]),
-                    client_at=at, client_lat=point["lat"],
-                    client_lng=point["lng"], tz=tz, watermark_lines=lines,
-                    reject_invalid_exif=bool(settings["reject_invalid_exif"]),
-                    exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),
-                    exif_gps_tolerance_m=float(settings["exif_gps_tolerance_m"]))
+                with dbtrace.section("image work"):
+                    done: photos.Processed = tpool(
+                        photos.process, src, max_bytes=max_bytes,
+                        max_pixels=int(settings["max_photo_pixels"]), min_pixels=int(settings["min_photo_pixels"]),
+                        client_at=at, client_lat=point["lat"],
+                        client_lng=point["lng"], tz=tz, watermark_lines=lines,
+                        reject_invalid_exif=bool(settings["reject_invalid_exif"]),
+                        exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),
+                        exif_gps_tolerance_m=float(settings["exif_gps_tolerance_m"]))
                 meta = {"tenant_id": ctx.tenant_id, "visit_id": visit_id}
                 original = src if isinstance(src, bytes) else tpool(_read, src)  # the blob store takes bytes
                 try:
-                    for content, ctype, kind in ((original, done.content_type, "original"),
-                                                 (done.thumbnail, "image/jpeg", "thumbnail"),
-                                                 (done.watermarked, "image/jpeg", "watermarked")):
-                        blob_ids.append(bs.put(content, ctype, {**meta, "kind": kind}))
+                    with dbtrace.section("blob writes"):
+                        for content, ctype, kind in ((original, done.content_type, "original"),
+                                                     (done.thumbnail, "image/jpeg", "thumbnail"),
+                                                     (done.watermarked, "image/jpeg", "watermarked")):
+                            blob_ids.append(bs.put(content, ctype, {**meta, "kind": kind}))
                 except BaseException:
                     for b in blob_ids:
                         bs.delete(b)
