@@ -95,13 +95,14 @@ class VisitsService(ReportEntrypoints, BaseService):
 
     @api
     def upload_part(self, upload_id: str, index: int, data_b64: str) -> dict[str, Any]:
-        """One part (≤ 1 MiB) of a check-in photo being uploaded; ``check_in`` then names it
-        (``photo={"upload_id", "parts", "filename"}``). The photo is at most ``max_photo_bytes``."""
+        """One part (≤ 1 MiB) of a check-in photo being uploaded, written once into the blob
+        store; ``check_in`` then names it (``photo={"upload_id", "parts", "filename"}``). A
+        part ending beyond the one photo size limit (``VISITS_PHOTO_MAX_BYTES``) is refused;
+        the tenant's own ``max_photo_bytes`` (at most that) is checked by ``check_in``."""
         ctx = self.kit.ctx
         with dbtrace.span("upload_part"):
-            max_bytes = int(store.settings(self.kit.db, ctx.tenant_id)["max_photo_bytes"])
-            return uploads.store_part(self.kit.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
-                                      self.kit.now(), max_bytes)
+            return uploads.store_part(self.blobs, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
+                                      self.kit.now(), store.PHOTO_BOUNDS.max_bytes)
 
     @api
     def check_out(self, visit_id: str, data: dict[str, Any] | None = None,
@@ -161,7 +162,7 @@ class VisitsService(ReportEntrypoints, BaseService):
     @timer(interval=600)
     def _purge_uploads(self) -> None:
         """Parts of check-in photos that were never used."""
-        uploads.purge_stale(self.kit.db, self.kit.now())
+        uploads.purge_stale(self.blobs, self.kit.db, self.kit.now(), store.PHOTO_BOUNDS.max_bytes)
 
     @api
     def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
