@@ -189,3 +189,37 @@ def test_vendor_visits_name_only_the_customers_projects(http, t):
     out = ok(http.post(f"/api/v1/visit-routes/{route['id']}/schedule", headers=t.headers("employee"),
                        json={"day": day, "policy_accepted": True, "project_ids": {cid: [mine]}}), 201)
     assert [x["project_ids"] for x in out["visits"]] == [[mine]]
+
+
+# -- one photo size limit (issue 16 item 5) ---------------------------------------------------
+
+def test_one_photo_size_limit_at_the_gateway_and_in_the_service(http, t, rpc, stack_env):
+    """``VISITS_PHOTO_MAX_BYTES`` is the one number: the gateway refuses a photo one byte
+    above it with 413 ``photo.too_large`` before sending anything on, the service's
+    ``upload_part`` refuses a part ending one byte past it with the same code and number,
+    and it is the tenants' default (and ceiling) ``max_photo_bytes``."""
+    import base64
+
+    import pymongo
+
+    from crmkit import parts
+    from crmkit.errors import TooLarge
+
+    limit = parts.photo_max_bytes(stack_env)
+    assert limit == 20 * 1024 * 1024
+    assert ok(http.get(f"{V}/settings", headers=t.headers("admin")))["max_photo_bytes"] == limit
+    v = ok(plan(http, t, customer(http, t)), 201)
+    staging = pymongo.MongoClient(stack_env["MONGO_URI"])[f"{stack_env['MONGO_DB_PREFIX']}visits"]["blobs_staging"]
+    before = staging.count_documents({"tenant_id": t.tenant_id})
+    r = check_in(http, t, v["id"], b"\xff\xd8\xff" + b"\0" * (limit - 2))  # one byte above
+    assert r.status_code == 413, r.text
+    err = r.json()["error"]
+    assert err["code"] == "photo.too_large" and err["details"]["max_bytes"] == limit
+    assert staging.count_documents({"tenant_id": t.tenant_id}) == before  # no part was sent on
+    me = CallContext(tenant_id=t.tenant_id, user_id=t.ids["employee"], roles=("employee",))
+    with pytest.raises(TooLarge) as e:
+        rpc.call("visits", "upload_part", ctx=me, upload_id=uuid.uuid4().hex, index=limit // parts.PART_BYTES,
+                 data_b64=base64.b64encode(b"\0").decode())
+    assert e.value.code == "photo.too_large" and e.value.details["max_bytes"] == limit
+    got = ok(http.get(f"{V}/{v['id']}", headers=t.headers("employee")))
+    assert got["status"] == "pending_check_in" and not got.get("check_in")

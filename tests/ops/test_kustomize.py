@@ -316,6 +316,16 @@ def test_visits_photo_ceilings_are_set_and_valid(tree: str) -> None:
     assert bounds.max_bytes == int(data["VISITS_PHOTO_MAX_BYTES"])
 
 
+def test_the_photo_size_limit_is_one_number_for_gateway_and_visits(tree: str) -> None:
+    from crmkit.parts import photo_max_bytes
+
+    cms = by_kind(render(tree), "ConfigMap")
+    gateway, visits = cms["gateway-config"]["data"], cms["visits-config"]["data"]
+    assert photo_max_bytes(gateway) == photo_max_bytes(visits) == int(visits["VISITS_PHOTO_MAX_BYTES"])
+    # the gateway's generic upload limit leaves room for the photo and the form around it
+    assert int(gateway["UPLOAD_MAX_BYTES"]) >= photo_max_bytes(gateway) + 256 * 1024
+
+
 def test_images_are_pinned(tree: str) -> None:
     for d in _workloads(render(tree)):
         for c in _pod_spec(d).get("initContainers", []) + _pod_spec(d)["containers"]:

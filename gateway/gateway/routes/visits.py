@@ -1,9 +1,12 @@
 """HTTP routes of the visits service: plans, tasks, routes, calendar, lists, photo
 check-in (multipart), check-out, notes, review, photos and settings.
 
-Check-in upload: a ``Content-Length`` above ``MAX_BODY`` is refused before reading, the
-body is streamed into the form parser (Starlette spools the photo: memory up to 1 MiB,
-then disk) and cut off at ``MAX_BODY`` (413 before anything is sent on). The photo then
+Check-in upload: the photo's size limit is the one setting the visits service reads too
+(``VISITS_PHOTO_MAX_BYTES``, :func:`crmkit.parts.photo_max_bytes`, default 20 MiB):
+``MAX_PHOTO``. A ``Content-Length`` above ``MAX_BODY`` (the photo plus room for the form's
+other fields) is refused before reading, the body is streamed into the form parser
+(Starlette spools the photo: memory up to 1 MiB, then disk) and cut off at ``MAX_BODY``, a
+photo above ``MAX_PHOTO`` is refused (all 413 ``photo.too_large`` before anything is sent on). The photo then
 goes to the service in parts of ≤ 1 MiB (``visits.upload_part``, one part in memory at a
 time) and ``check_in`` names the upload (``photo={upload_id, parts, filename,
 content_type}``); the service spools the parts to a file, checks the real type, size and
@@ -19,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
+from crmkit import parts
 from crmkit.errors import InvalidInput, TooLarge
 from gateway.api import Api, Inputs, read_body
 from gateway.routing import call_service, idempotency_key, send_in_parts
@@ -29,8 +33,8 @@ from gateway.validation import validate_body
 TAG = ["visits"]
 V = "/api/v1/visits"
 R = "/api/v1/visit-routes"
-MAX_PHOTO = 20 * 1024 * 1024
-MAX_BODY = MAX_PHOTO + 256 * 1024
+MAX_PHOTO = parts.photo_max_bytes()  # the one photo size setting (the visits service's too)
+MAX_BODY = MAX_PHOTO + 256 * 1024  # + room for the form's other fields and the part headers
 PHOTO_TIMEOUT = 60.0
 FIELDS = ("time", "lat", "lng", "accuracy", "source", "mock_location", "fix_age_s")
 
@@ -39,7 +43,7 @@ E409 = "illegal status transition (details.status = current status)"
 
 
 def _too_large(size: int | None = None) -> TooLarge:
-    return TooLarge("photo.too_large", f"the upload is larger than {MAX_PHOTO} bytes",
+    return TooLarge("photo.too_large", f"the photo is larger than {MAX_PHOTO} bytes",
                     {**({"size": size} if size is not None else {}), "max_bytes": MAX_PHOTO})
 
 
@@ -77,8 +81,7 @@ async def check_in(request: Request, inp: Inputs) -> Response:
                 await asyncio.to_thread(spool.seek, 0, 2)
                 size = spool.tell()
                 if size > MAX_PHOTO:
-                    raise TooLarge("photo.too_large", f"the photo is larger than {MAX_PHOTO} bytes",
-                                   {"size": size, "max_bytes": MAX_PHOTO})
+                    raise _too_large(size)
                 await asyncio.to_thread(spool.seek, 0)
                 sent = await send_in_parts(request, "visits", spool)
                 kwargs["photo"] = {"filename": upload.filename or "", **sent,

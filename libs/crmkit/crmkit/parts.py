@@ -13,6 +13,11 @@ into parts, :func:`take_part` hands one out (base64) and deletes it — a one-sh
 
 Error codes: ``upload.invalid`` (400), ``upload.not_found`` (404, also for another tenant's
 or user's upload) and the caller's codes for too large (413) and bad base64 (400).
+
+The size limit of an upload is one number: ``max_bytes``; a file of ``max_bytes`` bytes
+takes :func:`max_parts` parts and a part that would end beyond it is refused
+(:func:`check_part`). The check-in photo's limit is one setting, :func:`photo_max_bytes`
+(``VISITS_PHOTO_MAX_BYTES``), read by the gateway's photo route and by the visits service.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +41,27 @@ from crmkit.errors import InvalidInput, NotFound, TooLarge
 PART_BYTES = 1024 * 1024
 STALE = timedelta(hours=1)
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+
+#: the one setting of a check-in photo's size limit (bytes): the gateway refuses a larger
+#: photo (413 ``photo.too_large``) before anything is sent on, ``upload_part`` refuses a part
+#: ending beyond it, and the visits service keeps every tenant's ``max_photo_bytes`` at or below it
+PHOTO_MAX_BYTES_ENV = "VISITS_PHOTO_MAX_BYTES"
+PHOTO_MAX_BYTES_DEFAULT = 20 * 1024 * 1024
+
+
+def photo_max_bytes(env: Mapping[str, str] | None = None) -> int:
+    """``VISITS_PHOTO_MAX_BYTES`` (default 20 MiB); a malformed or non-positive value is a
+    ``ValueError`` (the process refuses to start)."""
+    raw = (os.environ if env is None else env).get(PHOTO_MAX_BYTES_ENV)
+    if raw is None or str(raw).strip() == "":
+        return PHOTO_MAX_BYTES_DEFAULT
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"{PHOTO_MAX_BYTES_ENV} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{PHOTO_MAX_BYTES_ENV} must be at least 1")
+    return value
 
 
 @dataclass(frozen=True)
@@ -50,12 +76,23 @@ DEFAULT_CODES = Codes()
 
 
 def max_parts(max_bytes: int) -> int:
-    return max_bytes // PART_BYTES + 1
+    """Parts of ``PART_BYTES`` a file of ``max_bytes`` takes (no part more)."""
+    return max(1, -(-max_bytes // PART_BYTES))
 
 
-def _too_large(max_bytes: int, codes: Codes) -> TooLarge:
+def check_part(index: int, size: int, max_bytes: int, codes: Codes = DEFAULT_CODES) -> None:
+    """Part ``index`` (every part before it ``PART_BYTES``) must end within ``max_bytes``."""
+    if index * PART_BYTES + size > max_bytes:
+        raise _too_large(max_bytes, codes)
+
+
+def too_large(max_bytes: int, codes: Codes = DEFAULT_CODES) -> TooLarge:
+    """The refusal (413) of a file above ``max_bytes``."""
     return TooLarge(codes.too_large, f"the file exceeds {max_bytes} bytes", {"limit": max_bytes,
                                                                              "max_bytes": max_bytes})
+
+
+_too_large = too_large
 
 
 def part_id(upload_id: str, index: int) -> str:
@@ -72,16 +109,24 @@ def check_ids(upload_id: Any, index: Any, max_bytes: int, codes: Codes = DEFAULT
     return upload_id, index
 
 
-def store_part(db: Database[Any], coll: str, tenant_id: str, user_id: str, upload_id: Any, index: Any,
-               data_b64: Any, now: datetime, max_bytes: int, codes: Codes = DEFAULT_CODES) -> dict[str, Any]:
-    """Keep one part (≤ ``PART_BYTES``) of an upload; sending a part again replaces it."""
-    upload_id, index = check_ids(upload_id, index, max_bytes, codes)
+def decode_part(data_b64: Any, codes: Codes = DEFAULT_CODES) -> bytes:
+    """One part's bytes from its base64 (at most ``PART_BYTES``)."""
     if not isinstance(data_b64, str) or len(data_b64) > (PART_BYTES * 4) // 3 + 8:
         raise InvalidInput("upload.invalid", f"data_b64: base64 of at most {PART_BYTES} bytes")
     try:
         data = base64.b64decode(data_b64, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(codes.bad_encoding, codes.bad_encoding_message) from None
+    if len(data) > PART_BYTES:
+        raise InvalidInput("upload.invalid", f"data_b64: base64 of at most {PART_BYTES} bytes")
+    return data
+
+
+def store_part(db: Database[Any], coll: str, tenant_id: str, user_id: str, upload_id: Any, index: Any,
+               data_b64: Any, now: datetime, max_bytes: int, codes: Codes = DEFAULT_CODES) -> dict[str, Any]:
+    """Keep one part (≤ ``PART_BYTES``) of an upload; sending a part again replaces it."""
+    upload_id, index = check_ids(upload_id, index, max_bytes, codes)
+    data = decode_part(data_b64, codes)
     pid = part_id(upload_id, index)
     db[coll].replace_one({"_id": pid}, {"_id": pid, "tenant_id": tenant_id, "user_id": user_id, "size": len(data),
                                         "data": Binary(data), "at": now}, upsert=True)

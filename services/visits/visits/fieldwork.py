@@ -5,15 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import logging
 import math
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
 from crmkit.errors import InvalidInput
-from visits import photos, rules, store, uploads
+from visits import dbtrace, photos, rules, store, uploads
 from visits.access import require_performer
 from visits.views import event_data, public
+
+log = logging.getLogger(__name__)
 
 CLIENT_SKEW_FLAG_S = 15 * 60
 MAX_NOTES = 5000
@@ -93,30 +98,71 @@ def _decode_photo(photo: Any, max_bytes: int) -> bytes | None:
 
 
 @contextlib.contextmanager
-def _photo_source(kit: Any, ctx: Any, photo: Any, max_bytes: int) -> Iterator[bytes | str | None]:
-    """The check-in photo: ``None``, its bytes (``data_b64``) or the path of the spool file
-    assembled from the parts sent with ``upload_part`` (``upload_id`` + ``parts``)."""
+def _photo_source(kit: Any, ctx: Any, bs: Any, photo: Any, max_bytes: int) -> Iterator[bytes | uploads.Spool | None]:
+    """The check-in photo: ``None``, its bytes (``data_b64``) or the upload sent with
+    ``upload_part`` (``upload_id`` + ``parts``) read back into a spool file."""
     if isinstance(photo, dict) and photo.get("upload_id") is not None:
-        with uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, photo["upload_id"], photo.get("parts"),
-                             max_bytes) as path:
-            yield path
+        with contextlib.ExitStack() as stack:
+            with dbtrace.section("spool parts"):
+                spool = stack.enter_context(uploads.spooled(bs, ctx.tenant_id, ctx.user_id, photo["upload_id"],
+                                                            photo.get("parts"), max_bytes))
+            yield spool
     else:
         yield _decode_photo(photo, max_bytes)
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+class _Renditions:
+    """The photo's three blobs while a check-in is under way: undone unless it succeeds
+    (an adopted upload goes back to being staged parts, for a retry)."""
+
+    def __init__(self, bs: Any):
+        self.bs = bs
+        self.ids: dict[str, str] = {}
+        self.spool: uploads.Spool | None = None
+        self.adopted = False
+
+    def store(self, src: bytes | uploads.Spool, done: photos.Processed, meta: dict[str, Any]) -> None:
+        if isinstance(src, bytes):
+            self.ids["original"] = self.bs.put(src, done.content_type, {**meta, "kind": "original"})
+        else:
+            self.spool = src
+            self.ids["original"], self.adopted = uploads.keep(self.bs, src, done.content_type,
+                                                              {**meta, "kind": "original"})
+        self.ids["thumbnail"] = self.bs.put(done.thumbnail, "image/jpeg", {**meta, "kind": "thumbnail"})
+        self.ids["watermarked"] = self.bs.put(done.watermarked, "image/jpeg", {**meta, "kind": "watermarked"})
+
+    def undo(self) -> None:
+        for kind, blob in self.ids.items():
+            if kind == "original" and self.spool is not None:
+                uploads.release(self.bs, blob, self.adopted)
+            else:
+                self.bs.delete(blob)
+        self.ids = {}
+
+    def done(self) -> None:
+        if self.spool is not None:
+            try:
+                uploads.done(self.bs, self.spool, self.adopted)
+            except PyMongoError:  # the check-in stands; the stale purge drops the upload's row later
+                log.warning("check-in: upload %s not marked used", self.spool.upload_id, exc_info=True)
 
 
 def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep: Callable[[float], None], visit_id: str,
              data: dict[str, Any], photo: dict[str, Any] | None, idempotency_key: str | None) -> dict[str, Any]:
+    """One read of the visit (again only after waiting for another call with the same
+    key); the photo's renditions stored once each — an upload's parts become the original;
+    the upload is kept until the check-in succeeds."""
     ctx = kit.ctx
     visit = store.load_visit(kit.db, ctx.tenant_id, visit_id)
     require_performer(ctx, visit, identity)
+    waited: list[float] = []
+
+    def pause(seconds: float) -> None:
+        waited.append(seconds)
+        sleep(seconds)
 
     def work() -> dict[str, Any]:
-        v = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+        v = store.load_visit(kit.db, ctx.tenant_id, visit_id) if waited else visit
         rules.next_status(v["status"], "check_in")  # fail fast before the image work
         settings = store.settings(kit.db, ctx.tenant_id)
         tz = settings["time_zone"]
@@ -131,32 +177,29 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
         if point.get("accuracy") is not None and point["accuracy"] > tol:
             flags.append("accuracy_above_tolerance")
         photo_doc: dict[str, Any] | None = None
-        blob_ids: list[str] = []
+        kept = _Renditions(bs)
         max_bytes = int(settings["max_photo_bytes"])
-        with _photo_source(kit, ctx, photo, max_bytes) as src:
+        with _photo_source(kit, ctx, bs, photo, max_bytes) as src:
             if src is not None:
                 local = at.astimezone(rules.zone(tz)).strftime("%Y-%m-%d %H:%M")
                 lines = [f"{local} ({tz})",
                          f"{v['location'].get('address') or ''} {point['lat']:.5f},{point['lng']:.5f}",
                          f"{ctx.name or ctx.user_id} @ {v.get('customer_name') or ''}"]
-                done: photos.Processed = tpool(
-                    photos.process, src, max_bytes=max_bytes,
-                    max_pixels=int(settings["max_photo_pixels"]), min_pixels=int(settings["min_photo_pixels"]),
-                    client_at=at, client_lat=point["lat"],
-                    client_lng=point["lng"], tz=tz, watermark_lines=lines,
-                    reject_invalid_exif=bool(settings["reject_invalid_exif"]),
-                    exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),
-                    exif_gps_tolerance_m=float(settings["exif_gps_tolerance_m"]))
-                meta = {"tenant_id": ctx.tenant_id, "visit_id": visit_id}
-                original = src if isinstance(src, bytes) else tpool(_read, src)  # the blob store takes bytes
+                with dbtrace.section("image work"):
+                    done: photos.Processed = tpool(
+                        photos.process, src if isinstance(src, bytes) else src.path, max_bytes=max_bytes,
+                        max_pixels=int(settings["max_photo_pixels"]), min_pixels=int(settings["min_photo_pixels"]),
+                        client_at=at, client_lat=point["lat"],
+                        client_lng=point["lng"], tz=tz, watermark_lines=lines,
+                        reject_invalid_exif=bool(settings["reject_invalid_exif"]),
+                        exif_time_tolerance_s=float(settings["exif_time_tolerance_s"]),
+                        exif_gps_tolerance_m=float(settings["exif_gps_tolerance_m"]),
+                        sha256=None if isinstance(src, bytes) else src.sha256)
                 try:
-                    for content, ctype, kind in ((original, done.content_type, "original"),
-                                                 (done.thumbnail, "image/jpeg", "thumbnail"),
-                                                 (done.watermarked, "image/jpeg", "watermarked")):
-                        blob_ids.append(bs.put(content, ctype, {**meta, "kind": kind}))
+                    with dbtrace.section("blob writes"):
+                        kept.store(src, done, {"tenant_id": ctx.tenant_id, "visit_id": visit_id})
                 except BaseException:
-                    for b in blob_ids:
-                        bs.delete(b)
+                    kept.undo()
                     raise
                 exif = dict(done.exif)
                 exif_check = exif.pop("check", None)
@@ -164,38 +207,41 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
                     "sha256": done.sha256, "content_type": done.content_type, "size": done.size,
                     "width": done.width, "height": done.height,
                     "filename": str((photo or {}).get("filename") or "")[:200],
-                    "blobs": dict(zip(("original", "thumbnail", "watermarked"), blob_ids, strict=True)),
+                    "blobs": {k: kept.ids[k] for k in ("original", "thumbnail", "watermarked")},
                     "exif": exif, "exif_check": exif_check,
                 }
                 flags.extend(done.flags)
         if photo_doc is None:
             flags.append("no_photo")
-        last = kit.db["employee_last_check_in"].find_one({"_id": f"{ctx.tenant_id}:{v['employee_id']}"})
-        travel = rules.travel_check(store.fix_dates(last) if last else None, point, at, settings)
-        if travel and travel["flagged"]:
-            flags.append("impossible_travel")
-        ci = {"at": at, "received_at": now, "point": point, "photo": photo_doc, "flags": flags, "travel": travel,
-              "deviation_m": rules.point_distance(v["location"], point), "tolerance_m": tol}
-        ev = kit.event("visit.checked_in", event_data(v, {
-            "status": rules.PENDING_CHECK_OUT, "at": at, "lat": point["lat"], "lng": point["lng"],
-            "source": point["source"], "has_photo": photo_doc is not None,
-            "photo_sha256": photo_doc["sha256"] if photo_doc else None, "flags": flags,
-            "customer_name": v.get("customer_name")}))
+        won = False
         try:
+            last = kit.db["employee_last_check_in"].find_one({"_id": f"{ctx.tenant_id}:{v['employee_id']}"})
+            travel = rules.travel_check(store.fix_dates(last) if last else None, point, at, settings)
+            if travel and travel["flagged"]:
+                flags.append("impossible_travel")
+            ci = {"at": at, "received_at": now, "point": point, "photo": photo_doc, "flags": flags, "travel": travel,
+                  "deviation_m": rules.point_distance(v["location"], point), "tolerance_m": tol}
+            ev = kit.event("visit.checked_in", event_data(v, {
+                "status": rules.PENDING_CHECK_OUT, "at": at, "lat": point["lat"], "lng": point["lng"],
+                "source": point["source"], "has_photo": photo_doc is not None,
+                "photo_sha256": photo_doc["sha256"] if photo_doc else None, "flags": flags,
+                "customer_name": v.get("customer_name")}))
             with kit.change([ev], store.step_check(v, "check_in")):
                 full = store.claim_step(kit.db, v, "check_in", {"check_in": ci}, now)
-                store.apply_step(kit.db, visit_id, full)
+                won = True  # from here the check-in happened (a lost visit update is repaired on read)
+                store.apply_step(kit.db, visit_id, full, v)
         except BaseException:
-            for b in blob_ids:
-                bs.delete(b)
+            if not won:
+                kept.undo()
             raise
+        kept.done()
         store.replace(kit.db["employee_last_check_in"],
                       {"_id": f"{ctx.tenant_id}:{v['employee_id']}", "visit_id": visit_id, "at": at,
                        "point": {"lat": point["lat"], "lng": point["lng"]}})
-        v.update(full)
+        v = {**v, **full}
         return public(v)
 
-    return idempotent(kit, visit_id, "check_in", idempotency_key, sleep, work)
+    return idempotent(kit, visit_id, "check_in", idempotency_key, pause, work)
 
 
 def check_out(kit: Any, identity: Any, sleep: Callable[[float], None], visit_id: str, data: dict[str, Any],

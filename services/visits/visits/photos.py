@@ -4,8 +4,9 @@ No database here. ``process`` is CPU-heavy and runs in ``eventlet.tpool`` (see f
 - the real type comes from the content (magic bytes + Pillow), never from the file name;
 - byte size and pixel count are limited (decompression bombs are refused before decoding);
 - a truncated or corrupt file is refused (the whole stream is decoded once);
-- JPEGs are decoded at reduced size with ``draft()``: only a thumbnail and a watermarked
-  copy (long side <= 1600 px) are made, the original is stored unchanged;
+- JPEGs are decoded at reduced size with ``draft()`` (asked for the watermarked copy's
+  size, :func:`draft_size`): only a thumbnail and a watermarked copy (long side <= 1600 px)
+  are made, the original is stored unchanged;
 - EXIF orientation is applied to the derived images; EXIF time and GPS are read and
   compared with what the client said.
 """
@@ -97,11 +98,22 @@ def _sha256(data: bytes | str) -> str:
     return h.hexdigest()
 
 
+def draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size ``draft()`` is asked for: the watermarked copy's (the photo fitted into
+    ``WATERMARK_SIZE`` squared), so a JPEG decodes at the largest DCT scale still at least
+    that big (4000x3000 decodes at 2000x1500, not at full size)."""
+    w, h = size
+    k = min(1.0, WATERMARK_SIZE / max(w, h, 1))
+    return max(1, int(w * k)), max(1, int(h * k))
+
+
 def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: datetime, client_lat: float | None,
             client_lng: float | None, tz: str, watermark_lines: list[str], reject_invalid_exif: bool,
-            exif_time_tolerance_s: float, exif_gps_tolerance_m: float, min_pixels: int = 0) -> Processed:
+            exif_time_tolerance_s: float, exif_gps_tolerance_m: float, min_pixels: int = 0,
+            sha256: str | None = None) -> Processed:
     """``data``: the photo's bytes, or the path of a file holding them (a spooled upload).
-    ``min_pixels``: fewer pixels than this is no evidence (``photo.too_few_pixels``, 422)."""
+    ``min_pixels``: fewer pixels than this is no evidence (``photo.too_few_pixels``, 422).
+    ``sha256``: the file's digest when the caller took it already (the spool does)."""
     size, head, source = _facts(data)
     if not size:
         raise InvalidInput("photo.empty", "the photo is empty")
@@ -136,7 +148,7 @@ def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: da
 
     try:
         if img.format == "JPEG":
-            img.draft("RGB", (WATERMARK_SIZE, WATERMARK_SIZE))
+            img.draft("RGB", draft_size((width, height)))
         img.load()  # decodes the whole stream: a truncated file fails here
     except Image.DecompressionBombError:
         raise TooLarge("photo.too_many_pixels", "the photo has too many pixels", {"max_pixels": max_pixels}) from None
@@ -149,8 +161,7 @@ def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: da
     except Exception:
         oriented = img
         exif_flags.append("exif_orientation_invalid")
-    rgb = oriented.convert("RGB")
-    work = rgb.copy()
+    work = oriented.convert("RGB")  # a new image: the decoded one is left as it is
     work.thumbnail((WATERMARK_SIZE, WATERMARK_SIZE))
     thumb = work.copy()
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE))
@@ -162,7 +173,7 @@ def process(data: bytes | str, *, max_bytes: int, max_pixels: int, client_at: da
     exif_info["check"] = check
     exif_info["errors"] = exif_errors
     return Processed(
-        content_type=FORMATS[img.format], sha256=_sha256(data), size=size,
+        content_type=FORMATS[img.format], sha256=sha256 or _sha256(data), size=size,
         width=width, height=height, thumbnail=_jpeg(thumb, 80), watermarked=_jpeg(watermarked, 85),
         exif=exif_info, flags=exif_flags,
     )

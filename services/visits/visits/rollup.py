@@ -197,12 +197,15 @@ def _refresh_month(db: Database, tenant_id: str, month: str, days: list[str]) ->
         store.replace(db[MONTHS], {"_id": mid, "tenant_id": tenant_id, "month": month, "d": per_day})
 
 
-def touch(db: Database, visit_id: str) -> None:
+def touch(db: Database, visit_id: str, known: dict[str, Any] | None = None) -> None:
     """Rewrite ``visit_id``'s entry from the visit as it is now (call after writing it).
-    Never fails the visit change it follows: a failure is logged (the entry is fixed by
-    the visit's next change or by :func:`rebuild`)."""
+    ``known``: the visit as the caller holds it — its tenant and day (which never change)
+    spare a read; the entry itself is always read fresh under the day's lock. Never fails
+    the visit change it follows: a failure is logged (the entry is fixed by the visit's
+    next change or by :func:`rebuild`)."""
     try:
-        v = db["visits"].find_one({"_id": visit_id}, {"tenant_id": 1, "day": 1})
+        v: Any = known if known and known.get("tenant_id") and known.get("day") else \
+            db["visits"].find_one({"_id": visit_id}, {"tenant_id": 1, "day": 1})
         if not v or not v.get("day") or not v.get("tenant_id"):
             return
 

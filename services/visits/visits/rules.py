@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crmkit import parts
 from crmkit.errors import Conflict, InvalidInput
 
 # -- status machine -----------------------------------------------------------------------
@@ -75,7 +76,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "impossible_travel_min_m": 2000,   # below this, speed is GPS noise, never flagged
     "exif_time_tolerance_s": 900,
     "exif_gps_tolerance_m": 1000,
-    "max_photo_bytes": 20 * 1024 * 1024,
+    "max_photo_bytes": parts.PHOTO_MAX_BYTES_DEFAULT,
     "max_photo_pixels": 60_000_000,
     "min_photo_pixels": 640 * 480,     # evidence photos: at least VGA (a 1x1 image proves nothing)
     "reject_invalid_exif": True,
@@ -101,7 +102,7 @@ class PhotoBounds:
     :func:`photo_bounds`): a tenant may lower the limits, never raise them past these,
     and its minimum pixel count lies between ``min_pixels_floor`` and its maximum."""
 
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int = parts.PHOTO_MAX_BYTES_DEFAULT
     max_pixels: int = 60_000_000
     min_pixels_floor: int = 1
 
@@ -110,16 +111,19 @@ class PhotoBounds:
                 "min_photo_pixels": self.max_pixels}[key]
 
 
-PHOTO_ENV = {"max_bytes": "VISITS_PHOTO_MAX_BYTES", "max_pixels": "VISITS_PHOTO_MAX_PIXELS",
+PHOTO_ENV = {"max_bytes": parts.PHOTO_MAX_BYTES_ENV, "max_pixels": "VISITS_PHOTO_MAX_PIXELS",
              "min_pixels_floor": "VISITS_PHOTO_MIN_PIXELS_FLOOR"}
 
 
 def photo_bounds(env: Mapping[str, str]) -> PhotoBounds:
-    """:class:`PhotoBounds` from the environment (``VISITS_PHOTO_MAX_BYTES`` default 20 MiB,
-    ``VISITS_PHOTO_MAX_PIXELS`` default 60 Mpx, ``VISITS_PHOTO_MIN_PIXELS_FLOOR`` default 1);
+    """:class:`PhotoBounds` from the environment (``VISITS_PHOTO_MAX_BYTES`` default 20 MiB —
+    the one photo size setting, :func:`crmkit.parts.photo_max_bytes`, that the gateway reads
+    too; ``VISITS_PHOTO_MAX_PIXELS`` default 60 Mpx, ``VISITS_PHOTO_MIN_PIXELS_FLOOR`` default 1);
     a malformed or non-positive value fails the start with a clear message."""
-    values: dict[str, int] = {}
+    values: dict[str, int] = {"max_bytes": parts.photo_max_bytes(env)}
     for attr, name in PHOTO_ENV.items():
+        if attr == "max_bytes":
+            continue
         raw = env.get(name)
         if raw in (None, ""):
             continue

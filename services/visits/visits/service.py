@@ -15,9 +15,11 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from visits import fieldwork, inputs, planning, queries, review, store, uploads
+from visits import dbtrace, fieldwork, inputs, planning, queries, review, store, uploads
 from visits.dependencies import BlobStore
 from visits.report_entrypoints import ReportEntrypoints
+
+dbtrace.install()  # before the service's MongoClient exists
 
 EXPIRY_INTERVAL = float(os.environ.get("VISITS_EXPIRY_INTERVAL", "30"))
 
@@ -87,17 +89,20 @@ class VisitsService(ReportEntrypoints, BaseService):
     @api
     def check_in(self, visit_id: str, data: dict[str, Any] | None = None, photo: dict[str, Any] | None = None,
                  idempotency_key: str | None = None) -> dict[str, Any]:
-        return fieldwork.check_in(self.kit, self.identity, self.blobs, tpool.execute, _sleep, visit_id,
-                                  data or {}, photo, idempotency_key)
+        with dbtrace.span("check_in"):
+            return fieldwork.check_in(self.kit, dbtrace.rpcs(self.identity, "identity"), self.blobs, tpool.execute,
+                                      _sleep, visit_id, data or {}, photo, idempotency_key)
 
     @api
     def upload_part(self, upload_id: str, index: int, data_b64: str) -> dict[str, Any]:
-        """One part (≤ 1 MiB) of a check-in photo being uploaded; ``check_in`` then names it
-        (``photo={"upload_id", "parts", "filename"}``). The photo is at most ``max_photo_bytes``."""
+        """One part (≤ 1 MiB) of a check-in photo being uploaded, written once into the blob
+        store; ``check_in`` then names it (``photo={"upload_id", "parts", "filename"}``). A
+        part ending beyond the one photo size limit (``VISITS_PHOTO_MAX_BYTES``) is refused;
+        the tenant's own ``max_photo_bytes`` (at most that) is checked by ``check_in``."""
         ctx = self.kit.ctx
-        max_bytes = int(store.settings(self.kit.db, ctx.tenant_id)["max_photo_bytes"])
-        return uploads.store_part(self.kit.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
-                                  self.kit.now(), max_bytes)
+        with dbtrace.span("upload_part"):
+            return uploads.store_part(self.blobs, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
+                                      self.kit.now(), store.PHOTO_BOUNDS.max_bytes)
 
     @api
     def check_out(self, visit_id: str, data: dict[str, Any] | None = None,
@@ -157,7 +162,14 @@ class VisitsService(ReportEntrypoints, BaseService):
     @timer(interval=600)
     def _purge_uploads(self) -> None:
         """Parts of check-in photos that were never used."""
-        uploads.purge_stale(self.kit.db, self.kit.now())
+        uploads.purge_stale(self.blobs, self.kit.db, self.kit.now(), store.PHOTO_BOUNDS.max_bytes)
+
+    @api
+    def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
+        """Test hook: database round trips, RPCs and timed sections per traced entrypoint
+        (``check_in``, ``upload_part``)."""
+        self.kit.require_test_hooks()
+        return dbtrace.report(bool(reset))
 
     @api
     def _test_expire_now(self) -> dict[str, Any]:

@@ -186,15 +186,17 @@ def build_open_markers(db: Database) -> int:
     return n
 
 
-def apply_step(db: Database, visit_id: str, full: dict[str, Any]) -> None:
+def apply_step(db: Database, visit_id: str, full: dict[str, Any], visit: dict[str, Any] | None = None) -> None:
+    """Write a won step's changes; ``visit``: the document the caller holds (its tenant
+    and day spare the rollup a read)."""
     db["visits"].update_one({"_id": visit_id}, {"$set": full})
-    touch(db, visit_id)
+    touch(db, visit_id, visit)
 
 
-def touch(db: Database, visit_id: str) -> None:
+def touch(db: Database, visit_id: str, visit: dict[str, Any] | None = None) -> None:
     """Keep the reports' rollup in step with a visit just written (see ``rollup``)."""
     from visits import rollup  # rollup builds on this module
-    rollup.touch(db, visit_id)
+    rollup.touch(db, visit_id, visit)
 
 
 # -- idempotency -------------------------------------------------------------------------
