@@ -11,7 +11,7 @@ from typing import Any
 import pymongo
 from pymongo.database import Database
 
-from crmkit import config
+from crmkit import config, dbtrace
 
 _lock = threading.Lock()
 _clients: dict[str, pymongo.MongoClient[Any]] = {}
@@ -22,6 +22,7 @@ def client(uri: str | None = None) -> pymongo.MongoClient[Any]:
     with _lock:
         c = _clients.get(uri)
         if c is None:
+            dbtrace.install()  # a client sees only the listeners registered before it exists
             c = pymongo.MongoClient(
                 uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, socketTimeoutMS=30000,
                 maxPoolSize=50, tz_aware=True, uuidRepresentation="standard",

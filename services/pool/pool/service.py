@@ -7,16 +7,15 @@ from typing import Any
 
 from nameko.timer import timer
 
+from crmkit import dbtrace
 from crmkit.clock import iso
 from crmkit.errors import Forbidden, InvalidInput, NotFound
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from pool import access, dbtrace, inputs, ownership, readmodel, reclaim, requests, search, store
+from pool import access, inputs, ownership, readmodel, reclaim, requests, search, store
 from pool import rules as R
-
-dbtrace.install()
 
 log = logging.getLogger(__name__)
 
@@ -298,11 +297,6 @@ class PoolService(BaseService):
             ownership.TEST_PAUSES.pop(str(point), None)
         return dict(ownership.TEST_PAUSES)
 
-    @api
-    def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
-        """Test hook: database round trips and timed sections per traced entrypoint."""
-        self.kit.require_test_hooks()
-        return dbtrace.report(bool(reset))
 
     # ---------------------------------------------------------------------- targets
     @api

@@ -13,8 +13,9 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
+from crmkit import dbtrace
 from crmkit.errors import InvalidInput
-from visits import dbtrace, photos, rules, store, uploads
+from visits import photos, rules, store, uploads
 from visits.access import require_performer
 from visits.views import event_data, public
 

@@ -9,17 +9,16 @@ from eventlet import tpool
 from eventlet.semaphore import Semaphore
 from nameko.timer import timer
 
+from crmkit import dbtrace
 from crmkit.clock import iso
 from crmkit.errors import Forbidden
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from visits import dbtrace, fieldwork, inputs, planning, queries, review, store, uploads
+from visits import fieldwork, inputs, planning, queries, review, store, uploads
 from visits.dependencies import BlobStore
 from visits.report_entrypoints import ReportEntrypoints
-
-dbtrace.install()  # before the service's MongoClient exists
 
 EXPIRY_INTERVAL = float(os.environ.get("VISITS_EXPIRY_INTERVAL", "30"))
 
@@ -164,12 +163,6 @@ class VisitsService(ReportEntrypoints, BaseService):
         """Parts of check-in photos that were never used."""
         uploads.purge_stale(self.blobs, self.kit.db, self.kit.now(), store.PHOTO_BOUNDS.max_bytes)
 
-    @api
-    def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
-        """Test hook: database round trips, RPCs and timed sections per traced entrypoint
-        (``check_in``, ``upload_part``)."""
-        self.kit.require_test_hooks()
-        return dbtrace.report(bool(reset))
 
     @api
     def _test_expire_now(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from nameko.timer import timer
 
-from crmkit import metrics
+from crmkit import dbtrace, metrics
 from crmkit.clock import iso, parse_iso
 from crmkit.errors import Forbidden, NotFound
 from crmkit.nameko import events
@@ -93,6 +93,12 @@ class BaseService:
         p.db["clock"].replace_one({"_id": "offset"}, {"_id": "offset", "seconds": p.clock.offset.total_seconds()},
                                   upsert=True)
         return {"now": iso(p.now())}
+
+    @rpc
+    def _test_db_trace(self, reset: bool = False) -> dict[str, Any]:
+        """Database round trips, RPCs and timed sections per traced entrypoint (``crmkit.dbtrace``)."""
+        self.kit.require_test_hooks()
+        return dbtrace.report(bool(reset))
 
     @rpc
     def _test_outbox_backlog(self) -> int:
