@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import smtplib
 import socket
 import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
+
+import eventlet
 
 from crmkit.errors import BusinessRule
 from notify import retry, rules, signing, ssrf
@@ -196,3 +200,37 @@ def _fail(store: Store, delivery: dict[str, Any], policy: retry.RetryPolicy, err
 
 
 __all__ = ["attempt", "send_email", "send_webhook", "DeliveryFailed", "datetime"]
+
+
+#: due deliveries taken per pass of the delivery timer, and how many are sent at once
+DELIVERY_BATCH = 50
+DELIVERY_CONCURRENCY = 10
+
+
+def default_retry_base() -> float:
+    """``NOTIFY_RETRY_BASE_SECONDS`` (default 30): the first back-off step of a failed delivery."""
+    try:
+        return float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
+    except ValueError:
+        return 30.0
+
+
+def deliver_due(store: Store, now_fn: Callable[[], datetime]) -> int:
+    """One pass of the delivery loop: attempt every due delivery (at most ``DELIVERY_BATCH``,
+    ``DELIVERY_CONCURRENCY`` at a time); one attempt that crashes does not stop the others."""
+    due = store.due_deliveries(now_fn(), DELIVERY_BATCH)
+    if not due:
+        return 0
+    base = default_retry_base()
+
+    def one(row: dict[str, Any]) -> None:
+        try:
+            attempt(store, row, now_fn, base)
+        except Exception:
+            log.exception("delivery %s: attempt crashed", row.get("_id"))
+
+    pool = eventlet.GreenPool(DELIVERY_CONCURRENCY)
+    for row in due:
+        pool.spawn_n(one, row)
+    pool.waitall()
+    return len(due)

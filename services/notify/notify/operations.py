@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crmkit.clock import iso
@@ -25,6 +25,19 @@ def me(ctx: CallContext) -> tuple[str, str]:
 def list_notifications(store: Store, ctx: CallContext, cursor: str | None, limit: Any, unread: Any) -> dict[str, Any]:
     unread_only = str(unread).lower() in ("1", "true", "yes") if unread is not None else False
     return store.list_notifications(*me(ctx), cursor, rules.page_limit(limit), unread_only)
+
+
+def unread_count(store: Store, ctx: CallContext) -> dict[str, Any]:
+    return {"unread": store.unread_count(ctx.tenant_id, ctx.user_id)}
+
+
+def mark_all_read(store: Store, ctx: CallContext, now: datetime) -> dict[str, Any]:
+    return {"marked": store.mark_all_read(ctx.tenant_id, ctx.user_id, now)}
+
+
+def purge_claims(store: Store, now: datetime) -> None:
+    """Attempt claims older than a week have done their job (a lost attempt is found in minutes)."""
+    store.purge_claims(now - timedelta(days=7))
 
 
 def mark_read(store: Store, ctx: CallContext, notification_id: str, now: datetime) -> dict[str, Any]:

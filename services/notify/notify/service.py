@@ -1,47 +1,16 @@
 """Nameko entrypoints of the notify service: thin, they turn messages into calls."""
 from __future__ import annotations
 
-import logging
-import os
-from datetime import timedelta
 from typing import Any
 
-import eventlet
 from nameko.timer import timer
 
-from crmkit import db
 from crmkit.nameko.base import BaseService
-from crmkit.nameko.dependency import Dependency
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from notify import delivery, operations, rules, sources
-from notify.store import Store
-
-log = logging.getLogger(__name__)
-
-DELIVERY_BATCH = 50
-DELIVERY_CONCURRENCY = 10
-
-
-def default_retry_base() -> float:
-    try:
-        return float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
-    except ValueError:
-        return 30.0
-
-
-class NotifyStore(Dependency[Store]):
-    """This service's persistence; indexes are ensured at start."""
-
-    def setup(self) -> None:
-        self.store = Store(db.service_db("notify"))
-
-    def start(self) -> None:
-        self.store.ensure_indexes()
-
-    def get_dependency(self, worker_ctx: Any) -> Store:
-        return self.store
+from notify import delivery, events, operations
+from notify.store import NotifyStore
 
 
 class NotifyService(BaseService):
@@ -57,8 +26,7 @@ class NotifyService(BaseService):
 
     @api
     def unread_count(self) -> dict[str, Any]:
-        ctx = self.kit.ctx
-        return {"unread": self.store.unread_count(ctx.tenant_id, ctx.user_id)}
+        return operations.unread_count(self.store, self.kit.ctx)
 
     @api
     def mark_read(self, notification_id: str) -> dict[str, Any]:
@@ -66,8 +34,7 @@ class NotifyService(BaseService):
 
     @api
     def mark_all_read(self) -> dict[str, Any]:
-        ctx = self.kit.ctx
-        return {"marked": self.store.mark_all_read(ctx.tenant_id, ctx.user_id, self.kit.now())}
+        return operations.mark_all_read(self.store, self.kit.ctx, self.kit.now())
 
     @api
     def get_preferences(self) -> dict[str, Any]:
@@ -126,14 +93,9 @@ class NotifyService(BaseService):
     def resend_delivery(self, delivery_id: str) -> dict[str, Any]:
         return operations.resend(self.store, self.kit.ctx, delivery_id, self.kit.now())
 
-    # -- sources ------------------------------------------------------------------------------------------
+    # -- events: each handler hands the event to notify.events ------------------------------------------
     def _notify(self, env: dict[str, Any]) -> None:
-        intents = rules.intents_for(env)
-        if not intents:
-            return
-        self.kit.act_as_system(env["tenant_id"], env.get("request_id") or "")
-        for intent in intents:
-            sources.dispatch(self.store, self.identity, env, intent, self.kit.now())
+        events.notify(self.kit, self.store, self.identity, env)
 
     @subscribe("identity", "employee.invited")
     def on_employee_invited(self, env: dict[str, Any]) -> None:
@@ -145,16 +107,16 @@ class NotifyService(BaseService):
 
     @subscribe("visits", "visit.planned")
     def on_visit_planned(self, env: dict[str, Any]) -> None:
-        sources.track_visit(self.store, env)
+        events.track_visit(self.store, env)
         self._notify(env)
 
     @subscribe("visits", "visit.checked_in")
     def on_visit_checked_in(self, env: dict[str, Any]) -> None:
-        sources.track_visit(self.store, env)
+        events.track_visit(self.store, env)
 
     @subscribe("visits", "visit.expired")
     def on_visit_expired(self, env: dict[str, Any]) -> None:
-        sources.track_visit(self.store, env)
+        events.track_visit(self.store, env)
 
     @subscribe("visits", "visit.reviewed")
     def on_visit_reviewed(self, env: dict[str, Any]) -> None:
@@ -191,33 +153,17 @@ class NotifyService(BaseService):
     # -- outbound delivery loop and the morning digest --------------------------------------------------
     @timer(interval=0.5)
     def _deliver_due(self) -> None:
-        due = self.store.due_deliveries(self.kit.now(), DELIVERY_BATCH)
-        if not due:
-            return
-        pool = eventlet.GreenPool(DELIVERY_CONCURRENCY)
-        base = default_retry_base()
-        for row in due:
-            pool.spawn_n(self._attempt, row, base)
-        pool.waitall()
-
-    def _attempt(self, row: dict[str, Any], base: float) -> None:
-        try:
-            delivery.attempt(self.store, row, self.kit.now, base)
-        except Exception:
-            log.exception("delivery %s: attempt crashed", row.get("_id"))
+        delivery.deliver_due(self.store, self.kit.now)
 
     @timer(interval=60)
     def _digest(self) -> None:
-        self._run_digest()
-
-    def _run_digest(self) -> int:
-        return sources.run_digest(self.store, self.identity, self.kit.act_as_system, self.kit.now())
+        events.run_digest(self.store, self.identity, self.kit.act_as_system, self.kit.now())
 
     @timer(interval=3600)
     def _purge_claims(self) -> None:
-        self.store.purge_claims(self.kit.now() - timedelta(days=7))
+        operations.purge_claims(self.store, self.kit.now())
 
     @api
     def _test_run_digest(self) -> dict[str, Any]:
         self.kit.require_test_hooks()
-        return {"sent": self._run_digest()}
+        return {"sent": events.run_digest(self.store, self.identity, self.kit.act_as_system, self.kit.now())}

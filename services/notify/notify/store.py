@@ -18,8 +18,10 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
+from crmkit import db as service_db
 from crmkit import docstore
 from crmkit.clock import iso
+from crmkit.nameko.dependency import Dependency
 from notify import rules
 
 NS = uuid.UUID("6f1d7d0e-51f4-4c55-9a43-6a0c1c1f7a11")
@@ -276,3 +278,16 @@ class Store:
 
 
 __all__ = ["Store", "delivery_key", "timedelta"]
+
+
+class NotifyStore(Dependency[Store]):
+    """This service's persistence; indexes are ensured at start."""
+
+    def setup(self) -> None:
+        self.store = Store(service_db.service_db("notify"))
+
+    def start(self) -> None:
+        self.store.ensure_indexes()
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store

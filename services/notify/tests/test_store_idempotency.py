@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pymongo
 import pytest
 
-from notify import rules, sources
+from notify import events as sources
+from notify import rules
 from notify.store import Store
 
 

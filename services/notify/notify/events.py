@@ -1,4 +1,5 @@
-"""Turning an event into notifications: resolve recipients (identity RPC), render in
+"""What notify does with the events it handles: turning an event into notifications (resolve
+recipients (identity RPC), render in
 each recipient's language, write the inbox row and queue e-mail/webhook deliveries by
 the recipient's preferences. Every write is keyed by (event_id, recipient, channel), so
 running this twice for one event changes nothing."""
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from crmkit.clock import parse_iso
+from crmkit.nameko.kit import WorkerKit
 from notify import rules, templates
 from notify.rules import Intent
 from notify.store import Store
@@ -22,6 +24,16 @@ def _by_id(answer: Any) -> dict[str, dict[str, Any]]:
     if isinstance(answer, dict):
         return {str(k): v for k, v in answer.items() if isinstance(v, dict)}
     return {str(e.get("id")): e for e in answer or [] if isinstance(e, dict) and e.get("id")}
+
+
+def notify(kit: WorkerKit, store: Store, identity: Any, env: dict[str, Any]) -> None:
+    """Every notification an event asks for (``rules.intents_for``), as the tenant's system."""
+    intents = rules.intents_for(env)
+    if not intents:
+        return
+    kit.act_as_system(env["tenant_id"], env.get("request_id") or "")
+    for intent in intents:
+        dispatch(store, identity, env, intent, kit.now())
 
 
 def dispatch(store: Store, identity: Any, env: dict[str, Any], intent: Intent, now: datetime) -> dict[str, int]:
