@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import random
+import uuid
 from typing import Any
 
 import pika
@@ -72,6 +73,7 @@ class AccessFeed:
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
         self.loads = 0  # completed loads (one per connection)
+        self.connection_name = f"crm-gateway-access-feed-{uuid.uuid4().hex[:8]}"
 
     @property
     def table(self) -> Any:
@@ -160,7 +162,7 @@ class AccessFeed:
         params.retry_delay = 0
         params.socket_timeout = self.connect_timeout
         params.stack_timeout = self.connect_timeout
-        params.client_properties = {"connection_name": "crm-gateway-access-feed"}
+        params.client_properties = {"connection_name": self.connection_name}
 
         def on_closed(_conn: Any, exc: BaseException) -> None:
             _reject(opened, _Lost(repr(exc)))
