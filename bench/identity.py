@@ -48,7 +48,7 @@ def run(stack, infra, env) -> None:
     http_load("warm-up", f"{stack.url}/api/v1/me", ME_CONCURRENCY, 200, headers=auth)
     base = http_load("gateway -> identity.health (foundation path)", f"{stack.url}/healthz/identity",
                      ME_CONCURRENCY, ME_TOTAL)
-    me = http_load("GET /api/v1/me (token checked in the gateway)", f"{stack.url}/api/v1/me", ME_CONCURRENCY,
+    me = http_load("GET /api/v1/me (authenticated)", f"{stack.url}/api/v1/me", ME_CONCURRENCY,
                    ME_TOTAL, headers=auth)
     print(base.line())
     print(me.line())

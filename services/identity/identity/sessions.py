@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 REVOCATIONS_PAGE_MAX = 1000
 #: the employee fields an access token carries (besides its ids and versions)
 CARRIED = ("roles", "dept_ids", "name")
+#: entries are answered this long past their ``until`` too (a gateway's clock may lag identity's;
+#: the gateway keeps them as long: gateway.access.KEEP_MARGIN)
+SKEW = timedelta(seconds=120)
 
 
 def _until(kit: Any, ttl: timedelta) -> datetime:
@@ -86,7 +89,7 @@ def revocations(kit: Any, ctx: CallContext, after: Any = None, limit: Any = 500)
     size = rules.whole(limit, "limit", 500, 1, REVOCATIONS_PAGE_MAX)
     business: datetime = kit.now()
     now = min(business, datetime.now(UTC))
-    flt: dict[str, Any] = {"access_until": {"$gt": now}}
+    flt: dict[str, Any] = {"access_until": {"$gt": now - SKEW}}
     if after:
         flt["_id"] = {"$gt": after}
     docs = list(kit.db.employees.find(flt, {"password_hash": 0}).sort("_id", 1).limit(size))
