@@ -44,7 +44,7 @@ from pika.adapters.asyncio_connection import AsyncioConnection
 
 from crmkit.context import CallBinding, ContextSigner, call_body, digest
 from crmkit.errors import CrmError, Unavailable, UpstreamTimeout, from_remote
-from gateway.metrics import UPSTREAM_TIMEOUTS, UPSTREAM_UNAVAILABLE
+from gateway.metrics import RPC_CALLS, UPSTREAM_TIMEOUTS, UPSTREAM_UNAVAILABLE
 
 log = logging.getLogger("gateway.bridge")
 
@@ -188,6 +188,7 @@ class RpcBridge:
         broker is down or no queue is bound for the service.
         """
         timeout = self.default_timeout if timeout is None else float(timeout)
+        RPC_CALLS.labels(service, method).inc()
         try:
             return await self._call(service, method, kwargs or {}, context, timeout)
         except UpstreamTimeout:

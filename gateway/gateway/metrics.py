@@ -1,7 +1,7 @@
 """Prometheus metrics of the gateway (one module so every part shares one set)."""
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "crm_http_requests_total", "HTTP requests by route template, method and status", ["route", "method", "status"]
@@ -19,9 +19,26 @@ UPSTREAM_UNAVAILABLE = Counter(
     ["service"],
 )
 
+RPC_CALLS = Counter("crm_gateway_rpc_calls_total", "RPC calls the gateway made, by service and method",
+                    ["service", "method"])
+AUTHENTICATIONS = Counter(
+    "crm_gateway_authentications_total",
+    "Bearer tokens judged, by where: local (signature + revocation set) or identity (identity.authenticate)",
+    ["path"],
+)
+ACCESS_SYNCED = Gauge("crm_gateway_access_synced",
+                      "1 while the revocation set is loaded and its event consumer up (tokens checked locally)")
+ACCESS_ENTRIES = Gauge("crm_gateway_access_entries", "Entries in the revocation set")
+ACCESS_EVENTS = Counter("crm_gateway_access_events_total", "employee.access_changed events, by outcome",
+                        ["outcome"])
+
 
 def init_upstream(services: tuple[str, ...]) -> None:
     """Export the per-service upstream counters from the start (at zero)."""
     for s in services:
         UPSTREAM_TIMEOUTS.labels(s)
         UPSTREAM_UNAVAILABLE.labels(s)
+    for path in ("local", "identity"):
+        AUTHENTICATIONS.labels(path)
+    for outcome in ("applied", "refused"):
+        ACCESS_EVENTS.labels(outcome)

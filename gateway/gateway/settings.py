@@ -2,8 +2,10 @@
 
 Secrets have no defaults: the gateway refuses to start without ``CRM_CONTEXT_KEY`` (signs
 every call context), ``OPERATOR_SECRET`` (guards ``/api/v1/operator/...``) and ``AMQP_URI``
-(carries the broker password), and with a key shorter than :data:`MIN_SECRET_BYTES`. It does
-not verify tokens itself (identity does), so it needs no ``JWT_SECRET``."""
+(carries the broker password), and with a key shorter than :data:`MIN_SECRET_BYTES`. It
+verifies access tokens itself with a key derived from ``CRM_CONTEXT_KEY``
+(:func:`crmkit.access.access_key`, decision 0007), so it needs no ``JWT_SECRET`` (identity's
+alone, for device tokens)."""
 from __future__ import annotations
 
 import os

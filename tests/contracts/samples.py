@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customers.registry import created_facts, search_facts
+from identity.sessions import entry
 from identity.store import department_out, employee_out
 from visits.views import event_data
 
@@ -58,6 +59,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "employee.disabled": _employee(),
     "employee.enabled": _employee(),
     "employee.left": _employee(reason="left", handover_to=None),
+    # identity/sessions.py:prepare (crmkit.access.AccessChange.to_data, built by sessions.entry)
+    "employee.access_changed": entry(EMPLOYEE_DOC, tv=2, av=5, reason="logout", until=NOW).to_data(),
     "employee.invited": {  # org.py:_invite
         "employee_id": "e1", "name": "Wang Fang", "mobile": "13800000001", "email": None, "invitation_id": "i1",
         "invitation_token": "tok", "language": None, "expires_at": AT, "tenant_name": "Acme",

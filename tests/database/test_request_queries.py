@@ -105,6 +105,7 @@ def platform(infra: Any, backend: str, monkeypatch_module: pytest.MonkeyPatch) -
     if backend == plans.SQLITE:
         pytest.skip("FerretDB's SQLite backend serves only `_id` equality (decision 0001)")
     monkeypatch_module.setenv("JWT_SECRET", uuid.uuid4().hex)
+    monkeypatch_module.setenv("CRM_CONTEXT_KEY", uuid.uuid4().hex)  # access tokens are signed with a key from it
     monkeypatch_module.setenv("INVITE_TOKEN_TO_INVITER", "1")  # the invitation is accepted here
     capture = Capture()
     client: pymongo.MongoClient = pymongo.MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[capture])

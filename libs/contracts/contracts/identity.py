@@ -35,6 +35,28 @@ class _Employee(Event):
 
 
 @event
+class EmployeeAccessChanged(Event):
+    """What a token of this employee may still do (``crmkit.access.AccessChange``): tokens with a
+    lower ``tv`` are revoked; ``av`` orders the changes; the gateways keep one entry per
+    employee until ``until``. Emitted on logout, disable, enable, delete, leave, join and changes
+    of roles, departments or name; the gateways consume it (not a service: no subscription)."""
+
+    NAME: ClassVar[str] = "employee.access_changed"
+    PRODUCER: ClassVar[str] = PRODUCER
+    NEEDS: ClassVar[tuple[str, ...]] = ("employee_id", "tenant_id", "tv", "av", "active", "until")
+    employee_id: Id
+    tenant_id: Id
+    tv: int
+    av: int
+    roles: list[str]
+    dept_ids: list[str]
+    name: str
+    active: bool
+    reason: str
+    until: IsoTime
+
+
+@event
 class EmployeeCreated(_Employee):
     NAME: ClassVar[str] = "employee.created"
 

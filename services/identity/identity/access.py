@@ -17,7 +17,7 @@ from crmkit.config import secret
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, InvalidInput, NotFound, Unauthenticated
 from crmkit.outbox import Check
-from identity import rules, tokens
+from identity import rules, sessions, tokens
 from identity.org import new_id, token_hash
 from identity.passwords import Passwords
 from identity.store import Store, department_out, employee_out, mobile_key, tenant_out
@@ -113,7 +113,8 @@ def _tokens(kit: Any, settings: AccessSettings, doc: dict[str, Any], bind_device
     now = kit.now()
     claims = {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
               "tv": int(doc.get("tv") or 1), "now": now}
-    access, ttl = tokens.issue(settings.tokens, tokens.ACCESS, **claims)
+    access, ttl = tokens.issue(settings.tokens, tokens.ACCESS, **claims, dept_ids=list(doc.get("dept_ids") or []),
+                               name=str(doc.get("name") or ""), av=int(doc.get("av") or 0))
     out: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl}
     if bind_device:  # a new login starts a new family; a refresh continues its own
         device, dttl = tokens.issue(settings.tokens, tokens.DEVICE, **claims, family=family)
@@ -218,8 +219,9 @@ def refresh(kit: Any, settings: AccessSettings, device_token: Any) -> dict[str, 
 
 
 def authenticate(kit: Any, settings: AccessSettings, token: Any) -> dict[str, Any]:
-    """Who an access token belongs to — checked against the database on every call so a
-    bumped token version (logout, disable, delete, leave) fails at once."""
+    """Who an access token belongs to — checked against the database, so a bumped token
+    version (logout, disable, delete, leave) fails at once. The gateway asks only while its
+    revocation set is not loaded (or for a token from before access versions)."""
     claims = tokens.decode(settings.tokens, token, tokens.ACCESS, kit.now())
     doc = _active_from_claims(kit, claims)
     return {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
@@ -231,8 +233,15 @@ def logout(kit: Any, ctx: CallContext) -> dict[str, Any]:
     doc = store.employee(ctx.tenant_id, ctx.user_id)
     if doc is None:
         raise NotFound("employee.not_found", "no such employee")
-    store.set_employee(doc["_id"], {"updated_at": kit.now()}, bump_tv=True)
+    ev, fields = sessions.prepare(kit, doc, {"updated_at": kit.now()}, reason="logout", bump_tv=True)
+    with kit.change([ev], Check("employees", {"_id": doc["_id"], "av": sessions.av_after(ev)})):
+        store.set_employee(doc["_id"], fields, bump_tv=True, bump_av=True)
+    sessions.publish_now(kit, [ev])
     return {"logged_out": True}
+
+
+def revocations(kit: Any, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
+    return sessions.revocations(kit, ctx, after, limit)
 
 
 # -- joining ---------------------------------------------------------------------------------
@@ -271,8 +280,10 @@ def accept_invitation(kit: Any, pw: Passwords, *, invitation_id: Any, token: Any
     new = {**doc, **fields}
     ev = kit.event("employee.joined", {**employee_out(new), "employee_id": doc["_id"]},
                    tenant_id=doc["tenant_id"], actor_id=doc["_id"])
-    with kit.change([ev], Check("employees", {"_id": doc["_id"], "status": rules.JOINED})):
-        store.set_employee(doc["_id"], fields, bump_tv=True)
+    access_ev, fields = sessions.prepare(kit, doc, fields, reason="joined", bump_tv=True)
+    with kit.change([ev, access_ev], Check("employees", {"_id": doc["_id"], "status": rules.JOINED})):
+        store.set_employee(doc["_id"], fields, bump_tv=True, bump_av=True)
+    sessions.publish_now(kit, [access_ev])
     tenant = store.tenant(doc["tenant_id"]) or {}
     return {"employee_id": doc["_id"], "status": rules.JOINED, "tenant_code": tenant.get("code"),
             "mobile": doc["mobile"]}

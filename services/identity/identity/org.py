@@ -17,7 +17,7 @@ from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from identity import rules
+from identity import rules, sessions
 from identity.store import Store, department_out, employee_out, forget_org, mobile_key, released_mobile_key
 from identity.store import org as org_of
 
@@ -445,12 +445,19 @@ def update_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> 
     new = {**doc, **changes}
     ev = _employee_event(kit, "employee.updated", new,
                          changed=sorted(k for k in changes if k not in ("updated_at", "mobile_key")))
+    events = [ev]
+    # what an access token carries changed: the gateways learn it before the caller is answered
+    carried = any(k in changes and changes[k] != doc.get(k) for k in sessions.CARRIED)
+    if carried:
+        access_ev, changes = sessions.prepare(kit, doc, changes, reason="updated")
+        events.append(access_ev)
     try:
-        with kit.change([ev], Check("employees", {"_id": doc["_id"], "updated_at": changes["updated_at"]})):
-            kit.db.employees.update_one({"_id": doc["_id"]}, {"$set": changes})
+        with kit.change(events, Check("employees", {"_id": doc["_id"], "updated_at": changes["updated_at"]})):
+            _store(kit).set_employee(doc["_id"], changes, bump_av=carried)
     except DuplicateKeyError:
         raise Conflict("employee.mobile_taken", "another employee of this organisation has this mobile",
                        {"field": "mobile"}) from None
+    sessions.publish_now(kit, events[1:])
     return employee_out(new)
 
 
@@ -468,9 +475,12 @@ def set_disabled(kit: Any, ctx: CallContext, employee_id: str, disabled: bool) -
     now = kit.now()
     new = {**doc, "disabled": disabled, "updated_at": now}
     ev = _employee_event(kit, "employee.disabled" if disabled else "employee.enabled", new)
-    with kit.change([ev], Check("employees", {"_id": doc["_id"], "disabled": disabled})):
+    access_ev, fields = sessions.prepare(kit, doc, {"disabled": disabled, "updated_at": now},
+                                         reason="disabled" if disabled else "enabled", bump_tv=disabled)
+    with kit.change([ev, access_ev], Check("employees", {"_id": doc["_id"], "disabled": disabled})):
         # disabling revokes every token at once (token version)
-        store.set_employee(doc["_id"], {"disabled": disabled, "updated_at": now}, bump_tv=disabled)
+        store.set_employee(doc["_id"], fields, bump_tv=disabled, bump_av=True)
+    sessions.publish_now(kit, [access_ev])
     return employee_out(new)
 
 
@@ -484,8 +494,10 @@ def _depart(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any], reaso
         fields = {"status": rules.DELETED, "mobile_key": released_mobile_key(doc["_id"]), "updated_at": kit.now()}
         new = {**doc, **fields}
         ev = _employee_event(kit, "employee.updated", new, changed=["status"])
-        with kit.change([ev], Check("employees", {"_id": doc["_id"], "status": rules.DELETED})):
-            store.set_employee(doc["_id"], fields, bump_tv=True)
+        access_ev, fields = sessions.prepare(kit, doc, fields, reason="deleted", bump_tv=True)
+        with kit.change([ev, access_ev], Check("employees", {"_id": doc["_id"], "status": rules.DELETED})):
+            store.set_employee(doc["_id"], fields, bump_tv=True, bump_av=True)
+        sessions.publish_now(kit, [access_ev])
         return {**employee_out(new), "handover_to": None}
     rules.check_not_last_admin(doc.get("roles") or [], _other_active_admins(store, ctx.tenant_id, doc["_id"]),
                                "remove")
@@ -505,10 +517,13 @@ def _depart(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any], reaso
         events.append(kit.event("department.updated", {**department_out({**d, "manager_id": None}),
                                                        "department_id": d["_id"], "changed": ["manager_id"]},
                                 tenant_id=doc["tenant_id"]))
+    access_ev, fields = sessions.prepare(kit, doc, fields, reason=reason, bump_tv=True)
+    events.append(access_ev)
     with kit.change(events, Check("employees", {"_id": doc["_id"], "status": status})):
         for d in managed:
             kit.db.departments.update_one({"_id": d["_id"]}, {"$set": {"manager_id": None, "updated_at": now}})
-        store.set_employee(doc["_id"], fields, bump_tv=True)
+        store.set_employee(doc["_id"], fields, bump_tv=True, bump_av=True)
+    sessions.publish_now(kit, [access_ev])
     if managed:
         forget_org(kit.db, doc["tenant_id"])
     out = employee_out(new)

@@ -71,6 +71,11 @@ class IdentityService(BaseService):
         return access.logout(self.kit, self.kit.ctx)
 
     @api
+    def revocations(self, after: str | None = None, limit: int = 500) -> dict[str, Any]:
+        """The gateway's revocation set (a system context): loaded at start and after a reconnect."""
+        return access.revocations(self.kit, self.kit.ctx, after, limit)
+
+    @api
     def me(self) -> dict[str, Any]:
         return org.me(self.kit, self.kit.ctx)
 

@@ -5,8 +5,10 @@ Collections (all documents carry ``tenant_id``; every query filters by it):
 * ``tenants``      ``{_id, code (unique), name, menu_grants: {menu: [dept_id]}, created_at}``
 * ``departments``  ``{_id, tenant_id, name, parent_id, manager_id, created_at, updated_at}``
 * ``employees``    ``{_id, tenant_id, name, mobile, mobile_key (unique while not deleted), email,
-  language, roles, dept_ids, primary_dept_id, status, disabled, password_hash, tv,
-  invitation_id, failures_since, locked_until, created_at, updated_at}``
+  language, roles, dept_ids, primary_dept_id, status, disabled, password_hash, tv, av,
+  access_until, invitation_id, failures_since, locked_until, created_at, updated_at}`` — ``tv``
+  token version, ``av`` access version, ``access_until`` until when the last access change
+  must be remembered (identity/sessions.py)
 * ``invitations``  ``{_id, tenant_id, employee_id, mobile, token_hash, expires_at, created_at}``
 * ``invitation_uses`` ``{_id: invitation_id}`` — the insert that wins is the acceptance
 * ``login_failures`` ``{_id, tenant_id, employee_id, at}``
@@ -41,6 +43,7 @@ def ensure_indexes(db: Database) -> None:
     db.employees.create_index([("mobile_key", ASCENDING)], unique=True)
     db.employees.create_index([("tenant_id", ASCENDING)])
     db.employees.create_index([("tenant_id", ASCENDING), ("mobile", ASCENDING)])
+    db.employees.create_index([("access_until", ASCENDING)])  # identity.revocations (sessions.py)
     db.invitations.create_index([("employee_id", ASCENDING)])
     db.login_failures.create_index([("employee_id", ASCENDING)])
 
@@ -226,8 +229,12 @@ class Store:
         except DuplicateKeyError:
             pass
 
-    def set_employee(self, employee_id: str, fields: dict[str, Any], bump_tv: bool = False) -> None:
+    def set_employee(self, employee_id: str, fields: dict[str, Any], bump_tv: bool = False,
+                     bump_av: bool = False) -> None:
+        """``bump_tv``: every token issued so far is revoked; ``bump_av``: what tokens carry (or the
+        right to hold one) changed — the caller emits ``employee.access_changed`` (sessions.py)."""
         update: dict[str, Any] = {"$set": fields}
-        if bump_tv:
-            update["$inc"] = {"tv": 1}
+        inc = {**({"tv": 1} if bump_tv else {}), **({"av": 1} if bump_av else {})}
+        if inc:
+            update["$inc"] = inc
         self.db.employees.update_one({"_id": employee_id}, update)

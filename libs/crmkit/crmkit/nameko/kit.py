@@ -252,6 +252,19 @@ class WorkerKit:
     def emit(self, *events: dict[str, Any]) -> None:
         self.outbox.emit(list(events))
 
+    def publish_now(self, *events: dict[str, Any]) -> None:
+        """Publish events whose change is already in (their outbox rows are pending) at once,
+        with publisher confirms, before the caller is answered — for consumers that must know
+        before the next request (the gateway's revocation set). Best effort: a failure is
+        logged and the outbox relay still sends every one of them (so consumers see them at
+        least once, usually twice)."""
+        p = self._p
+        for env in events:
+            try:
+                p.publisher.publish_event(p.service, env)
+            except Exception as exc:  # noqa: BLE001 - the outbox relay is the guarantee
+                log.warning("immediate publish of %s failed (the outbox relay sends it): %r", env.get("type"), exc)
+
     # -- used by the base service ------------------------------------------------------
     @property
     def provider(self) -> Kit:
