@@ -55,9 +55,9 @@ def run(stack, infra, env) -> None:
 
     client = pymongo.MongoClient(infra.mongo_uri, tz_aware=True)
     db = client[f"{env['MONGO_DB_PREFIX']}visits"]
-    reports.ensure_indexes(db)
-    from visits import store
-    store.ensure_indexes(db)
+    from visits.store import Store
+    store = Store(db)
+    store.ensure_indexes()
     tenant = "bench-" + uuid.uuid4().hex[:8]
     start = date(2026, 3, 1)
     batch = 5000
@@ -71,7 +71,7 @@ def run(stack, infra, env) -> None:
     filters = {"from": days[0], "to": days[-1], "limit": 100}
 
     def ours():
-        return reports.employee_summary(db, ctx, None, now, filters)
+        return reports.employee_summary(store, ctx, None, now, filters)
 
     def bare():  # the same reads, counted in a plain loop
         from collections import Counter
@@ -113,7 +113,7 @@ def run(stack, infra, env) -> None:
             {"$group": {"_id": {"e": "$employee_id", "s": "$status", "ci": "$ci", "d": "$day"}, "n": {"$sum": 1}}}]))
 
     t0 = time.perf_counter()
-    built = rollup.build(db, tenant)
+    built = rollup.build(store, tenant)
     print(f"seeded {VISITS} visits in {t_seed:.1f}s; rollup built once from {built} visits in "
           f"{time.perf_counter() - t0:.1f}s (afterwards kept in step by every visit change)")
     out = ours()
@@ -123,7 +123,7 @@ def run(stack, infra, env) -> None:
     r_bare = timed_loop("bare pymongo: same rollup reads, plain loop", bare, CALLS)
     ids = [f"{tenant}-{i}" for i in range(0, VISITS, max(1, VISITS // TOUCHES))][:TOUCHES]
     it = iter(ids)
-    r_touch = timed_loop("rollup.touch after a visit change", lambda: rollup.touch(db, next(it)), len(ids))
+    r_touch = timed_loop("rollup.touch after a visit change", lambda: rollup.touch(store, next(it)), len(ids))
     r_naive = timed_loop("old way: one $match/$group on visits (1 month)", naive, 1)
     print(r_ours.line())
     print(r_bare.line())

@@ -5,7 +5,7 @@ query-plan tests (a few tenants, so that a filter over every tenant's rows shows
 Per tenant: a department tree (root + 3) and ``employees`` joined employees (identity);
 ``customers`` customers with their duplicate-check keys (``customers.store.reserve_many``) and
 ownership log (customers) and read-model rows (pool); ``visits`` visits this month with their
-calendar bucket rows (``visits.store.cal_coll``), a tenth completed and awaiting review; and
+calendar bucket rows (``visits.store.Store.cal_coll``), a tenth completed and awaiting review; and
 ``notifications`` inbox rows (notify), half the admin's.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from customers.rules import validate_customer
 from identity import store as identity_store
 from notify import rules as notify_rules
 from notify.store import delivery_key
-from visits import store as visits_store
+from visits.store import Store as VisitsStore
 
 
 @dataclass
@@ -159,7 +159,7 @@ class Loader:
                 {"_id": v["_id"], "tenant_id": v["tenant_id"], "employee_id": v["employee_id"],
                  "owner_id": v.get("owner_id"), "day": v["day"], "customer_id": v["customer_id"]})
         for month, rows in by_month.items():
-            visits_store.cal_coll(dbs["visits"], month).insert_many(rows, ordered=False)
+            VisitsStore(dbs["visits"]).cal_coll(month).insert_many(rows, ordered=False)
         notes = notifications(t, size.notifications, now)
         if notes:
             dbs["notify"]["notifications"].insert_many(notes, ordered=False)

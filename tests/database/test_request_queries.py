@@ -285,10 +285,12 @@ def test_visits_request_paths(platform: Platform) -> None:
     from customers.directory import Directory
     from visits import planning, review
     from visits import queries as visit_queries
+    from visits.store import Store as VisitsStore
 
     p = platform
     t, _, admin, manager, employee = _people(p)
     db = p.dbs["visits"]
+    store = VisitsStore(db)
     month = datetime.now(UTC).strftime("%Y-%m")
     one = db.visits.find_one({"tenant_id": t.tenant_id, "employee_id": employee})
     assert one is not None
@@ -302,30 +304,30 @@ def test_visits_request_paths(platform: Platform) -> None:
         for user, roles in ((admin, ("tenant_admin",)), (manager, ("dept_admin", "employee")), (employee, ())):
             ctx = p.ctx(t, user, *roles)
             kit, identity = LocalKit(db, ctx), identity_peer(p, ctx)
-            visit_queries.calendar(kit, identity, month)
-            visit_queries.my_visits(kit, identity, month=month)
-            visit_queries.my_visits(kit, identity, day=f"{month}-01")
+            visit_queries.calendar(kit, store, identity, month)
+            visit_queries.my_visits(kit, store, identity, month=month)
+            visit_queries.my_visits(kit, store, identity, day=f"{month}-01")
             if roles:
-                visit_queries.calendar(kit, identity, month, "records")
-                visit_queries.records(kit, identity, month=month)
+                visit_queries.calendar(kit, store, identity, month, "records")
+                visit_queries.records(kit, store, identity, month=month)
                 # the console's records of a department over a range of days, a subordinate's list
-                visit_queries.records(kit, identity, dept_id=t.dept_ids[0], from_day=f"{month}-01",
+                visit_queries.records(kit, store, identity, dept_id=t.dept_ids[0], from_day=f"{month}-01",
                                       to_day=f"{month}-07")
-                visit_queries.my_visits(kit, identity, month=month, employee_id=employee)
-                visit_queries.calendar(kit, identity, month, employee_id=employee)
-                review.queue(kit, identity)
+                visit_queries.my_visits(kit, store, identity, month=month, employee_id=employee)
+                visit_queries.calendar(kit, store, identity, month, employee_id=employee)
+                review.queue(kit, store, identity)
         ctx = p.ctx(t, employee)
-        visit_queries.get_visit(LocalKit(db, ctx), identity_peer(p, ctx), one["_id"])
+        visit_queries.get_visit(LocalKit(db, ctx), store, identity_peer(p, ctx), one["_id"])
         # a plan (the customer asked of the customers service), and a review of a completed visit
         ckit = LocalKit(p.dbs["customers"], ctx)
         d = Directory(identity_peer(p, ctx), ctx)
         customers = Peer(registry, ckit, get_customer=lambda customer_id: registry.view(
             ckit, ctx, registry.get_visible(ckit, ctx, d, customer_id)))
-        planning.plan(LocalKit(db, ctx), customers, identity_peer(p, ctx), {
+        planning.plan(LocalKit(db, ctx), store, customers, identity_peer(p, ctx), {
             "customer_id": customer["_id"], "planned_at": datetime.now(UTC).isoformat(), "topic": "回访",
             "location": {"address": "苏州", "lat": 31.23, "lng": 121.47}, "policy_accepted": True})
         ctx = p.ctx(t, admin, "tenant_admin")
-        review.review(LocalKit(db, ctx), identity_peer(p, ctx), done["_id"], "reject", "照片不清")
+        review.review(LocalKit(db, ctx), store, identity_peer(p, ctx), done["_id"], "reject", "照片不清")
     p.check(queries)
 
 

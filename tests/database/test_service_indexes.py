@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from crmkit import docstore
 from crmkit.blobs import ChunkBlobStore
 from crmkit.inbox import Inbox
 from crmkit.outbox import Outbox
@@ -21,8 +22,7 @@ from notify.store import Store as NotifyStore
 from pool import store as pool_store
 from tests.database import plans
 from tests.database.conftest import explain, fill
-from visits import reports as visits_reports
-from visits import store as visits_store
+from visits.store import Store as VisitsStore
 
 ROWS = 2000  # enough that a whole-table read costs the planner more than an index read
 
@@ -32,10 +32,10 @@ def _now() -> datetime:
 
 
 def _visits(db: Database) -> None:
-    visits_store.ensure_indexes(db)
-    visits_reports.ensure_indexes(db)
-    visits_store._CAL_READY.discard("calendar_2026_01")  # the module remembers names, not databases
-    visits_store.cal_coll(db, "2026-01")
+    store = VisitsStore(db)
+    store.ensure_indexes()
+    docstore._BUCKETS_READY.discard((db.name, "calendar_2026_01"))  # remembered per process
+    store.cal_coll("2026-01")
 
 
 def _kit(db: Database) -> None:

@@ -26,10 +26,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from crmkit.context import CallContext
 from visits import reports, rules
+from visits.store import Store
 
 TZ = "Asia/Shanghai"
 NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
@@ -87,6 +89,10 @@ class DataSet:
     db: Any
     identity: FakeIdentity
 
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.db)
+
     def e(self, key: str) -> str:
         return f"{self.tenant}-{key}"
 
@@ -139,14 +145,14 @@ def load(db: Any) -> DataSet:
     db["settings"].insert_one({"_id": tenant, "values": {"time_zone": TZ}})
     # departments and employees through the report read model handlers
     for dep, parent, name in (("D0", None, "总部"), ("D1", "D0", "华东"), ("D1a", "D1", "上海"), ("D2", "D0", "华南")):
-        reports.on_department_event(db, _event(tenant, "department.created", {
+        reports.on_department_event(ds.store, _event(tenant, "department.created", {
             "department_id": d(dep), "id": d(dep), "name": name, "parent_id": d(parent) if parent else None},
             "2026-01-01T00:00:00+00:00"))
     for key, dept in (("A", "D1"), ("B", "D1a"), ("C", "D2"), ("M", "D2"), ("X", "D1")):
-        reports.on_employee_event(db, _event(tenant, "employee.created", {
+        reports.on_employee_event(ds.store, _event(tenant, "employee.created", {
             "employee_id": e(key), "name": NAMES[key], "dept_ids": [d(dept)]}, "2026-01-01T00:00:00+00:00"))
     # M moves to D1: at 2026-03-01T16:30Z, which is 2026-03-02 00:30 in Shanghai
-    reports.on_employee_event(db, _event(tenant, "employee.updated", {
+    reports.on_employee_event(ds.store, _event(tenant, "employee.updated", {
         "employee_id": e("M"), "name": NAMES["M"], "dept_ids": [d("D1")]}, "2026-03-01T16:30:00+00:00"))
     ident.subtrees = {d("D0"): [e(k) for k in NAMES], d("D1"): [e("A"), e("B"), e("M"), e("X")],
                       d("D1a"): [e("B")], d("D2"): [e("C")]}
@@ -155,7 +161,7 @@ def load(db: Any) -> DataSet:
     for key, grade in GRADES.items():
         db["customers_rm"].insert_one({"_id": f"{tenant}:{c(key)}", "tenant_id": tenant, "customer_id": c(key),
                                        "name": f"Customer {key}", "owner_id": e(OWNERS[key]), "kind": "own"})
-        reports.on_customer_event(db, _event(tenant, "customer.created", {
+        reports.on_customer_event(ds.store, _event(tenant, "customer.created", {
             "customer_id": c(key), "name": f"Customer {key}", "owner_id": e(OWNERS[key]), "grade": grade},
             "2026-01-01T00:00:00+00:00"))
     docs = []
@@ -188,5 +194,5 @@ def activity(ds: DataSet) -> None:
                e("A")),                                                                        # local 03-02 00:01
     ]
     for ev in evs:
-        reports.on_activity_event(ds.db, ev)
-    reports.on_activity_event(ds.db, evs[0])  # redelivered: counted once
+        reports.on_activity_event(ds.store, ev)
+    reports.on_activity_event(ds.store, evs[0])  # redelivered: counted once

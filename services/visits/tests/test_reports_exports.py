@@ -12,17 +12,17 @@ import pytest
 from openpyxl import load_workbook
 from reports_data import NOW, RANGE, load
 
-from crmkit.blobs import blob_store
 from crmkit.errors import BusinessRule, Conflict, NotFound
 from visits import charts, report_exports, reports
 from visits import report_rules as R
+from visits.store import Store
 
 
 @pytest.fixture(scope="module")
 def db(infra):
     client = pymongo.MongoClient(infra.mongo_uri, tz_aware=True)
     name = f"reportx_{uuid.uuid4().hex[:8]}"
-    reports.ensure_indexes(client[name])
+    Store(client[name]).ensure_indexes()
     yield client[name]
     client.drop_database(name)
     client.close()
@@ -41,7 +41,7 @@ def _sheet(book: bytes, title: str) -> list[tuple]:
 def test_export_refuses_more_than_31_days(ds):
     days = R.date_range({"from": "2026-03-01", "to": "2026-04-01"}, NOW, "Asia/Shanghai")
     with pytest.raises(BusinessRule) as exc:
-        report_exports.start(ds.db, ds.ctx("X", "tenant_admin"), {}, days, NOW)
+        report_exports.start(ds.store, ds.ctx("X", "tenant_admin"), {}, days, NOW)
     assert exc.value.code == "report.export_range_too_long"
     assert "31" in exc.value.message and exc.value.details == {"days": 32, "max_days": 31, "from": "2026-03-01",
                                                                 "to": "2026-04-01"}
@@ -51,25 +51,24 @@ def test_export_refuses_more_than_31_days(ds):
 
 def test_export_zip_holds_the_json_numbers(ds):
     admin = ds.ctx("X", "tenant_admin")
-    blobs = blob_store(ds.db, "report_blobs")
     days = R.date_range(RANGE, NOW, "Asia/Shanghai")
-    job = report_exports.start(ds.db, admin, dict(RANGE), days, NOW)
+    job = report_exports.start(ds.store, admin, dict(RANGE), days, NOW)
     assert job["status"] == "queued" and job["progress"] == 0
     with pytest.raises(Conflict):
-        report_exports.download(ds.db, blobs, admin, job["export_id"])
+        report_exports.download(ds.store, admin, job["export_id"])
     events: list[dict] = []
 
     def summarize(f):
-        return reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, f,
+        return reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, f,
                                         max_days=31, all_details=True)
 
     def publish_with(ev, write):
         events.append(ev)
         write()
 
-    report_exports.run(ds.db, blobs, job["export_id"], summarize, lambda: NOW, lambda data: {"data": data},
+    report_exports.run(ds.store, job["export_id"], summarize, lambda: NOW, lambda data: {"data": data},
                        publish_with)
-    st = report_exports.status(ds.db, admin, job["export_id"], NOW)
+    st = report_exports.status(ds.store, admin, job["export_id"], NOW)
     assert st["status"] == "done" and st["progress"] == 100
     assert st["download_url"] == f"/api/v1/reports/exports/{job['export_id']}"
     assert events == [{"data": {"export_id": job["export_id"], "requested_by": ds.e("X"),
@@ -77,15 +76,15 @@ def test_export_zip_holds_the_json_numbers(ds):
                                 "filename": "visits_2026-03-01_2026-03-03.zip"}}]
     # only the requester (or the tenant admin) may fetch it
     with pytest.raises(NotFound):
-        report_exports.status(ds.db, ds.ctx("B"), job["export_id"], NOW)
+        report_exports.status(ds.store, ds.ctx("B"), job["export_id"], NOW)
 
     who = ds.ctx("X", "tenant_admin")
-    meta = report_exports.download(ds.db, blobs, who, job["export_id"])
+    meta = report_exports.download(ds.store, who, job["export_id"])
     assert meta["content_type"] == "application/zip" and meta["filename"].endswith(".zip")
-    data = b"".join(report_exports.download_chunk(ds.db, blobs, who, job["export_id"], n)
+    data = b"".join(report_exports.download_chunk(ds.store, who, job["export_id"], n)
                     for n in range(meta["chunks"]))
     assert len(data) == meta["size"]
-    js = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
+    js = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert sorted(zf.namelist()) == ["daily.xlsx", "details.xlsx", "summary.xlsx", "trend.xlsx"]
         summary = _sheet(zf.read("summary.xlsx"), "summary")
@@ -122,7 +121,7 @@ def test_export_zip_holds_the_json_numbers(ds):
     want = [(d["customer_id"], R.STATUS_LABELS[d["status"]],
              datetime.fromisoformat(d["check_in_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
              .strftime("%Y-%m-%d %H:%M:%S") if d["check_in_at"] else None, d["stay_minutes"])
-            for d in reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE,
+            for d in reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE,
                                               max_days=31, all_details=True)["details"]["items"]]
     assert [(r[3], r[6], r[7], r[9]) for r in details[1:]] == want
     assert any(r[7] for r in details[1:])
@@ -142,8 +141,8 @@ def test_cjk_font_really_resolves():
 
 def test_charts_render_png_without_missing_glyphs(ds):
     admin = ds.ctx("X", "tenant_admin")
-    emp = reports.employee_summary(ds.db, admin, ds.identity, NOW, RANGE)
-    cus = reports.customer_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
+    emp = reports.employee_summary(ds.store, admin, ds.identity, NOW, RANGE)
+    cus = reports.customer_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pngs = [charts.render("employee-visits", emp), charts.render("customer-visits", cus),

@@ -10,13 +10,14 @@ from reports_data import NOW, RANGE, load
 
 from crmkit.errors import BusinessRule, Forbidden, NotFound
 from visits import reports
+from visits.store import Store
 
 
 @pytest.fixture(scope="module")
 def db(infra):
     client = pymongo.MongoClient(infra.mongo_uri, tz_aware=True)
     name = f"reports_{uuid.uuid4().hex[:8]}"
-    reports.ensure_indexes(client[name])
+    Store(client[name]).ensure_indexes()
     yield client[name]
     client.drop_database(name)
     client.close()
@@ -38,7 +39,7 @@ def series(out, key):
 # -- employee summary -----------------------------------------------------------------------------
 
 def test_admin_sees_everyone_with_hand_computed_series(ds):
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
     assert out["days"] == ["2026-03-01", "2026-03-02", "2026-03-03"]
     # v11 (16:30Z on 02-28) is on local 03-01; v10 (16:30Z on 03-03) is on 03-04, out of range
     assert by_person(out, ds) == {"A": (3, 3), "B": (2, 1), "C": (2, 1), "M": (2, 2)}
@@ -58,7 +59,7 @@ def test_admin_sees_everyone_with_hand_computed_series(ds):
 
 
 def test_validated_only_counts_only_valid_visits(ds):
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {**RANGE, "validated_only": "true"})
     assert by_person(out, ds) == {"A": (3, 1), "B": (2, 0), "C": (2, 0), "M": (2, 1)}
     assert series(out, "actual") == [2, 0, 0]
@@ -68,7 +69,7 @@ def test_validated_only_counts_only_valid_visits(ds):
 
 def test_department_subtree_follows_membership_on_each_day(ds):
     """D1 ⊃ D1a: A, B, and M only from 03-02 (M moved from D2 that local day)."""
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {**RANGE, "dept_id": ds.d("D1")})
     people = by_person(out, ds)
     assert people == {"A": (3, 3), "B": (2, 1), "M": (1, 1), "X": (0, 0)}
@@ -76,16 +77,16 @@ def test_department_subtree_follows_membership_on_each_day(ds):
     assert series(out, "planned") == [3, 2, 1]
     assert series(out, "actual_per_person") == [0.5, 0.5, 0.25]
     assert series(out, "company_average") == [1.0, 0.5, 0.25]  # the company line does not move
-    d2 = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    d2 = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                   {**RANGE, "dept_id": ds.d("D2")})
     assert by_person(d2, ds) == {"C": (2, 1), "M": (1, 1)}
-    d1a = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    d1a = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {**RANGE, "dept_id": ds.d("D1a")})
     assert by_person(d1a, ds) == {"B": (2, 1)}
 
 
 def test_person_filter_and_details(ds):
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {**RANGE, "employee_id": ds.e("A")})
     assert by_person(out, ds) == {"A": (3, 3)}
     items = out["details"]["items"]
@@ -98,23 +99,23 @@ def test_person_filter_and_details(ds):
 
 
 def test_trend_months_and_weeks(ds):
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
     t = {p["period"]: (p["planned"], p["actual"]) for p in out["trend"]["periods"]}
     assert list(t)[0] == "2025-04" and list(t)[-1] == "2026-03" and len(t) == 12
     assert t["2026-03"] == (10, 8) and t["2026-02"] == (1, 1) and t["2026-01"] == (0, 0)
-    w = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, {**RANGE, "trend": "weeks"})
+    w = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, {**RANGE, "trend": "weeks"})
     tw = {p["period"]: (p["planned"], p["actual"]) for p in w["trend"]["periods"]}
     assert len(tw) == 12 and list(tw)[-1] == "2026-W10"
     assert tw["2026-W10"] == (5, 4) and tw["2026-W09"] == (5, 4) and tw["2026-W07"] == (1, 1)
 
 
 def test_range_with_no_visits(ds):
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {"from": "2026-04-01", "to": "2026-04-03"})
     assert out["people"] == [] and out["ranking"] == []
     assert series(out, "actual") == [0, 0, 0] and series(out, "company_average") == [0.0, 0.0, 0.0]
     assert out["details"] == {"total": 0, "items": []}
-    cs = reports.customer_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    cs = reports.customer_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                   {"from": "2026-04-01", "to": "2026-04-03"})
     assert cs["frequency"] == [{"visits": 0, "customers": 6}]
     assert cs["table"]["rows"] == [] and cs["table"]["totals"]["total"] == 0
@@ -122,11 +123,11 @@ def test_range_with_no_visits(ds):
 
 def test_ranges_are_limited(ds):
     with pytest.raises(BusinessRule) as exc:
-        reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+        reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                  {"from": "2025-01-01", "to": "2026-03-03"})
     assert exc.value.code == "report.range_too_long"
     with pytest.raises(BusinessRule) as exc:
-        reports.targets_vs_actual(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, None, NOW,
+        reports.targets_vs_actual(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, None, NOW,
                                   {"from": "2026-02-01", "to": "2026-03-04"})
     assert exc.value.details["max_days"] == 31
 
@@ -135,32 +136,32 @@ def test_ranges_are_limited(ds):
 
 def test_department_admin_sees_only_their_subtree(ds):
     ctx = ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),))
-    out = reports.employee_summary(ds.db, ctx, ds.identity, NOW, RANGE)
+    out = reports.employee_summary(ds.store, ctx, ds.identity, NOW, RANGE)
     assert by_person(out, ds) == {"A": (3, 3), "B": (2, 1), "M": (2, 2), "X": (0, 0)}
     assert out["totals"]["actual"] == 6
     assert all(not r["employee_id"].endswith("-C") for r in out["details"]["items"])
     with pytest.raises(NotFound):
-        reports.employee_summary(ds.db, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
+        reports.employee_summary(ds.store, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
                                  {**RANGE, "employee_id": ds.e("C")})
-    d2 = reports.employee_summary(ds.db, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
+    d2 = reports.employee_summary(ds.store, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
                                   {**RANGE, "dept_id": ds.d("D2")})
     assert by_person(d2, ds) == {"M": (1, 1)}  # C is outside the admin's subtree
-    cs = reports.customer_summary(ds.db, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
+    cs = reports.customer_summary(ds.store, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
                                   RANGE)
     assert cs["customers"] == 5  # c4 (Carol's) is not in the population
 
 
 def test_employee_sees_only_themselves(ds):
-    out = reports.employee_summary(ds.db, ds.ctx("B"), ds.identity, NOW, RANGE)
+    out = reports.employee_summary(ds.store, ds.ctx("B"), ds.identity, NOW, RANGE)
     assert by_person(out, ds) == {"B": (2, 1)}
     with pytest.raises(NotFound):
-        reports.employee_summary(ds.db, ds.ctx("B"), ds.identity, NOW, {**RANGE, "employee_id": ds.e("A")})
+        reports.employee_summary(ds.store, ds.ctx("B"), ds.identity, NOW, {**RANGE, "employee_id": ds.e("A")})
 
 
 # -- customer summary, coverage, targets ----------------------------------------------------------
 
 def test_customer_summary_frequency_grades_and_table(ds):
-    out = reports.customer_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
+    out = reports.customer_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, RANGE)
     assert out["customers"] == 6 and out["visits"] == 7
     assert out["frequency"] == [{"visits": 0, "customers": 1}, {"visits": 1, "customers": 3},
                                 {"visits": 2, "customers": 2}]
@@ -175,7 +176,7 @@ def test_customer_summary_frequency_grades_and_table(ds):
 
 
 def test_customer_table_by_department_on_the_visit_day(ds):
-    out = reports.customer_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    out = reports.customer_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {**RANGE, "group_by": "dept"})
     rows = {r["label"]: (r["by_grade"], r["total"]) for r in out["table"]["rows"]}
     # Mike's 03-01 visit counts for 华南 (D2), his 03-02 visit for 华东 (D1)
@@ -186,10 +187,10 @@ def test_customer_table_by_department_on_the_visit_day(ds):
 
 def test_coverage_and_cadence(ds):
     admin = ds.ctx("X", "tenant_admin")
-    reports.save_cadence(ds.db, admin, {"A": 30, "B": 10})
+    reports.save_cadence(ds.store, admin, {"A": 30, "B": 10})
     with pytest.raises(Forbidden):
-        reports.save_cadence(ds.db, ds.ctx("B"), {"A": 1})
-    out = reports.coverage(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW, {**RANGE, "since": "2026-03-02"})
+        reports.save_cadence(ds.store, ds.ctx("B"), {"A": 1})
+    out = reports.coverage(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW, {**RANGE, "since": "2026-03-02"})
     assert out["today"] == "2026-03-03"
     assert sorted(c["customer_id"][-2:] for c in out["not_visited"]) == ["c2", "c4", "c6"]
     cad = {c["grade"]: c for c in out["cadence"]}
@@ -198,7 +199,7 @@ def test_coverage_and_cadence(ds):
     assert (cad["B"]["expected_per_customer"], cad["B"]["actual_per_customer"], cad["B"]["customers_on_target"]) \
         == (1.0, 1.5, 2)
     assert cad["C"]["customers"] == 1 and cad["C"]["target_per_30_days"] == 0.0
-    valid = reports.coverage(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    valid = reports.coverage(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                              {**RANGE, "since": "2026-03-02", "validated_only": True})
     assert valid["not_visited_count"] == 6
 
@@ -212,7 +213,7 @@ class FakePool:
 def test_targets_vs_actual(ds):
     from reports_data import activity
     activity(ds)
-    out = reports.targets_vs_actual(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, FakePool(), NOW,
+    out = reports.targets_vs_actual(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, FakePool(), NOW,
                                     {**RANGE, "employee_id": ds.e("A")})
     days = {i["day"]: {r["metric"]: (r["target"], r["actual"]) for r in i["rows"]} for i in out["items"]}
     assert days["2026-03-01"] == {"prepared_prospects": (50, 2), "new_prospects": (5, 1), "claims": (None, 1),
@@ -223,24 +224,24 @@ def test_targets_vs_actual(ds):
 
 def test_whole_month_reads_give_the_same_days(ds):
     """Months with many days in the range are read with one query on ``month``."""
-    out = reports.employee_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    out = reports.employee_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                    {"from": "2026-02-20", "to": "2026-03-31"})
     got = {s["day"]: (s["planned"], s["actual"]) for s in out["series"] if s["planned"] or s["actual"]}
     # v12 (02-15) is before the range; v10 is on 03-04 (Shanghai)
     assert got == {"2026-03-01": (5, 4), "2026-03-02": (3, 2), "2026-03-03": (1, 1), "2026-03-04": (1, 1)}
     assert out["details"]["total"] == 8
-    cs = reports.customer_summary(ds.db, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
+    cs = reports.customer_summary(ds.store, ds.ctx("X", "tenant_admin"), ds.identity, NOW,
                                   {"from": "2026-02-20", "to": "2026-03-31"})
     assert cs["visits"] == 8
 
 
 def test_empty_department_inside_and_outside_the_admins_subtree(ds):
-    reports.on_department_event(ds.db, {"event_id": "x", "type": "department.created", "tenant_id": ds.tenant,
+    reports.on_department_event(ds.store, {"event_id": "x", "type": "department.created", "tenant_id": ds.tenant,
                                         "occurred_at": "2026-03-01T00:00:00+00:00",
                                         "data": {"department_id": ds.d("D1b"), "parent_id": ds.d("D1"),
                                                  "name": "空部门"}})
-    out = reports.employee_summary(ds.db, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
+    out = reports.employee_summary(ds.store, ds.ctx("X", "dept_admin", dept_ids=(ds.d("D1"),)), ds.identity, NOW,
                                    {**RANGE, "dept_id": ds.d("D1b")})
     assert out["people"] == [] and out["totals"]["actual"] == 0
     with pytest.raises(NotFound):
-        reports.employee_summary(ds.db, ds.ctx("B"), ds.identity, NOW, {**RANGE, "dept_id": ds.d("D2")})
+        reports.employee_summary(ds.store, ds.ctx("B"), ds.identity, NOW, {**RANGE, "dept_id": ds.d("D2")})

@@ -13,13 +13,14 @@ import pytest
 
 from visits import report_rules as R
 from visits import reports, rollup, store
+from visits.store import Store
 
 
 @pytest.fixture(scope="module")
 def db(infra):
     client = pymongo.MongoClient(infra.mongo_uri, tz_aware=True)
     name = f"rollup_{uuid.uuid4().hex[:8]}"
-    reports.ensure_indexes(client[name])
+    Store(client[name]).ensure_indexes()
     yield client[name]
     client.drop_database(name)
     client.close()
@@ -37,16 +38,16 @@ def test_concurrent_touches_of_one_day_lose_nothing(db):
     day = "2026-03-05"
     docs = [_visit(tenant, i, day) for i in range(24)]
     db["visits"].insert_many(docs)
-    rollup.build(db, tenant)  # empty days until now: mark built
+    rollup.build(Store(db), tenant)  # empty days until now: mark built
     db["report_days_2026_03"].delete_many({"tenant_id": tenant})
-    threads = [threading.Thread(target=rollup.touch, args=(db, d["_id"])) for d in docs]
+    threads = [threading.Thread(target=rollup.touch, args=(Store(db), d["_id"])) for d in docs]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    got = {x["id"] for _, x in rollup.day_entries(db, tenant, [day])}
+    got = {x["id"] for _, x in rollup.day_entries(Store(db), tenant, [day])}
     assert got == {d["_id"] for d in docs}
-    assert sum(c["n"] for _, c in rollup.day_counts(db, tenant, [day])) == 24
+    assert sum(c["n"] for _, c in rollup.day_counts(Store(db), tenant, [day])) == 24
 
 
 def test_touch_follows_the_visit_and_build_keeps_fresher_entries(db):
@@ -59,19 +60,19 @@ def test_touch_follows_the_visit_and_build_keeps_fresher_entries(db):
                          "point": {"source": "gps"}}
     db["visits"].insert_many(docs)
     # a change before the first report: touched, then the build must not overwrite it
-    store.apply_step(db, docs[1]["_id"], {"status": "valid", "check_in": {"at": datetime(2026, 3, 2, tzinfo=UTC)}})
-    assert rollup.build(db, tenant) == 12
-    assert rollup.build(db, tenant) == 0  # once
+    Store(db).apply_step(docs[1]["_id"], {"status": "valid", "check_in": {"at": datetime(2026, 3, 2, tzinfo=UTC)}})
+    assert rollup.build(Store(db), tenant) == 12
+    assert rollup.build(Store(db), tenant) == 0  # once
     now = {d["_id"]: store.fix_dates(db["visits"].find_one({"_id": d["_id"]})) for d in docs}
-    entries = {x["id"]: x for _, x in rollup.day_entries(db, tenant, days)}
+    entries = {x["id"]: x for _, x in rollup.day_entries(Store(db), tenant, days)}
     assert entries == {vid: rollup.entry_of(v) for vid, v in now.items()}
     assert entries[docs[1]["_id"]]["s"] == "valid" and entries[docs[1]["_id"]]["r"]["check_in_at"]
     expected = Counter((v["day"], v["employee_id"], v["status"], 1 if v.get("check_in") else 0) for v in now.values())
     got: Counter = Counter()
-    for d, c in rollup.day_counts(db, tenant, days):
+    for d, c in rollup.day_counts(Store(db), tenant, days):
         got[(d, c["e"], c["s"], c["i"])] += c["n"]
     assert got == expected
     # the series read from the rollup count every actual visit once
-    rows = reports.day_rows(db, tenant, days)
+    rows = reports.day_rows(Store(db), tenant, days)
     assert sum(r["n"] for r in rows if R.is_actual(r["status"], r["checked_in"])) == \
         sum(1 for v in now.values() if R.is_actual(v["status"], bool(v.get("check_in"))))

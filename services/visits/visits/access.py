@@ -5,6 +5,7 @@ from typing import Any
 
 from crmkit.context import CallContext
 from crmkit.errors import Forbidden, NotFound
+from visits.peers import Identity, ReportIdentity
 
 ALL_ROLES = ("tenant_admin", "all_customers", "system", "operator")
 REVIEWER_ROLES = ("support", "tenant_admin", "dept_admin")
@@ -12,7 +13,7 @@ REVIEWER_ROLES = ("support", "tenant_admin", "dept_admin")
 RECORDS_MENU = "customer_visits"
 
 
-def visible_owners(ctx: CallContext, identity: Any) -> dict[str, Any]:
+def visible_owners(ctx: CallContext, identity: ReportIdentity) -> dict[str, Any]:
     """``{"all": bool, "user_ids": [...]}`` — identity's contract, short-cut where it is
     plain from the roles (everyone but a department admin)."""
     if ctx.has_role(*ALL_ROLES):
@@ -25,7 +26,7 @@ def visible_owners(ctx: CallContext, identity: Any) -> dict[str, Any]:
     return {"all": False, "user_ids": [ctx.user_id]}
 
 
-def require_records_menu(ctx: CallContext, identity: Any) -> None:
+def require_records_menu(ctx: CallContext, identity: Identity) -> None:
     """The records page answers only people whose department holds the ``customer_visits``
     grant (identity's ``menu_allowed``, one call; tenant admins always): hiding the menu
     is not enough."""
@@ -36,7 +37,7 @@ def require_records_menu(ctx: CallContext, identity: Any) -> None:
                         {"menu": RECORDS_MENU})
 
 
-def can_see(ctx: CallContext, visit: dict[str, Any], identity: Any) -> bool:
+def can_see(ctx: CallContext, visit: dict[str, Any], identity: Identity) -> bool:
     if visit.get("tenant_id") != ctx.tenant_id:
         return False
     if ctx.has_role(*ALL_ROLES, "support"):
@@ -48,12 +49,12 @@ def can_see(ctx: CallContext, visit: dict[str, Any], identity: Any) -> bool:
         (ctx.has_role("dept_admin") and visit.get("employee_id") in scope["user_ids"])
 
 
-def require_visible(ctx: CallContext, visit: dict[str, Any], identity: Any) -> None:
+def require_visible(ctx: CallContext, visit: dict[str, Any], identity: Identity) -> None:
     if not can_see(ctx, visit, identity):
         raise NotFound("visit.not_found", "no such visit", {"visit_id": visit.get("_id")})
 
 
-def require_performer(ctx: CallContext, visit: dict[str, Any], identity: Any) -> None:
+def require_performer(ctx: CallContext, visit: dict[str, Any], identity: Identity) -> None:
     """Only the employee the visit is planned for checks in, checks out and writes notes."""
     require_visible(ctx, visit, identity)
     if visit.get("employee_id") != ctx.user_id:

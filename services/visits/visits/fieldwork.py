@@ -14,9 +14,14 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from crmkit import dbtrace
+from crmkit.blobs import BlobStore
+from crmkit.context import CallContext
 from crmkit.errors import InvalidInput
-from visits import photos, rules, store, uploads
+from crmkit.nameko.kit import WorkerKit
+from visits import photos, rules, uploads
 from visits.access import require_performer
+from visits.peers import Identity
+from visits.store import Store
 from visits.views import event_data, public
 
 log = logging.getLogger(__name__)
@@ -25,22 +30,17 @@ CLIENT_SKEW_FLAG_S = 15 * 60
 MAX_NOTES = 5000
 
 
-def idempotent(kit: Any, visit_id: str, action: str, key: str | None, sleep: Callable[[float], None],
-               work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``work`` once per (tenant, visit, action, key): the key is inserted first
-    under a unique index; a repeat gets the first call's answer."""
+def idempotent(kit: WorkerKit, store: Store, visit_id: str, action: str, key: str | None,
+               sleep: Callable[[float], None], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``work`` once per (tenant, visit, action, key): the key
+    ``<tenant>:<visit>:<action>:<key>`` is inserted first under a unique index; a repeat
+    gets the first call's answer (``crmkit.docstore.Idempotency``)."""
     if not key:
         return work()
     tenant = kit.ctx.tenant_id
-    prior = store.idem_begin(kit.db, tenant, visit_id, action, key, sleep)
-    if prior is not None:
-        return prior["result"]
-    try:
-        result = work()
-    except BaseException:
-        store.idem_release(kit.db, tenant, visit_id, action, key)
-        raise
-    store.idem_done(kit.db, tenant, visit_id, action, key, result)
+    result: dict[str, Any] = store.idempotency_of(sleep).run(
+        f"{tenant}:{visit_id}:{action}:{key}", work,
+        {"tenant_id": tenant, "visit_id": visit_id, "action": action, "key": key})
     return result
 
 
@@ -99,7 +99,8 @@ def _decode_photo(photo: Any, max_bytes: int) -> bytes | None:
 
 
 @contextlib.contextmanager
-def _photo_source(kit: Any, ctx: Any, bs: Any, photo: Any, max_bytes: int) -> Iterator[bytes | uploads.Spool | None]:
+def _photo_source(ctx: CallContext, bs: BlobStore, photo: Any,
+                  max_bytes: int) -> Iterator[bytes | uploads.Spool | None]:
     """The check-in photo: ``None``, its bytes (``data_b64``) or the upload sent with
     ``upload_part`` (``upload_id`` + ``parts``) read back into a spool file."""
     if isinstance(photo, dict) and photo.get("upload_id") is not None:
@@ -116,7 +117,7 @@ class _Renditions:
     """The photo's three blobs while a check-in is under way: undone unless it succeeds
     (an adopted upload goes back to being staged parts, for a retry)."""
 
-    def __init__(self, bs: Any):
+    def __init__(self, bs: BlobStore):
         self.bs = bs
         self.ids: dict[str, str] = {}
         self.spool: uploads.Spool | None = None
@@ -148,13 +149,16 @@ class _Renditions:
                 log.warning("check-in: upload %s not marked used", self.spool.upload_id, exc_info=True)
 
 
-def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep: Callable[[float], None], visit_id: str,
-             data: dict[str, Any], photo: dict[str, Any] | None, idempotency_key: str | None) -> dict[str, Any]:
+def check_in(kit: WorkerKit, store: Store, identity: Identity, tpool: Callable[..., Any], sleep: Callable[[float],
+             None],
+             visit_id: str, data: dict[str, Any], photo: dict[str, Any] | None,
+             idempotency_key: str | None) -> dict[str, Any]:
     """One read of the visit (again only after waiting for another call with the same
     key); the photo's renditions stored once each — an upload's parts become the original;
     the upload is kept until the check-in succeeds."""
     ctx = kit.ctx
-    visit = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+    bs = store.blobs
+    visit = store.load_visit(ctx.tenant_id, visit_id)
     require_performer(ctx, visit, identity)
     waited: list[float] = []
 
@@ -163,9 +167,9 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
         sleep(seconds)
 
     def work() -> dict[str, Any]:
-        v = store.load_visit(kit.db, ctx.tenant_id, visit_id) if waited else visit
+        v = store.load_visit(ctx.tenant_id, visit_id) if waited else visit
         rules.next_status(v["status"], "check_in")  # fail fast before the image work
-        settings = store.settings(kit.db, ctx.tenant_id)
+        settings = store.settings(ctx.tenant_id)
         tz = settings["time_zone"]
         now = kit.now()
         body = data if isinstance(data, dict) else {}
@@ -180,7 +184,7 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
         photo_doc: dict[str, Any] | None = None
         kept = _Renditions(bs)
         max_bytes = int(settings["max_photo_bytes"])
-        with _photo_source(kit, ctx, bs, photo, max_bytes) as src:
+        with _photo_source(ctx, bs, photo, max_bytes) as src:
             if src is not None:
                 local = at.astimezone(rules.zone(tz)).strftime("%Y-%m-%d %H:%M")
                 lines = [f"{local} ({tz})",
@@ -216,8 +220,7 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
             flags.append("no_photo")
         won = False
         try:
-            last = kit.db["employee_last_check_in"].find_one({"_id": f"{ctx.tenant_id}:{v['employee_id']}"})
-            travel = rules.travel_check(store.fix_dates(last) if last else None, point, at, settings)
+            travel = rules.travel_check(store.last_check_in(ctx.tenant_id, v["employee_id"]), point, at, settings)
             if travel and travel["flagged"]:
                 flags.append("impossible_travel")
             ci = {"at": at, "received_at": now, "point": point, "photo": photo_doc, "flags": flags, "travel": travel,
@@ -228,33 +231,32 @@ def check_in(kit: Any, identity: Any, bs: Any, tpool: Callable[..., Any], sleep:
                 "photo_sha256": photo_doc["sha256"] if photo_doc else None, "flags": flags,
                 "customer_name": v.get("customer_name")}))
             with kit.change([ev], store.step_check(v, "check_in")):
-                full = store.claim_step(kit.db, v, "check_in", {"check_in": ci}, now)
+                full = store.claim_step(v, "check_in", {"check_in": ci}, now)
                 won = True  # from here the check-in happened (a lost visit update is repaired on read)
-                store.apply_step(kit.db, visit_id, full, v)
+                store.apply_step(visit_id, full, v)
         except BaseException:
             if not won:
                 kept.undo()
             raise
         kept.done()
-        store.replace(kit.db["employee_last_check_in"],
-                      {"_id": f"{ctx.tenant_id}:{v['employee_id']}", "visit_id": visit_id, "at": at,
-                       "point": {"lat": point["lat"], "lng": point["lng"]}})
+        store.save_last_check_in(ctx.tenant_id, v["employee_id"], visit_id, at, point)
         v = {**v, **full}
         return public(v)
 
-    return idempotent(kit, visit_id, "check_in", idempotency_key, pause, work)
+    return idempotent(kit, store, visit_id, "check_in", idempotency_key, pause, work)
 
 
-def check_out(kit: Any, identity: Any, sleep: Callable[[float], None], visit_id: str, data: dict[str, Any],
+def check_out(kit: WorkerKit, store: Store,
+              identity: Identity, sleep: Callable[[float], None], visit_id: str, data: dict[str, Any],
               idempotency_key: str | None) -> dict[str, Any]:
     ctx = kit.ctx
-    visit = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+    visit = store.load_visit(ctx.tenant_id, visit_id)
     require_performer(ctx, visit, identity)
 
     def work() -> dict[str, Any]:
-        v = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+        v = store.load_visit(ctx.tenant_id, visit_id)
         rules.next_status(v["status"], "check_out")
-        settings = store.settings(kit.db, ctx.tenant_id)
+        settings = store.settings(ctx.tenant_id)
         now = kit.now()
         body = data if isinstance(data, dict) else {}
         point = _point(body)
@@ -276,18 +278,19 @@ def check_out(kit: Any, identity: Any, sleep: Callable[[float], None], visit_id:
             "status": rules.PENDING_NOTES, "at": at, "stay_minutes": stay, "plan_to_check_out_m": plan_co,
             "check_in_to_check_out_m": ci_co, "source": point["source"]}))
         with kit.change([ev], store.step_check(v, "check_out")):
-            full = store.claim_step(kit.db, v, "check_out", {"check_out": co}, now)
-            store.apply_step(kit.db, visit_id, full)
+            full = store.claim_step(v, "check_out", {"check_out": co}, now)
+            store.apply_step(visit_id, full)
         v.update(full)
         return public(v)
 
-    return idempotent(kit, visit_id, "check_out", idempotency_key, sleep, work)
+    return idempotent(kit, store, visit_id, "check_out", idempotency_key, sleep, work)
 
 
-def write_notes(kit: Any, identity: Any, sleep: Callable[[float], None], visit_id: str, data: dict[str, Any],
+def write_notes(kit: WorkerKit, store: Store,
+                identity: Identity, sleep: Callable[[float], None], visit_id: str, data: dict[str, Any],
                 idempotency_key: str | None) -> dict[str, Any]:
     ctx = kit.ctx
-    visit = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+    visit = store.load_visit(ctx.tenant_id, visit_id)
     require_performer(ctx, visit, identity)
     text = (data or {}).get("text") if isinstance(data, dict) else None
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTES:
@@ -295,18 +298,18 @@ def write_notes(kit: Any, identity: Any, sleep: Callable[[float], None], visit_i
                            {"field": "text"})
 
     def work() -> dict[str, Any]:
-        v = store.load_visit(kit.db, ctx.tenant_id, visit_id)
+        v = store.load_visit(ctx.tenant_id, visit_id)
         rules.next_status(v["status"], "notes")
         now = kit.now()
-        notes = {"text": text.strip(), "at": now, "by": ctx.user_id}
+        notes: dict[str, Any] = {"text": text.strip(), "at": now, "by": ctx.user_id}
         ev = kit.event("visit.completed", event_data(v, {
             "status": rules.COMPLETED, "at": now, "customer_name": v.get("customer_name"),
             "notes_excerpt": notes["text"][:200],
             "stay_minutes": (v.get("check_out") or {}).get("stay_minutes")}))
         with kit.change([ev], store.step_check(v, "notes")):
-            full = store.claim_step(kit.db, v, "notes", {"notes": notes, "completed_at": now}, now)
-            store.apply_step(kit.db, visit_id, full)
+            full = store.claim_step(v, "notes", {"notes": notes, "completed_at": now}, now)
+            store.apply_step(visit_id, full)
         v.update(full)
         return public(v)
 
-    return idempotent(kit, visit_id, "notes", idempotency_key, sleep, work)
+    return idempotent(kit, store, visit_id, "notes", idempotency_key, sleep, work)

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from crmkit.clock import iso
+from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.nameko.kit import WorkerKit
 from crmkit.outbox import Check
-from visits import inputs, rules, store
+from visits import inputs, rules
 from visits.access import visible_owners
+from visits.fieldwork import idempotent
+from visits.peers import Customers, Identity
+from visits.store import Store, fix_dates
 from visits.views import event_data, public
 
 MAX_TEXT = 2000
@@ -36,7 +42,7 @@ def customer_facts(c: dict[str, Any]) -> dict[str, Any]:
         cbm = {k: cbm.get(k) for k in ("id", "name", "email", "mobile") if cbm.get(k) is not None} or None
     cbm_id = c.get("cbm_id") or (cbm or {}).get("id") or (c.get("cbm") if isinstance(c.get("cbm"), str) else None)
     kind = c.get("kind") or c.get("customer_kind") or ("vendor" if c.get("is_vendor") else "own")
-    loc = c.get("location") if isinstance(c.get("location"), dict) else {}
+    loc: dict[str, Any] = c["location"] if isinstance(c.get("location"), dict) else {}
     lat = loc.get("lat", c.get("lat"))
     lng = loc.get("lng", c.get("lng"))
     projects = c.get("projects") or []
@@ -52,7 +58,7 @@ def customer_facts(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fetch_customer(customers: Any, customer_id: Any) -> dict[str, Any]:
+def fetch_customer(customers: Customers, customer_id: Any) -> dict[str, Any]:
     """Ask customers (with the caller's context): 404 when outside the caller's visibility."""
     customer_id = inputs.ident(customer_id, "customer_id")
     ans = customers.get_customer(customer_id=customer_id)
@@ -61,20 +67,20 @@ def fetch_customer(customers: Any, customer_id: Any) -> dict[str, Any]:
     return customer_facts(ans)
 
 
-def _remember_customer(db: Any, tenant_id: str, customer_id: str, facts: dict[str, Any]) -> dict[str, Any]:
+def _remember_customer(store: Store, tenant_id: str, customer_id: str, facts: dict[str, Any]) -> dict[str, Any]:
     """Fill the read model from an answer; an owner kept from events (with a seq) wins."""
-    row = store.get_customer_rm(db, tenant_id, customer_id)
+    row = store.get_customer_rm(tenant_id, customer_id)
     fields = {k: facts[k] for k in ("name", "cbm_id", "kind", "address") if facts.get(k) is not None}
     if row is None or row.get("owner_seq") is None:
         fields["owner_id"] = facts.get("owner_id")
-    store.upsert_customer_rm(db, tenant_id, customer_id, fields)
-    return store.get_customer_rm(db, tenant_id, customer_id) or {}
+    store.upsert_customer_rm(tenant_id, customer_id, fields)
+    return store.get_customer_rm(tenant_id, customer_id) or {}
 
 
 MAX_PROJECTS = 50
 
 
-def check_projects(customers: Any, customer_id: str, facts: dict[str, Any], given: Any) -> list[str]:
+def check_projects(customers: Customers, customer_id: str, facts: dict[str, Any], given: Any) -> list[str]:
     """The projects a visit names: a vendor customer's visit names one or more, and every id
     named must be one of that customer's projects (asked from customers, which owns them)."""
     if given is None:
@@ -97,7 +103,7 @@ def check_projects(customers: Any, customer_id: str, facts: dict[str, Any], give
     return project_ids
 
 
-def check_assignee(ctx: Any, identity: Any, employee_id: str) -> None:
+def check_assignee(ctx: Any, identity: Identity, employee_id: str) -> None:
     """A task: the caller must be the employee's supervisor or an admin over them."""
     if employee_id == ctx.user_id:
         return
@@ -135,16 +141,25 @@ def _policy(data: dict[str, Any], settings: dict[str, Any]) -> str:
     return current
 
 
-def plan(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
-    return write_plan(kit, check_plan(kit, customers, identity, data))
+def plan_once(kit: WorkerKit, store: Store, customers: Customers, identity: Identity, sleep: Callable[[float], None],
+              data: dict[str, Any]) -> dict[str, Any]:
+    """``plan_visit``: the Idempotency-Key travels in the signed context; a retried plan makes
+    one visit (the key scoped to the caller: ``<tenant>:plan:<user>:plan:<key>``)."""
+    return idempotent(kit, store, f"plan:{kit.ctx.user_id}", "plan", kit.ctx.idempotency_key, sleep,
+                      lambda: plan(kit, store, customers, identity, data))
 
 
-def check_plan(kit: Any, customers: Any, identity: Any, data: Any) -> dict[str, Any]:
+def plan(kit: WorkerKit, store: Store, customers: Customers, identity: Identity,
+         data: dict[str, Any]) -> dict[str, Any]:
+    return write_plan(kit, store, check_plan(kit, store, customers, identity, data))
+
+
+def check_plan(kit: WorkerKit, store: Store, customers: Customers, identity: Identity, data: Any) -> dict[str, Any]:
     """Everything a plan is refused for, before anything is written (a route's schedule
     checks every stop first: one refused stop plans none)."""
     ctx = kit.ctx
     data = inputs.obj(data, "data")
-    settings = store.settings(kit.db, ctx.tenant_id)
+    settings = store.settings(ctx.tenant_id)
     employee_id = inputs.ident(data.get("employee_id"), "employee_id", required=False) or ctx.user_id
     route_id = inputs.ident(data.get("route_id"), "route_id", required=False)
     planned_at = _planned_at(data)
@@ -176,12 +191,12 @@ def check_plan(kit: Any, customers: Any, identity: Any, data: Any) -> dict[str, 
             "project_ids": project_ids, "topic": topic, "scenario": scenario, "policy_version": policy_version}
 
 
-def write_plan(kit: Any, checked: dict[str, Any]) -> dict[str, Any]:
+def write_plan(kit: WorkerKit, store: Store, checked: dict[str, Any]) -> dict[str, Any]:
     """Write a plan :func:`check_plan` accepted, with its ``visit.planned`` event."""
     ctx = kit.ctx
     customer_id, facts, employee_id, day = (checked[k] for k in ("customer_id", "facts", "employee_id", "day"))
     topic, scenario, address, project_ids = (checked[k] for k in ("topic", "scenario", "address", "project_ids"))
-    rm = _remember_customer(kit.db, ctx.tenant_id, customer_id, facts)
+    rm = _remember_customer(store, ctx.tenant_id, customer_id, facts)
     now = kit.now()
     vid = uuid.uuid4().hex
     doc = {
@@ -201,23 +216,23 @@ def write_plan(kit: Any, checked: dict[str, Any]) -> dict[str, Any]:
         extra["cbm"] = facts["cbm"]
     ev = kit.event("visit.planned", event_data(doc, extra))
     with kit.change([ev], Check("visits", {"_id": vid})):
-        store.mark_open(kit.db, doc)  # before the visit: no open visit escapes the expiry sweep
-        kit.db["visits"].insert_one(doc)
+        store.mark_open(doc)  # before the visit: no open visit escapes the expiry sweep
+        store.visits.insert_one(doc)
     # an owner change that arrived meanwhile wins (the read model follows events)
-    latest = store.get_customer_rm(kit.db, ctx.tenant_id, customer_id) or {}
+    latest = store.get_customer_rm(ctx.tenant_id, customer_id) or {}
     if latest.get("owner_seq") is not None and latest.get("owner_id") != doc["owner_id"]:
-        kit.db["visits"].update_one({"_id": vid}, {"$set": {"owner_id": latest.get("owner_id")}})
+        store.visits.update_one({"_id": vid}, {"$set": {"owner_id": latest.get("owner_id")}})
         doc["owner_id"] = latest.get("owner_id")
-    store.cal_add(kit.db, doc)
-    store.touch(kit.db, vid)
+    store.cal_add(doc)
+    store.touch(vid)
     return public(doc)
 
 
 # -- routes ---------------------------------------------------------------------------------
 
-def _route(kit: Any, route_id: str) -> dict[str, Any]:
+def _route(kit: WorkerKit, store: Store, route_id: str) -> dict[str, Any]:
     ctx = kit.ctx
-    row = kit.db["routes"].find_one({"_id": str(route_id)})
+    row = store.routes.find_one({"_id": str(route_id)})
     if row is None or row.get("tenant_id") != ctx.tenant_id or \
             (row.get("employee_id") != ctx.user_id and row.get("created_by") != ctx.user_id
              and not ctx.has_role("tenant_admin")):
@@ -225,7 +240,7 @@ def _route(kit: Any, route_id: str) -> dict[str, Any]:
     return row
 
 
-def _stops(customers: Any, stops: Any) -> list[dict[str, Any]]:
+def _stops(customers: Customers, stops: Any) -> list[dict[str, Any]]:
     if not isinstance(stops, list) or not stops or len(stops) > 50:
         raise InvalidInput("route.bad_stops", "stops must be a list of 1-50 customers", {"field": "stops"})
     out = []
@@ -249,7 +264,8 @@ def route_public(row: dict[str, Any]) -> dict[str, Any]:
             "total_distance_m": None if length is None else round(length, 1)}
 
 
-def create_route(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+def create_route(kit: WorkerKit, store: Store, customers: Customers, identity: Identity,
+                 data: dict[str, Any]) -> dict[str, Any]:
     ctx = kit.ctx
     data = inputs.obj(data, "data")
     name = _text(data, "name", required=True, limit=100)
@@ -258,25 +274,26 @@ def create_route(kit: Any, customers: Any, identity: Any, data: dict[str, Any]) 
     row = {"_id": uuid.uuid4().hex, "tenant_id": ctx.tenant_id, "employee_id": employee_id,
            "created_by": ctx.user_id, "name": name, "stops": _stops(customers, data.get("stops")),
            "created_at": kit.now()}
-    kit.db["routes"].insert_one(row)
+    store.routes.insert_one(row)
     return route_public(row)
 
 
-def update_route(kit: Any, customers: Any, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def update_route(kit: WorkerKit, store: Store, customers: Customers, route_id: str,
+                 data: dict[str, Any]) -> dict[str, Any]:
     data = inputs.obj(data, "data")
-    row = _route(kit, route_id)
+    row = _route(kit, store, route_id)
     changes: dict[str, Any] = {}
     if "name" in data:
         changes["name"] = _text(data, "name", required=True, limit=100)
     if "stops" in data:
         changes["stops"] = _stops(customers, data["stops"])
     if changes:
-        kit.db["routes"].update_one({"_id": row["_id"]}, {"$set": changes})
+        store.routes.update_one({"_id": row["_id"]}, {"$set": changes})
         row.update(changes)
     return route_public(row)
 
 
-def list_routes(kit: Any, employee_id: Any = None) -> list[dict[str, Any]]:
+def list_routes(kit: WorkerKit, store: Store, employee_id: Any = None) -> list[dict[str, Any]]:
     """The caller's routes and the routes they made for others (a supervisor's for their
     team); ``employee_id`` keeps one person's."""
     ctx = kit.ctx
@@ -284,25 +301,25 @@ def list_routes(kit: Any, employee_id: Any = None) -> list[dict[str, Any]]:
     by_id: dict[str, dict[str, Any]] = {}
     for flt in ({"tenant_id": ctx.tenant_id, "employee_id": ctx.user_id},
                 {"tenant_id": ctx.tenant_id, "created_by": ctx.user_id}):
-        for r in kit.db["routes"].find(flt):
+        for r in store.routes.find(flt):
             by_id[r["_id"]] = r
     rows = [r for r in by_id.values() if emp is None or r["employee_id"] == emp]
     rows.sort(key=lambda r: (r["name"], r["_id"]))
     return [route_public(r) for r in rows]
 
 
-def get_route(kit: Any, route_id: str) -> dict[str, Any]:
-    return route_public(_route(kit, route_id))
+def get_route(kit: WorkerKit, store: Store, route_id: str) -> dict[str, Any]:
+    return route_public(_route(kit, store, route_id))
 
 
-def delete_route(kit: Any, route_id: str) -> dict[str, Any]:
-    row = _route(kit, route_id)
-    kit.db["routes"].delete_one({"_id": row["_id"]})
+def delete_route(kit: WorkerKit, store: Store, route_id: str) -> dict[str, Any]:
+    row = _route(kit, store, route_id)
+    store.routes.delete_one({"_id": row["_id"]})
     return {"deleted": row["_id"]}
 
 
-def suggest_order(kit: Any, route_id: str, apply: bool = False) -> dict[str, Any]:
-    row = _route(kit, route_id)
+def suggest_order(kit: WorkerKit, store: Store, route_id: str, apply: bool = False) -> dict[str, Any]:
+    row = _route(kit, store, route_id)
     stops = row["stops"]
     missing = [s["customer_id"] for s in stops if s.get("lat") is None]
     if missing:
@@ -314,18 +331,19 @@ def suggest_order(kit: Any, route_id: str, apply: bool = False) -> dict[str, Any
     after = rules.route_length(pts, order)
     new_stops = [stops[i] for i in order]
     if apply:
-        kit.db["routes"].update_one({"_id": row["_id"]}, {"$set": {"stops": new_stops}})
+        store.routes.update_one({"_id": row["_id"]}, {"$set": {"stops": new_stops}})
     return {"route_id": row["_id"], "order": [stops[i]["customer_id"] for i in order],
             "stops": new_stops, "distance_before_m": round(before, 1), "distance_after_m": round(after, 1),
             "applied": bool(apply)}
 
 
-def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def schedule_route(kit: WorkerKit, store: Store,
+                   customers: Customers, identity: Identity, route_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Put a route on a date: one plan per stop, in the route's order."""
     data = inputs.obj(data, "data")
-    row = _route(kit, route_id)
+    row = _route(kit, store, route_id)
     ctx = kit.ctx
-    settings = store.settings(kit.db, ctx.tenant_id)
+    settings = store.settings(ctx.tenant_id)
     day = rules.parse_day(data.get("day"), "day", "route.bad_schedule")
     interval = inputs.integer(data.get("interval_minutes"), "interval_minutes", default=60, lo=1, hi=24 * 60,
                               code="route.bad_schedule")
@@ -340,7 +358,7 @@ def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data:
     first = datetime.combine(datetime.fromisoformat(day).date(), start, tzinfo=tz)
     stops = row["stops"]
     if data.get("optimise"):
-        stops = suggest_order(kit, route_id)["stops"]
+        stops = suggest_order(kit, store, route_id)["stops"]
     missing = [s["customer_id"] for s in stops if s.get("lat") is None]
     if missing:
         raise BusinessRule("route.stops_without_location", "every stop needs a location to be planned",
@@ -349,7 +367,7 @@ def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data:
     checked = []
     for i, s in enumerate(stops):
         at = first + timedelta(minutes=interval * i)
-        checked.append(check_plan(kit, customers, identity, {
+        checked.append(check_plan(kit, store, customers, identity, {
             "customer_id": s["customer_id"], "employee_id": row["employee_id"], "planned_at": iso(at),
             "location": {"address": s.get("address") or "", "lat": s["lat"], "lng": s["lng"]},
             "topic": data.get("topic") or row["name"], "scenario": data.get("scenario") or "route",
@@ -357,44 +375,47 @@ def schedule_route(kit: Any, customers: Any, identity: Any, route_id: str, data:
             "policy_accepted": data.get("policy_accepted"), "policy_version": data.get("policy_version"),
             "route_id": row["_id"],
         }))
-    return {"route_id": row["_id"], "day": day, "visits": [write_plan(kit, c) for c in checked]}
+    return {"route_id": row["_id"], "day": day, "visits": [write_plan(kit, store, c) for c in checked]}
 
 
 # -- departure -------------------------------------------------------------------------------
 
-def handover_preview(kit: Any, ctx: Any, identity: Any, employee_id: Any) -> dict[str, Any]:
+def handover_preview(kit: WorkerKit, store: Store, ctx: CallContext, identity: Identity,
+                     employee_id: Any) -> dict[str, Any]:
     """How many future plans (not yet checked in) a leaver would hand over — the rows
     ``hand_over`` moves. Tenant admins, and department admins over that person."""
     emp = inputs.ident(employee_id, "employee_id")
     if not ctx.has_role("tenant_admin", "system", "operator"):
-        scope = visible_owners(ctx, identity) if ctx.has_role("dept_admin") else {"all": False, "user_ids": []}
+        scope: dict[str, Any] = (visible_owners(ctx, identity) if ctx.has_role("dept_admin")
+                                 else {"all": False, "user_ids": []})
         if not (scope["all"] or emp in scope["user_ids"]):
             raise Forbidden("visit.handover_forbidden", "only admins see what a leaver hands over")
-    n = kit.db["visits"].count_documents({"tenant_id": ctx.tenant_id, "employee_id": emp,
+    n = store.visits.count_documents({"tenant_id": ctx.tenant_id, "employee_id": emp,
                                           "status": rules.PENDING_CHECK_IN})
     return {"employee_id": emp, "future_visits": n}
 
 
-def hand_over(kit: Any, tenant_id: str, employee_id: str, handover_to: str | None) -> dict[str, int]:
+def hand_over(kit: WorkerKit, store: Store,
+              tenant_id: str, employee_id: str, handover_to: str | None) -> dict[str, int]:
     """Future plans (not yet checked in) pass to ``handover_to``, or are cancelled."""
-    rows = list(kit.db["visits"].find({"tenant_id": tenant_id, "employee_id": employee_id,
+    rows = list(store.visits.find({"tenant_id": tenant_id, "employee_id": employee_id,
                                        "status": rules.PENDING_CHECK_IN}))
     moved = cancelled = 0
     now = kit.now()
     for r in rows:
         if handover_to:
-            kit.db["visits"].update_one({"_id": r["_id"], "status": rules.PENDING_CHECK_IN},
+            store.visits.update_one({"_id": r["_id"], "status": rules.PENDING_CHECK_IN},
                                         {"$set": {"employee_id": handover_to, "handed_over_from": employee_id,
                                                   "updated_at": now}})
-            store.cal_set(kit.db, r, {"employee_id": handover_to})
-            store.touch(kit.db, r["_id"])
+            store.cal_set(r, {"employee_id": handover_to})
+            store.touch(r["_id"])
             moved += 1
         else:
             try:
-                full = store.claim_step(kit.db, store.fix_dates(r), "cancel",
+                full = store.claim_step(fix_dates(r), "cancel",
                                         {"cancelled_reason": "employee_left"}, now)
             except Conflict:  # checked in meanwhile: leave it
                 continue
-            store.apply_step(kit.db, r["_id"], full)
+            store.apply_step(r["_id"], full)
             cancelled += 1
     return {"moved": moved, "cancelled": cancelled}

@@ -15,22 +15,30 @@ not moved for ``STALE_AFTER``.
 """
 from __future__ import annotations
 
+import base64
 import io
+import logging
 import uuid
 import zipfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import eventlet
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from pymongo.database import Database
 
+from crmkit import docstore
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, InvalidInput, NotFound
+from crmkit.nameko.kit import WorkerKit
+from crmkit.outbox import Check
 from visits import report_rules as R
-from visits import store
+from visits.peers import Identity
+from visits.store import Store
 from visits.views import plain
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=15)
 DOWNLOAD_URL = "/api/v1/reports/exports/{id}"
@@ -40,7 +48,7 @@ ZIP_TYPE = "application/zip"
 def _public(job: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     status = job.get("status")
     if status in ("queued", "running") and now is not None and \
-            now - store.aware(job.get("updated_at") or now) > STALE_AFTER:
+            now - docstore.aware(job.get("updated_at") or now) > STALE_AFTER:
         status = "failed"
     out = {"export_id": job["_id"], "status": status, "progress": job.get("progress", 0),
            "filters": job.get("filters") or {}, "requested_by": job.get("requested_by"),
@@ -48,56 +56,62 @@ def _public(job: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
            "error": job.get("error"), "filename": job.get("filename")}
     if status == "done":
         out["download_url"] = DOWNLOAD_URL.format(id=job["_id"])
-    return plain(out)
+    shown: dict[str, Any] = plain(out)
+    return shown
 
 
-def start(db: Database, ctx: CallContext, filters: dict[str, Any], days: list[str], now: datetime) -> dict[str, Any]:
+def start(store: Store, ctx: CallContext, filters: dict[str, Any], days: list[str], now: datetime) -> dict[str, Any]:
     R.check_export_range(days)
     job = {"_id": uuid.uuid4().hex, "tenant_id": ctx.tenant_id, "requested_by": ctx.user_id,
            "filters": {**filters, "from": days[0], "to": days[-1]}, "status": "queued", "progress": 0,
            "created_at": now, "updated_at": now, "filename": f"visits_{days[0]}_{days[-1]}.zip"}
-    db["report_exports"].insert_one(job)
+    store.report_exports.insert_one(job)
     return _public(job)
 
 
-def _job(db: Database, ctx: CallContext, export_id: str) -> dict[str, Any]:
-    job = db["report_exports"].find_one({"_id": str(export_id)})
+def _job(store: Store, ctx: CallContext, export_id: str) -> dict[str, Any]:
+    job = store.report_exports.find_one({"_id": str(export_id)})
     if job is None or job.get("tenant_id") != ctx.tenant_id or \
             (job.get("requested_by") != ctx.user_id and not ctx.has_role("tenant_admin", "system", "operator")):
         raise NotFound("report.export_not_found", "no such export", {"export_id": export_id})
     return job
 
 
-def status(db: Database, ctx: CallContext, export_id: str, now: datetime) -> dict[str, Any]:
-    return _public(_job(db, ctx, export_id), now)
+def status(store: Store, ctx: CallContext, export_id: str, now: datetime) -> dict[str, Any]:
+    return _public(_job(store, ctx, export_id), now)
 
 
-def _done(db: Database, ctx: CallContext, export_id: str) -> dict[str, Any]:
-    job = _job(db, ctx, export_id)
+def _done(store: Store, ctx: CallContext, export_id: str) -> dict[str, Any]:
+    job = _job(store, ctx, export_id)
     if job.get("status") != "done" or not job.get("blob_id"):
         raise Conflict("report.export_not_ready", "the export is not ready yet",
                        {"export_id": export_id, "status": job.get("status"), "progress": job.get("progress", 0)})
     return job
 
 
-def download(db: Database, blobs: Any, ctx: CallContext, export_id: str) -> dict[str, Any]:
+def download(store: Store, ctx: CallContext, export_id: str) -> dict[str, Any]:
     """What a reader needs to stream the finished zip chunk by chunk (``download_chunk``):
     ``{filename, content_type, size, chunks}`` — the file itself never crosses in one piece."""
-    job = _done(db, ctx, export_id)
-    info = blobs.info(job["blob_id"])
+    job = _done(store, ctx, export_id)
+    info = store.report_blobs.info(job["blob_id"])
     return {"filename": str(job.get("filename") or "visits.zip"), "content_type": info["content_type"],
             "size": info["length"], "chunks": info["chunks"]}
 
 
-def download_chunk(db: Database, blobs: Any, ctx: CallContext, export_id: str, n: Any) -> bytes:
-    job = _done(db, ctx, export_id)
+def download_chunk(store: Store, ctx: CallContext, export_id: str, n: Any) -> bytes:
+    job = _done(store, ctx, export_id)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InvalidInput("report.invalid_chunk", "chunk: a whole number from 0", {"field": "chunk"})
-    return blobs.read_chunk(job["blob_id"], n)
+    return store.report_blobs.read_chunk(job["blob_id"], n)
 
 
-def _progress(db: Database, export_id: str, now: Callable[[], datetime], progress: int, **extra: Any) -> None:
-    db["report_exports"].update_one({"_id": export_id},
+def download_chunk_b64(store: Store, ctx: CallContext, export_id: str, n: Any) -> dict[str, Any]:
+    """``download_export_chunk``: one chunk of the finished zip, base64."""
+    return {"chunk": n, "data_b64": base64.b64encode(download_chunk(store, ctx, export_id, n)).decode()}
+
+
+def _progress(store: Store, export_id: str, now: Callable[[], datetime], progress: int, **extra: Any) -> None:
+    store.report_exports.update_one({"_id": export_id},
                                     {"$set": {"progress": progress, "updated_at": now(), **extra}})
 
 
@@ -168,30 +182,71 @@ def zip_books(books: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def run(db: Database, blobs: Any, export_id: str, summarize: Callable[[dict[str, Any]], dict[str, Any]],
+def run(store: Store, export_id: str, summarize: Callable[[dict[str, Any]], dict[str, Any]],
         now: Callable[[], datetime], make_event: Callable[[dict[str, Any]], dict[str, Any]],
         publish_with: Callable[[dict[str, Any], Callable[[], None]], None]) -> dict[str, Any]:
     """Build the export ``export_id``: ``summarize(filters)`` gives the summary (with every
     detail row), ``make_event(data)`` the signed envelope, ``publish_with(env, write)`` runs
     ``write`` (the job marked done) with the event in the outbox (``kit.change``)."""
-    job = db["report_exports"].find_one({"_id": export_id})
+    job = store.report_exports.find_one({"_id": export_id})
     if job is None or job.get("status") not in ("queued", "running"):
         return job or {}
-    _progress(db, export_id, now, 5, status="running")
+    _progress(store, export_id, now, 5, status="running")
     try:
         summary = summarize(dict(job.get("filters") or {}))
-        _progress(db, export_id, now, 50)
+        _progress(store, export_id, now, 50)
         books = workbooks(summary)
-        _progress(db, export_id, now, 80)
-        blob_id = blobs.put(zip_books(books), ZIP_TYPE, {"tenant_id": job["tenant_id"], "export_id": export_id,
-                                                         "kind": "report_export"})
+        _progress(store, export_id, now, 80)
+        blob_id = store.report_blobs.put(zip_books(books), ZIP_TYPE, {
+            "tenant_id": job["tenant_id"], "export_id": export_id, "kind": "report_export"})
         ev = make_event({"export_id": export_id, "requested_by": job["requested_by"],
                          "download_url": DOWNLOAD_URL.format(id=export_id), "tenant_id": job["tenant_id"],
                          "filename": job.get("filename")})
-        publish_with(ev, lambda: _progress(db, export_id, now, 100, status="done", blob_id=blob_id))
+        publish_with(ev, lambda: _progress(store, export_id, now, 100, status="done", blob_id=blob_id))
     except Exception as exc:  # the job records the failure; the caller sees it in status
         msg = getattr(exc, "message", None) or str(exc)
-        _progress(db, export_id, now, int((db["report_exports"].find_one({"_id": export_id}) or {})
+        _progress(store, export_id, now, int((store.report_exports.find_one({"_id": export_id}) or {})
                                           .get("progress", 0)), status="failed", error=str(msg)[:500])
         raise
-    return db["report_exports"].find_one({"_id": export_id}) or {}
+    return store.report_exports.find_one({"_id": export_id}) or {}
+
+
+def start_export(kit: WorkerKit, store: Store, identity: Identity, filters: Any) -> dict[str, Any]:
+    """``start_summary_export``: the range and the scope checked now (404 now, not in the job),
+    the caller's identity answers frozen for the job, the job run in the background; its
+    ``report.export_ready`` event leaves with the job marked done (outbox)."""
+    from visits import reports  # reports builds on this module's callers, not the reverse
+
+    ctx = kit.ctx
+    f = reports.check_filters(filters)
+    tz = reports.time_zone(store, ctx.tenant_id)
+    days = R.date_range(f, kit.now(), tz)
+    R.check_export_range(days)
+    frozen = reports.freeze_identity(ctx, identity, f)
+    reports.resolve_scope(store, ctx, reports.FrozenIdentity(frozen), f)
+    job = start(store, ctx, f, days, kit.now())
+    export_id = job["export_id"]
+    now = kit.now
+
+    def summarize(jf: dict[str, Any]) -> dict[str, Any]:
+        return reports.employee_summary(store, ctx, reports.FrozenIdentity(frozen), now(), jf,
+                                        max_days=R.EXPORT_MAX_DAYS, all_details=True)
+
+    def make_event(data: dict[str, Any]) -> dict[str, Any]:
+        return kit.event("report.export_ready", data)
+
+    def publish_with(ev: dict[str, Any], write: Callable[[], None]) -> None:
+        with kit.change([ev], Check("report_exports", {"_id": export_id, "status": "done"})):
+            write()
+
+    eventlet.spawn_n(_run_quietly, store, export_id, summarize, now, make_event, publish_with)
+    return job
+
+
+def _run_quietly(store: Store, export_id: str, summarize: Callable[[dict[str, Any]], dict[str, Any]],
+                 now: Callable[[], datetime], make_event: Callable[[dict[str, Any]], dict[str, Any]],
+                 publish_with: Callable[[dict[str, Any], Callable[[], None]], None]) -> None:
+    try:
+        run(store, export_id, summarize, now, make_event, publish_with)
+    except Exception:  # recorded on the job (status failed, error)
+        log.exception("report export failed")

@@ -19,85 +19,77 @@ Read models kept from events (collections of this service's database):
 """
 from __future__ import annotations
 
+import base64
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
-
+from crmkit import docstore
 from crmkit.clock import parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import InvalidInput, NotFound
-from visits import inputs, rollup, store
+from visits import charts, inputs, rollup
 from visits import report_rules as R
 from visits.access import visible_owners
+from visits.peers import Identity, Pool, ReportIdentity
+from visits.store import Store
 
 MAX_DETAILS = 500
 MAX_CUSTOMER_LIST = 500  # customers listed for one slice of the frequency pie
 
 
-def ensure_indexes(db: Database) -> None:
-    db["report_emp_history"].create_index([("tenant_id", ASCENDING), ("employee_id", ASCENDING)])
-    db["report_departments"].create_index([("tenant_id", ASCENDING)])
-    db["report_customers"].create_index([("tenant_id", ASCENDING)])
-    db["report_activity"].create_index([("tenant_id", ASCENDING), ("day", ASCENDING)])
-    db["report_exports"].create_index([("tenant_id", ASCENDING), ("requested_by", ASCENDING)])
-
-
-def time_zone(db: Database, tenant_id: str) -> str:
-    return str(store.settings(db, tenant_id)["time_zone"])
+def time_zone(store: Store, tenant_id: str) -> str:
+    return str(store.settings(tenant_id)["time_zone"])
 
 
 # -- rows of the rollup -----------------------------------------------------------------------
 # The reports never query ``visits``: they read the rollup (:mod:`visits.rollup`), whose
 # documents are keyed by ``_id`` (the only filter FerretDB 1.x pushes down to storage).
 
-def day_rows(db: Database, tenant_id: str, days: list[str], with_customer: bool = False) -> list[dict[str, Any]]:
+def day_rows(store: Store, tenant_id: str, days: list[str], with_customer: bool = False) -> list[dict[str, Any]]:
     """``{day, employee_id, status, checked_in, n[, customer_id]}`` for every day."""
     if with_customer:
         n: Counter[tuple[str, Any, Any, str, bool]] = Counter(
-            (d, x["e"], x["c"], x["s"], bool(x["i"])) for d, x in rollup.day_entries(db, tenant_id, days))
+            (d, x["e"], x["c"], x["s"], bool(x["i"])) for d, x in rollup.day_entries(store, tenant_id, days))
         return [{"day": d, "employee_id": e, "customer_id": c, "status": st, "checked_in": ci, "n": k}
                 for (d, e, c, st, ci), k in n.items()]
     return [{"day": d, "employee_id": c["e"], "status": c["s"], "checked_in": bool(c["i"]), "n": int(c["n"])}
-            for d, c in rollup.day_counts(db, tenant_id, days)]
+            for d, c in rollup.day_counts(store, tenant_id, days)]
 
 
-def trend_rows(db: Database, tenant_id: str, kind: str, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def trend_rows(store: Store, tenant_id: str, kind: str, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if periods and "days" in periods[0]:
         period_of = {d: p["key"] for p in periods for d in p["days"]}
     else:
         period_of = {d: p["key"] for p in periods for d in R.days_of_month(p["key"])}
     n: Counter[tuple[str, Any, str, bool]] = Counter()
-    for d, c in rollup.day_counts(db, tenant_id, list(period_of)):
+    for d, c in rollup.day_counts(store, tenant_id, list(period_of)):
         n[(period_of[d], c["e"], c["s"], bool(c["i"]))] += int(c["n"])
     return [{"period": p, "employee_id": e, "status": st, "checked_in": ci, "n": k} for (p, e, st, ci), k in n.items()]
 
 
 # -- scope: who is in the report --------------------------------------------------------------
 
-def _history(db: Database, tenant_id: str, employee_ids: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+def _history(store: Store, tenant_id: str, employee_ids: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     wanted = None if employee_ids is None else set(employee_ids)
-    for r in db["report_emp_history"].find({"tenant_id": tenant_id}):  # one read (a full scan on FerretDB)
+    for r in store.report_emp_history.find({"tenant_id": tenant_id}):  # one read (a full scan on FerretDB)
         if wanted is not None and r["employee_id"] not in wanted:
             continue
         out[r["employee_id"]].append({"since": r["since"], "dept_ids": r.get("dept_ids") or [], "at": r.get("at")})
     return out
 
 
-def departments(db: Database, tenant_id: str) -> dict[str, str | None]:
-    return {r["dept_id"]: r.get("parent_id") for r in db["report_departments"].find({"tenant_id": tenant_id})
+def departments(store: Store, tenant_id: str) -> dict[str, str | None]:
+    return {r["dept_id"]: r.get("parent_id") for r in store.report_departments.find({"tenant_id": tenant_id})
             if not r.get("deleted")}
 
 
-def names_of(db: Database, tenant_id: str, identity: Any, ids: list[str]) -> dict[str, str]:
+def names_of(store: Store, tenant_id: str, identity: ReportIdentity, ids: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     wanted = set(ids)
-    rows = db["report_emp_history"].find({"tenant_id": tenant_id}, {"name": 1, "employee_id": 1, "at": 1})
+    rows = store.report_emp_history.find({"tenant_id": tenant_id}, {"name": 1, "employee_id": 1, "at": 1})
     for r in sorted(rows, key=lambda r: str(r.get("at") or "")):  # the latest name wins
         if r.get("name") and r["employee_id"] in wanted:
             names[r["employee_id"]] = r["name"]
@@ -113,7 +105,7 @@ def names_of(db: Database, tenant_id: str, identity: Any, ids: list[str]) -> dic
     return names
 
 
-def resolve_scope(db: Database, ctx: CallContext, identity: Any, filters: dict[str, Any]) -> dict[str, Any]:
+def resolve_scope(store: Store, ctx: CallContext, identity: ReportIdentity, filters: dict[str, Any]) -> dict[str, Any]:
     """``{"people": [ids] | None (everyone), "member": fn(employee, day) | None}`` within
     the caller's visibility: tenant admin / all_customers everything, a department admin
     their subtree(s), anyone else themselves. Out-of-visibility filters answer 404."""
@@ -135,9 +127,9 @@ def resolve_scope(db: Database, ctx: CallContext, identity: Any, filters: dict[s
     if dept_id:
         dept_id = str(dept_id)
         current = set(identity.subtree_employee_ids(dept_id=dept_id) or [])
-        tree = departments(db, ctx.tenant_id)
+        tree = departments(store, ctx.tenant_id)
         dset = R.subtree(tree, dept_id)
-        hist = _history(db, ctx.tenant_id)
+        hist = _history(store, ctx.tenant_id)
         candidates = set(current) | {e for e, h in hist.items() if any(set(r["dept_ids"]) & dset for r in h)}
         if not see_all:
             candidates &= allowed
@@ -155,37 +147,38 @@ def resolve_scope(db: Database, ctx: CallContext, identity: Any, filters: dict[s
 
 # -- employee summary --------------------------------------------------------------------------
 
-def _filters(filters: Any) -> dict[str, Any]:
+def check_filters(filters: Any) -> dict[str, Any]:
+    """The report filters: an object or nothing (400 ``report.bad_filters``)."""
     if filters is None:
         return {}
     if not isinstance(filters, dict):
         raise InvalidInput("report.bad_filters", "filters must be an object")
-    return filters
+    return dict(filters)
 
 
-def employee_summary(db: Database, ctx: CallContext, identity: Any, now: datetime, filters: Any,
+def employee_summary(store: Store, ctx: CallContext, identity: ReportIdentity, now: datetime, filters: Any,
                      max_days: int = R.MAX_RANGE_DAYS, all_details: bool = False) -> dict[str, Any]:
-    f = _filters(filters)
-    tz = time_zone(db, ctx.tenant_id)
+    f = check_filters(filters)
+    tz = time_zone(store, ctx.tenant_id)
     days = R.date_range(f, now, tz, max_days)
     validated = R.truthy(f.get("validated_only"))
-    scope = resolve_scope(db, ctx, identity, f)
-    rows = day_rows(db, ctx.tenant_id, days)
+    scope = resolve_scope(store, ctx, identity, f)
+    rows = day_rows(store, ctx.tenant_id, days)
     people = scope["people"]
     ids = people if people is not None else sorted({r["employee_id"] for r in rows})
-    names = names_of(db, ctx.tenant_id, identity, ids)
+    names = names_of(store, ctx.tenant_id, identity, ids)
     out = R.employee_summary(rows, days, people, scope["member"], validated, names)
     trend_kind = f.get("trend") or "months"
     periods = R.trend_periods(trend_kind, days[-1])
-    trows = trend_rows(db, ctx.tenant_id, trend_kind, periods)
+    trows = trend_rows(store, ctx.tenant_id, trend_kind, periods)
     out["trend"] = {"kind": "weeks" if "days" in periods[0] else "months",
                     "periods": R.trend(trows, periods, set(out_people(out)), validated)}
     out["time_zone"] = tz
     if all_details:
-        rows_all = detail_rows(db, ctx.tenant_id, days, set(out_people(out)), scope["member"], validated)
+        rows_all = detail_rows(store, ctx.tenant_id, days, set(out_people(out)), scope["member"], validated)
         out["details"] = {"total": len(rows_all), "items": rows_all}
     else:
-        out["details"] = details(db, ctx.tenant_id, days, set(out_people(out)), scope["member"], validated,
+        out["details"] = details(store, ctx.tenant_id, days, set(out_people(out)), scope["member"], validated,
                                  f.get("limit"), f.get("offset"))
     for row in out["details"]["items"]:
         row["employee_name"] = names.get(row["employee_id"]) or row["employee_id"]
@@ -196,18 +189,18 @@ def out_people(summary: dict[str, Any]) -> list[str]:
     return [p["employee_id"] for p in summary["people"]]
 
 
-def details(db: Database, tenant_id: str, days: list[str], people: set[str], member: Any, validated: bool,
+def details(store: Store, tenant_id: str, days: list[str], people: set[str], member: Any, validated: bool,
             limit: Any = None, offset: Any = None) -> dict[str, Any]:
     """Actual visits, one row each: time, customer, address, stay, deviations, source."""
     lim, off = inputs.paging(limit, offset, max_limit=MAX_DETAILS, code="report.bad_paging")
-    rows = detail_rows(db, tenant_id, days, people, member, validated)
+    rows = detail_rows(store, tenant_id, days, people, member, validated)
     return {"total": len(rows), "items": rows[off:off + lim]}
 
 
-def detail_rows(db: Database, tenant_id: str, days: list[str], people: set[str], member: Any,
+def detail_rows(store: Store, tenant_id: str, days: list[str], people: set[str], member: Any,
                 validated: bool) -> list[dict[str, Any]]:
     out = []
-    for d, x in rollup.day_entries(db, tenant_id, days):
+    for d, x in rollup.day_entries(store, tenant_id, days):
         e = x["e"]
         if e not in people or (member is not None and not member(e, d)):
             continue
@@ -220,16 +213,16 @@ def detail_rows(db: Database, tenant_id: str, days: list[str], people: set[str],
 
 # -- customer summary and coverage ---------------------------------------------------------------
 
-def _population(db: Database, tenant_id: str, people: list[str] | None) -> dict[str, dict[str, Any]]:
+def _population(store: Store, tenant_id: str, people: list[str] | None) -> dict[str, dict[str, Any]]:
     """Customers whose CURRENT owner is in scope (visits' customers read model), with
     their grade (this module's read model); ``people=None`` = every owned customer."""
     rows: list[dict[str, Any]] = []
     if people is None:
-        rows = list(db["customers_rm"].find({"tenant_id": tenant_id}))
+        rows = list(store.customers_rm.find({"tenant_id": tenant_id}))
     else:
         for p in people:
-            rows.extend(db["customers_rm"].find({"tenant_id": tenant_id, "owner_id": p}))
-    grades = {r["customer_id"]: r for r in db["report_customers"].find({"tenant_id": tenant_id})}
+            rows.extend(store.customers_rm.find({"tenant_id": tenant_id, "owner_id": p}))
+    grades = {r["customer_id"]: r for r in store.report_customers.find({"tenant_id": tenant_id})}
     out = {}
     for r in rows:
         cid = r.get("customer_id")
@@ -249,25 +242,26 @@ def _visit_counts(rows: list[dict[str, Any]], validated: bool) -> Counter[str]:
     return counts
 
 
-def customer_summary(db: Database, ctx: CallContext, identity: Any, now: datetime, filters: Any) -> dict[str, Any]:
+def customer_summary(store: Store, ctx: CallContext, identity: ReportIdentity, now: datetime,
+                     filters: Any) -> dict[str, Any]:
     """Frequency (0, 1, 2, … visits), average visits per grade, and the (department or
     person) × grade table of actual visits with a totals row. The customer population is
     the customers whose current owner is in scope; the visits counted are every actual
     visit to them in the range (whoever made it)."""
-    f = _filters(filters)
-    tz = time_zone(db, ctx.tenant_id)
+    f = check_filters(filters)
+    tz = time_zone(store, ctx.tenant_id)
     days = R.date_range(f, now, tz)
     validated = R.truthy(f.get("validated_only"))
-    scope = resolve_scope(db, ctx, identity, f)
-    pop = _population(db, ctx.tenant_id, scope["people"])
-    rows = [r for r in day_rows(db, ctx.tenant_id, days, with_customer=True) if r["customer_id"] in pop]
+    scope = resolve_scope(store, ctx, identity, f)
+    pop = _population(store, ctx.tenant_id, scope["people"])
+    rows = [r for r in day_rows(store, ctx.tenant_id, days, with_customer=True) if r["customer_id"] in pop]
     counts = _visit_counts(rows, validated)
     grade_of = {c: p["grade"] for c, p in pop.items()}
     by = f.get("group_by") or "person"
     if by not in ("person", "dept"):
         raise InvalidInput("report.bad_group_by", "group_by must be person or dept", {"group_by": by})
     cells: list[tuple[str, str, int]] = []
-    hist = _history(db, ctx.tenant_id) if by == "dept" else {}
+    hist = _history(store, ctx.tenant_id) if by == "dept" else {}
     for r in rows:
         if not R.is_actual(r["status"], r["checked_in"], validated):
             continue
@@ -279,9 +273,9 @@ def customer_summary(db: Database, ctx: CallContext, identity: Any, now: datetim
         cells.append((key, grade_of[r["customer_id"]], r["n"]))
     if by == "dept":
         labels = {r["dept_id"]: r.get("name") or r["dept_id"]
-                  for r in db["report_departments"].find({"tenant_id": ctx.tenant_id})}
+                  for r in store.report_departments.find({"tenant_id": ctx.tenant_id})}
     else:
-        labels = names_of(db, ctx.tenant_id, identity, sorted({c[0] for c in cells}))
+        labels = names_of(store, ctx.tenant_id, identity, sorted({c[0] for c in cells}))
     out = {"days": days, "time_zone": tz, "validated_only": validated, "customers": len(pop),
            "visits": sum(counts.values()),
            "frequency": R.frequency(counts, pop), "grades": R.grade_averages(counts, grade_of),
@@ -292,56 +286,56 @@ def customer_summary(db: Database, ctx: CallContext, identity: Any, now: datetim
     return out
 
 
-def cadence(db: Database, tenant_id: str) -> dict[str, float]:
-    row = db["report_settings"].find_one({"_id": tenant_id}) or {}
+def cadence(store: Store, tenant_id: str) -> dict[str, float]:
+    row = store.report_settings.find_one({"_id": tenant_id}) or {}
     return dict(row.get("cadence") or R.DEFAULT_CADENCE)
 
 
-def save_cadence(db: Database, ctx: CallContext, values: Any) -> dict[str, float]:
+def save_cadence(store: Store, ctx: CallContext, values: Any) -> dict[str, float]:
     from crmkit.errors import Forbidden
     if not ctx.has_role("tenant_admin", "system", "operator"):
         raise Forbidden("report.settings_forbidden", "only the tenant admin sets visit cadence targets")
     clean = R.validate_cadence(values)
-    store.replace(db["report_settings"], {"_id": ctx.tenant_id, "tenant_id": ctx.tenant_id, "cadence": clean})
+    store.replace(store.report_settings, {"_id": ctx.tenant_id, "tenant_id": ctx.tenant_id, "cadence": clean})
     return clean
 
 
-def coverage(db: Database, ctx: CallContext, identity: Any, now: datetime, filters: Any) -> dict[str, Any]:
+def coverage(store: Store, ctx: CallContext, identity: ReportIdentity, now: datetime, filters: Any) -> dict[str, Any]:
     """Customers (in scope) with no actual visit from ``since`` to today, and each
     grade's cadence target vs actual over the range ``from``..``to``."""
-    f = _filters(filters)
-    tz = time_zone(db, ctx.tenant_id)
+    f = check_filters(filters)
+    tz = time_zone(store, ctx.tenant_id)
     validated = R.truthy(f.get("validated_only"))
-    scope = resolve_scope(db, ctx, identity, f)
-    pop = _population(db, ctx.tenant_id, scope["people"])
+    scope = resolve_scope(store, ctx, identity, f)
+    pop = _population(store, ctx.tenant_id, scope["people"])
     today = R.local_today(now, tz).isoformat()
     since = R.filter_day(f["since"], "since").isoformat() if f.get("since") else R.date_range({}, now, tz)[0]
     since_days = R.date_range({"from": since, "to": today}, now, tz)
-    since_rows = [r for r in day_rows(db, ctx.tenant_id, since_days, with_customer=True) if r["customer_id"] in pop]
+    since_rows = [r for r in day_rows(store, ctx.tenant_id, since_days, with_customer=True) if r["customer_id"] in pop]
     seen = _visit_counts(since_rows, validated)
     not_visited = sorted((p for c, p in pop.items() if not seen.get(c)), key=lambda p: (p["grade"], p["name"]))
     days = R.date_range(f, now, tz)
     rows = since_rows if days == since_days else \
-        [r for r in day_rows(db, ctx.tenant_id, days, with_customer=True) if r["customer_id"] in pop]
+        [r for r in day_rows(store, ctx.tenant_id, days, with_customer=True) if r["customer_id"] in pop]
     counts = _visit_counts(rows, validated)
     return {"since": since, "today": today, "time_zone": tz, "validated_only": validated, "days": days,
             "customers": len(pop), "not_visited_count": len(not_visited), "not_visited": not_visited[:1000],
             "cadence": R.cadence_vs_actual(counts, {c: p["grade"] for c, p in pop.items()},
-                                           cadence(db, ctx.tenant_id), len(days))}
+                                           cadence(store, ctx.tenant_id), len(days))}
 
 
 # -- targets vs actual ----------------------------------------------------------------------------
 
-def targets_vs_actual(db: Database, ctx: CallContext, identity: Any, pool: Any, now: datetime,
+def targets_vs_actual(store: Store, ctx: CallContext, identity: ReportIdentity, pool: Pool | None, now: datetime,
                       filters: Any) -> dict[str, Any]:
     """Per salesperson per day: the pool's daily targets next to the actual entries,
     claims, contact notes and field visits (actual visits) of that day."""
-    f = _filters(filters)
-    tz = time_zone(db, ctx.tenant_id)
+    f = check_filters(filters)
+    tz = time_zone(store, ctx.tenant_id)
     days = R.date_range(f, now, tz, R.EXPORT_MAX_DAYS)
     validated = R.truthy(f.get("validated_only"))
-    scope = resolve_scope(db, ctx, identity, f)
-    rows = day_rows(db, ctx.tenant_id, days)
+    scope = resolve_scope(store, ctx, identity, f)
+    rows = day_rows(store, ctx.tenant_id, days)
     people = scope["people"] if scope["people"] is not None else sorted({r["employee_id"] for r in rows})
     targets: dict[str, Any] = {}
     if pool is not None:
@@ -356,9 +350,9 @@ def targets_vs_actual(db: Database, ctx: CallContext, identity: Any, pool: Any, 
             visits[(r["employee_id"], r["day"])] += r["n"]
     act: Counter[tuple[str, str, str]] = Counter()
     for d in days:
-        for a in db["report_activity"].find({"tenant_id": ctx.tenant_id, "day": d}):
+        for a in store.report_activity.find({"tenant_id": ctx.tenant_id, "day": d}):
             act[(a["user_id"], d, a["kind"])] += 1
-    names = names_of(db, ctx.tenant_id, identity, people)
+    names = names_of(store, ctx.tenant_id, identity, people)
     out = []
     for e in people:
         for d in days:
@@ -385,35 +379,35 @@ def _event_day(event: dict[str, Any], tz: str, at: Any = None) -> str:
     return R.local_day_of(when, tz)
 
 
-def on_employee_event(db: Database, event: dict[str, Any]) -> None:
+def on_employee_event(store: Store, event: dict[str, Any]) -> None:
     data = event.get("data") or {}
     emp = data.get("employee_id") or data.get("id")
     if not emp or "dept_ids" not in data:
         return
     tenant = event["tenant_id"]
-    since = _event_day(event, time_zone(db, tenant))
+    since = _event_day(event, time_zone(store, tenant))
     _id = f"{tenant}:{emp}:{since}"
     row = {"_id": _id, "tenant_id": tenant, "employee_id": str(emp), "since": since,
            "at": str(event.get("occurred_at") or ""), "dept_ids": [str(d) for d in data.get("dept_ids") or []],
            "name": data.get("name") or ""}
-    old = db["report_emp_history"].find_one({"_id": _id})
+    old = store.report_emp_history.find_one({"_id": _id})
     if old is not None and str(old.get("at") or "") > row["at"]:
         return  # a later change of the same day is already kept
-    store.replace(db["report_emp_history"], row)
+    store.replace(store.report_emp_history, row)
 
 
-def on_department_event(db: Database, event: dict[str, Any]) -> None:
+def on_department_event(store: Store, event: dict[str, Any]) -> None:
     data = event.get("data") or {}
     dept = data.get("department_id") or data.get("id")
     if not dept:
         return
     tenant = event["tenant_id"]
-    store.replace(db["report_departments"], {
+    store.replace(store.report_departments, {
         "_id": f"{tenant}:{dept}", "tenant_id": tenant, "dept_id": str(dept), "parent_id": data.get("parent_id"),
         "name": data.get("name") or "", "deleted": event.get("type") == "department.deleted"})
 
 
-def on_customer_event(db: Database, event: dict[str, Any]) -> None:
+def on_customer_event(store: Store, event: dict[str, Any]) -> None:
     data = event.get("data") or {}
     cid = data.get("customer_id")
     if not cid:
@@ -429,18 +423,14 @@ def on_customer_event(db: Database, event: dict[str, Any]) -> None:
             fields["grade"] = data.get("grade") or None
         if data.get("name"):
             fields["name"] = data["name"]
-    change = {"$set": fields}
-    try:
-        db["report_customers"].update_one({"_id": f"{tenant}:{cid}"}, change, upsert=True)
-    except DuplicateKeyError:
-        db["report_customers"].update_one({"_id": f"{tenant}:{cid}"}, change)
+    docstore.upsert(store.report_customers, {"_id": f"{tenant}:{cid}"}, {"$set": fields})
 
 
-def on_activity_event(db: Database, event: dict[str, Any]) -> None:
+def on_activity_event(store: Store, event: dict[str, Any]) -> None:
     """customer.owner_changed (path entry/claim) and customer.contact_noted."""
     data = event.get("data") or {}
     tenant = event["tenant_id"]
-    tz = time_zone(db, tenant)
+    tz = time_zone(store, tenant)
     if event.get("type") == "customer.owner_changed":
         kind = {"entry": "entry", "claim": "claim", "import": "entry"}.get(str(data.get("path")))
         user = data.get("to_owner_id")
@@ -451,16 +441,14 @@ def on_activity_event(db: Database, event: dict[str, Any]) -> None:
         return
     if not kind or not user:
         return
-    try:
-        db["report_activity"].insert_one({"_id": str(event.get("event_id")), "tenant_id": tenant,
-                                          "user_id": str(user), "day": _event_day(event, tz, at), "kind": kind})
-    except DuplicateKeyError:
-        pass
+    docstore.insert_once(store.report_activity, {"_id": str(event.get("event_id")), "tenant_id": tenant,
+                                                 "user_id": str(user), "day": _event_day(event, tz, at),
+                                                 "kind": kind})
 
 
 # -- answers of identity frozen for a background job ------------------------------------------------
 
-def freeze_identity(ctx: CallContext, identity: Any, filters: dict[str, Any]) -> dict[str, Any]:
+def freeze_identity(ctx: CallContext, identity: Identity, filters: dict[str, Any]) -> dict[str, Any]:
     """What the report needs from identity, asked now (within the request) so that a
     background job needs no RPC."""
     frozen: dict[str, Any] = {"visible": visible_owners(ctx, identity), "subtree": {}, "names": {}}
@@ -492,3 +480,29 @@ class FrozenIdentity:
     def get_employees(self, ids: list[str]) -> list[dict[str, Any]]:
         names = self.frozen.get("names") or {}
         return [{"id": i, "name": names[i]} for i in ids if i in names]
+
+
+def report_settings(store: Store, ctx: CallContext) -> dict[str, Any]:
+    """``get_report_settings``: the tenant's visit cadence per customer grade."""
+    return {"cadence": cadence(store, ctx.tenant_id)}
+
+
+def update_report_settings(store: Store, ctx: CallContext, changes: Any) -> dict[str, Any]:
+    """``update_report_settings``: the tenant admin sets the cadence."""
+    body = inputs.obj(changes, "changes", code="report.bad_cadence", required=False)
+    return {"cadence": save_cadence(store, ctx, body.get("cadence"))}
+
+
+def chart(store: Store, ctx: CallContext, identity: ReportIdentity, now: datetime, tpool: Callable[..., bytes],
+          kind: Any,
+          filters: Any) -> dict[str, Any]:
+    """``report_chart``: a PNG of the employee or customer summary (rendered in a thread)."""
+    if kind not in charts.KINDS:
+        raise InvalidInput("report.bad_chart", f"chart kinds are {', '.join(charts.KINDS)}", {"kind": kind})
+    f = check_filters(filters)
+    if kind == "employee-visits":
+        data = employee_summary(store, ctx, identity, now, f)
+    else:
+        data = customer_summary(store, ctx, identity, now, f)
+    png = tpool(charts.render, kind, data)
+    return {"content_type": "image/png", "data_b64": base64.b64encode(png).decode()}

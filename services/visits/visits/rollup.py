@@ -46,17 +46,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
-
-from visits import store
+from crmkit import docstore
+from visits.store import ROLLUP_DAYS, ROLLUP_LOCKS, ROLLUP_MONTHS, ROLLUP_STATE, Coll, Store, fix_dates
 
 log = logging.getLogger(__name__)
 
-DAYS = "report_days"
-MONTHS = "report_months"
-LOCKS = "report_locks"
-STATE = "report_rollup_state"
+DAYS = ROLLUP_DAYS  # report_days_YYYY_MM (collections of the Store)
+MONTHS = ROLLUP_MONTHS
+LOCKS = ROLLUP_LOCKS
+STATE = ROLLUP_STATE
 
 LOCK_STALE = timedelta(seconds=30)   # a holder that died (process killed) is taken over after this
 LOCK_WAIT_S = 60.0
@@ -75,9 +73,9 @@ def month_id(tenant_id: str, month: str) -> str:
     return f"{tenant_id}|{month}"
 
 
-def days_coll(db: Database, day: str) -> Any:
-    """``report_days_YYYY_MM``: a month's day documents (every tenant's)."""
-    return db[f"{DAYS}_{day[:7].replace('-', '_')}"]
+def days_coll(store: Store, day: str) -> Coll:
+    """The month collection of ``day``'s rollup documents."""
+    return store.report_days(day)
 
 
 def _dump(rows: list[dict[str, Any]]) -> str:
@@ -92,7 +90,7 @@ def _load(raw: Any) -> list[dict[str, Any]]:
 
 def _iso(v: Any) -> Any:
     if isinstance(v, datetime):
-        return store.aware(v).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return docstore.aware(v).astimezone(UTC).isoformat().replace("+00:00", "Z")
     return v
 
 
@@ -131,39 +129,37 @@ def counts_of(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 # -- locks ---------------------------------------------------------------------------------
 
 @contextmanager
-def _locked(db: Database, key: str) -> Iterator[None]:
+def _locked(store: Store, key: str) -> Iterator[None]:
     _id, token = f"{key}", uuid.uuid4().hex
     deadline = time.monotonic() + LOCK_WAIT_S
     pause = 0.002
     while True:
-        try:
-            db[LOCKS].insert_one({"_id": _id, "token": token, "at": datetime.now(UTC)})
+        if docstore.insert_once(store.report_locks, {"_id": _id, "token": token, "at": datetime.now(UTC)}):
             break
-        except DuplicateKeyError:
-            row = db[LOCKS].find_one({"_id": _id})
-            at = store.aware((row or {}).get("at"))
-            if row is not None and isinstance(at, datetime) and datetime.now(UTC) - at > LOCK_STALE:
-                db[LOCKS].delete_one({"_id": _id, "token": row.get("token")})  # its holder died
-                continue
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"report rollup lock {_id} is held") from None
-            time.sleep(pause)  # cooperative under eventlet
-            pause = min(pause * 2, 0.05)
+        row = store.report_locks.find_one({"_id": _id})
+        at = docstore.aware((row or {}).get("at"))
+        if row is not None and isinstance(at, datetime) and datetime.now(UTC) - at > LOCK_STALE:
+            store.report_locks.delete_one({"_id": _id, "token": row.get("token")})  # its holder died
+            continue
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"report rollup lock {_id} is held")
+        time.sleep(pause)  # cooperative under eventlet
+        pause = min(pause * 2, 0.05)
     try:
         yield
     finally:
-        db[LOCKS].delete_one({"_id": _id, "token": token})
+        store.report_locks.delete_one({"_id": _id, "token": token})
 
 
 # -- writing -------------------------------------------------------------------------------
 
-def _write_day(db: Database, tenant_id: str, day: str, changes: Callable[[], dict[str, dict[str, Any]]],
+def _write_day(store: Store, tenant_id: str, day: str, changes: Callable[[], dict[str, dict[str, Any]]],
                only_missing: bool, with_month: bool = True) -> None:
     """Under the day's lock: merge ``changes()`` (visit id -> entry, read under the lock)
     into the day document, then (``with_month``) the day's counts into its month document."""
     did = day_id(tenant_id, day)
-    with _locked(db, f"day|{did}"):
-        doc = days_coll(db, day).find_one({"_id": did}) or {}
+    with _locked(store, f"day|{did}"):
+        doc = days_coll(store, day).find_one({"_id": did}) or {}
         entries = {x["id"]: x for x in _load(doc.get("v"))}
         before = dict(entries)
         for vid, entry in changes().items():
@@ -172,32 +168,32 @@ def _write_day(db: Database, tenant_id: str, day: str, changes: Callable[[], dic
             entries[vid] = entry
         if entries == before and doc:
             return
-        store.replace(days_coll(db, day), {"_id": did, "tenant_id": tenant_id, "day": day,
+        store.replace(days_coll(store, day), {"_id": did, "tenant_id": tenant_id, "day": day,
                                            "v": _dump(sorted(entries.values(), key=lambda x: x["id"]))})
         if not with_month:
             return
         mid = month_id(tenant_id, day[:7])
-        with _locked(db, f"month|{mid}"):
-            mdoc = db[MONTHS].find_one({"_id": mid}) or {}
+        with _locked(store, f"month|{mid}"):
+            mdoc = store.report_months.find_one({"_id": mid}) or {}
             per_day = dict(mdoc.get("d") or {})
             per_day[day] = _dump(counts_of(entries.values()))
-            store.replace(db[MONTHS], {"_id": mid, "tenant_id": tenant_id, "month": day[:7], "d": per_day})
+            store.replace(store.report_months, {"_id": mid, "tenant_id": tenant_id, "month": day[:7], "d": per_day})
 
 
-def _refresh_month(db: Database, tenant_id: str, month: str, days: list[str]) -> None:
+def _refresh_month(store: Store, tenant_id: str, month: str, days: list[str]) -> None:
     """Under the month's lock: the counts of ``days`` from their day documents as they
     are now (a ``touch`` of one of them after this read rewrites its counts after us)."""
     mid = month_id(tenant_id, month)
-    with _locked(db, f"month|{mid}"):
-        mdoc = db[MONTHS].find_one({"_id": mid}) or {}
+    with _locked(store, f"month|{mid}"):
+        mdoc = store.report_months.find_one({"_id": mid}) or {}
         per_day = dict(mdoc.get("d") or {})
         for day in days:
-            doc = days_coll(db, day).find_one({"_id": day_id(tenant_id, day)}) or {}
+            doc = days_coll(store, day).find_one({"_id": day_id(tenant_id, day)}) or {}
             per_day[day] = _dump(counts_of(_load(doc.get("v"))))
-        store.replace(db[MONTHS], {"_id": mid, "tenant_id": tenant_id, "month": month, "d": per_day})
+        store.replace(store.report_months, {"_id": mid, "tenant_id": tenant_id, "month": month, "d": per_day})
 
 
-def touch(db: Database, visit_id: str, known: dict[str, Any] | None = None) -> None:
+def touch(store: Store, visit_id: str, known: dict[str, Any] | None = None) -> None:
     """Rewrite ``visit_id``'s entry from the visit as it is now (call after writing it).
     ``known``: the visit as the caller holds it — its tenant and day (which never change)
     spare a read; the entry itself is always read fresh under the day's lock. Never fails
@@ -205,71 +201,73 @@ def touch(db: Database, visit_id: str, known: dict[str, Any] | None = None) -> N
     next change or by :func:`rebuild`)."""
     try:
         v: Any = known if known and known.get("tenant_id") and known.get("day") else \
-            db["visits"].find_one({"_id": visit_id}, {"tenant_id": 1, "day": 1})
+            store.visits.find_one({"_id": visit_id}, {"tenant_id": 1, "day": 1})
         if not v or not v.get("day") or not v.get("tenant_id"):
             return
 
         def fresh() -> dict[str, dict[str, Any]]:  # re-read under the day's lock: the latest state wins
-            doc = db["visits"].find_one({"_id": visit_id}, FIELDS)
-            return {} if doc is None else {visit_id: entry_of(store.fix_dates(doc))}
+            doc = store.visits.find_one({"_id": visit_id}, FIELDS)
+            return {} if doc is None else {visit_id: entry_of(fix_dates(doc))}
 
-        _write_day(db, str(v["tenant_id"]), str(v["day"]), fresh, only_missing=False)
+        _write_day(store, str(v["tenant_id"]), str(v["day"]), fresh, only_missing=False)
     except Exception:
         log.exception("report rollup of visit %s not updated", visit_id)
 
 
-def build(db: Database, tenant_id: str, force: bool = False) -> int:
+def build(store: Store, tenant_id: str, force: bool = False) -> int:
     """Fill the tenant's rollup from its visits (one read of them), then mark it built.
     Entries already there are kept (``touch`` wrote them from a fresher read)."""
-    if not force and db[STATE].find_one({"_id": tenant_id}) is not None:
+    if not force and store.report_rollup_state.find_one({"_id": tenant_id}) is not None:
         return 0
     by_day: dict[str, dict[str, dict[str, Any]]] = {}
     n = 0
-    for v in db["visits"].find({"tenant_id": tenant_id}, FIELDS):
+    for v in store.visits.find({"tenant_id": tenant_id}, FIELDS):
         if not v.get("day"):
             continue
-        by_day.setdefault(str(v["day"]), {})[v["_id"]] = entry_of(store.fix_dates(v))
+        by_day.setdefault(str(v["day"]), {})[v["_id"]] = entry_of(fix_dates(v))
         n += 1
     months: dict[str, list[str]] = {}
     for day in sorted(by_day):
-        _write_day(db, tenant_id, day, lambda entries=by_day[day]: entries, only_missing=True, with_month=False)
+        entries = by_day[day]
+        _write_day(store, tenant_id, day, lambda entries=entries: entries,  # type: ignore[misc]
+                   only_missing=True, with_month=False)
         months.setdefault(day[:7], []).append(day)
     for month, mdays in months.items():
-        _refresh_month(db, tenant_id, month, mdays)
-    store.replace(db[STATE], {"_id": tenant_id, "built_at": datetime.now(UTC), "visits": n})
+        _refresh_month(store, tenant_id, month, mdays)
+    store.replace(store.report_rollup_state, {"_id": tenant_id, "built_at": datetime.now(UTC), "visits": n})
     return n
 
 
-def rebuild(db: Database, tenant_id: str) -> int:
+def rebuild(store: Store, tenant_id: str) -> int:
     """Rewrite every entry of the tenant from its visits (repair)."""
     n = 0
-    for v in list(db["visits"].find({"tenant_id": tenant_id}, {"_id": 1})):
-        touch(db, v["_id"])
+    for v in list(store.visits.find({"tenant_id": tenant_id}, {"_id": 1})):
+        touch(store, v["_id"])
         n += 1
-    store.replace(db[STATE], {"_id": tenant_id, "built_at": datetime.now(UTC), "visits": n})
+    store.replace(store.report_rollup_state, {"_id": tenant_id, "built_at": datetime.now(UTC), "visits": n})
     return n
 
 
 # -- reading ------------------------------------------------------------------------------
 
-def day_entries(db: Database, tenant_id: str, days: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+def day_entries(store: Store, tenant_id: str, days: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(day, entry)`` of every visit planned for ``days`` (one ``_id`` read per day)."""
-    build(db, tenant_id)
+    build(store, tenant_id)
     for d in days:
-        doc = days_coll(db, d).find_one({"_id": day_id(tenant_id, d)})
+        doc = days_coll(store, d).find_one({"_id": day_id(tenant_id, d)})
         for x in _load((doc or {}).get("v")):
             yield d, x
 
 
-def day_counts(db: Database, tenant_id: str, days: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+def day_counts(store: Store, tenant_id: str, days: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(day, {e, s, i, n})`` for ``days`` (one ``_id`` read per month)."""
-    build(db, tenant_id)
+    build(store, tenant_id)
     wanted = list(days)
     months: dict[str, list[str]] = {}
     for d in wanted:
         months.setdefault(d[:7], []).append(d)
     for m, mdays in months.items():
-        doc = db[MONTHS].find_one({"_id": month_id(tenant_id, m)}) or {}
+        doc = store.report_months.find_one({"_id": month_id(tenant_id, m)}) or {}
         per_day = doc.get("d") or {}
         for d in mdays:
             for c in _load(per_day.get(d)):

@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo.database import Database
-
 from crmkit import parts
 from crmkit.blobs import AlreadyCommitted, BlobStore
+from crmkit.context import CallContext
 from crmkit.errors import InvalidInput, NotFound
+from visits.store import PHOTO_BOUNDS, Store
 
-LEGACY_COLL = "photo_uploads"  # parts were kept there (and copied into the blob store) before
 PART_BYTES = parts.PART_BYTES
 CODES = parts.Codes(too_large="photo.too_large", bad_encoding="photo.bad_encoding",
                     bad_encoding_message="photo data is not base64")
@@ -143,8 +142,21 @@ def done(blobs: BlobStore, spool: Spool, adopted: bool) -> None:
         blobs.discard_staged(spool.blob_id, len(spool.sizes))
 
 
-def purge_stale(blobs: BlobStore, db: Database[Any], now: datetime, max_bytes: int) -> int:
+def purge_stale(store: Store, now: datetime, max_bytes: int) -> int:
     """Uploads nobody used within ``crmkit.parts.STALE`` (and parts left in the former
     ``photo_uploads`` collection)."""
-    return (blobs.purge_staged(now - parts.STALE, parts.max_parts(max_bytes))
-            + parts.purge_stale(db, LEGACY_COLL, now))
+    return (store.blobs.purge_staged(now - parts.STALE, parts.max_parts(max_bytes))
+            + store.purge_legacy_uploads(now))
+
+
+def receive_part(store: Store, ctx: CallContext, upload_id: Any, index: Any, data_b64: Any,
+                 now: datetime) -> dict[str, Any]:
+    """``upload_part``: one part of the caller's upload, refused beyond the one photo size
+    limit (``VISITS_PHOTO_MAX_BYTES``)."""
+    return store_part(store.blobs, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64, now,
+                      PHOTO_BOUNDS.max_bytes)
+
+
+def purge(store: Store, now: datetime) -> int:
+    """The purge timer: uploads never used."""
+    return purge_stale(store, now, PHOTO_BOUNDS.max_bytes)

@@ -28,7 +28,8 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         photo.pop("blobs", None)
         photo["kinds"] = ["original", "thumbnail", "watermarked"]
         out["check_in"] = {**ci, "photo": photo}
-    return plain(out)
+    shown: dict[str, Any] = plain(out)
+    return shown
 
 
 def summary(doc: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +38,8 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: doc.get(k) for k in keys}
     out["id"] = doc["_id"]
     out["has_photo"] = bool(((doc.get("check_in") or {}).get("photo") or {}).get("sha256"))
-    return plain(out)
+    shown: dict[str, Any] = plain(out)
+    return shown
 
 
 def event_data(doc: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -45,4 +47,5 @@ def event_data(doc: dict[str, Any], extra: dict[str, Any] | None = None) -> dict
             "owner_id": doc.get("owner_id"), "day": doc["day"], "planned_at": doc["planned_at"],
             "status": doc.get("status")}
     data.update(extra or {})
-    return plain(data)
+    shown: dict[str, Any] = plain(data)
+    return shown
