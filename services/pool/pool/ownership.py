@@ -134,11 +134,16 @@ def record(kit: WorkerKit, store: Store, doc: dict[str, Any], customer_name: str
     if doc["path"] not in ANNOUNCED_ON_CREATION and doc["path"] != "delete":
         events.append(owner_changed(kit, doc, customer_name))
         doc["event_id"] = events[-1]["event_id"]  # the answer names it: customers records it once
+    # kit.change, but the staged rows are committed in one round trip (Store.commit_events)
+    ids = kit.outbox.stage(events, Check("moves", {"_id": doc["_id"]}))
     try:
-        with kit.change(events, Check("moves", {"_id": doc["_id"]})):
-            store.moves.insert_one(doc)
-    except DuplicateKeyError:
-        raise Lost(store.moves.find_one({"_id": doc["_id"]}) or {}) from None
+        store.moves.insert_one(doc)
+    except BaseException as exc:
+        kit.outbox.abort(ids)
+        if isinstance(exc, DuplicateKeyError):
+            raise Lost(store.moves.find_one({"_id": doc["_id"]}) or {}) from None
+        raise
+    store.commit_events(ids)
     return doc
 
 
@@ -238,7 +243,7 @@ def claim(kit: WorkerKit, store: Store, customer_id: str, data: dict[str, Any] |
     if not skip_limits:
         R.check_cooldown(user, row.get("released_by"), storage.to_dt(row.get("released_at")), now,
                          rules["cooldown_days"])
-    hint = storage.read_hint(store, tenant, user)
+    hint = storage.read_hint(store, tenant, user, cached=True)  # usually no round trip
     claim_slot = None if skip_limits else storage.take_claim_slot(
         store, tenant, user, today.isoformat(), cid, rules["daily_claim_limit"], now, hint=hint)
     try:

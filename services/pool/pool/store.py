@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -302,8 +302,20 @@ def hint_id(tenant_id: str, owner_id: str) -> str:
     return f"{tenant_id}:{owner_id}"
 
 
-def read_hint(db: Store, tenant_id: str, owner_id: str) -> dict[str, Any]:
-    return db.hints.find_one({"_id": hint_id(tenant_id, owner_id)}) or {}
+#: the hint each write of this process got back (``find_one_and_update``): a claim reads it
+#: from here instead of the database (the read folded into the previous write). A stale copy
+#: costs what a stale hint in the database costs -- a failed insert or the rows read --, never
+#: a wrong grant or refusal (the hint decides nothing).
+HINT_TTL = float(os.environ.get("POOL_HINT_TTL", "5"))
+_hint_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+def read_hint(db: Store, tenant_id: str, owner_id: str, *, cached: bool = False) -> dict[str, Any]:
+    hid = hint_id(tenant_id, owner_id)
+    hit = _hint_cache.get((db.name, hid)) if cached else None
+    if hit is not None and time.monotonic() - hit[0] < HINT_TTL:
+        return dict(hit[1])
+    return dict(db.hints.find_one({"_id": hid}) or {})
 
 
 def update_hint(db: Store, tenant_id: str, owner_id: str, update: dict[str, Any]) -> None:
@@ -311,7 +323,10 @@ def update_hint(db: Store, tenant_id: str, owner_id: str, update: dict[str, Any]
     hid = hint_id(tenant_id, owner_id)
     for _ in range(2):
         try:
-            db.hints.update_one({"_id": hid}, update, upsert=True)
+            after = db.hints.find_one_and_update({"_id": hid}, update, upsert=True,
+                                                 return_document=ReturnDocument.AFTER)
+            if after is not None:
+                _hint_cache[(db.name, hid)] = (time.monotonic(), after)
             return
         except DuplicateKeyError:  # a concurrent upsert created it: update that one
             continue
