@@ -162,15 +162,16 @@ def identity_peer(p: Platform, ctx: CallContext) -> Peer:
 def pool_peer(p: Platform, ctx: CallContext) -> Peer:
     """The pool's ownership RPCs the customers service calls, answered by the pool's functions."""
     from pool import ownership
-    kit = LocalKit(p.dbs["pool"], ctx)
+    from pool.store import Store
+    kit, store = LocalKit(p.dbs["pool"], ctx), Store(p.dbs["pool"])
     return Peer(ownership, kit,
-                enter=lambda **kw: ownership.enter(kit, kw["customer_ids"], kw["owner_id"], kw["path"],
+                enter=lambda **kw: ownership.enter(kit, store, kw["customer_ids"], kw["owner_id"], kw["path"],
                                                    kw.get("import_id")),
                 change_owner=lambda **kw: ownership.change(
-                    kit, kw["customer_id"], expected=kw["expected_owner_id"], new=kw["new_owner_id"],
+                    kit, store, kw["customer_id"], expected=kw["expected_owner_id"], new=kw["new_owner_id"],
                     path=kw["path"], reason=kw.get("reason") or "", capacity=kw.get("capacity"),
                     unowned=bool(kw.get("unowned"))),
-                ownership_history=lambda **kw: ownership.history(kit, ctx.tenant_id, kw["customer_id"]))
+                ownership_history=lambda **kw: ownership.history(kit, store, ctx.tenant_id, kw["customer_id"]))
 
 
 # -- identity ------------------------------------------------------------------------------------
@@ -364,17 +365,18 @@ def test_pool_claim_and_search(platform: Platform) -> None:
     assert row is not None
     cid = row["_id"]
 
+    store = pool_store.Store(pool_db)
     with p.recorded() as queries:
         ctx = p.ctx(t, employee)
-        ownership.release(LocalKit(pool_db, ctx), cid, {"reason": "放公海"})
+        ownership.release(LocalKit(pool_db, ctx), store, cid, {"reason": "放公海"})
         ctx = p.ctx(t, manager, "dept_admin", "employee")
         kit = LocalKit(pool_db, ctx)
-        search.search_pool(kit, keyword=row["name"][2:8])
-        pool_store.get_customer(pool_db, t.tenant_id, cid)
-        ownership.claim(kit, cid, {})
-        ownership.capacity_status(kit, manager)
-        pool_store.load_rules(pool_db, t.tenant_id, fresh=True)
-        requests.list_requests(kit)
+        search.search_pool(kit, store, keyword=row["name"][2:8])
+        pool_store.get_customer(store, t.tenant_id, cid)
+        ownership.claim(kit, store, cid, {})
+        ownership.capacity_status(kit, store, manager)
+        pool_store.load_rules(store, t.tenant_id, fresh=True)
+        requests.list_requests(kit, store)
     p.check(queries)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, NotFound
+from pool.peers import Identity
 
 #: see every employee's pool figures
 OVERSEERS = ("tenant_admin", "support", "system", "operator")
@@ -20,7 +21,7 @@ def _not_found(employee_id: str) -> NotFound:
     return NotFound("pool.employee_not_found", "no such employee", {"employee_id": employee_id})
 
 
-def require_may_see(ctx: CallContext, identity: Any, employee_id: str) -> None:
+def require_may_see(ctx: CallContext, identity: Identity, employee_id: str) -> None:
     """The caller may read ``employee_id``'s pool figures; 404 otherwise (also for an id
     that is no employee of the tenant). One identity call (``holders``: exists + supervisor),
     a second only for a department admin who is not the direct supervisor."""
@@ -36,7 +37,7 @@ def require_may_see(ctx: CallContext, identity: Any, employee_id: str) -> None:
     raise _not_found(employee_id)
 
 
-def require_active_employee(identity: Any, employee_id: str) -> dict[str, Any]:
+def require_active_employee(identity: Identity, employee_id: str) -> dict[str, Any]:
     """An owner to be: an employee of the caller's tenant (404 otherwise, identity asks in
     the caller's tenant only) who is active -- joined and not disabled (422 otherwise)."""
     try:

@@ -105,3 +105,36 @@ def id_list(value: Any, field: str, *, hi: int, code: str = "pool.bad_argument")
     if not isinstance(value, list) or not value or len(value) > hi:
         raise refuse(code, field, f"must be a list of 1-{hi} ids")
     return [str(ident(v, field, code=code)) for v in value]
+
+
+def required_id(value: Any, field: str) -> str:
+    """A required id argument."""
+    return str(ident(value, field))
+
+
+def entry_path(path: Any) -> str:
+    if path not in ("entry", "import"):
+        raise InvalidInput("owner_change.invalid_path", "path must be entry or import", {"field": "path"})
+    return str(path)
+
+
+def move_args(reason: Any, capacity: Any) -> tuple[str, str | None]:
+    """``change_owner``'s reason (at most 500 characters) and capacity mode."""
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise InvalidInput("owner_change.invalid_reason", "reason: at most 500 characters")
+    if capacity not in (None, "exact", "overflow"):
+        raise InvalidInput("owner_change.invalid_capacity", "capacity: exact, overflow or null")
+    return reason or "", capacity
+
+
+def rules_patch(data: Any) -> dict[str, Any] | None:
+    if data is not None and not isinstance(data, dict):
+        raise InvalidInput("pool.rules_invalid", "rules must be an object", {"fields": {"": "object"}})
+    return data
+
+
+def optional_page(page: Any, page_size: Any, code: str) -> tuple[int | None, int | None]:
+    """A page and page size given (both optional: without a size every row is answered)."""
+    pg = integer(page, "page", default=1, lo=1, hi=100_000, code=code) if page not in (None, "") else None
+    size = integer(page_size, "page_size", default=20, lo=1, hi=200, code=code) if page_size not in (None, "") else None
+    return pg, size

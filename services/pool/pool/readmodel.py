@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from crmkit.clock import parse_iso
-from pool import ownership, store
+from crmkit.nameko.kit import WorkerKit
+from pool import ownership
+from pool import store as storage
+from pool.store import Store
 
 
 def _record(data: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +32,8 @@ def _phones(rec: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _contract(rec: dict[str, Any]) -> dict[str, Any]:
-    c = rec.get("contract") if isinstance(rec.get("contract"), dict) else rec
+    inner = rec.get("contract")
+    c: dict[str, Any] = inner if isinstance(inner, dict) else rec
     out: dict[str, Any] = {}
     for src, dst in (("contract_start", "contract_start"), ("start", "contract_start"),
                      ("contract_end", "contract_end"), ("end", "contract_end"),
@@ -61,17 +65,17 @@ def _at(env: dict[str, Any], data: dict[str, Any], *keys: str) -> datetime:
     return parse_iso(env["occurred_at"])
 
 
-def on_customer_created(kit: Any, env: dict[str, Any]) -> None:
+def on_customer_created(kit: WorkerKit, store: Store, env: dict[str, Any]) -> None:
     """The customer exists: its facts join the row the entry made, and the entry is announced
     (``customer.owner_changed`` of seq 1, see :func:`pool.ownership.announce_entry`)."""
-    on_customer_upserted(kit, env)
+    on_customer_upserted(kit, store, env)
     data = env.get("data") or {}
     rec = _record(data)
     cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
-    ownership.announce_entry(kit, env["tenant_id"], cid, customer_fields(data).get("name"))
+    ownership.announce_entry(kit, store, env["tenant_id"], cid, customer_fields(data).get("name"))
 
 
-def on_customer_upserted(kit: Any, env: dict[str, Any], *, restored: bool = False) -> None:
+def on_customer_upserted(kit: WorkerKit, store: Store, env: dict[str, Any], *, restored: bool = False) -> None:
     """``customer.created`` / ``customer.updated``, and ``customer.restored`` (``restored``:
     the row is un-deleted; its owner and slot came back with the ``restore`` move)."""
     data = env.get("data") or {}
@@ -79,49 +83,49 @@ def on_customer_upserted(kit: Any, env: dict[str, Any], *, restored: bool = Fals
     cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
     tenant = env["tenant_id"]
     fields = customer_fields(data)
-    with store.row_lock(kit.db, cid):
-        row = kit.db.customers.find_one({"_id": cid}) or {}
+    with storage.row_lock(store, cid):
+        row = store.customers.find_one({"_id": cid}) or {}
         if "contract_start" in fields or "contract_end" in fields:
             fields["protected_for"] = row.get("owner_id") or rec.get("owner_id")
-        by = store.to_dt(row.get("name_fix_by"))
+        by = storage.to_dt(row.get("name_fix_by"))
         if by is not None and ("name" in fields or "name_key" in fields):
             merged = {**row, **fields}
             if "name" in fields and "name_key" not in fields:
                 merged.pop("name_key", None)  # a key from before the rename says nothing
-            if store.name_matches(merged, row.get("name_fix_key"), row.get("name_fix_name")) \
+            if storage.name_matches(merged, row.get("name_fix_key"), row.get("name_fix_name")) \
                     and parse_iso(env["occurred_at"]) < by:
-                fields.update({k: None for k in store.NAME_FIX_FIELDS})
+                fields.update({k: None for k in storage.NAME_FIX_FIELDS})
                 fields["name_fixed_at"] = parse_iso(env["occurred_at"])
                 if row.get("private"):
-                    fields.update(store.reclaim_fields({**row, **fields}, store.load_rules(kit.db, tenant)))
+                    fields.update(storage.reclaim_fields({**row, **fields}, storage.load_rules(store, tenant)))
         if restored:
             fields["deleted"] = False
         # ownership comes only from the log (ownership.py, ordered by seq); a new row starts public
-        store.upsert_customer(kit.db, cid, tenant, fields,
+        storage.upsert_customer(store, cid, tenant, fields,
                               on_insert={"private": False, "owner_id": None, "deleted": False})
 
 
-def on_customer_deleted(kit: Any, env: dict[str, Any]) -> None:
+def on_customer_deleted(kit: WorkerKit, store: Store, env: dict[str, Any]) -> None:
     data = env.get("data") or {}
     cid = str(data.get("customer_id") or _record(data).get("id"))
-    with store.row_lock(kit.db, cid):
-        row = kit.db.customers.find_one({"_id": cid})
-        store.upsert_customer(kit.db, cid, env["tenant_id"], {"deleted": True, "private": False})
+    with storage.row_lock(store, cid):
+        row = store.customers.find_one({"_id": cid})
+        storage.upsert_customer(store, cid, env["tenant_id"], {"deleted": True, "private": False})
     if row and row.get("owner_id"):
-        store.free_slot(kit.db, env["tenant_id"], row["owner_id"], cid)
+        storage.free_slot(store, env["tenant_id"], row["owner_id"], cid)
 
 
-def on_clock_event(kit: Any, env: dict[str, Any], field: str) -> None:
+def on_clock_event(kit: WorkerKit, store: Store, env: dict[str, Any], field: str) -> None:
     d = env.get("data") or {}
     cid = d.get("customer_id")
     if not cid:
         return
     cid = str(cid)
     at = _at(env, d, "at", "completed_at", "signed_at", "checked_out_at")
-    with store.row_lock(kit.db, cid):
-        row = kit.db.customers.find_one({"_id": cid})
+    with storage.row_lock(store, cid):
+        row = store.customers.find_one({"_id": cid})
         fields: dict[str, Any] = {}
-        prev = store.to_dt((row or {}).get(field))
+        prev = storage.to_dt((row or {}).get(field))
         if prev is None or at > prev:
             fields[field] = at
         if field == "last_deal_at":
@@ -132,6 +136,6 @@ def on_clock_event(kit: Any, env: dict[str, Any], field: str) -> None:
                 fields.update(contract)
                 fields["protected_for"] = (row or {}).get("owner_id")
         if fields:
-            rules = store.load_rules(kit.db, env["tenant_id"])
-            fields.update(store.reclaim_fields({**(row or {}), **fields}, rules))
-            store.upsert_customer(kit.db, cid, env["tenant_id"], fields)
+            rules = storage.load_rules(store, env["tenant_id"])
+            fields.update(storage.reclaim_fields({**(row or {}), **fields}, rules))
+            storage.upsert_customer(store, cid, env["tenant_id"], fields)

@@ -23,9 +23,12 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import iso
 from crmkit.context import system_context
 from crmkit.errors import Conflict, Forbidden, NotFound
+from crmkit.nameko.kit import WorkerKit
 from crmkit.outbox import Check
-from pool import inputs, ownership, store
+from pool import inputs, ownership
 from pool import rules as R
+from pool import store as storage
+from pool.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,7 @@ SCAN_BATCH = 2000  # rows per getMore (FerretDB's default is a few hundred)
 SweepCrash = ownership.SweepCrash  # the test hook's simulated crash (raised inside the move)
 
 
-def sweep(kit: Any, tenant_id: str | None = None, crash_after: int | None = None) -> dict[str, Any]:
-    db = kit.db
+def sweep(kit: WorkerKit, store: Store, tenant_id: str | None = None, crash_after: int | None = None) -> dict[str, Any]:
     now = kit.now()
     today = R.local_day(now)
     query: dict[str, Any] = {"private": True}
@@ -48,19 +50,19 @@ def sweep(kit: Any, tenant_id: str | None = None, crash_after: int | None = None
         query["tenant_id"] = tenant_id
     rules_by_tenant: dict[str, dict[str, Any]] = {}
     acting: str | None = None
-    stats = Counter()
+    stats: Counter[str] = Counter()
     reclaimed: list[str] = []
     # one pass over the private rows, only the fields the rules read; a row costs a
     # database round trip only when it is due or inside a warning window
-    for row in db.customers.find(query, SWEEP_FIELDS).batch_size(SCAN_BATCH):
+    for row in store.customers.find(query, SWEEP_FIELDS).batch_size(SCAN_BATCH):
         if row.get("deleted") or not row.get("owner_id"):
             continue
         t = row["tenant_id"]
         rules = rules_by_tenant.get(t)
         if rules is None:
-            rules = rules_by_tenant[t] = store.load_rules(db, t, fresh=True)
+            rules = rules_by_tenant[t] = storage.load_rules(store, t, fresh=True)
         stats["evaluated"] += 1
-        nxt = store.next_reclaim_of(row, rules)
+        nxt = storage.next_reclaim_of(row, rules)
         if nxt is None:
             continue
         on, rule = nxt
@@ -68,24 +70,25 @@ def sweep(kit: Any, tenant_id: str | None = None, crash_after: int | None = None
             if acting != t:
                 kit.act_as(system_context(t, request_id=f"sweep-{iso(now)}"))
                 acting = t
-            if reclaim_one(kit, row, rule, now, crash=(crash_after is not None
+            if reclaim_one(kit, store, row, rule, now, crash=(crash_after is not None
                                                                  and stats["reclaimed"] + 1 >= crash_after)):
                 stats["reclaimed"] += 1
                 if len(reclaimed) < 1000:
                     reclaimed.append(row["_id"])
             else:
                 stats["skipped"] += 1
-        elif warn_one(kit, row, on, rule, today, rules):
+        elif warn_one(kit, store, row, on, rule, today, rules):
             stats["warned"] += 1
     return {"evaluated": stats["evaluated"], "reclaimed": stats["reclaimed"], "warned": stats["warned"],
             "skipped": stats["skipped"], "reclaimed_ids": reclaimed, "day": today.isoformat()}
 
 
-def reclaim_one(kit: Any, row: dict[str, Any], rule: str, now: datetime, crash: bool = False) -> bool:
+def reclaim_one(kit: WorkerKit, store: Store, row: dict[str, Any], rule: str, now: datetime,
+                crash: bool = False) -> bool:
     cid, owner = row["_id"], row["owner_id"]
     reason = f"reclaim:{rule}"
     try:
-        ownership.change(kit, cid, expected=owner, new=None, path="reclaim", reason=reason, capacity=None,
+        ownership.change(kit, store, cid, expected=owner, new=None, path="reclaim", reason=reason, capacity=None,
                          crash_before_row=crash)
     except (Conflict, NotFound) as exc:
         log.info("reclaim of %s skipped: %s", cid, exc.code)
@@ -93,7 +96,8 @@ def reclaim_one(kit: Any, row: dict[str, Any], rule: str, now: datetime, crash: 
     return True
 
 
-def warn_one(kit: Any, row: dict[str, Any], on: date, rule: str, today: date, rules: dict[str, Any]) -> bool:
+def warn_one(kit: WorkerKit, store: Store, row: dict[str, Any], on: date, rule: str, today: date,
+             rules: dict[str, Any]) -> bool:
     leads = rules["warning_lead_days"]
     if not leads or (on - today).days > max(leads):
         return False
@@ -103,7 +107,7 @@ def warn_one(kit: Any, row: dict[str, Any], on: date, rule: str, today: date, ru
     if lead is None:
         return False
     wid = f"{row['_id']}:{epoch}:{on.isoformat()}:{lead}"
-    if kit.db.warnings.find_one({"_id": wid}, {"_id": 1}) is not None:
+    if store.warnings.find_one({"_id": wid}, {"_id": 1}) is not None:
         return False
     ev = kit.event("pool.reclaim_warning", {"customer_id": row["_id"], "owner_id": row["owner_id"],
                                             "reclaim_on": on.isoformat(), "rule": rule, "lead_days": lead,
@@ -111,7 +115,7 @@ def warn_one(kit: Any, row: dict[str, Any], on: date, rule: str, today: date, ru
                    tenant_id=row["tenant_id"], actor_id="system")
     try:
         with kit.change([ev], Check("warnings", {"_id": wid})):
-            kit.db.warnings.insert_one({"_id": wid, "tenant_id": row["tenant_id"], "customer_id": row["_id"],
+            store.warnings.insert_one({"_id": wid, "tenant_id": row["tenant_id"], "customer_id": row["_id"],
                                         "owner_id": row["owner_id"], "epoch": epoch, "reclaim_on": on.isoformat(),
                                         "lead": lead, "rule": rule, "day": today.isoformat()})
     except DuplicateKeyError:
@@ -119,23 +123,22 @@ def warn_one(kit: Any, row: dict[str, Any], on: date, rule: str, today: date, ru
     return True
 
 
-def preview(kit: Any, patch: dict[str, Any] | None, days: Any = 30) -> dict[str, Any]:
+def preview(kit: WorkerKit, store: Store, patch: dict[str, Any] | None, days: Any = 30) -> dict[str, Any]:
     """What the sweep would reclaim under ``patch`` merged over the current rules, day by
     day for the next ``days`` days (overdue customers count on today)."""
     ctx = kit.ctx
     if not ctx.has_role("tenant_admin"):
         raise Forbidden("pool.rules_forbidden", "only the tenant admin may preview pool rules")
     horizon = inputs.integer(days, "days", default=30, lo=1, hi=366, code="pool.preview_days")
-    db = kit.db
-    rules = R.validate_rules(patch or {}, store.load_rules(db, ctx.tenant_id, fresh=True))
+    rules = R.validate_rules(patch or {}, storage.load_rules(store, ctx.tenant_id, fresh=True))
     today = R.local_day(kit.now())
     last = today + timedelta(days=horizon - 1)
     by_day: dict[str, list[str]] = {}
     by_rule: Counter[str] = Counter()
-    for row in db.customers.find({"tenant_id": ctx.tenant_id, "private": True}, SWEEP_FIELDS).batch_size(SCAN_BATCH):
+    for row in store.customers.find({"tenant_id": ctx.tenant_id, "private": True}, SWEEP_FIELDS).batch_size(SCAN_BATCH):
         if row.get("deleted") or not row.get("owner_id"):
             continue
-        nxt = store.next_reclaim_of(row, rules)
+        nxt = storage.next_reclaim_of(row, rules)
         if nxt is None or nxt[0] > last:
             continue
         day = max(nxt[0], today).isoformat()
@@ -144,3 +147,70 @@ def preview(kit: Any, patch: dict[str, Any] | None, days: Any = 30) -> dict[str,
     days_out = [{"day": d, "count": len(ids), "customer_ids": sorted(ids)[:200]} for d, ids in sorted(by_day.items())]
     return {"total": sum(len(v) for v in by_day.values()), "from": today.isoformat(), "to": last.isoformat(),
             "by_day": days_out, "by_rule": dict(by_rule), "rules": rules}
+
+
+# ------------------------------------------------------------ what the entrypoints call
+
+def run_sweep(kit: WorkerKit, store: Store, crash_after: Any = None) -> dict[str, Any]:
+    """Admin trigger: the sweep for the caller's tenant now. ``crash_after`` (test hooks
+    only) simulates a crash right after the n-th reclaim's ownership change."""
+    ctx = kit.ctx
+    if not ctx.has_role("tenant_admin", "operator", "system"):
+        raise Forbidden("pool.sweep_forbidden", "only the tenant admin may run the reclaim sweep")
+    if crash_after is not None:
+        kit.require_test_hooks()
+        crash_after = inputs.integer(crash_after, "crash_after", default=0, lo=0, hi=100_000)
+    return sweep(kit, store, ctx.tenant_id, crash_after=crash_after)
+
+
+def timed_sweep(kit: WorkerKit, store: Store) -> None:
+    """The timer's sweep over every tenant; a failure is logged (the next run picks up)."""
+    try:
+        result = sweep(kit, store)
+        log.info("reclaim sweep: %s", {k: v for k, v in result.items() if k != "reclaimed_ids"})
+    except Exception:
+        log.exception("reclaim sweep failed; the next run picks up where it stopped")
+
+
+def update_rules(kit: WorkerKit, store: Store, data: Any) -> dict[str, Any]:
+    """The tenant admin's new rules; every private row's reclaim date follows at once."""
+    ctx = kit.ctx
+    if not ctx.has_role("tenant_admin"):
+        raise Forbidden("pool.rules_forbidden", "only the tenant admin may change pool rules")
+    rules = R.validate_rules(data, storage.load_rules(store, ctx.tenant_id, fresh=True))
+    storage.save_rules(store, ctx.tenant_id, rules, ctx.user_id, kit.now())
+    storage.refresh_tenant(store, ctx.tenant_id, rules)
+    return rules
+
+
+def get_rules(kit: WorkerKit, store: Store) -> dict[str, Any]:
+    return storage.load_rules(store, kit.ctx.tenant_id)
+
+
+OVERSEERS = ("tenant_admin", "dept_admin", "system", "operator")
+
+
+def reclaim_log(kit: WorkerKit, store: Store, customer_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """The reclaim moves of the tenant (others than the overseers: of their own customers), newest first."""
+    ctx = kit.ctx
+    q: dict[str, Any] = {"tenant_id": ctx.tenant_id, "path": "reclaim"}
+    if customer_id:
+        q["customer_id"] = customer_id
+    if not ctx.has_role(*OVERSEERS):
+        q["from_owner_id"] = ctx.user_id
+    rows = sorted(store.moves.find(q), key=lambda r: r["at"], reverse=True)[:limit]
+    return [{"customer_id": r["customer_id"], "from_owner_id": r["from_owner_id"], "reason": r["reason"],
+             "seq": r["seq"], "at": iso(r["at"])} for r in rows]
+
+
+def reclaim_warnings(kit: WorkerKit, store: Store, customer_id: str | None) -> list[dict[str, Any]]:
+    """The reclaim warnings sent (others than the overseers: their own)."""
+    ctx = kit.ctx
+    q: dict[str, Any] = {"tenant_id": ctx.tenant_id}
+    if customer_id:
+        q["customer_id"] = customer_id
+    if not ctx.has_role(*OVERSEERS):
+        q["owner_id"] = ctx.user_id
+    rows = sorted(store.warnings.find(q), key=lambda r: (r["day"], r["lead"]))
+    return [{"customer_id": r["customer_id"], "owner_id": r["owner_id"], "reclaim_on": r["reclaim_on"],
+             "lead_days": r["lead"], "rule": r["rule"], "day": r["day"]} for r in rows]

@@ -7,8 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from crmkit.errors import InvalidInput
-from pool import inputs, ownership, store
+from crmkit.nameko.kit import WorkerKit
+from pool import access, inputs, ownership
 from pool import rules as R
+from pool import store as storage
+from pool.peers import Identity
+from pool.store import Store
 
 MAX_PAGE_SIZE = 100
 
@@ -23,11 +27,11 @@ def _checked(errors: dict[str, str], check: Callable[..., Any], *args: Any, **kw
 
 
 def _released_key(row: dict[str, Any]) -> str:
-    rel = store.to_dt(row.get("released_at"))
+    rel = storage.to_dt(row.get("released_at"))
     return rel.isoformat() if rel else ""
 
 
-def search_pool(kit: Any, *, keyword: str | None = None, released_from: str | None = None,
+def search_pool(kit: WorkerKit, store: Store, *, keyword: str | None = None, released_from: str | None = None,
                 released_to: str | None = None, previous_owner_dept_id: str | None = None,
                 grade: str | None = None, page: Any = 1, page_size: Any = 20) -> dict[str, Any]:
     ctx = kit.ctx
@@ -49,7 +53,7 @@ def search_pool(kit: Any, *, keyword: str | None = None, released_from: str | No
         raise InvalidInput("pool.search_invalid", "invalid search", {"fields": errors})
     kw = (keyword or "").strip().lower()
     rows = []
-    for row in kit.db.customers.find({"tenant_id": ctx.tenant_id, "private": False}):
+    for row in store.customers.find({"tenant_id": ctx.tenant_id, "private": False}):
         if row.get("deleted"):
             continue
         if kw and not any(kw in str(row.get(k) or "").lower() for k in ("name_key", "name", "industry")):
@@ -58,7 +62,7 @@ def search_pool(kit: Any, *, keyword: str | None = None, released_from: str | No
             continue
         if previous_owner_dept_id and row.get("prev_owner_dept_id") != previous_owner_dept_id:
             continue
-        rel = store.to_dt(row.get("released_at"))
+        rel = storage.to_dt(row.get("released_at"))
         if lo is not None and (rel is None or rel < lo):
             continue
         if hi is not None and (rel is None or rel >= hi):
@@ -70,18 +74,19 @@ def search_pool(kit: Any, *, keyword: str | None = None, released_from: str | No
     return {"items": items, "total": total, "page": p, "page_size": size}
 
 
-def daily_targets(kit: Any, day: date | None, who: str) -> dict[str, Any]:
-    """``who``'s targets and actuals on ``day`` (default today); the caller checked the
-    arguments and that it may see ``who`` (:mod:`pool.access`)."""
+def daily_targets(kit: WorkerKit, store: Store, identity: Identity, day: date | None, who: str) -> dict[str, Any]:
+    """``who``'s targets and actuals on ``day`` (default today), for a caller who may see
+    ``who`` (404 otherwise, :mod:`pool.access`); the arguments are checked."""
     ctx = kit.ctx
+    access.require_may_see(ctx, identity, who)
     d = day or R.local_day(kit.now())
-    rules = store.load_rules(kit.db, ctx.tenant_id)
+    rules = storage.load_rules(store, ctx.tenant_id)
     t = rules["targets"]
     # the moves log is the record of entries and claims: a move to ``who`` on the day by an
     # entry/import path is a new prospect, by the claim path a claim (one read, not two)
     q = {"tenant_id": ctx.tenant_id, "to_owner_id": who, "day": d.isoformat()}
     kinds = Counter(ownership.ACTIVITY_BY_PATH.get(r.get("path") or "")
-                    for r in kit.db.moves.find(q, {"path": 1}))
+                    for r in store.moves.find(q, {"path": 1}))
     entries, claims = kinds["entry"], kinds["claim"]
     return {
         "user_id": who, "day": d.isoformat(),

@@ -24,26 +24,78 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from crmkit import docstore
 from crmkit.clock import parse_iso
+from crmkit.db import service_db
 from crmkit.errors import BusinessRule, Unavailable
+from crmkit.nameko.dependency import Dependency
 from pool import rules as R
 
 log = logging.getLogger(__name__)
 
 
-def ensure_indexes(db: Database) -> None:
-    db.customers.create_index([("tenant_id", ASCENDING), ("private", ASCENDING)])
-    db.customers.create_index([("private", ASCENDING)])
-    db.slots.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
-    db.claim_slots.create_index([("tenant_id", ASCENDING), ("user_id", ASCENDING), ("day", ASCENDING)])
-    db.moves.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db.moves.create_index([("tenant_id", ASCENDING), ("to_owner_id", ASCENDING), ("day", ASCENDING)])
-    db.claim_requests.create_index([("tenant_id", ASCENDING), ("status", ASCENDING)])
-    db.claim_requests.create_index([("tenant_id", ASCENDING), ("requester_id", ASCENDING)])  # a person's own
+class Store:
+    """The pool's database: one typed attribute per collection (see the module doc); the
+    queries are the functions of this module, which take the store."""
+
+    def __init__(self, db: Database[Any]):
+        self.db = db
+        self.name = db.name
+        self.rules: Collection[Any] = db["rules"]
+        self.customers: Collection[Any] = db["customers"]
+        self.holds: Collection[Any] = db["holds"]
+        self.slots: Collection[Any] = db["slots"]
+        self.claim_slots: Collection[Any] = db["claim_slots"]
+        self.hints: Collection[Any] = db["hints"]
+        self.locks: Collection[Any] = db["locks"]
+        self.moves: Collection[Any] = db["moves"]
+        self.warnings: Collection[Any] = db["warnings"]
+        self.claim_requests: Collection[Any] = db["claim_requests"]
+        self.claim_request_decisions: Collection[Any] = db["claim_request_decisions"]
+        self.approvals: Collection[Any] = db["approvals"]
+        self.outbox: Collection[Any] = db["outbox"]  # the kit's (crmkit.outbox); see commit_events
+
+    def ensure_indexes(self) -> None:
+        """The only place the pool creates indexes (the ``_id`` keys need none)."""
+        read_model = self.customers  # (a ``self.customers`` call reads like the customers service's proxy)
+        read_model.create_index([("tenant_id", ASCENDING), ("private", ASCENDING)])
+        read_model.create_index([("private", ASCENDING)])
+        self.slots.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
+        self.claim_slots.create_index([("tenant_id", ASCENDING), ("user_id", ASCENDING), ("day", ASCENDING)])
+        self.moves.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.moves.create_index([("tenant_id", ASCENDING), ("to_owner_id", ASCENDING), ("day", ASCENDING)])
+        self.claim_requests.create_index([("tenant_id", ASCENDING), ("status", ASCENDING)])
+        self.claim_requests.create_index([("tenant_id", ASCENDING), ("requester_id", ASCENDING)])  # a person's own
+
+    def commit_events(self, event_ids: list[str]) -> None:
+        """Flip staged outbox rows to pending in ONE round trip (one ``update`` command, each
+        row addressed by its ``_id``); what ``crmkit.outbox.Outbox.commit`` does row by row."""
+        if event_ids:
+            self.outbox.bulk_write([UpdateOne({"_id": e}, {"$set": {"status": "pending"}}) for e in event_ids],
+                                   ordered=False)
+
+
+def ensure_indexes(db: Database[Any]) -> None:
+    """For the benchmarks and the index test, which hold a bare database."""
+    Store(db).ensure_indexes()
+
+
+class PoolStore(Dependency[Store]):
+    """The pool's persistence: the database in ``setup``, the indexes at start."""
+
+    def setup(self) -> None:
+        self.store = Store(service_db("pool"))
+
+    def start(self) -> None:
+        self.store.ensure_indexes()
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store
 
 
 # ------------------------------------------------------------------------- rules
@@ -59,7 +111,7 @@ _rules_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 _rules_generation: dict[tuple[str, str], int] = {}
 
 
-def load_rules(db: Database, tenant_id: str, *, fresh: bool = False) -> dict[str, Any]:
+def load_rules(db: Store, tenant_id: str, *, fresh: bool = False) -> dict[str, Any]:
     """The tenant's validated rules. Treat the result as read-only (it may be shared)."""
     key = (db.name, tenant_id)
     hit = _rules_cache.get(key)
@@ -73,7 +125,7 @@ def load_rules(db: Database, tenant_id: str, *, fresh: bool = False) -> dict[str
     return rules
 
 
-def save_rules(db: Database, tenant_id: str, rules: dict[str, Any], by: str, at: datetime) -> None:
+def save_rules(db: Store, tenant_id: str, rules: dict[str, Any], by: str, at: datetime) -> None:
     db.rules.replace_one({"_id": tenant_id}, {"_id": tenant_id, "rules": rules, "updated_by": by,
                                               "updated_at": at}, upsert=True)
     key = (db.name, tenant_id)
@@ -87,44 +139,36 @@ LOCK_LEASE = timedelta(seconds=30)
 
 
 @contextmanager
-def row_lock(db: Database, customer_id: str, timeout: float = 15.0) -> Iterator[None]:
+def row_lock(db: Store, customer_id: str, timeout: float = 15.0) -> Iterator[None]:
     """Serialise read-modify-writes of one read-model row. FerretDB applies an update by
     reading, changing and writing back the whole document, so two handlers setting
     different fields of one row at once can lose one of the changes; the lock is an
     insert under the unique ``_id`` (a stale lock of a dead worker expires)."""
     lid = f"customer:{customer_id}"
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            db.locks.insert_one({"_id": lid, "at": datetime.now(UTC)})
-            break
-        except DuplicateKeyError:
-            row = db.locks.find_one({"_id": lid})
-            if row is not None and datetime.now(UTC) - _aware(row["at"]) > LOCK_LEASE:
-                db.locks.delete_one({"_id": lid, "at": row["at"]})
-                continue
-            if time.monotonic() > deadline:
-                raise Unavailable("pool.busy", "the customer is being updated; try again",
-                                  {"customer_id": customer_id}) from None
-            time.sleep(0.005)
+    while not docstore.insert_once(db.locks, {"_id": lid, "at": datetime.now(UTC)}):
+        row = db.locks.find_one({"_id": lid})
+        if row is not None and datetime.now(UTC) - docstore.aware(row["at"]) > LOCK_LEASE:
+            db.locks.delete_one({"_id": lid, "at": row["at"]})
+            continue
+        if time.monotonic() > deadline:
+            raise Unavailable("pool.busy", "the customer is being updated; try again",
+                              {"customer_id": customer_id})
+        time.sleep(0.005)
     try:
         yield
     finally:
         db.locks.delete_one({"_id": lid})
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def get_customer(db: Database, tenant_id: str, customer_id: str) -> dict[str, Any] | None:
+def get_customer(db: Store, tenant_id: str, customer_id: str) -> dict[str, Any] | None:
     row = db.customers.find_one({"_id": str(customer_id)})
     if row is None or row.get("tenant_id") != tenant_id or row.get("deleted"):
         return None
-    return row
+    return dict(row)
 
 
-def upsert_customer(db: Database, customer_id: str, tenant_id: str, fields: dict[str, Any],
+def upsert_customer(db: Store, customer_id: str, tenant_id: str, fields: dict[str, Any],
                     on_insert: dict[str, Any] | None = None) -> None:
     """``$set`` only the fields this fact knows (so facts arriving in any order never undo
     each other); ``on_insert`` defaults apply only when the row is new."""
@@ -132,12 +176,7 @@ def upsert_customer(db: Database, customer_id: str, tenant_id: str, fields: dict
     extra = {k: v for k, v in (on_insert or {}).items() if k not in fields}
     if extra:
         update["$setOnInsert"] = extra
-    for _ in range(3):
-        try:
-            db.customers.update_one({"_id": customer_id}, update, upsert=True)
-            return
-        except DuplicateKeyError:  # two upserts raced to create the row: the next one updates
-            continue
+    docstore.upsert(db.customers, {"_id": customer_id}, update)  # a create race: the next attempt updates
 
 
 def to_dt(value: Any) -> datetime | None:
@@ -209,7 +248,7 @@ def reclaim_fields(row: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]
     return {"reclaim_on": nxt[0].isoformat() if nxt else None, "reclaim_rule": nxt[1] if nxt else None}
 
 
-def refresh_reclaim(db: Database, tenant_id: str, customer_id: str, rules: dict[str, Any] | None = None) -> None:
+def refresh_reclaim(db: Store, tenant_id: str, customer_id: str, rules: dict[str, Any] | None = None) -> None:
     row = db.customers.find_one({"_id": customer_id})
     if row is None:
         return
@@ -224,7 +263,7 @@ CLOCK_FIELDS = {"_id": 1, "private": 1, "entered_at": 1, "last_contact_at": 1, "
                 "name_fix_owner": 1}
 
 
-def refresh_tenant(db: Database, tenant_id: str, rules: dict[str, Any]) -> int:
+def refresh_tenant(db: Store, tenant_id: str, rules: dict[str, Any]) -> int:
     """Recompute every private row's reclaim date under new rules: one pass reading the
     clocks; only a row whose date changes is locked, re-read and written."""
     n = 0
@@ -255,7 +294,7 @@ def refresh_tenant(db: Database, tenant_id: str, rules: dict[str, Any]) -> int:
 PROBES = 6  # failed inserts on hinted numbers before reading the real rows
 
 
-def held(db: Database, tenant_id: str, owner_id: str) -> list[dict[str, Any]]:
+def held(db: Store, tenant_id: str, owner_id: str) -> list[dict[str, Any]]:
     return list(db.slots.find({"tenant_id": tenant_id, "owner_id": owner_id}, {"n": 1, "customer_id": 1}))
 
 
@@ -263,16 +302,31 @@ def hint_id(tenant_id: str, owner_id: str) -> str:
     return f"{tenant_id}:{owner_id}"
 
 
-def read_hint(db: Database, tenant_id: str, owner_id: str) -> dict[str, Any]:
-    return db.hints.find_one({"_id": hint_id(tenant_id, owner_id)}) or {}
+#: the hint each write of this process got back (``find_one_and_update``): a claim reads it
+#: from here instead of the database (the read folded into the previous write). A stale copy
+#: costs what a stale hint in the database costs -- a failed insert or the rows read --, never
+#: a wrong grant or refusal (the hint decides nothing).
+HINT_TTL = float(os.environ.get("POOL_HINT_TTL", "5"))
+_hint_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
 
-def update_hint(db: Database, tenant_id: str, owner_id: str, update: dict[str, Any]) -> None:
+def read_hint(db: Store, tenant_id: str, owner_id: str, *, cached: bool = False) -> dict[str, Any]:
+    hid = hint_id(tenant_id, owner_id)
+    hit = _hint_cache.get((db.name, hid)) if cached else None
+    if hit is not None and time.monotonic() - hit[0] < HINT_TTL:
+        return dict(hit[1])
+    return dict(db.hints.find_one({"_id": hid}) or {})
+
+
+def update_hint(db: Store, tenant_id: str, owner_id: str, update: dict[str, Any]) -> None:
     """Best effort: a hint that was not written only costs a later claim a retry."""
     hid = hint_id(tenant_id, owner_id)
     for _ in range(2):
         try:
-            db.hints.update_one({"_id": hid}, update, upsert=True)
+            after = db.hints.find_one_and_update({"_id": hid}, update, upsert=True,
+                                                 return_document=ReturnDocument.AFTER)
+            if after is not None:
+                _hint_cache[(db.name, hid)] = (time.monotonic(), after)
             return
         except DuplicateKeyError:  # a concurrent upsert created it: update that one
             continue
@@ -285,7 +339,7 @@ def _ints(values: Any) -> set[int]:
     return {int(v) for v in values or () if isinstance(v, int) or str(v).isdigit()}
 
 
-def _insert_slot(db: Database, tenant_id: str, owner_id: str, n: int, customer_id: str, at: datetime) -> str | None:
+def _insert_slot(db: Store, tenant_id: str, owner_id: str, n: int, customer_id: str, at: datetime) -> str | None:
     sid = f"{tenant_id}:{owner_id}:{n}"
     try:
         db.slots.insert_one({"_id": sid, "tenant_id": tenant_id, "owner_id": owner_id, "n": n,
@@ -295,7 +349,7 @@ def _insert_slot(db: Database, tenant_id: str, owner_id: str, n: int, customer_i
         return None
 
 
-def take_slot(db: Database, tenant_id: str, owner_id: str, customer_id: str, capacity: int,
+def take_slot(db: Store, tenant_id: str, owner_id: str, customer_id: str, capacity: int,
               at: datetime, overflow: bool = False, hint: dict[str, Any] | None = None,
               record_hint: bool = True) -> tuple[str, bool]:
     """Take one of ``capacity`` slots for ``customer_id``; the unique ``_id`` insert is the
@@ -356,7 +410,7 @@ def take_slot(db: Database, tenant_id: str, owner_id: str, customer_id: str, cap
     return sid, True
 
 
-def free_slot(db: Database, tenant_id: str, owner_id: str | None, customer_id: str) -> None:
+def free_slot(db: Store, tenant_id: str, owner_id: str | None, customer_id: str) -> None:
     if not owner_id:
         return
     hold_id = f"{tenant_id}:{owner_id}:{customer_id}"
@@ -372,7 +426,7 @@ def free_slot(db: Database, tenant_id: str, owner_id: str | None, customer_id: s
         update_hint(db, tenant_id, owner_id, {"$pull": {"slots": int(row["n"])}})
 
 
-def take_claim_slot(db: Database, tenant_id: str, user_id: str, day: str, customer_id: str, limit: int,
+def take_claim_slot(db: Store, tenant_id: str, user_id: str, day: str, customer_id: str, limit: int,
                     at: datetime, hint: dict[str, Any] | None = None) -> str:
     """One of ``limit`` claim slots of ``user_id`` on ``day`` (``_id = tenant:user:day:n``);
     the caller records the number in the hint (see :func:`hint_after_claim`)."""
@@ -404,7 +458,7 @@ def take_claim_slot(db: Database, tenant_id: str, user_id: str, day: str, custom
     raise AssertionError("unreachable")
 
 
-def hint_after_claim(db: Database, tenant_id: str, user_id: str, hint: dict[str, Any], claim_slot: str | None,
+def hint_after_claim(db: Store, tenant_id: str, user_id: str, hint: dict[str, Any], claim_slot: str | None,
                      slot_id: str | None) -> None:
     """Record a claim's daily slot and capacity slot numbers in the owner's hint, in one write."""
     update: dict[str, Any] = {}
@@ -420,12 +474,12 @@ def hint_after_claim(db: Database, tenant_id: str, user_id: str, hint: dict[str,
         update_hint(db, tenant_id, user_id, update)
 
 
-def free_claim_slot(db: Database, tenant_id: str, user_id: str, slot_id: str) -> None:
+def free_claim_slot(db: Store, tenant_id: str, user_id: str, slot_id: str) -> None:
     db.claim_slots.delete_one({"_id": slot_id})
     update_hint(db, tenant_id, user_id, {"$pull": {"claims": int(slot_id.rsplit(":", 1)[1])}})
 
 
-def purge_claim_slots(db: Database, before: str) -> int:
+def purge_claim_slots(db: Store, before: str) -> int:
     """Housekeeping: daily claim slots of days before ``before`` (YYYY-MM-DD) decide nothing."""
     old = [r["_id"] for r in db.claim_slots.find({"day": {"$lt": before}}, {"_id": 1})]
     for i in range(0, len(old), 500):  # FerretDB/SQLite refuses one statement deleting very many rows
@@ -433,7 +487,7 @@ def purge_claim_slots(db: Database, before: str) -> int:
     return len(old)
 
 
-def seed_holdings(db: Database, tenant_id: str, owner_id: str, count: int, at: datetime) -> int:
+def seed_holdings(db: Store, tenant_id: str, owner_id: str, count: int, at: datetime) -> int:
     """Test support: ``count`` placeholder holdings in one bulk write (the owner's hint is
     left as it was: a stale hint, as after a lost hint update)."""
     ids = [f"seed-{i}" for i in range(1, count + 1)]
@@ -445,7 +499,7 @@ def seed_holdings(db: Database, tenant_id: str, owner_id: str, count: int, at: d
     return len(held(db, tenant_id, owner_id))
 
 
-def take_slots(db: Database, tenant_id: str, owner_id: str, customer_ids: list[str], capacity: int,
+def take_slots(db: Store, tenant_id: str, owner_id: str, customer_ids: list[str], capacity: int,
                at: datetime, extra: dict[str, Any] | None = None) -> list[str]:
     """All of ``customer_ids`` into free slots of ``owner_id`` (an import), or none: the
     unique ``_id`` inserts decide, as for one slot; numbers taken meanwhile by a parallel
@@ -489,6 +543,6 @@ def take_slots(db: Database, tenant_id: str, owner_id: str, customer_ids: list[s
     return list(mine.values())
 
 
-def _drop_slots(db: Database, slot_ids: list[str]) -> None:
+def _drop_slots(db: Store, slot_ids: list[str]) -> None:
     for sid in slot_ids:
         db.slots.delete_one({"_id": sid})
