@@ -9,7 +9,7 @@ import eventlet
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
-from crmkit.outbox import Check
+from crmkit.outbox import Check, Outbox, check_size
 from customers import store
 from customers.registry import EDITABLE, created_facts
 from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, shown
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: events of a small import are made pending before the answer; a large one's behind it
 SYNC_COMMIT = 400
+#: events staged at once (green threads; each its own ``Outbox.stage`` with its own check)
+STAGE_CONCURRENCY = 8
 
 
 #: FerretDB (SQLite) pushes down only an equality on a string ``_id``; any other filter
@@ -178,20 +180,21 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, cap
     # one builder for customer.created (registry.created_facts); the pool announces the
     # owner_changed of each row once it sees the customer exist
     events = {d["_id"]: [kit.event("customer.created", {**created_facts(d), "import_id": import_id})] for d in docs}
-    # The outbox's staged -> pending pattern (crmkit.outbox), in bulk: each chunk's events are
-    # staged (one insert_many) *before* its rows, each with ``Check("customers", {"_id": cid})``.
-    # A crash at any point leaves the relay to publish exactly the events whose customer was
-    # written and to abort the others, so rows and events cannot diverge.
+    # The outbox's staged -> pending pattern (crmkit.outbox) through the kit's outbox, so every
+    # event passes the outbox's checks (its declaration in ``contracts``, the message-size limit)
+    # before anything is written: each chunk's events are staged *before* its rows, each with
+    # ``Check("customers", {"_id": cid})``. A crash at any point leaves the relay to publish
+    # exactly the events whose customer was written and to abort the others.
     staged: list[str] = []
     try:
         for i in range(0, len(docs), BATCH):
             chunk = docs[i:i + BATCH]
-            staged += _stage(kit, [(d["_id"], e) for d in chunk for e in events[d["_id"]]])
+            _stage(kit.outbox, [(d["_id"], e) for d in chunk for e in events[d["_id"]]], staged)
             kit.db["customers"].insert_many(chunk)
         kit.db["imports"].insert_one({"_id": import_id, "tenant_id": ctx.tenant_id, "actor_id": ctx.user_id,
                                       "at": now, "created": len(docs)})
     except BaseException:
-        kit.db["outbox"].delete_many({"envelope.data.import_id": import_id})  # staged: never published
+        _abort_quietly(kit.outbox, staged)  # staged: never published (a leftover the relay aborts)
         _compensate(kit, ctx, import_id, reserved)
         if pool is not None:
             pool.cancel_entry(customer_ids=[d["_id"] for d in docs], owner_id=owner, import_id=import_id)
@@ -211,16 +214,34 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, cap
     return {"import_id": import_id, "created": len(created), "customers": created}
 
 
-def _stage(kit: Any, pairs: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """``Outbox.stage`` for many changes at once: one insert_many, each event with its own check."""
-    if not pairs:
-        return []
-    at = kit.outbox.now()
-    kit.outbox.coll.insert_many([
-        {"_id": e["event_id"], "status": "staged", "envelope": e,
-         "check": Check("customers", {"_id": cid}).to_doc(), "created_at": at, "attempts": 0, "next_at": at}
-        for cid, e in pairs])
-    return [e["event_id"] for _, e in pairs]
+def _stage(outbox: Outbox, pairs: list[tuple[str, dict[str, Any]]], staged: list[str]) -> None:
+    """``Outbox.stage`` of each event with its own check (``Check("customers", {"_id": cid})``),
+    ``STAGE_CONCURRENCY`` at a time, each id added to ``staged`` as it is staged (so a failure
+    part-way leaves the caller the ids to abort). Every event is checked as the outbox checks
+    it before the first is staged, so a refused event stages nothing of its chunk."""
+    for _, e in pairs:
+        if outbox.validate is not None:
+            outbox.validate(e)
+        check_size(e, outbox.max_bytes)
+
+    def one(pair: tuple[str, dict[str, Any]]) -> BaseException | None:
+        cid, e = pair
+        try:
+            staged.extend(outbox.stage([e], Check("customers", {"_id": cid})))
+        except Exception as exc:  # raised below, once every other stage has ended
+            return exc
+        return None
+
+    failures = [exc for exc in eventlet.GreenPool(STAGE_CONCURRENCY).imap(one, pairs) if exc is not None]
+    if failures:
+        raise failures[0]
+
+
+def _abort_quietly(outbox: Outbox, ids: list[str]) -> None:
+    try:
+        outbox.abort(ids)
+    except Exception:  # the relay aborts staged rows whose customer never appeared
+        log.exception("import: aborting %d staged events failed; the relay will abort them", len(ids))
 
 
 def _commit_quietly(outbox: Any, ids: list[str]) -> None:
