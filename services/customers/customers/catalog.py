@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
+from crmkit.docstore import aware
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from customers import store
 from customers.rules import (
@@ -198,5 +199,5 @@ def create_project(db: Database, ctx: CallContext, customer: dict[str, Any], dat
 
 def list_projects(db: Database, ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
     rows = list(db["projects"].find({"tenant_id": ctx.tenant_id, "customer_id": customer_id}))
-    rows.sort(key=lambda r: store._aware(r["created_at"]))
+    rows.sort(key=lambda r: aware(r["created_at"]))
     return [_project_out(r) for r in rows]

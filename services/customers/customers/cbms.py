@@ -14,10 +14,11 @@ from pymongo.database import Database
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
+from crmkit.docstore import page_args
 from crmkit.errors import Forbidden, InvalidInput, NotFound
 from customers import store
 from customers.phones import parse_phone
-from customers.rules import ADMIN_ROLES, MAX_NAME, MAX_TEXT, Problems, clean_text, page_args
+from customers.rules import ADMIN_ROLES, MAX_NAME, MAX_TEXT, Problems, clean_text
 
 COLL = "cbms"
 FIELDS = ("name", "email", "mobile", "remark")

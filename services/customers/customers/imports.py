@@ -3,16 +3,20 @@ all-or-nothing creation of every row (keys reserved first, compensated on failur
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import eventlet
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check, Outbox, check_size
-from customers import store
-from customers.registry import EDITABLE, created_facts
-from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, shown
+from customers import store, uploads
+from customers.registry import EDITABLE, created_facts, require_entry_role
+from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, parse_upload, shown
+from customers.store import Store
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +130,7 @@ def report(parsed: Parsed) -> dict[str, Any]:
     return {"ok": not parsed.total, "rows": len(parsed.rows) if not parsed.total else None, **parsed.details()}
 
 
-def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, capacity_check: Any = None
+def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = None, capacity_check: Any = None
                ) -> dict[str, Any]:
     """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
     (a look at the pool's capacity) refuses a file that cannot fit before any key is
@@ -251,8 +255,24 @@ def _commit_quietly(outbox: Any, ids: list[str]) -> None:
         log.exception("import: committing %d staged events failed; the relay will recover them", len(ids))
 
 
-def _compensate(kit: Any, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
+def _compensate(kit: WorkerKit, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
                 ) -> None:
     kit.db["customers"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
     for cid, keys in reserved:
         store.release_keys(kit.db, ctx.tenant_id, cid, keys)
+
+
+def check_file(kit: WorkerKit, store: Store, ctx: CallContext, file_b64: Any, upload_id: Any, parts: Any
+               ) -> dict[str, Any]:
+    """The import check: the file's problems and, for every row, the tenant's duplicates."""
+    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    tenant_duplicates(store.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
+    return report(parsed)
+
+
+def import_file(kit: WorkerKit, store: Store, ctx: CallContext, pool: Any, file_b64: Any, upload_id: Any, parts: Any
+                ) -> dict[str, Any]:
+    """The import of a clean file (``run_import``), the pool's capacity looked at first."""
+    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    return run_import(kit, ctx, parsed, pool,
+                      capacity_check=lambda n: pool.check_capacity(owner_id=ctx.user_id, adding=n))

@@ -10,15 +10,19 @@ holder's own keys are known when they change.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
+from crmkit.db import service_db
+from crmkit.docstore import aware, insert_once
 from crmkit.errors import Conflict, NotFound
+from crmkit.nameko.dependency import Dependency
 from customers.names import company_key
 from customers.phones import phone_keys
 from customers.rules import all_numbers
@@ -26,29 +30,75 @@ from customers.rules import all_numbers
 STALE_RESERVATION = timedelta(seconds=60)
 
 
-def ensure_indexes(db: Database) -> None:
-    c = db["customers"]
-    c.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("shared_with", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("dept_ids", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("name_key", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("phone_keys", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("tags", ASCENDING)])  # the list by tag
-    c.create_index([("tenant_id", ASCENDING), ("created_at", DESCENDING)])
-    db["name_keys"].create_index([("tenant_id", ASCENDING)])
-    db["phone_keys"].create_index([("tenant_id", ASCENDING)])
-    db["share_rules"].create_index([("tenant_id", ASCENDING), ("from_owner_id", ASCENDING)])
-    db["timeline"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["contacts"].create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
-    db["contacts"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["contacts"].create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
-    db["contact_notes"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["projects"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["tag_groups"].create_index([("tenant_id", ASCENDING)])
-    db["custom_fields"].create_index([("tenant_id", ASCENDING), ("entity", ASCENDING)])
-    db["cbms"].create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
-    db["assigned_depts"].create_index([("tenant_id", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+class Store:
+    """The customers service's collections (typed) and its indexes."""
+
+    def __init__(self, db: Database[Any]):
+        self.db = db
+        self.customers: Collection[Any] = db["customers"]
+        self.name_keys: Collection[Any] = db["name_keys"]
+        self.phone_keys: Collection[Any] = db["phone_keys"]
+        self.share_rules: Collection[Any] = db["share_rules"]
+        self.timeline: Collection[Any] = db["timeline"]
+        self.contacts: Collection[Any] = db["contacts"]
+        self.contact_notes: Collection[Any] = db["contact_notes"]
+        self.projects: Collection[Any] = db["projects"]
+        self.tag_groups: Collection[Any] = db["tag_groups"]
+        self.custom_fields: Collection[Any] = db["custom_fields"]
+        self.cbms: Collection[Any] = db["cbms"]
+        self.assigned_depts: Collection[Any] = db["assigned_depts"]
+        self.imports: Collection[Any] = db["imports"]
+
+    def ensure_indexes(self) -> None:
+        """Every index of this service (the only place that creates one)."""
+        c = self.customers
+        c.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("shared_with", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("dept_ids", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("name_key", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("phone_keys", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("tags", ASCENDING)])  # the list by tag
+        c.create_index([("tenant_id", ASCENDING), ("created_at", DESCENDING)])
+        self.name_keys.create_index([("tenant_id", ASCENDING)])
+        self.phone_keys.create_index([("tenant_id", ASCENDING)])
+        self.share_rules.create_index([("tenant_id", ASCENDING), ("from_owner_id", ASCENDING)])
+        self.timeline.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.contacts.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
+        self.contacts.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.contacts.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+        self.contact_notes.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.projects.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.tag_groups.create_index([("tenant_id", ASCENDING)])
+        self.custom_fields.create_index([("tenant_id", ASCENDING), ("entity", ASCENDING)])
+        self.cbms.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+        self.assigned_depts.create_index([("tenant_id", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+
+    def backfill_assigned_depts(self, now: datetime) -> int:
+        """Mark the departments of customers assigned before ``assigned_depts`` existed (one
+        projected pass at start)."""
+        return backfill_assigned_depts(self.db, now)
+
+    def notes_of(self, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
+        """A customer's contact notes, newest first."""
+        rows = list(self.contact_notes.find({"tenant_id": tenant_id, "customer_id": customer_id}))
+        rows.sort(key=lambda r: (aware(r["at"]), r["_id"]), reverse=True)
+        return rows
+
+
+class CustomersStore(Dependency[Store]):
+    """This service's persistence: the database in ``setup()``; at start, the indexes and
+    the marking of departments assigned before ``assigned_depts`` existed."""
+
+    def setup(self) -> None:
+        self.store = Store(service_db("customers"))
+
+    def start(self) -> None:
+        self.store.ensure_indexes()
+        self.store.backfill_assigned_depts(datetime.now(UTC))
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store
 
 
 def by_id(db: Database, coll: str, _id: Any, **expect: Any) -> dict[str, Any] | None:
@@ -115,7 +165,7 @@ def _reserve_one(db: Database, coll: str, tenant_id: str, key: str, customer_id:
             holder = db["customers"].find_one({"_id": row["customer_id"]}, {"deleted": 1})
             at = row.get("at")
             stale = (holder is not None and holder.get("deleted")) or (
-                holder is None and at is not None and now - _aware(at) > STALE_RESERVATION)
+                holder is None and at is not None and now - aware(at) > STALE_RESERVATION)
             if not stale:
                 raise _Held(row["customer_id"], "name_key" if coll == "name_keys" else "phone", key) from None
             db[coll].delete_one({"_id": _id, "customer_id": row["customer_id"]})
@@ -221,11 +271,8 @@ def mark_assigned_depts(db: Database, tenant_id: str, dept_ids: list[str], now: 
     department, inserted once, never removed: a stale row costs one list filter, a missing one
     would hide customers from their department admins)."""
     for dept in dict.fromkeys(dept_ids):
-        try:
-            db["assigned_depts"].insert_one({"_id": f"{tenant_id}|{dept}", "tenant_id": tenant_id, "dept_id": dept,
-                                             "at": now})
-        except DuplicateKeyError:
-            pass
+        insert_once(db["assigned_depts"], {"_id": f"{tenant_id}|{dept}", "tenant_id": tenant_id, "dept_id": dept,
+                                           "at": now})
 
 
 def backfill_assigned_depts(db: Database, now: datetime) -> int:
@@ -259,8 +306,3 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(k), datetime):
             out[k] = iso(out[k])
     return out
-
-
-def _aware(dt: datetime) -> datetime:
-    from datetime import UTC
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
+from crmkit.docstore import aware
 from crmkit.errors import InvalidInput
 from customers import store
 from customers.rules import MAX_TEXT, Problems, clean_text
@@ -60,7 +61,7 @@ def entry_from_event(env: dict[str, Any]) -> dict[str, Any] | None:
 
 def list_entries(db: Database, tenant_id: str, customer_id: str, page: int, size: int) -> dict[str, Any]:
     rows = list(db["timeline"].find({"tenant_id": tenant_id, "customer_id": customer_id}))
-    rows.sort(key=lambda r: (store._aware(r["at"]), r["_id"]), reverse=True)
+    rows.sort(key=lambda r: (aware(r["at"]), r["_id"]), reverse=True)
     total = len(rows)
     chunk = rows[(page - 1) * size: page * size]
     return {"items": [{"id": r["_id"], "kind": r["kind"], "at": iso(r["at"]), "actor_id": r.get("actor_id"),

@@ -12,14 +12,20 @@ abandoned upload are purged after ``STALE``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import eventlet.tpool
 from pymongo.database import Database
 
 from crmkit import parts
+from crmkit.context import CallContext
+from crmkit.errors import Forbidden
+from customers import inputs
 from customers.sheets import MAX_UPLOAD_BYTES
+
+T = TypeVar("T")
 
 PART_BYTES = parts.PART_BYTES
 MAX_PARTS = parts.max_parts(MAX_UPLOAD_BYTES)
@@ -62,3 +68,28 @@ def discard_own(db: Database, tenant_id: str, user_id: str, upload_id: Any, part
 def purge_stale(db: Database, now: datetime) -> int:
     """Parts of uploads nobody imported (hourly housekeeping; a small collection)."""
     return parts.purge_stale(db, COLL, now)
+
+
+def parsed(db: Database[Any], ctx: CallContext, parse: Callable[[bytes | str], T], file_b64: Any,
+           upload_id: Any, parts_sent: Any, allowed: Callable[[CallContext], None]) -> T:
+    """The uploaded workbook parsed off the eventlet hub: read from a spool file assembled
+    from the parts sent with ``upload_part`` (what the gateway does), or from small base64
+    content in the call itself. ``allowed(ctx)`` (the role rule) runs first; a caller it
+    refuses leaves no parts behind."""
+    caller = ctx
+    try:
+        allowed(caller)
+    except Forbidden:
+        discard_own(db, caller.tenant_id, caller.user_id, upload_id, parts_sent)
+        raise
+    if upload_id is None:
+        return eventlet.tpool.execute(parse, inputs.decode_file(file_b64))
+    with spooled(db, caller.tenant_id, caller.user_id, upload_id, parts_sent) as path:
+        return eventlet.tpool.execute(parse, path)
+
+
+def purge_abandoned(db: Database[Any], now: datetime) -> int:
+    """Parts of uploads never imported and of downloads never finished (abandoned), after
+    ``STALE`` (the service's housekeeping timer)."""
+    from customers import downloads
+    return purge_stale(db, now) + downloads.purge_stale(db, now)
