@@ -25,12 +25,12 @@ SHARE_SCOPES = ("private", "department", "company")
 FIELDS = ("name", "mobile", "title", "company", "address", "tags", "custom", "share_scope", "customer_id")
 
 
-def contact_limit(db: Database, tenant_id: str) -> int:
+def contact_limit(db: Database[Any], tenant_id: str) -> int:
     row = db["tenant_settings"].find_one({"_id": tenant_id}) or {}
     return int(row.get("contact_limit") or TIERS["basic"])
 
 
-def tier_of(db: Database, ctx: CallContext) -> dict[str, Any]:
+def tier_of(db: Database[Any], ctx: CallContext) -> dict[str, Any]:
     """The tenant's contact tier, its limit and how many live contacts count against it."""
     row = db["tenant_settings"].find_one({"_id": ctx.tenant_id}) or {}
     used = db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
@@ -38,7 +38,7 @@ def tier_of(db: Database, ctx: CallContext) -> dict[str, Any]:
             "used": used, "tiers": dict(TIERS)}
 
 
-def set_tier(db: Database, ctx: CallContext, tier: str) -> dict[str, Any]:
+def set_tier(db: Database[Any], ctx: CallContext, tier: Any) -> dict[str, Any]:
     if not ctx.has_role("operator", "system", "tenant_admin"):
         raise Forbidden("admin_only", "only an admin may change the contact tier")
     if tier not in TIERS:

@@ -11,6 +11,7 @@ from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check, Outbox, check_size
 from customers import store, uploads
+from customers.phones import phone_keys
 from customers.registry import EDITABLE, created_facts, require_entry_role
 from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, parse_upload, shown
 from customers.store import Store
@@ -121,7 +122,7 @@ def _tenant_problem(parsed: Parsed, rownum: int, clean: dict[str, Any], on: str,
                    f"company already exists (customer {holder}, key {shown(value)})")
         return
     col = next((COLUMN_OF[f] for f in ("landlines", "faxes", "mobiles")
-                if value in store.phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
+                if value in phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
     parsed.add(rownum, col, "duplicate_in_tenant", f"number {value} belongs to customer {holder}")
 
 

@@ -60,7 +60,8 @@ def duplicate_check(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, e
         if not isinstance(v, list) or len(v) > 50:
             raise InvalidInput("duplicate_check.invalid", f"{f}: a list of at most 50 numbers")
         numbers.extend(str(x)[:64] for x in v if x)
-    billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+    given = data.get("billing")
+    billing: dict[str, Any] = given if isinstance(given, dict) else {}
     if billing.get("phone"):
         numbers.append(str(billing["phone"])[:64])
     extra = [billing["title"][:1000]] if isinstance(billing.get("title"), str) else []

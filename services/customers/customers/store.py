@@ -10,6 +10,7 @@ holder's own keys are known when they change.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -101,11 +102,11 @@ class CustomersStore(Dependency[Store]):
         return self.store
 
 
-def by_id(db: Database, coll: str, _id: Any, **expect: Any) -> dict[str, Any] | None:
+def by_id(db: Database[Any], coll: str, _id: Any, **expect: Any) -> dict[str, Any] | None:
     """``find_one`` by ``_id`` alone, other fields checked here: FerretDB 1.24 (SQLite)
     pushes an ``_id``-only filter down, but a filter mixing ``_id`` with other fields is not
     pushed down at all and reads the whole collection (2 s at 100 000 rows, measured)."""
-    doc = db[coll].find_one({"_id": _id})
+    doc: dict[str, Any] | None = db[coll].find_one({"_id": _id})
     if doc is None or any(doc.get(k) != v for k, v in expect.items()):
         return None
     return doc
@@ -120,8 +121,8 @@ def keys_of(doc: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 # -- duplicate check -------------------------------------------------------------------------
-def find_duplicates(db: Database, tenant_id: str, name: str | None, numbers: list[str],
-                    exclude_id: str | None = None, extra_names: list[str] = ()) -> list[dict[str, Any]]:
+def find_duplicates(db: Database[Any], tenant_id: str, name: str | None, numbers: list[str],
+                    exclude_id: str | None = None, extra_names: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Every live customer of the tenant that shares the name key or any number."""
     hits: list[tuple[str, str, str]] = []  # (customer_id, matched_on, value)
     keys = [k for k in dict.fromkeys([company_key(n) for n in [name or "", *extra_names]]) if k]
@@ -148,7 +149,7 @@ def find_duplicates(db: Database, tenant_id: str, name: str | None, numbers: lis
     return list(out.values())
 
 
-def _reserve_one(db: Database, coll: str, tenant_id: str, key: str, customer_id: str, now: datetime) -> bool:
+def _reserve_one(db: Database[Any], coll: str, tenant_id: str, key: str, customer_id: str, now: datetime) -> bool:
     """True when this call inserted the key; False when ``customer_id`` already held it."""
     _id = f"{tenant_id}|{key}"
     for _ in range(2):
@@ -178,7 +179,7 @@ class _Held(Exception):
         self.customer_id, self.on, self.value = customer_id, on, value
 
 
-def reserve_keys(db: Database, tenant_id: str, customer_id: str, name_key: str, numbers: list[str],
+def reserve_keys(db: Database[Any], tenant_id: str, customer_id: str, name_key: str, numbers: list[str],
                  now: datetime) -> list[tuple[str, str]]:
     """Insert every key for ``customer_id``; on the first key held by another customer,
     release what this call inserted and raise Conflict naming the holder."""
@@ -203,7 +204,7 @@ class KeysHeld(Conflict):
     every one ({for_customer_id, customer_id, on, value}); nothing stays reserved."""
 
 
-def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[str]]], now: datetime,
+def reserve_many(db: Database[Any], tenant_id: str, items: list[tuple[str, str, list[str]]], now: datetime,
                  max_held: int = 0) -> list[tuple[str, list[tuple[str, str]]]]:
     """Bulk :func:`reserve_keys` for imports: unordered insert_many per collection, then the
     keys that collided go one by one (stale reservations are cleared there). All or nothing.
@@ -253,20 +254,20 @@ def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[
     return list(taken.items())
 
 
-def release_keys(db: Database, tenant_id: str, customer_id: str, keys: list[tuple[str, str]]) -> None:
+def release_keys(db: Database[Any], tenant_id: str, customer_id: str, keys: list[tuple[str, str]]) -> None:
     for coll, key in keys:
         db[coll].delete_one({"_id": f"{tenant_id}|{key}", "customer_id": customer_id})
 
 
 # -- documents -------------------------------------------------------------------------------
-def load(db: Database, tenant_id: str, customer_id: str) -> dict[str, Any]:
+def load(db: Database[Any], tenant_id: str, customer_id: str) -> dict[str, Any]:
     doc = by_id(db, "customers", str(customer_id), tenant_id=tenant_id, deleted=False)
     if doc is None:
         raise NotFound("customer.not_found", "no such customer")
     return doc
 
 
-def mark_assigned_depts(db: Database, tenant_id: str, dept_ids: list[str], now: datetime) -> None:
+def mark_assigned_depts(db: Database[Any], tenant_id: str, dept_ids: list[str], now: datetime) -> None:
     """Remember that customers were assigned to these departments (one row per tenant and
     department, inserted once, never removed: a stale row costs one list filter, a missing one
     would hide customers from their department admins)."""
@@ -275,7 +276,7 @@ def mark_assigned_depts(db: Database, tenant_id: str, dept_ids: list[str], now: 
                                            "at": now})
 
 
-def backfill_assigned_depts(db: Database, now: datetime) -> int:
+def backfill_assigned_depts(db: Database[Any], now: datetime) -> int:
     """Mark the departments of customers assigned before ``assigned_depts`` existed (one
     projected pass at start)."""
     seen: set[tuple[str, str]] = set()
@@ -287,12 +288,12 @@ def backfill_assigned_depts(db: Database, now: datetime) -> int:
     return len(seen)
 
 
-def assigned_depts(db: Database, tenant_id: str) -> set[str]:
+def assigned_depts(db: Database[Any], tenant_id: str) -> set[str]:
     """Departments of the tenant that ever had customers assigned (a small collection)."""
     return {r["dept_id"] for r in db["assigned_depts"].find({"tenant_id": tenant_id}, {"dept_id": 1})}
 
 
-def share_targets(db: Database, tenant_id: str, owner_id: str | None) -> list[str]:
+def share_targets(db: Database[Any], tenant_id: str, owner_id: str | None) -> list[str]:
     if owner_id is None:
         return []
     return [r["to_user_id"] for r in db["share_rules"].find({"tenant_id": tenant_id, "from_owner_id": owner_id})]
