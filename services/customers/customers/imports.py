@@ -82,8 +82,8 @@ def _held_rows(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str,
     def one(k: str) -> tuple[str, dict[str, Any] | None]:
         return k, db[coll].find_one({"_id": f"{tenant_id}|{k}"}, {"customer_id": 1})
 
-    pool = eventlet.GreenPool(LOOKUP_CONCURRENCY)
-    for k, row in pool.imap(one, keys):
+    green = eventlet.GreenPool(LOOKUP_CONCURRENCY)
+    for k, row in green.imap(one, keys):
         if row is not None:
             held[k] = row["customer_id"]
     return held
