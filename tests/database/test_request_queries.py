@@ -240,7 +240,7 @@ def test_identity_request_paths(platform: Platform) -> None:
 def test_customers_request_paths(platform: Platform) -> None:
     from customers import catalog, contacts, lifecycle, registry, timeline
     from customers import ownership as customers_ownership
-    from customers.directory import Directory
+    from customers.peers import Directory
 
     p = platform
     t, _, admin, manager, employee = _people(p)
@@ -283,7 +283,7 @@ def test_customers_request_paths(platform: Platform) -> None:
 # -- visits --------------------------------------------------------------------------------------
 def test_visits_request_paths(platform: Platform) -> None:
     from customers import registry
-    from customers.directory import Directory
+    from customers.peers import Directory
     from visits import planning, review
     from visits import queries as visit_queries
     from visits.store import Store as VisitsStore

@@ -46,7 +46,7 @@ def _kit(db: Database) -> None:
 
 DECLARED: dict[str, Callable[[Database], Any]] = {
     "identity": identity_store.ensure_indexes,
-    "customers": customers_store.ensure_indexes,
+    "customers": lambda db: customers_store.Store(db).ensure_indexes(),
     "pool": pool_store.ensure_indexes,
     "visits": _visits,
     "notify": lambda db: NotifyStore(db).ensure_indexes(),

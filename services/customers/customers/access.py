@@ -15,7 +15,7 @@ from typing import Any
 
 from crmkit.context import CallContext
 from customers import store
-from customers.directory import Directory
+from customers.peers import Directory
 from customers.rules import can_see, visibility_filters
 
 

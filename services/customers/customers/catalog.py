@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
+from crmkit.docstore import aware
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from customers import store
 from customers.rules import (
@@ -57,18 +58,19 @@ def _clean_group(data: Any) -> dict[str, Any]:
         if tn in names:
             p.add(f"tags[{i}].name", "duplicate", "tag names in a group must differ")
         names.add(tn or "")
-        tags.append({"id": t.get("id") if isinstance(t.get("id"), str) else store.new_id(), "name": tn or ""})
+        tid = t.get("id")
+        tags.append({"id": tid if isinstance(tid, str) else store.new_id(), "name": tn or ""})
     p.raise_if_any("tag_group.invalid")
     return {"name": name, "color": color, "tags": tags}
 
 
-def list_tag_groups(db: Database, ctx: CallContext) -> list[dict[str, Any]]:
+def list_tag_groups(db: Database[Any], ctx: CallContext) -> list[dict[str, Any]]:
     rows = list(db["tag_groups"].find({"tenant_id": ctx.tenant_id}))
     rows.sort(key=lambda r: r["name"])
     return [_tag_group_out(g) for g in rows]
 
 
-def create_tag_group(db: Database, ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_tag_group(db: Database[Any], ctx: CallContext, data: Any) -> dict[str, Any]:
     require_admin(ctx)
     g = _clean_group(data)
     try:
@@ -80,7 +82,7 @@ def create_tag_group(db: Database, ctx: CallContext, data: Any) -> dict[str, Any
     return _tag_group_out(doc)
 
 
-def update_tag_group(db: Database, ctx: CallContext, group_id: str, data: Any) -> dict[str, Any]:
+def update_tag_group(db: Database[Any], ctx: CallContext, group_id: str, data: Any) -> dict[str, Any]:
     require_admin(ctx)
     old = store.by_id(db, "tag_groups", group_id, tenant_id=ctx.tenant_id)
     if old is None:
@@ -96,7 +98,7 @@ def update_tag_group(db: Database, ctx: CallContext, group_id: str, data: Any) -
     return _tag_group_out({"_id": group_id, **g})
 
 
-def delete_tag_group(db: Database, ctx: CallContext, group_id: str) -> dict[str, Any]:
+def delete_tag_group(db: Database[Any], ctx: CallContext, group_id: str) -> dict[str, Any]:
     require_admin(ctx)
     old = store.by_id(db, "tag_groups", group_id, tenant_id=ctx.tenant_id)
     if old is None:
@@ -106,17 +108,17 @@ def delete_tag_group(db: Database, ctx: CallContext, group_id: str) -> dict[str,
     return {"id": group_id, "deleted": True}
 
 
-def tag_index(db: Database, tenant_id: str) -> dict[str, str]:
+def tag_index(db: Database[Any], tenant_id: str) -> dict[str, str]:
     return {t["id"]: g["_id"] for g in db["tag_groups"].find({"tenant_id": tenant_id}) for t in g.get("tags") or []}
 
 
-def tag_labels(db: Database, tenant_id: str) -> dict[str, str]:
+def tag_labels(db: Database[Any], tenant_id: str) -> dict[str, str]:
     """``{tag id: "group / tag"}`` of the tenant's tags (what a timeline entry names)."""
     return {t["id"]: f"{g['name']} / {t['name']}" for g in db["tag_groups"].find({"tenant_id": tenant_id})
             for t in g.get("tags") or []}
 
 
-def check_tags(db: Database, tenant_id: str, tag_ids: list[str]) -> None:
+def check_tags(db: Database[Any], tenant_id: str, tag_ids: list[str]) -> None:
     check_exclusive_tags(tag_ids, tag_index(db, tenant_id))
 
 
@@ -126,7 +128,7 @@ def _field_out(f: dict[str, Any]) -> dict[str, Any]:
             "options": f.get("options") or [], "required": bool(f.get("required")), "builtin": False}
 
 
-def list_custom_fields(db: Database, ctx: CallContext, entity: str | None = None) -> list[dict[str, Any]]:
+def list_custom_fields(db: Database[Any], ctx: CallContext, entity: str | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ent, keys in (("customer", BUILTIN_CUSTOMER_FIELDS), ("contact", BUILTIN_CONTACT_FIELDS)):
         if entity in (None, ent):
@@ -140,7 +142,7 @@ def list_custom_fields(db: Database, ctx: CallContext, entity: str | None = None
     return out
 
 
-def create_custom_field(db: Database, ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_custom_field(db: Database[Any], ctx: CallContext, data: Any) -> dict[str, Any]:
     require_admin(ctx)
     f = validate_field_definition(data)
     _id = f"{ctx.tenant_id}|{f['entity']}|{f['key']}"
@@ -152,7 +154,7 @@ def create_custom_field(db: Database, ctx: CallContext, data: Any) -> dict[str, 
     return _field_out(doc)
 
 
-def delete_custom_field(db: Database, ctx: CallContext, field_id: str) -> dict[str, Any]:
+def delete_custom_field(db: Database[Any], ctx: CallContext, field_id: str) -> dict[str, Any]:
     require_admin(ctx)
     if str(field_id).startswith("builtin:"):
         raise BusinessRule("custom_field.builtin", "built-in fields cannot be deleted", {"id": field_id})
@@ -162,7 +164,7 @@ def delete_custom_field(db: Database, ctx: CallContext, field_id: str) -> dict[s
     return {"id": field_id, "deleted": True}
 
 
-def check_custom(db: Database, tenant_id: str, entity: str, values: dict[str, Any]) -> dict[str, Any]:
+def check_custom(db: Database[Any], tenant_id: str, entity: str, values: dict[str, Any]) -> dict[str, Any]:
     fields = list(db["custom_fields"].find({"tenant_id": tenant_id, "entity": entity}))
     return validate_custom_values(values, fields)
 
@@ -174,7 +176,7 @@ def _project_out(p: dict[str, Any]) -> dict[str, Any]:
             "remark": p.get("remark"), "created_at": iso(p["created_at"])}
 
 
-def create_project(db: Database, ctx: CallContext, customer: dict[str, Any], data: Any, now: Any
+def create_project(db: Database[Any], ctx: CallContext, customer: dict[str, Any], data: Any, now: Any
                    ) -> dict[str, Any]:
     if customer.get("kind") != "vendor":
         raise BusinessRule("project.not_vendor_customer", "projects belong to vendor customers (项目关联客户)")
@@ -196,7 +198,7 @@ def create_project(db: Database, ctx: CallContext, customer: dict[str, Any], dat
     return _project_out(doc)
 
 
-def list_projects(db: Database, ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
+def list_projects(db: Database[Any], ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
     rows = list(db["projects"].find({"tenant_id": ctx.tenant_id, "customer_id": customer_id}))
-    rows.sort(key=lambda r: store._aware(r["created_at"]))
+    rows.sort(key=lambda r: aware(r["created_at"]))
     return [_project_out(r) for r in rows]

@@ -14,10 +14,11 @@ from pymongo.database import Database
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
+from crmkit.docstore import page_args
 from crmkit.errors import Forbidden, InvalidInput, NotFound
 from customers import store
 from customers.phones import parse_phone
-from customers.rules import ADMIN_ROLES, MAX_NAME, MAX_TEXT, Problems, clean_text, page_args
+from customers.rules import ADMIN_ROLES, MAX_NAME, MAX_TEXT, Problems, clean_text
 
 COLL = "cbms"
 FIELDS = ("name", "email", "mobile", "remark")
@@ -76,13 +77,13 @@ def brief(doc: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"id": doc["_id"], "name": doc.get("name"), "email": doc.get("email"), "mobile": doc.get("mobile")}
 
 
-def load(db: Database, tenant_id: str, cbm_id: Any) -> dict[str, Any] | None:
+def load(db: Database[Any], tenant_id: str, cbm_id: Any) -> dict[str, Any] | None:
     if not isinstance(cbm_id, str) or not cbm_id or len(cbm_id) > 64:
         return None
     return store.by_id(db, COLL, cbm_id, tenant_id=tenant_id)
 
 
-def require(db: Database, tenant_id: str, cbm_id: Any) -> dict[str, Any]:
+def require(db: Database[Any], tenant_id: str, cbm_id: Any) -> dict[str, Any]:
     """The live CBM ``cbm_id`` of the tenant, else 404 ``cbm.not_found`` (field ``cbm_id``)."""
     doc = load(db, tenant_id, cbm_id)
     if doc is None or doc.get("deleted"):
@@ -90,7 +91,7 @@ def require(db: Database, tenant_id: str, cbm_id: Any) -> dict[str, Any]:
     return doc
 
 
-def list_cbms(db: Database, ctx: CallContext, q: Any = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+def list_cbms(db: Database[Any], ctx: CallContext, q: Any = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
     pg, size = page_args(page, page_size)
     rows = [r for r in db[COLL].find({"tenant_id": ctx.tenant_id, "deleted": False})]
     if q:
@@ -102,11 +103,11 @@ def list_cbms(db: Database, ctx: CallContext, q: Any = None, page: Any = 1, page
             "page_size": size}
 
 
-def get_cbm(db: Database, ctx: CallContext, cbm_id: Any) -> dict[str, Any]:
+def get_cbm(db: Database[Any], ctx: CallContext, cbm_id: Any) -> dict[str, Any]:
     return public(require(db, ctx.tenant_id, cbm_id))
 
 
-def create_cbm(db: Database, ctx: CallContext, data: Any, now: Any) -> dict[str, Any]:
+def create_cbm(db: Database[Any], ctx: CallContext, data: Any, now: Any) -> dict[str, Any]:
     _require_admin(ctx)
     clean = validate(data)
     doc = {"_id": store.new_id(), "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in FIELDS},
@@ -115,7 +116,7 @@ def create_cbm(db: Database, ctx: CallContext, data: Any, now: Any) -> dict[str,
     return public(doc)
 
 
-def update_cbm(db: Database, ctx: CallContext, cbm_id: Any, data: Any, now: Any) -> dict[str, Any]:
+def update_cbm(db: Database[Any], ctx: CallContext, cbm_id: Any, data: Any, now: Any) -> dict[str, Any]:
     _require_admin(ctx)
     doc = require(db, ctx.tenant_id, cbm_id)
     changes = {**validate(data, partial=True), "updated_at": now}
@@ -123,7 +124,7 @@ def update_cbm(db: Database, ctx: CallContext, cbm_id: Any, data: Any, now: Any)
     return public({**doc, **changes})
 
 
-def delete_cbm(db: Database, ctx: CallContext, cbm_id: Any, now: Any) -> dict[str, Any]:
+def delete_cbm(db: Database[Any], ctx: CallContext, cbm_id: Any, now: Any) -> dict[str, Any]:
     _require_admin(ctx)
     doc = require(db, ctx.tenant_id, cbm_id)
     db[COLL].update_one({"_id": doc["_id"]}, {"$set": {"deleted": True, "deleted_at": now,

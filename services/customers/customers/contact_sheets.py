@@ -6,15 +6,16 @@ refuse to guess). The workbook is read through the customers import's one readin
 colleague phones are resolved from one ``identity.list_employees`` answer per check."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
-from customers import store
+from customers import store, uploads
+from customers.catalog import require_admin
 from customers.contacts import contact_limit
-from customers.directory import Directory
+from customers.peers import Directory
 from customers.phones import parse_phone
 from customers.rules import illegal_chars
 from customers.sheets import (
@@ -27,6 +28,10 @@ from customers.sheets import (
     shown,
     template_workbook,
 )
+from customers.store import Store
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("姓名*", "name"), ("手机*", "mobile"), ("标签*", "tag"), ("负责人*", "owner_name"), ("职务", "title"),
@@ -97,7 +102,7 @@ def _digits(mobile: Any) -> str:
     return "".join(ch for ch in str(mobile or "") if ch.isdigit())
 
 
-def resolve(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tuple[int, dict[str, Any]]]:
+def resolve(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tuple[int, dict[str, Any]]]:
     """Tags by name, owners by real name, tenant duplicates, colleague phones, tier limit —
     every problem of every clean row, also when other rows have problems. Names and
     phones of colleagues come from one ``list_employees`` answer."""
@@ -145,7 +150,7 @@ def resolve(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tu
     return ready
 
 
-def run_import(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> dict[str, Any]:
+def run_import(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -> dict[str, Any]:
     ready = resolve(kit, ctx, d, parsed)
     if parsed.total:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
@@ -178,7 +183,22 @@ def run_import(kit: Any, ctx: CallContext, d: Directory, parsed: Parsed) -> dict
             "contacts": [{"row": x["import_row"], "id": x["_id"], "name": x["name"]} for x in docs]}
 
 
-def _undo(kit: Any, ctx: CallContext, import_id: str, mobiles: list[str]) -> None:
+def _undo(kit: WorkerKit, ctx: CallContext, import_id: str, mobiles: list[str]) -> None:
     kit.db["contacts"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
     for m in mobiles:
         kit.db["contact_mobiles"].delete_one({"_id": f"{ctx.tenant_id}|{m}"})
+
+
+def check_file(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, file_b64: Any, upload_id: Any, parts: Any
+               ) -> dict[str, Any]:
+    """The contact import check: every problem of the file, also in a mixed file."""
+    from customers import imports
+    parsed = uploads.parsed(store.db, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
+    resolve(kit, ctx, d, parsed)
+    return imports.report(parsed)
+
+
+def import_file(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, file_b64: Any, upload_id: Any, parts: Any
+                ) -> dict[str, Any]:
+    parsed = uploads.parsed(store.db, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
+    return run_import(kit, ctx, d, parsed)

@@ -3,30 +3,34 @@
 edit by owner / owner's supervisor / admin, delete by admin only, tier limits."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
+from crmkit.docstore import aware, page_args
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
 from customers import access, catalog, registry, store
-from customers.directory import Directory
+from customers.peers import Directory
 from customers.phones import parse_phone
-from customers.rules import ADMIN_ROLES, MAX_ADDRESS, MAX_NAME, MAX_SHORT, Problems, clean_text, page_args
+from customers.rules import ADMIN_ROLES, MAX_ADDRESS, MAX_NAME, MAX_SHORT, Problems, clean_text
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 TIERS = {"basic": 2000, "pro": 10000, "enterprise": 20000}
 SHARE_SCOPES = ("private", "department", "company")
 FIELDS = ("name", "mobile", "title", "company", "address", "tags", "custom", "share_scope", "customer_id")
 
 
-def contact_limit(db: Database, tenant_id: str) -> int:
+def contact_limit(db: Database[Any], tenant_id: str) -> int:
     row = db["tenant_settings"].find_one({"_id": tenant_id}) or {}
     return int(row.get("contact_limit") or TIERS["basic"])
 
 
-def tier_of(db: Database, ctx: CallContext) -> dict[str, Any]:
+def tier_of(db: Database[Any], ctx: CallContext) -> dict[str, Any]:
     """The tenant's contact tier, its limit and how many live contacts count against it."""
     row = db["tenant_settings"].find_one({"_id": ctx.tenant_id}) or {}
     used = db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
@@ -34,7 +38,7 @@ def tier_of(db: Database, ctx: CallContext) -> dict[str, Any]:
             "used": used, "tiers": dict(TIERS)}
 
 
-def set_tier(db: Database, ctx: CallContext, tier: str) -> dict[str, Any]:
+def set_tier(db: Database[Any], ctx: CallContext, tier: Any) -> dict[str, Any]:
     if not ctx.has_role("operator", "system", "tenant_admin"):
         raise Forbidden("admin_only", "only an admin may change the contact tier")
     if tier not in TIERS:
@@ -105,7 +109,7 @@ def _holder(d: Directory, owner_id: str | None) -> dict[str, Any]:
     return h
 
 
-def create_contact(kit: Any, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
+def create_contact(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
     c = _clean(data, partial=False)
     if c.get("customer_id"):
         registry.get_visible(kit, ctx, d, c["customer_id"])
@@ -145,14 +149,14 @@ def create_contact(kit: Any, ctx: CallContext, d: Directory, data: Any) -> dict[
     return _out(doc)
 
 
-def _load(kit: Any, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
+def _load(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
     doc = store.by_id(kit.db, "contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
     if doc is None or not access.sees_contact(ctx, d, doc):
         raise NotFound("contact.not_found", "no such contact")
     return doc
 
 
-def require_note_contact(kit: Any, ctx: CallContext, d: Directory, customer_id: str, contact_id: Any) -> None:
+def require_note_contact(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id: str, contact_id: Any) -> None:
     """A contact note's ``contact_id`` must name a live contact of the tenant that the
     caller sees or that belongs to this customer (404 ``contact.not_found`` otherwise:
     random ids and other tenants' ids alike)."""
@@ -166,11 +170,11 @@ def require_note_contact(kit: Any, ctx: CallContext, d: Directory, customer_id: 
                            "another customer", {"field": "contact_id"})
 
 
-def get_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
+def get_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
     return _out(_load(kit, ctx, d, contact_id))
 
 
-def update_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str, data: Any) -> dict[str, Any]:
+def update_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str, data: Any) -> dict[str, Any]:
     doc = _load(kit, ctx, d, contact_id)
     if isinstance(data, dict) and "mobile" in data:
         ph = parse_phone(data["mobile"])
@@ -211,7 +215,7 @@ def _new_owner(ctx: CallContext, d: Directory, data: Any) -> str | None:
     return new
 
 
-def delete_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
+def delete_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
     doc = _load(kit, ctx, d, contact_id)
     if not ctx.has_role(*ADMIN_ROLES):
         raise Forbidden("contact.delete_forbidden", "only an admin may delete contacts")
@@ -221,7 +225,7 @@ def delete_contact(kit: Any, ctx: CallContext, d: Directory, contact_id: str) ->
     return {"id": doc["_id"], "deleted": True}
 
 
-def list_contacts(kit: Any, ctx: CallContext, d: Directory, q: str | None = None, tag: str | None = None,
+def list_contacts(kit: WorkerKit, ctx: CallContext, d: Directory, q: str | None = None, tag: str | None = None,
                   scope: str | None = None, customer_id: str | None = None, page: Any = 1,
                   page_size: Any = 50) -> dict[str, Any]:
     pg, size = page_args(page, page_size)
@@ -253,6 +257,6 @@ def list_contacts(kit: Any, ctx: CallContext, d: Directory, q: str | None = None
         qn = str(q).strip().lower()[:100]
         digits = "".join(ch for ch in qn if ch.isdigit())
         rows = [r for r in rows if qn in (r.get("name") or "").lower() or (digits and digits in r.get("mobile", ""))]
-    rows.sort(key=lambda r: (store._aware(r["created_at"]), r["_id"]), reverse=True)
+    rows.sort(key=lambda r: (aware(r["created_at"]), r["_id"]), reverse=True)
     return {"items": [_out(r) for r in rows[(pg - 1) * size: pg * size]], "total": len(rows), "page": pg,
             "page_size": size}

@@ -3,22 +3,29 @@ all-or-nothing creation of every row (keys reserved first, compensated on failur
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import eventlet
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
-from crmkit.outbox import Check
-from customers import store
-from customers.registry import EDITABLE, created_facts
-from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, shown
+from crmkit.outbox import Check, Outbox, check_size
+from customers import store, uploads
+from customers.phones import phone_keys
+from customers.registry import EDITABLE, created_facts, require_entry_role
+from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, parse_upload, shown
+from customers.store import Store
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 #: events of a small import are made pending before the answer; a large one's behind it
 SYNC_COMMIT = 400
+#: events staged at once (green threads; each its own ``Outbox.stage`` with its own check)
+STAGE_CONCURRENCY = 8
 
 
 #: FerretDB (SQLite) pushes down only an equality on a string ``_id``; any other filter
@@ -75,8 +82,8 @@ def _held_rows(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str,
     def one(k: str) -> tuple[str, dict[str, Any] | None]:
         return k, db[coll].find_one({"_id": f"{tenant_id}|{k}"}, {"customer_id": 1})
 
-    pool = eventlet.GreenPool(LOOKUP_CONCURRENCY)
-    for k, row in pool.imap(one, keys):
+    green = eventlet.GreenPool(LOOKUP_CONCURRENCY)
+    for k, row in green.imap(one, keys):
         if row is not None:
             held[k] = row["customer_id"]
     return held
@@ -115,7 +122,7 @@ def _tenant_problem(parsed: Parsed, rownum: int, clean: dict[str, Any], on: str,
                    f"company already exists (customer {holder}, key {shown(value)})")
         return
     col = next((COLUMN_OF[f] for f in ("landlines", "faxes", "mobiles")
-                if value in store.phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
+                if value in phone_keys(clean.get(f) or [])), COLUMN_OF["landlines"])
     parsed.add(rownum, col, "duplicate_in_tenant", f"number {value} belongs to customer {holder}")
 
 
@@ -124,7 +131,7 @@ def report(parsed: Parsed) -> dict[str, Any]:
     return {"ok": not parsed.total, "rows": len(parsed.rows) if not parsed.total else None, **parsed.details()}
 
 
-def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, capacity_check: Any = None
+def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = None, capacity_check: Any = None
                ) -> dict[str, Any]:
     """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
     (a look at the pool's capacity) refuses a file that cannot fit before any key is
@@ -178,20 +185,21 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, cap
     # one builder for customer.created (registry.created_facts); the pool announces the
     # owner_changed of each row once it sees the customer exist
     events = {d["_id"]: [kit.event("customer.created", {**created_facts(d), "import_id": import_id})] for d in docs}
-    # The outbox's staged -> pending pattern (crmkit.outbox), in bulk: each chunk's events are
-    # staged (one insert_many) *before* its rows, each with ``Check("customers", {"_id": cid})``.
-    # A crash at any point leaves the relay to publish exactly the events whose customer was
-    # written and to abort the others, so rows and events cannot diverge.
+    # The outbox's staged -> pending pattern (crmkit.outbox) through the kit's outbox, so every
+    # event passes the outbox's checks (its declaration in ``contracts``, the message-size limit)
+    # before anything is written: each chunk's events are staged *before* its rows, each with
+    # ``Check("customers", {"_id": cid})``. A crash at any point leaves the relay to publish
+    # exactly the events whose customer was written and to abort the others.
     staged: list[str] = []
     try:
         for i in range(0, len(docs), BATCH):
             chunk = docs[i:i + BATCH]
-            staged += _stage(kit, [(d["_id"], e) for d in chunk for e in events[d["_id"]]])
+            _stage(kit.outbox, [(d["_id"], e) for d in chunk for e in events[d["_id"]]], staged)
             kit.db["customers"].insert_many(chunk)
         kit.db["imports"].insert_one({"_id": import_id, "tenant_id": ctx.tenant_id, "actor_id": ctx.user_id,
                                       "at": now, "created": len(docs)})
     except BaseException:
-        kit.db["outbox"].delete_many({"envelope.data.import_id": import_id})  # staged: never published
+        _abort_quietly(kit.outbox, staged)  # staged: never published (a leftover the relay aborts)
         _compensate(kit, ctx, import_id, reserved)
         if pool is not None:
             pool.cancel_entry(customer_ids=[d["_id"] for d in docs], owner_id=owner, import_id=import_id)
@@ -211,16 +219,34 @@ def run_import(kit: Any, ctx: CallContext, parsed: Parsed, pool: Any = None, cap
     return {"import_id": import_id, "created": len(created), "customers": created}
 
 
-def _stage(kit: Any, pairs: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """``Outbox.stage`` for many changes at once: one insert_many, each event with its own check."""
-    if not pairs:
-        return []
-    at = kit.outbox.now()
-    kit.outbox.coll.insert_many([
-        {"_id": e["event_id"], "status": "staged", "envelope": e,
-         "check": Check("customers", {"_id": cid}).to_doc(), "created_at": at, "attempts": 0, "next_at": at}
-        for cid, e in pairs])
-    return [e["event_id"] for _, e in pairs]
+def _stage(outbox: Outbox, pairs: list[tuple[str, dict[str, Any]]], staged: list[str]) -> None:
+    """``Outbox.stage`` of each event with its own check (``Check("customers", {"_id": cid})``),
+    ``STAGE_CONCURRENCY`` at a time, each id added to ``staged`` as it is staged (so a failure
+    part-way leaves the caller the ids to abort). Every event is checked as the outbox checks
+    it before the first is staged, so a refused event stages nothing of its chunk."""
+    for _, e in pairs:
+        if outbox.validate is not None:
+            outbox.validate(e)
+        check_size(e, outbox.max_bytes)
+
+    def one(pair: tuple[str, dict[str, Any]]) -> BaseException | None:
+        cid, e = pair
+        try:
+            staged.extend(outbox.stage([e], Check("customers", {"_id": cid})))
+        except Exception as exc:  # raised below, once every other stage has ended
+            return exc
+        return None
+
+    failures = [exc for exc in eventlet.GreenPool(STAGE_CONCURRENCY).imap(one, pairs) if exc is not None]
+    if failures:
+        raise failures[0]
+
+
+def _abort_quietly(outbox: Outbox, ids: list[str]) -> None:
+    try:
+        outbox.abort(ids)
+    except Exception:  # the relay aborts staged rows whose customer never appeared
+        log.exception("import: aborting %d staged events failed; the relay will abort them", len(ids))
 
 
 def _commit_quietly(outbox: Any, ids: list[str]) -> None:
@@ -230,8 +256,24 @@ def _commit_quietly(outbox: Any, ids: list[str]) -> None:
         log.exception("import: committing %d staged events failed; the relay will recover them", len(ids))
 
 
-def _compensate(kit: Any, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
+def _compensate(kit: WorkerKit, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
                 ) -> None:
     kit.db["customers"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
     for cid, keys in reserved:
         store.release_keys(kit.db, ctx.tenant_id, cid, keys)
+
+
+def check_file(kit: WorkerKit, store: Store, ctx: CallContext, file_b64: Any, upload_id: Any, parts: Any
+               ) -> dict[str, Any]:
+    """The import check: the file's problems and, for every row, the tenant's duplicates."""
+    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    tenant_duplicates(store.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
+    return report(parsed)
+
+
+def import_file(kit: WorkerKit, store: Store, ctx: CallContext, pool: Any, file_b64: Any, upload_id: Any, parts: Any
+                ) -> dict[str, Any]:
+    """The import of a clean file (``run_import``), the pool's capacity looked at first."""
+    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    return run_import(kit, ctx, parsed, pool,
+                      capacity_check=lambda n: pool.check_capacity(owner_id=ctx.user_id, adding=n))

@@ -16,15 +16,19 @@ emits ``customer.owner_changed`` with path ``restore``) — and the timeline. It
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmkit.clock import iso, parse_iso
 from crmkit.context import CallContext
+from crmkit.docstore import aware, page_args
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
 from customers import registry, store, timeline
-from customers.directory import Directory
-from customers.rules import ADMIN_ROLES, page_args
+from customers.peers import Directory
+from customers.rules import ADMIN_ROLES
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 MAX_REASON = 500
 
@@ -46,7 +50,7 @@ def _log(pool: Any, doc: dict[str, Any], to_owner: str | None, path: str, reason
     return {**res, "at": parse_iso(res["at"])}
 
 
-def delete_customer(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
+def delete_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
                     reason: str | None = None) -> dict[str, Any]:
     doc = registry.get_visible(kit, ctx, d, customer_id)
     if not ctx.has_role(*ADMIN_ROLES):
@@ -71,7 +75,7 @@ def delete_customer(kit: Any, ctx: CallContext, d: Directory, pool: Any, custome
     return {"id": customer_id, "deleted": True, "deleted_at": iso(now), "deleted_by": ctx.user_id, "reason": why}
 
 
-def list_deleted(kit: Any, ctx: CallContext, d: Directory, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+def list_deleted(kit: WorkerKit, ctx: CallContext, d: Directory, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
     """Deleted customers of the tenant, most recently deleted first (admin only), with
     who deleted them, when and why."""
     if not ctx.has_role(*ADMIN_ROLES):
@@ -80,7 +84,7 @@ def list_deleted(kit: Any, ctx: CallContext, d: Directory, page: Any = 1, page_s
     rows = list(kit.db["customers"].find({"tenant_id": ctx.tenant_id, "deleted": True},
                                          {"name": 1, "owner_id": 1, "deleted_at": 1, "deleted_by": 1,
                                           "delete_reason": 1, "created_at": 1}))
-    rows.sort(key=lambda r: (store._aware(r["deleted_at"]) if r.get("deleted_at") else 0, r["_id"]), reverse=True)
+    rows.sort(key=lambda r: (aware(r["deleted_at"]) if r.get("deleted_at") else 0, r["_id"]), reverse=True)
     chunk = rows[(pg - 1) * size: pg * size]
     names = d.names([x for r in chunk for x in (r.get("owner_id"), r.get("deleted_by"))])
     items = [{"id": r["_id"], "name": r.get("name"), "owner_id": r.get("owner_id"),
@@ -91,7 +95,7 @@ def list_deleted(kit: Any, ctx: CallContext, d: Directory, page: Any = 1, page_s
     return {"items": items, "total": len(rows), "page": pg, "page_size": size}
 
 
-def restore_customer(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_id: Any, data: Any
+def restore_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: Any, data: Any
                      ) -> dict[str, Any]:
     """Bring a deleted customer back (admin only). ``data``: ``reason?``, ``owner_id?``
     (an active employee, or null for unowned; default: the previous owner while active)."""

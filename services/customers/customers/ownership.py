@@ -12,14 +12,17 @@ each only when its ``seq`` is newer than the copy's.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmkit.clock import parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from customers import access, store, timeline
-from customers.directory import Directory, check_employees
+from customers import access, inputs, registry, store, timeline
+from customers.peers import Directory, check_employees
 from customers.rules import ADMIN_ROLES
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 PATHS = ("entry", "claim", "release", "transfer", "assign", "import", "handover", "reclaim")
 MANAGER_ROLES = ("tenant_admin", "support", "system", "operator")
@@ -44,7 +47,7 @@ def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str
     raise Forbidden("customer.owner_change_forbidden", "you may not move this customer")
 
 
-def change_owner(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
+def change_owner(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
                  expected_owner_id: str | None, new_owner_id: str | None, path: str, reason: str | None = None,
                  *, unowned: bool = False, check_rights: bool = True, owner_checked: bool = False,
                  capacity: str | None = None) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def change_owner(kit: Any, ctx: CallContext, d: Directory, pool: Any, customer_i
 OWN_TIMELINE = ("entry", "import", "restore", "delete")
 
 
-def apply_change(kit: Any, tenant_id: str, change: dict[str, Any], actor_id: str, at: datetime,
+def apply_change(kit: WorkerKit, tenant_id: str, change: dict[str, Any], actor_id: str, at: datetime,
                  event_id: str) -> bool:
     """Bring the copy of the owner up to the move ``change`` (the pool's answer, or the data of
     ``customer.owner_changed``) when its ``seq`` is newer, and note it in the timeline once
@@ -101,7 +104,7 @@ def apply_change(kit: Any, tenant_id: str, change: dict[str, Any], actor_id: str
     return True
 
 
-def on_owner_changed(kit: Any, env: dict[str, Any]) -> None:
+def on_owner_changed(kit: WorkerKit, env: dict[str, Any]) -> None:
     """``customer.owner_changed`` from the pool: every move reaches the copy."""
     data = env.get("data") or {}
     if not data.get("customer_id") or data.get("seq") is None:
@@ -110,7 +113,7 @@ def on_owner_changed(kit: Any, env: dict[str, Any]) -> None:
                  env["event_id"])
 
 
-def share_all(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
+def share_all(kit: WorkerKit, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
     """Share all of A's customers (now and later) with each B."""
     if not isinstance(from_owner_id, str) or not from_owner_id:
         raise InvalidInput("share.invalid", "from_owner_id is required")
@@ -133,7 +136,7 @@ def share_all(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[
     return {"from_owner_id": from_owner_id, "to_user_ids": targets, "customers": len(ids)}
 
 
-def unshare(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
+def unshare(kit: WorkerKit, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
     if not isinstance(to_user_ids, list) or not all(isinstance(u, str) for u in to_user_ids):
         raise InvalidInput("share.invalid", "to_user_ids: a list of employee ids")
     for u in to_user_ids:
@@ -142,7 +145,7 @@ def unshare(kit: Any, ctx: CallContext, from_owner_id: str, to_user_ids: list[st
     return {"from_owner_id": from_owner_id, "removed": to_user_ids, "customers": len(ids)}
 
 
-def _apply_shares(kit: Any, ctx: CallContext, owner_id: str) -> list[str]:
+def _apply_shares(kit: WorkerKit, ctx: CallContext, owner_id: str) -> list[str]:
     targets = store.share_targets(kit.db, ctx.tenant_id, owner_id)
     ids = [r["_id"] for r in kit.db["customers"].find({"tenant_id": ctx.tenant_id, "owner_id": owner_id,
                                                         "deleted": False}, {"_id": 1})]
@@ -152,7 +155,7 @@ def _apply_shares(kit: Any, ctx: CallContext, owner_id: str) -> list[str]:
     return ids
 
 
-def share(kit: Any, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
+def share(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
     """Share all of A's customers (``from_owner_id``, default the caller) with each B, or
     drop those shares (``unshare``). A must be an employee of the tenant, each B an active
     one (unsharing may name a departed B); one identity call for all of them."""
@@ -174,7 +177,7 @@ def share(kit: Any, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]
     return share_all(kit, ctx, frm, to)
 
 
-def assign_departments(kit: Any, ctx: CallContext, d: Directory, docs: list[dict[str, Any]], dept_ids: Any,
+def assign_departments(kit: WorkerKit, ctx: CallContext, d: Directory, docs: list[dict[str, Any]], dept_ids: Any,
                        assign: bool) -> dict[str, Any]:
     """Assign (or unassign) the customers ``docs`` (visible to the caller) to departments.
     Every department must exist in the tenant (404 ``department.not_found``) and, for a
@@ -212,7 +215,7 @@ def assign_departments(kit: Any, ctx: CallContext, d: Directory, docs: list[dict
     return {"customers": len(docs), "dept_ids": dept_ids, "assigned": assign}
 
 
-def handover(kit: Any, ctx: CallContext, d: Directory, pool: Any, employee_id: str, handover_to: str | None
+def handover(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, employee_id: str, handover_to: str | None
              ) -> dict[str, Any]:
     """Departure: the leaver's customers and contacts go to ``handover_to`` or become unowned."""
     moved = 0
@@ -229,3 +232,47 @@ def handover(kit: Any, ctx: CallContext, d: Directory, pool: Any, employee_id: s
         {"$set": {"owner_id": handover_to, "unowned": handover_to is None, "updated_at": kit.now()}})
     kit.db["share_rules"].delete_many({"tenant_id": ctx.tenant_id, "from_owner_id": employee_id})
     return {"customers": moved, "contacts": contacts.modified_count, "to_owner_id": handover_to}
+
+
+def transfer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str, data: Any) -> dict[str, Any]:
+    """Admin/dept-admin transfer to a new owner (expected owner = the current one)."""
+    doc = registry.get_visible(kit, ctx, d, customer_id)
+    new = (data or {}).get("new_owner_id")
+    if not isinstance(new, str) or not new:
+        raise InvalidInput("transfer.invalid", "new_owner_id is required")
+    return change_owner(kit, ctx, d, pool, customer_id, doc.get("owner_id"), new, "transfer",
+                        (data or {}).get("reason"))
+
+
+def bind(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Bind (owner_id given: path assign) or unbind (owner_id null: back to the public pool)."""
+    ids = inputs.ids(data.get("customer_ids"))
+    if not ids:
+        raise InvalidInput("bind.invalid", "customer_ids is required")
+    new = data.get("owner_id")
+    if new is not None and (not isinstance(new, str) or not new):
+        raise InvalidInput("bind.invalid", "owner_id: an employee id or null")
+    if not ctx.has_role(*MANAGER_ROLES, "dept_admin"):
+        raise Forbidden("bind.forbidden", "only an admin may bind customers")
+    docs = [registry.get_visible(kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
+    if new is not None:
+        d.require_employees([new], "owner_id")
+    results = [change_owner(kit, ctx, d, pool, doc["_id"], doc.get("owner_id"), new,
+                            "assign" if new else "release", data.get("reason"), owner_checked=True)
+               for doc in docs]
+    return {"changed": len(results), "results": results}
+
+
+def history(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str) -> list[dict[str, Any]]:
+    """The ownership log (the pool's); for admins also of a deleted customer (its delete is logged)."""
+    registry.get_audited(kit, ctx, d, customer_id)
+    rows: list[dict[str, Any]] = pool.ownership_history(customer_id=customer_id)
+    return rows
+
+
+def assign_departments_of(kit: WorkerKit, ctx: CallContext, d: Directory, data: dict[str, Any]) -> dict[str, Any]:
+    """``assign_departments`` of the customers ``data["customer_ids"]`` names (each visible to the caller)."""
+    if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
+        raise Forbidden("departments.forbidden", "only an admin may assign departments")
+    docs = [registry.get_visible(kit, ctx, d, cid) for cid in inputs.ids(data.get("customer_ids"))]
+    return assign_departments(kit, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))

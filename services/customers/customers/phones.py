@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _EXT = re.compile(r"(?:转|分机|ext\.?|extension|x|#|,|;|p|w)\s*[:：]?\s*(\d{1,6})\s*$")
@@ -105,7 +106,7 @@ def _drop_prefix(groups: list[str], n: int) -> list[str]:
     return out
 
 
-def phone_keys(numbers: list[object], default_area_code: str | None = None) -> list[str]:
+def phone_keys(numbers: Sequence[object], default_area_code: str | None = None) -> list[str]:
     """The distinct keys of every parseable number, in first-seen order."""
     seen: dict[str, None] = {}
     for n in numbers:

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.context import CallContext
+from crmkit.docstore import aware, page_args
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
 from customers import access, catalog, cbms, store, timeline
-from customers.directory import Directory
 from customers.names import company_key
+from customers.peers import Directory
 from customers.phones import phone_keys
 from customers.rules import (
     ADMIN_ROLES,
@@ -19,9 +20,11 @@ from customers.rules import (
     all_numbers,
     can_edit,
     check_required,
-    page_args,
     validate_customer,
 )
+
+if TYPE_CHECKING:
+    from crmkit.nameko.kit import WorkerKit
 
 EDITABLE = ("name", "address", "landlines", "faxes", "mobiles", "industry", "grade", "region", "location",
             "kind", "customer_type", "cbm_id", "contract_start", "contract_end", "billing", "custom", "tags",
@@ -43,7 +46,7 @@ def created_facts(doc: dict[str, Any]) -> dict[str, Any]:
             **search_facts(doc)}
 
 
-def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
+def duplicate_check(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
                     ) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("duplicate_check.invalid", "body must be an object")
@@ -57,7 +60,8 @@ def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude
         if not isinstance(v, list) or len(v) > 50:
             raise InvalidInput("duplicate_check.invalid", f"{f}: a list of at most 50 numbers")
         numbers.extend(str(x)[:64] for x in v if x)
-    billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+    given = data.get("billing")
+    billing: dict[str, Any] = given if isinstance(given, dict) else {}
     if billing.get("phone"):
         numbers.append(str(billing["phone"])[:64])
     extra = [billing["title"][:1000]] if isinstance(billing.get("title"), str) else []
@@ -71,7 +75,7 @@ def duplicate_check(kit: Any, ctx: CallContext, d: Directory, data: Any, exclude
             "phone_keys": phone_keys(numbers), "matches": matches}
 
 
-def duplicate_error(kit: Any, ctx: CallContext, d: Directory, exc: Conflict) -> Conflict:
+def duplicate_error(kit: WorkerKit, ctx: CallContext, d: Directory, exc: Conflict) -> Conflict:
     cid = exc.details.get("customer_id")
     holder: dict[str, Any] = {"type": "unknown"}
     name = None
@@ -94,7 +98,7 @@ def require_entry_role(ctx: CallContext) -> None:
                         {"roles": list(ctx.roles)})
 
 
-def view(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any]:
+def view(kit: WorkerKit, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any]:
     """A customer as its detail view shows it: the document and its CBM
     (``cbm: {id, name, email, mobile}``, null when none or deleted)."""
     out = store.public(doc)
@@ -102,7 +106,7 @@ def view(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) -> None:
+def _check_tags_and_custom(kit: WorkerKit, ctx: CallContext, clean: dict[str, Any]) -> None:
     if clean.get("cbm_id"):
         cbms.require(kit.db, ctx.tenant_id, clean["cbm_id"])
     if clean.get("tags"):
@@ -111,7 +115,7 @@ def _check_tags_and_custom(kit: Any, ctx: CallContext, clean: dict[str, Any]) ->
         clean["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "customer", clean["custom"])
 
 
-def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempotency_key: str | None = None,
+def create_customer(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, idempotency_key: str | None = None,
                     path: str = "entry", pool: Any = None) -> dict[str, Any]:
     """Enter a customer; the entrant becomes its owner. After a retry is recognised and the
     duplicate keys are reserved, ``pool.enter`` takes the owner's capacity slot and writes
@@ -184,7 +188,18 @@ def create_customer(kit: Any, ctx: CallContext, d: Directory, data: Any, idempot
 TEST_FAIL_WRITE: dict[str, bool] = {}
 
 
-def get_visible(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
+def fail_write(name: Any, fail: Any) -> dict[str, bool]:
+    """Test hook: make the named write fail (``create``: the customer write after the pool's entry)."""
+    TEST_FAIL_WRITE[str(name)] = bool(fail)
+    return dict(TEST_FAIL_WRITE)
+
+
+def get_customer(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
+    """The detail view of a customer the caller sees."""
+    return view(kit, ctx, get_visible(kit, ctx, d, customer_id))
+
+
+def get_visible(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
     if not isinstance(customer_id, str) or not customer_id or len(customer_id) > 64:
         raise NotFound("customer.not_found", "no such customer")
     doc = store.load(kit.db, ctx.tenant_id, customer_id)
@@ -193,7 +208,7 @@ def get_visible(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> d
     return doc
 
 
-def get_audited(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
+def get_audited(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id: Any) -> dict[str, Any]:
     """A customer whose audit trail (ownership log, timeline) the caller may read: what
     they see — and for admins also a deleted one (who deleted it, when, why)."""
     if ctx.has_role(*ADMIN_ROLES) and isinstance(customer_id, str) and 0 < len(customer_id) <= 64:
@@ -203,7 +218,7 @@ def get_audited(kit: Any, ctx: CallContext, d: Directory, customer_id: Any) -> d
     return get_visible(kit, ctx, d, customer_id)
 
 
-def visible_docs(kit: Any, ctx: CallContext, d: Directory, extra: dict[str, Any] | None = None,
+def visible_docs(kit: WorkerKit, ctx: CallContext, d: Directory, extra: dict[str, Any] | None = None,
                  projection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every visible live customer (union of equality queries), newest first."""
     base = {"tenant_id": ctx.tenant_id, "deleted": False, **(extra or {})}
@@ -221,11 +236,11 @@ def visible_docs(kit: Any, ctx: CallContext, d: Directory, extra: dict[str, Any]
             for r in kit.db["customers"].find({**base, **f}, projection):
                 seen.setdefault(r["_id"], r)
         rows = list(seen.values())
-    rows.sort(key=lambda r: (store._aware(r["created_at"]) if r.get("created_at") else 0, r["_id"]), reverse=True)
+    rows.sort(key=lambda r: (aware(r["created_at"]) if r.get("created_at") else 0, r["_id"]), reverse=True)
     return rows
 
 
-def list_customers(kit: Any, ctx: CallContext, d: Directory, q: str | None = None, owner_id: str | None = None,
+def list_customers(kit: WorkerKit, ctx: CallContext, d: Directory, q: str | None = None, owner_id: str | None = None,
                    grade: str | None = None, tag: str | None = None, kind: str | None = None,
                    page: Any = 1, page_size: Any = 50, dept_id: str | None = None,
                    unowned: Any = None) -> dict[str, Any]:
@@ -281,7 +296,7 @@ def unowned_filter(value: Any) -> bool:
     raise InvalidInput("customer.invalid_filter", "unowned: true or false", {"field": "unowned"})
 
 
-def handover_preview(kit: Any, ctx: CallContext, d: Directory, owner_id: Any) -> dict[str, Any]:
+def handover_preview(kit: WorkerKit, ctx: CallContext, d: Directory, owner_id: Any) -> dict[str, Any]:
     """How many live customers and contacts a leaver would hand over (what ``ownership.handover``
     moves). Admins, and department admins over that person."""
     if not isinstance(owner_id, str) or not owner_id or len(owner_id) > 64:
@@ -294,7 +309,7 @@ def handover_preview(kit: Any, ctx: CallContext, d: Directory, owner_id: Any) ->
             "contacts": kit.db["contacts"].count_documents(base)}
 
 
-def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, data: Any) -> dict[str, Any]:
+def update_customer(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id: str, data: Any) -> dict[str, Any]:
     doc = get_visible(kit, ctx, d, customer_id)
     sup = None if ctx.has_role(*ADMIN_ROLES) else d.supervisor_of(doc.get("owner_id"))
     if not can_edit(doc, ctx.user_id, ctx.roles, sup):
@@ -359,7 +374,7 @@ def update_customer(kit: Any, ctx: CallContext, d: Directory, customer_id: str, 
     return view(kit, ctx, {**doc, **update})
 
 
-def visible_customer_ids(kit: Any, ctx: CallContext, d: Directory, owner_ids: list[str] | None = None
+def visible_customer_ids(kit: WorkerKit, ctx: CallContext, d: Directory, owner_ids: list[str] | None = None
                          ) -> list[str]:
     rows = visible_docs(kit, ctx, d, projection={"_id": 1, "created_at": 1, "owner_id": 1})
     if owner_ids:

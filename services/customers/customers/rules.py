@@ -394,14 +394,3 @@ def neutralise_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def page_args(page: Any, page_size: Any, max_size: int = 200) -> tuple[int, int]:
-    try:
-        pg = 1 if page in (None, "") else int(page)
-        size = 50 if page_size in (None, "") else int(page_size)
-    except (TypeError, ValueError):
-        raise InvalidInput("pagination.invalid", "page and page_size must be integers") from None
-    if pg < 1 or size < 1 or size > max_size:
-        raise InvalidInput("pagination.invalid", f"page >= 1 and 1 <= page_size <= {max_size}")
-    return pg, size

@@ -1,17 +1,11 @@
-"""Nameko entrypoints of the customers service: thin, they turn messages into calls."""
+"""Nameko entrypoints of the customers service: each checks its arguments (``inputs``),
+calls one function of a use-case module and returns its answer."""
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
-from collections.abc import Callable, Iterable
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import eventlet.tpool
 from nameko.timer import timer
 
-from crmkit.errors import Forbidden, InvalidInput, TooLarge
 from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
@@ -22,130 +16,44 @@ from customers import (
     contact_sheets,
     contacts,
     downloads,
+    events,
+    exports,
     imports,
+    inputs,
     lifecycle,
+    notes,
     ownership,
+    projects,
     registry,
-    sheets,
-    store,
-    timeline,
     uploads,
 )
-from customers.directory import Directory
-from customers.rules import ADMIN_ROLES, page_args
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: exported times when the tenant's zone cannot be asked (visits' own default)
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
-log = logging.getLogger(__name__)
-
-
-def _decode(file_b64: Any) -> bytes:
-    if not isinstance(file_b64, str) or not file_b64:
-        raise InvalidInput("import.no_file", "no file given")
-    if len(file_b64) > (sheets.MAX_UPLOAD_BYTES * 4) // 3 + 8:
-        raise TooLarge("import.too_large", f"the file exceeds {sheets.MAX_UPLOAD_BYTES} bytes",
-                       {"limit": sheets.MAX_UPLOAD_BYTES})
-    try:
-        return base64.b64decode(file_b64, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("import.bad_encoding", "file must be base64") from None
-
-
-def _parsed(kit: Any, parse: Callable[[bytes | str], Any], file_b64: Any, upload_id: Any, parts: Any,
-            allowed: Callable[[Any], None]) -> Any:
-    """The uploaded workbook parsed off the eventlet hub: read from a spool file assembled
-    from the parts sent with ``upload_part`` (what the gateway does), or from small base64
-    content in the call itself. ``allowed(ctx)`` (the role rule) runs first; a caller it
-    refuses leaves no parts behind."""
-    try:
-        allowed(kit.ctx)
-    except Forbidden:
-        uploads.discard_own(kit.db, kit.ctx.tenant_id, kit.ctx.user_id, upload_id, parts)
-        raise
-    if upload_id is None:
-        return eventlet.tpool.execute(parse, _decode(file_b64))
-    ctx = kit.ctx
-    with uploads.spooled(kit.db, ctx.tenant_id, ctx.user_id, upload_id, parts) as path:
-        return eventlet.tpool.execute(parse, path)
-
-
-def _file(name: str, data: bytes) -> dict[str, Any]:
-    return {"filename": name, "content_type": XLSX, "data_b64": base64.b64encode(data).decode()}
-
-
-def _ids(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list) or len(value) > 500 or not all(isinstance(v, str) for v in value):
-        raise InvalidInput("ids.invalid", "a list (or comma-separated string) of at most 500 ids")
-    return [v.strip() for v in value if v.strip()]
+from customers.peers import Directory
+from customers.store import CustomersStore
 
 
 class CustomersService(BaseService):
     name = "customers"
     kit = Kit("customers")
+    store = CustomersStore()
     identity = TimedRpc("identity", timeout=5)
     pool = TimedRpc("pool", timeout=5)
     visits = TimedRpc("visits", timeout=5)
-
-    _indexed = False
-    _backfilled = False
-
-    @timer(interval=3600, eager=True)
-    def _ensure_indexes(self) -> None:
-        """At start (and hourly, a no-op then): indexes exist before the first request; at
-        start, departments assigned before ``assigned_depts`` existed are marked."""
-        store.ensure_indexes(self.kit.db)
-        if not CustomersService._backfilled:
-            store.backfill_assigned_depts(self.kit.db, self.kit.now())
-            CustomersService._backfilled = True
-        CustomersService._indexed = True
 
     @timer(interval=600)
     def _purge_uploads(self) -> None:
         """Parts of uploads that were never imported and of downloads never finished
         (abandoned) go after an hour."""
-        uploads.purge_stale(self.kit.db, self.kit.now())
-        downloads.purge_stale(self.kit.db, self.kit.now())
-
-    def _zone(self) -> ZoneInfo:
-        """The tenant's time zone for exported times: the tenant setting the visits service
-        keeps (``time_zone``, identity has none), else ``DEFAULT_TIME_ZONE``."""
-        try:
-            name = (self.visits.get_settings() or {}).get("time_zone")
-        except Exception as exc:  # visits down or slow: the default zone, logged
-            log.warning("visits.get_settings failed, exporting in %s: %s", DEFAULT_TIME_ZONE, exc)
-            name = None
-        try:
-            return ZoneInfo(str(name or DEFAULT_TIME_ZONE))
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo(DEFAULT_TIME_ZONE)
-
-    def _export(self, filename: str, sheet: str, header: list[sheets.Header], rows: Iterable[list[Any]]
-                ) -> dict[str, Any]:
-        """Write the workbook to a temporary file (row by row, in a thread) and store it as
-        parts; answers ``{download_id, parts, size, filename, content_type}``."""
-        ctx = self.kit.ctx
-        with downloads.temp_path(".xlsx") as path:
-            eventlet.tpool.execute(sheets.write_workbook, path, sheet, header, rows)
-            return downloads.store_file(self.kit.db, ctx.tenant_id, ctx.user_id, path, filename, XLSX,
-                                        self.kit.now())
+        uploads.purge_abandoned(self.store.db, self.kit.now())
 
     def _d(self) -> Directory:
-        if not CustomersService._indexed:
-            store.ensure_indexes(self.kit.db)
-            CustomersService._indexed = True
+        """What this call asks identity (one per call, its answers cached)."""
         return Directory(self.identity, self.kit.ctx)
 
     # -- duplicate check and customers ---------------------------------------------------------
     @api
     def duplicate_check(self, data: dict[str, Any], exclude_customer_id: str | None = None) -> dict[str, Any]:
         """``exclude_customer_id``: check a claim or billing change of that record against all others."""
-        return registry.duplicate_check(self.kit, self.kit.ctx, self._d(), data,
-                                        str(exclude_customer_id)[:64] if exclude_customer_id else None)
+        return registry.duplicate_check(self.kit, self.kit.ctx, self._d(), data, inputs.short_id(exclude_customer_id))
 
     @api
     def create_customer(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
@@ -154,8 +62,7 @@ class CustomersService(BaseService):
 
     @api
     def get_customer(self, customer_id: str) -> dict[str, Any]:
-        ctx = self.kit.ctx
-        return registry.view(self.kit, ctx, registry.get_visible(self.kit, ctx, self._d(), customer_id))
+        return registry.get_customer(self.kit, self.kit.ctx, self._d(), customer_id)
 
     @api
     def list_customers(self, q: str | None = None, owner_id: str | None = None, grade: str | None = None,
@@ -186,7 +93,8 @@ class CustomersService(BaseService):
 
     @api
     def visible_customer_ids(self, owner_ids: Any = None) -> list[str]:
-        return registry.visible_customer_ids(self.kit, self.kit.ctx, self._d(), _ids(owner_ids))
+        ctx = self.kit.ctx
+        return registry.visible_customer_ids(self.kit, ctx, self._d(), inputs.ids(owner_ids))
 
     # -- ownership, sharing, departments -------------------------------------------------------
     @api
@@ -198,42 +106,18 @@ class CustomersService(BaseService):
     @api
     def transfer_customer(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Admin/dept-admin transfer to a new owner (expected owner = the current one)."""
-        d = self._d()
-        doc = registry.get_visible(self.kit, self.kit.ctx, d, customer_id)
-        new = (data or {}).get("new_owner_id")
-        if not isinstance(new, str) or not new:
-            raise InvalidInput("transfer.invalid", "new_owner_id is required")
-        return ownership.change_owner(self.kit, self.kit.ctx, d, self.pool, customer_id, doc.get("owner_id"), new,
-                                      "transfer",
-                                      (data or {}).get("reason"))
+        return ownership.transfer(self.kit, self.kit.ctx, self._d(), self.pool, customer_id, data)
 
     @api
     def bind_customers(self, data: dict[str, Any]) -> dict[str, Any]:
         """Bind (owner_id given: path assign) or unbind (owner_id null: back to the public pool)."""
-        ctx, d = self.kit.ctx, self._d()
-        data = data if isinstance(data, dict) else {}
-        ids = _ids(data.get("customer_ids"))
-        if not ids:
-            raise InvalidInput("bind.invalid", "customer_ids is required")
-        new = data.get("owner_id")
-        if new is not None and (not isinstance(new, str) or not new):
-            raise InvalidInput("bind.invalid", "owner_id: an employee id or null")
-        if not ctx.has_role(*ownership.MANAGER_ROLES, "dept_admin"):
-            raise Forbidden("bind.forbidden", "only an admin may bind customers")
-        docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
-        if new is not None:
-            d.require_employees([new], "owner_id")
-        results = [ownership.change_owner(self.kit, ctx, d, self.pool, doc["_id"], doc.get("owner_id"), new,
-                                          "assign" if new else "release", data.get("reason"), owner_checked=True)
-                   for doc in docs]
-        return {"changed": len(results), "results": results}
+        ctx = self.kit.ctx
+        return ownership.bind(self.kit, ctx, self._d(), self.pool, inputs.data_of(data))
 
     @api
     def ownership_history(self, customer_id: str) -> list[dict[str, Any]]:
         """The ownership log; for admins also of a deleted customer (its delete is logged)."""
-        registry.get_audited(self.kit, self.kit.ctx, self._d(), customer_id)
-        history: list[dict[str, Any]] = self.pool.ownership_history(customer_id=customer_id)
-        return history
+        return ownership.history(self.kit, self.kit.ctx, self._d(), self.pool, customer_id)
 
     @api
     def share_customers(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -241,86 +125,53 @@ class CustomersService(BaseService):
 
     @api
     def assign_departments(self, data: dict[str, Any]) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        data = data if isinstance(data, dict) else {}
-        if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
-            raise Forbidden("departments.forbidden", "only an admin may assign departments")
-        docs = [registry.get_visible(self.kit, ctx, d, cid) for cid in _ids(data.get("customer_ids"))]
-        return ownership.assign_departments(self.kit, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))
+        ctx = self.kit.ctx
+        return ownership.assign_departments_of(self.kit, ctx, self._d(), inputs.data_of(data))
 
     # -- detail: projects, notes, timeline ------------------------------------------------------
     @api
     def list_projects(self, customer_id: str) -> list[dict[str, Any]]:
-        registry.get_visible(self.kit, self.kit.ctx, self._d(), customer_id)
-        return catalog.list_projects(self.kit.db, self.kit.ctx, customer_id)
+        return projects.projects_of(self.kit, self.store, self.kit.ctx, self._d(), customer_id)
 
     @api
     def create_project(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        doc = registry.get_visible(self.kit, self.kit.ctx, self._d(), customer_id)
-        return catalog.create_project(self.kit.db, self.kit.ctx, doc, data, self.kit.now())
+        return projects.add_project(self.kit, self.store, self.kit.ctx, self._d(), customer_id, data)
 
     @api
     def add_contact_note(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        ctx = self.kit.ctx
-        d = self._d()
-        doc = registry.get_visible(self.kit, ctx, d, customer_id)
-        note = timeline.validate_note(data)
-        contacts.require_note_contact(self.kit, ctx, d, customer_id, note["contact_id"])
-        now = self.kit.now()
-        nid = store.new_id()
-        row = {"_id": nid, "tenant_id": ctx.tenant_id, "customer_id": customer_id, **note, "author_id": ctx.user_id,
-               "at": now}
-        ev = self.kit.event("customer.contact_noted", {"customer_id": customer_id, "note_id": nid,
-                                                       "owner_id": doc.get("owner_id"), "at": now.isoformat(),
-                                                       "kind": note["kind"]})
-        from crmkit.outbox import Check
-        with self.kit.change([ev], Check("contact_notes", {"_id": nid})):
-            self.kit.db["contact_notes"].insert_one(row)
-        timeline.record(self.kit.db, ctx.tenant_id, customer_id, "customer.contact_noted", now, ctx.user_id,
-                        f"contact note ({note['kind']})", {"note_id": nid, "content": note["content"][:200]},
-                        entry_id=ev["event_id"])
-        return {"id": nid, "customer_id": customer_id, **note, "author_id": ctx.user_id, "at": now.isoformat()}
+        return notes.add_contact_note(self.kit, self.store, self.kit.ctx, self._d(), customer_id, data)
 
     @api
     def list_contact_notes(self, customer_id: str, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
         ctx = self.kit.ctx
-        registry.get_visible(self.kit, ctx, self._d(), customer_id)
-        pg, size = page_args(page, page_size)
-        rows = list(self.kit.db["contact_notes"].find({"tenant_id": ctx.tenant_id, "customer_id": customer_id}))
-        rows.sort(key=lambda r: (store._aware(r["at"]), r["_id"]), reverse=True)
-        items = [{"id": r["_id"], "customer_id": customer_id, "kind": r["kind"], "content": r["content"],
-                  "contact_id": r.get("contact_id"), "author_id": r["author_id"], "at": r["at"].isoformat()}
-                 for r in rows[(pg - 1) * size: pg * size]]
-        return {"items": items, "total": len(rows), "page": pg, "page_size": size}
+        return notes.list_contact_notes(self.kit, self.store, ctx, self._d(), customer_id, page, page_size)
 
     @api
     def customer_timeline(self, customer_id: str, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
         """Newest first; for admins also of a deleted customer (who deleted it, when, why)."""
         ctx = self.kit.ctx
-        registry.get_audited(self.kit, ctx, self._d(), customer_id)
-        pg, size = page_args(page, page_size)
-        return timeline.list_entries(self.kit.db, ctx.tenant_id, customer_id, pg, size)
+        return notes.customer_timeline(self.kit, self.store, ctx, self._d(), customer_id, page, page_size)
 
     # -- CBMs (vendor direct-sales contacts) -----------------------------------------------------
     @api
     def list_cbms(self, q: str | None = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
-        return cbms.list_cbms(self.kit.db, self.kit.ctx, q, page, page_size)
+        return cbms.list_cbms(self.store.db, self.kit.ctx, q, page, page_size)
 
     @api
     def get_cbm(self, cbm_id: str) -> dict[str, Any]:
-        return cbms.get_cbm(self.kit.db, self.kit.ctx, cbm_id)
+        return cbms.get_cbm(self.store.db, self.kit.ctx, cbm_id)
 
     @api
     def create_cbm(self, data: dict[str, Any]) -> dict[str, Any]:
-        return cbms.create_cbm(self.kit.db, self.kit.ctx, data, self.kit.now())
+        return cbms.create_cbm(self.store.db, self.kit.ctx, data, self.kit.now())
 
     @api
     def update_cbm(self, cbm_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return cbms.update_cbm(self.kit.db, self.kit.ctx, cbm_id, data, self.kit.now())
+        return cbms.update_cbm(self.store.db, self.kit.ctx, cbm_id, data, self.kit.now())
 
     @api
     def delete_cbm(self, cbm_id: str) -> dict[str, Any]:
-        return cbms.delete_cbm(self.kit.db, self.kit.ctx, cbm_id, self.kit.now())
+        return cbms.delete_cbm(self.store.db, self.kit.ctx, cbm_id, self.kit.now())
 
     # -- contacts -------------------------------------------------------------------------------
     @api
@@ -347,124 +198,101 @@ class CustomersService(BaseService):
 
     @api
     def contact_tier(self) -> dict[str, Any]:
-        return contacts.tier_of(self.kit.db, self.kit.ctx)
+        return contacts.tier_of(self.store.db, self.kit.ctx)
 
     @api
     def set_contact_tier(self, data: dict[str, Any]) -> dict[str, Any]:
-        return contacts.set_tier(self.kit.db, self.kit.ctx, (data or {}).get("tier") if isinstance(data, dict)
-                                 else None)
+        return contacts.set_tier(self.store.db, self.kit.ctx, inputs.data_of(data).get("tier"))
 
     @api
     def contact_import_template(self) -> dict[str, Any]:
         _ = self.kit.ctx
-        return _file("contacts-import-template.xlsx", contact_sheets.template_bytes())
+        return exports.contact_template()
 
     @api
     def upload_part(self, upload_id: str, index: int, data_b64: str) -> dict[str, Any]:
         """One part (≤ 1 MiB) of a workbook being uploaded; the import RPCs then name it."""
         ctx = self.kit.ctx
-        return uploads.store_part(self.kit.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
+        return uploads.store_part(self.store.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
                                   self.kit.now())
 
     @api
     def contact_import_check(self, file_b64: str | None = None, upload_id: str | None = None,
                              parts: int | None = None) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts, catalog.require_admin)
-        contact_sheets.resolve(self.kit, ctx, d, parsed)  # every problem, also in a mixed file
-        return imports.report(parsed)
+        ctx = self.kit.ctx
+        return contact_sheets.check_file(self.kit, self.store, ctx, self._d(), file_b64, upload_id, parts)
 
     @api
     def import_contacts(self, file_b64: str | None = None, upload_id: str | None = None,
                         parts: int | None = None) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        parsed = _parsed(self.kit, contact_sheets.parse_contacts, file_b64, upload_id, parts, catalog.require_admin)
-        return contact_sheets.run_import(self.kit, ctx, d, parsed)
+        ctx = self.kit.ctx
+        return contact_sheets.import_file(self.kit, self.store, ctx, self._d(), file_b64, upload_id, parts)
 
     # -- tags and custom fields -------------------------------------------------------------------
     @api
     def list_tag_groups(self) -> list[dict[str, Any]]:
-        return catalog.list_tag_groups(self.kit.db, self.kit.ctx)
+        return catalog.list_tag_groups(self.store.db, self.kit.ctx)
 
     @api
     def create_tag_group(self, data: dict[str, Any]) -> dict[str, Any]:
-        return catalog.create_tag_group(self.kit.db, self.kit.ctx, data)
+        return catalog.create_tag_group(self.store.db, self.kit.ctx, data)
 
     @api
     def update_tag_group(self, group_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return catalog.update_tag_group(self.kit.db, self.kit.ctx, group_id, data)
+        return catalog.update_tag_group(self.store.db, self.kit.ctx, group_id, data)
 
     @api
     def delete_tag_group(self, group_id: str) -> dict[str, Any]:
-        return catalog.delete_tag_group(self.kit.db, self.kit.ctx, group_id)
+        return catalog.delete_tag_group(self.store.db, self.kit.ctx, group_id)
 
     @api
     def list_custom_fields(self, entity: str | None = None) -> list[dict[str, Any]]:
-        return catalog.list_custom_fields(self.kit.db, self.kit.ctx, entity)
+        return catalog.list_custom_fields(self.store.db, self.kit.ctx, entity)
 
     @api
     def create_custom_field(self, data: dict[str, Any]) -> dict[str, Any]:
-        return catalog.create_custom_field(self.kit.db, self.kit.ctx, data)
+        return catalog.create_custom_field(self.store.db, self.kit.ctx, data)
 
     @api
     def delete_custom_field(self, field_id: str) -> dict[str, Any]:
-        return catalog.delete_custom_field(self.kit.db, self.kit.ctx, field_id)
+        return catalog.delete_custom_field(self.store.db, self.kit.ctx, field_id)
 
     # -- import, export, map ---------------------------------------------------------------------
     @api
     def import_template(self) -> dict[str, Any]:
         _ = self.kit.ctx
-        return _file("customers-import-template.xlsx", sheets.template_bytes())
+        return exports.customer_template()
 
     @api
     def import_check(self, file_b64: str | None = None, upload_id: str | None = None,
                      parts: int | None = None) -> dict[str, Any]:
-        ctx = self.kit.ctx
-        self._d()
-        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
-        imports.tenant_duplicates(self.kit.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
-        return imports.report(parsed)
+        return imports.check_file(self.kit, self.store, self.kit.ctx, file_b64, upload_id, parts)
 
     @api
     def import_customers(self, file_b64: str | None = None, upload_id: str | None = None,
                          parts: int | None = None) -> dict[str, Any]:
-        ctx = self.kit.ctx
-        self._d()
-        parsed = _parsed(self.kit, sheets.parse_upload, file_b64, upload_id, parts, registry.require_entry_role)
-        return imports.run_import(self.kit, ctx, parsed, self.pool,
-                                  capacity_check=lambda n: self.pool.check_capacity(owner_id=ctx.user_id, adding=n))
+        return imports.import_file(self.kit, self.store, self.kit.ctx, self.pool, file_b64, upload_id, parts)
 
     @api
     def export_customers(self, owner_ids: Any = None) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        docs = registry.visible_docs(self.kit, ctx, d)
-        wanted = set(_ids(owner_ids))
-        if wanted:
-            docs = [x for x in docs if x.get("owner_id") in wanted]
-        names = d.names([x.get("owner_id") for x in docs])
-        header, rows = sheets.customer_rows(docs, names, self._zone())
-        return self._export("customers.xlsx", "customers", header, rows)
+        ctx = self.kit.ctx
+        return exports.export_customers(self.kit, self.store, ctx, self._d(), self.visits, inputs.ids(owner_ids))
 
     @api
     def export_employee_customers(self) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        docs = registry.visible_docs(self.kit, ctx, d)
-        names = d.names([u for x in docs for u in [x.get("owner_id"), *(x.get("shared_with") or [])]])
-        header, rows = sheets.employee_customer_rows(docs, names)
-        return self._export("employee-customers.xlsx", "employee-customers", header, rows)
+        return exports.export_employee_customers(self.kit, self.store, self.kit.ctx, self._d())
 
     @api
     def download_part(self, download_id: str, index: int) -> dict[str, Any]:
         """One part (≤ 1 MiB, base64) of an export, for its exporter only; deleted as it is read."""
         ctx = self.kit.ctx
-        return downloads.take_part(self.kit.db, ctx.tenant_id, ctx.user_id, download_id, index)
+        return downloads.take_part(self.store.db, ctx.tenant_id, ctx.user_id, download_id, index)
 
     @api
     def _test_fail_write(self, name: str, fail: bool = True) -> dict[str, Any]:
         """Test hook: make a named write fail (``create``: the customer write after the pool's entry)."""
         self.kit.require_test_hooks()
-        registry.TEST_FAIL_WRITE[str(name)] = bool(fail)
-        return dict(registry.TEST_FAIL_WRITE)
+        return registry.fail_write(name, fail)
 
     @api
     def _test_set_download_part_bytes(self, part_bytes: int | None = None) -> dict[str, Any]:
@@ -474,23 +302,13 @@ class CustomersService(BaseService):
 
     @api
     def customer_map(self, owner_ids: Any = None) -> dict[str, Any]:
-        ctx, d = self.kit.ctx, self._d()
-        docs = registry.visible_docs(self.kit, ctx, d)
-        wanted = set(_ids(owner_ids))
-        if wanted:
-            docs = [x for x in docs if x.get("owner_id") in wanted]
-        return sheets.geojson(docs)
+        ctx = self.kit.ctx
+        return exports.customer_map(self.kit, ctx, self._d(), inputs.ids(owner_ids))
 
     # -- events ------------------------------------------------------------------------------------
     @subscribe("identity", "employee.left")
     def on_employee_left(self, event: dict[str, Any]) -> None:
-        data = event.get("data") or {}
-        emp = data.get("employee_id")
-        if not emp:
-            return
-        ctx = self.kit.act_as_system(event["tenant_id"], event.get("request_id") or event["event_id"])
-        ownership.handover(self.kit, ctx, Directory(self.identity, ctx), self.pool, str(emp),
-                           data.get("handover_to"))
+        events.employee_left(self.kit, self.identity, self.pool, event)
 
     @subscribe("customers", "customer.owner_changed")
     def on_owner_changed(self, event: dict[str, Any]) -> None:
@@ -499,20 +317,8 @@ class CustomersService(BaseService):
 
     @subscribe("visits", "visit.checked_in")
     def on_visit_checked_in(self, event: dict[str, Any]) -> None:
-        self._timeline_from(event)
+        events.visit_to_timeline(self.kit, self.store, event)
 
     @subscribe("visits", "visit.completed")
     def on_visit_completed(self, event: dict[str, Any]) -> None:
-        self._timeline_from(event)
-
-    def _timeline_from(self, event: dict[str, Any]) -> None:
-        entry = timeline.entry_from_event(event)
-        if entry is None:
-            return
-        from crmkit.clock import parse_iso
-        try:
-            at = parse_iso(event.get("occurred_at")) if event.get("occurred_at") else self.kit.now()
-        except (TypeError, ValueError):
-            at = self.kit.now()
-        timeline.record(self.kit.db, event["tenant_id"], entry["customer_id"], entry["kind"], at,
-                        event.get("actor_id"), entry["summary"], entry["data"], entry_id=event["event_id"])
+        events.visit_to_timeline(self.kit, self.store, event)

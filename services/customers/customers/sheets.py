@@ -324,9 +324,9 @@ def _row(out: Parsed, rownum: int, cells: list[Any]) -> dict[str, Any] | None:
             fld = e["field"].split("[")[0].split(".")[0]
             if fld == "location":
                 fld = "lat" if e["field"].endswith("lat") else "lng"
-            col = COLUMN_OF["landlines"] if fld == "phones" else COLUMN_OF.get(fld)
+            at: str | None = COLUMN_OF["landlines"] if fld == "phones" else COLUMN_OF.get(fld)
             code = "missing_required" if e["code"] == "required" else e["code"]
-            out.add(rownum, col, code, e["message"])
+            out.add(rownum, at, code, e["message"])
         return None
 
 

@@ -10,15 +10,20 @@ holder's own keys are known when they change.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
+from crmkit.db import service_db
+from crmkit.docstore import aware, insert_once
 from crmkit.errors import Conflict, NotFound
+from crmkit.nameko.dependency import Dependency
 from customers.names import company_key
 from customers.phones import phone_keys
 from customers.rules import all_numbers
@@ -26,36 +31,82 @@ from customers.rules import all_numbers
 STALE_RESERVATION = timedelta(seconds=60)
 
 
-def ensure_indexes(db: Database) -> None:
-    c = db["customers"]
-    c.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("shared_with", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("dept_ids", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("name_key", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("phone_keys", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("tags", ASCENDING)])  # the list by tag
-    c.create_index([("tenant_id", ASCENDING), ("created_at", DESCENDING)])
-    db["name_keys"].create_index([("tenant_id", ASCENDING)])
-    db["phone_keys"].create_index([("tenant_id", ASCENDING)])
-    db["share_rules"].create_index([("tenant_id", ASCENDING), ("from_owner_id", ASCENDING)])
-    db["timeline"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["contacts"].create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
-    db["contacts"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["contacts"].create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
-    db["contact_notes"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["projects"].create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
-    db["tag_groups"].create_index([("tenant_id", ASCENDING)])
-    db["custom_fields"].create_index([("tenant_id", ASCENDING), ("entity", ASCENDING)])
-    db["cbms"].create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
-    db["assigned_depts"].create_index([("tenant_id", ASCENDING)])
-    c.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+class Store:
+    """The customers service's collections (typed) and its indexes."""
+
+    def __init__(self, db: Database[Any]):
+        self.db = db
+        self.customers: Collection[Any] = db["customers"]
+        self.name_keys: Collection[Any] = db["name_keys"]
+        self.phone_keys: Collection[Any] = db["phone_keys"]
+        self.share_rules: Collection[Any] = db["share_rules"]
+        self.timeline: Collection[Any] = db["timeline"]
+        self.contacts: Collection[Any] = db["contacts"]
+        self.contact_notes: Collection[Any] = db["contact_notes"]
+        self.projects: Collection[Any] = db["projects"]
+        self.tag_groups: Collection[Any] = db["tag_groups"]
+        self.custom_fields: Collection[Any] = db["custom_fields"]
+        self.cbms: Collection[Any] = db["cbms"]
+        self.assigned_depts: Collection[Any] = db["assigned_depts"]
+        self.imports: Collection[Any] = db["imports"]
+
+    def ensure_indexes(self) -> None:
+        """Every index of this service (the only place that creates one)."""
+        c = self.customers
+        c.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("shared_with", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("dept_ids", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("name_key", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("phone_keys", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("tags", ASCENDING)])  # the list by tag
+        c.create_index([("tenant_id", ASCENDING), ("created_at", DESCENDING)])
+        self.name_keys.create_index([("tenant_id", ASCENDING)])
+        self.phone_keys.create_index([("tenant_id", ASCENDING)])
+        self.share_rules.create_index([("tenant_id", ASCENDING), ("from_owner_id", ASCENDING)])
+        self.timeline.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.contacts.create_index([("tenant_id", ASCENDING), ("owner_id", ASCENDING)])
+        self.contacts.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.contacts.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+        self.contact_notes.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.projects.create_index([("tenant_id", ASCENDING), ("customer_id", ASCENDING)])
+        self.tag_groups.create_index([("tenant_id", ASCENDING)])
+        self.custom_fields.create_index([("tenant_id", ASCENDING), ("entity", ASCENDING)])
+        self.cbms.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+        self.assigned_depts.create_index([("tenant_id", ASCENDING)])
+        c.create_index([("tenant_id", ASCENDING), ("deleted", ASCENDING)])
+
+    def backfill_assigned_depts(self, now: datetime) -> int:
+        """Mark the departments of customers assigned before ``assigned_depts`` existed (one
+        projected pass at start)."""
+        return backfill_assigned_depts(self.db, now)
+
+    def notes_of(self, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
+        """A customer's contact notes, newest first."""
+        rows = list(self.contact_notes.find({"tenant_id": tenant_id, "customer_id": customer_id}))
+        rows.sort(key=lambda r: (aware(r["at"]), r["_id"]), reverse=True)
+        return rows
 
 
-def by_id(db: Database, coll: str, _id: Any, **expect: Any) -> dict[str, Any] | None:
+class CustomersStore(Dependency[Store]):
+    """This service's persistence: the database in ``setup()``; at start, the indexes and
+    the marking of departments assigned before ``assigned_depts`` existed."""
+
+    def setup(self) -> None:
+        self.store = Store(service_db("customers"))
+
+    def start(self) -> None:
+        self.store.ensure_indexes()
+        self.store.backfill_assigned_depts(datetime.now(UTC))
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store
+
+
+def by_id(db: Database[Any], coll: str, _id: Any, **expect: Any) -> dict[str, Any] | None:
     """``find_one`` by ``_id`` alone, other fields checked here: FerretDB 1.24 (SQLite)
     pushes an ``_id``-only filter down, but a filter mixing ``_id`` with other fields is not
     pushed down at all and reads the whole collection (2 s at 100 000 rows, measured)."""
-    doc = db[coll].find_one({"_id": _id})
+    doc: dict[str, Any] | None = db[coll].find_one({"_id": _id})
     if doc is None or any(doc.get(k) != v for k, v in expect.items()):
         return None
     return doc
@@ -70,8 +121,8 @@ def keys_of(doc: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 # -- duplicate check -------------------------------------------------------------------------
-def find_duplicates(db: Database, tenant_id: str, name: str | None, numbers: list[str],
-                    exclude_id: str | None = None, extra_names: list[str] = ()) -> list[dict[str, Any]]:
+def find_duplicates(db: Database[Any], tenant_id: str, name: str | None, numbers: list[str],
+                    exclude_id: str | None = None, extra_names: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Every live customer of the tenant that shares the name key or any number."""
     hits: list[tuple[str, str, str]] = []  # (customer_id, matched_on, value)
     keys = [k for k in dict.fromkeys([company_key(n) for n in [name or "", *extra_names]]) if k]
@@ -98,7 +149,7 @@ def find_duplicates(db: Database, tenant_id: str, name: str | None, numbers: lis
     return list(out.values())
 
 
-def _reserve_one(db: Database, coll: str, tenant_id: str, key: str, customer_id: str, now: datetime) -> bool:
+def _reserve_one(db: Database[Any], coll: str, tenant_id: str, key: str, customer_id: str, now: datetime) -> bool:
     """True when this call inserted the key; False when ``customer_id`` already held it."""
     _id = f"{tenant_id}|{key}"
     for _ in range(2):
@@ -115,7 +166,7 @@ def _reserve_one(db: Database, coll: str, tenant_id: str, key: str, customer_id:
             holder = db["customers"].find_one({"_id": row["customer_id"]}, {"deleted": 1})
             at = row.get("at")
             stale = (holder is not None and holder.get("deleted")) or (
-                holder is None and at is not None and now - _aware(at) > STALE_RESERVATION)
+                holder is None and at is not None and now - aware(at) > STALE_RESERVATION)
             if not stale:
                 raise _Held(row["customer_id"], "name_key" if coll == "name_keys" else "phone", key) from None
             db[coll].delete_one({"_id": _id, "customer_id": row["customer_id"]})
@@ -128,7 +179,7 @@ class _Held(Exception):
         self.customer_id, self.on, self.value = customer_id, on, value
 
 
-def reserve_keys(db: Database, tenant_id: str, customer_id: str, name_key: str, numbers: list[str],
+def reserve_keys(db: Database[Any], tenant_id: str, customer_id: str, name_key: str, numbers: list[str],
                  now: datetime) -> list[tuple[str, str]]:
     """Insert every key for ``customer_id``; on the first key held by another customer,
     release what this call inserted and raise Conflict naming the holder."""
@@ -153,7 +204,7 @@ class KeysHeld(Conflict):
     every one ({for_customer_id, customer_id, on, value}); nothing stays reserved."""
 
 
-def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[str]]], now: datetime,
+def reserve_many(db: Database[Any], tenant_id: str, items: list[tuple[str, str, list[str]]], now: datetime,
                  max_held: int = 0) -> list[tuple[str, list[tuple[str, str]]]]:
     """Bulk :func:`reserve_keys` for imports: unordered insert_many per collection, then the
     keys that collided go one by one (stale reservations are cleared there). All or nothing.
@@ -203,32 +254,29 @@ def reserve_many(db: Database, tenant_id: str, items: list[tuple[str, str, list[
     return list(taken.items())
 
 
-def release_keys(db: Database, tenant_id: str, customer_id: str, keys: list[tuple[str, str]]) -> None:
+def release_keys(db: Database[Any], tenant_id: str, customer_id: str, keys: list[tuple[str, str]]) -> None:
     for coll, key in keys:
         db[coll].delete_one({"_id": f"{tenant_id}|{key}", "customer_id": customer_id})
 
 
 # -- documents -------------------------------------------------------------------------------
-def load(db: Database, tenant_id: str, customer_id: str) -> dict[str, Any]:
+def load(db: Database[Any], tenant_id: str, customer_id: str) -> dict[str, Any]:
     doc = by_id(db, "customers", str(customer_id), tenant_id=tenant_id, deleted=False)
     if doc is None:
         raise NotFound("customer.not_found", "no such customer")
     return doc
 
 
-def mark_assigned_depts(db: Database, tenant_id: str, dept_ids: list[str], now: datetime) -> None:
+def mark_assigned_depts(db: Database[Any], tenant_id: str, dept_ids: list[str], now: datetime) -> None:
     """Remember that customers were assigned to these departments (one row per tenant and
     department, inserted once, never removed: a stale row costs one list filter, a missing one
     would hide customers from their department admins)."""
     for dept in dict.fromkeys(dept_ids):
-        try:
-            db["assigned_depts"].insert_one({"_id": f"{tenant_id}|{dept}", "tenant_id": tenant_id, "dept_id": dept,
-                                             "at": now})
-        except DuplicateKeyError:
-            pass
+        insert_once(db["assigned_depts"], {"_id": f"{tenant_id}|{dept}", "tenant_id": tenant_id, "dept_id": dept,
+                                           "at": now})
 
 
-def backfill_assigned_depts(db: Database, now: datetime) -> int:
+def backfill_assigned_depts(db: Database[Any], now: datetime) -> int:
     """Mark the departments of customers assigned before ``assigned_depts`` existed (one
     projected pass at start)."""
     seen: set[tuple[str, str]] = set()
@@ -240,12 +288,12 @@ def backfill_assigned_depts(db: Database, now: datetime) -> int:
     return len(seen)
 
 
-def assigned_depts(db: Database, tenant_id: str) -> set[str]:
+def assigned_depts(db: Database[Any], tenant_id: str) -> set[str]:
     """Departments of the tenant that ever had customers assigned (a small collection)."""
     return {r["dept_id"] for r in db["assigned_depts"].find({"tenant_id": tenant_id}, {"dept_id": 1})}
 
 
-def share_targets(db: Database, tenant_id: str, owner_id: str | None) -> list[str]:
+def share_targets(db: Database[Any], tenant_id: str, owner_id: str | None) -> list[str]:
     if owner_id is None:
         return []
     return [r["to_user_id"] for r in db["share_rules"].find({"tenant_id": tenant_id, "from_owner_id": owner_id})]
@@ -259,8 +307,3 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(k), datetime):
             out[k] = iso(out[k])
     return out
-
-
-def _aware(dt: datetime) -> datetime:
-    from datetime import UTC
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

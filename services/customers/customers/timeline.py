@@ -8,6 +8,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
+from crmkit.docstore import aware
 from crmkit.errors import InvalidInput
 from customers import store
 from customers.rules import MAX_TEXT, Problems, clean_text
@@ -15,7 +16,7 @@ from customers.rules import MAX_TEXT, Problems, clean_text
 NOTE_KINDS = ("call", "message", "meeting", "visit", "other")
 
 
-def record(db: Database, tenant_id: str, customer_id: str, kind: str, at: datetime, actor_id: str | None,
+def record(db: Database[Any], tenant_id: str, customer_id: str, kind: str, at: datetime, actor_id: str | None,
            summary: str, data: dict[str, Any] | None = None, entry_id: str | None = None) -> None:
     """One entry; ``entry_id`` (an event id) makes a repeat a no-op."""
     try:
@@ -36,7 +37,7 @@ def tag_change_summary(before: list[str], after: list[str], labels: dict[str, st
     return "tags: " + (", ".join(parts) or "unchanged"), data
 
 
-def record_tags(db: Database, tenant_id: str, customer_id: str, at: datetime, actor_id: str | None,
+def record_tags(db: Database[Any], tenant_id: str, customer_id: str, at: datetime, actor_id: str | None,
                 before: list[str], after: list[str], labels: dict[str, str], entry_id: str) -> None:
     summary, data = tag_change_summary(before, after, labels)
     record(db, tenant_id, customer_id, "customer.tags_changed", at, actor_id, summary, data, entry_id=entry_id)
@@ -58,9 +59,9 @@ def entry_from_event(env: dict[str, Any]) -> dict[str, Any] | None:
     return {"customer_id": str(cid), "kind": kind, "summary": summary, "data": keep}
 
 
-def list_entries(db: Database, tenant_id: str, customer_id: str, page: int, size: int) -> dict[str, Any]:
+def list_entries(db: Database[Any], tenant_id: str, customer_id: str, page: int, size: int) -> dict[str, Any]:
     rows = list(db["timeline"].find({"tenant_id": tenant_id, "customer_id": customer_id}))
-    rows.sort(key=lambda r: (store._aware(r["at"]), r["_id"]), reverse=True)
+    rows.sort(key=lambda r: (aware(r["at"]), r["_id"]), reverse=True)
     total = len(rows)
     chunk = rows[(page - 1) * size: page * size]
     return {"items": [{"id": r["_id"], "kind": r["kind"], "at": iso(r["at"]), "actor_id": r.get("actor_id"),

@@ -12,14 +12,20 @@ abandoned upload are purged after ``STALE``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import eventlet.tpool
 from pymongo.database import Database
 
 from crmkit import parts
+from crmkit.context import CallContext
+from crmkit.errors import Forbidden
+from customers import inputs
 from customers.sheets import MAX_UPLOAD_BYTES
+
+T = TypeVar("T")
 
 PART_BYTES = parts.PART_BYTES
 MAX_PARTS = parts.max_parts(MAX_UPLOAD_BYTES)
@@ -29,13 +35,13 @@ CODES = parts.Codes(too_large="import.too_large", bad_encoding="import.bad_encod
                     bad_encoding_message="file must be base64")
 
 
-def store_part(db: Database, tenant_id: str, user_id: str, upload_id: Any, index: Any, data_b64: Any,
+def store_part(db: Database[Any], tenant_id: str, user_id: str, upload_id: Any, index: Any, data_b64: Any,
                now: datetime) -> dict[str, Any]:
     return parts.store_part(db, COLL, tenant_id, user_id, upload_id, index, data_b64, now, MAX_UPLOAD_BYTES, CODES)
 
 
 @contextlib.contextmanager
-def spooled(db: Database, tenant_id: str, user_id: str, upload_id: Any, parts_sent: Any) -> Iterator[str]:
+def spooled(db: Database[Any], tenant_id: str, user_id: str, upload_id: Any, parts_sent: Any) -> Iterator[str]:
     """Copy the upload's parts (``0 .. parts-1``) into a temporary file, one part in memory
     at a time, delete them, and yield the file's path (removed afterwards)."""
     with parts.spooled(db, COLL, tenant_id, user_id, upload_id, parts_sent, MAX_UPLOAD_BYTES, CODES,
@@ -43,11 +49,11 @@ def spooled(db: Database, tenant_id: str, user_id: str, upload_id: Any, parts_se
         yield path
 
 
-def discard(db: Database, upload_id: str, parts_sent: int) -> None:
+def discard(db: Database[Any], upload_id: str, parts_sent: int) -> None:
     parts.discard(db, COLL, upload_id, parts_sent)
 
 
-def discard_own(db: Database, tenant_id: str, user_id: str, upload_id: Any, parts_sent: Any) -> None:
+def discard_own(db: Database[Any], tenant_id: str, user_id: str, upload_id: Any, parts_sent: Any) -> None:
     """Drop the parts of an upload that will not be read (the caller may not import): only
     the caller's own parts, by ``_id``; bad ids are ignored (the hourly purge remains)."""
     if not isinstance(upload_id, str) or isinstance(parts_sent, bool) or not isinstance(parts_sent, int):
@@ -59,6 +65,33 @@ def discard_own(db: Database, tenant_id: str, user_id: str, upload_id: Any, part
             db[COLL].delete_one({"_id": pid})
 
 
-def purge_stale(db: Database, now: datetime) -> int:
+def purge_stale(db: Database[Any], now: datetime) -> int:
     """Parts of uploads nobody imported (hourly housekeeping; a small collection)."""
     return parts.purge_stale(db, COLL, now)
+
+
+def parsed(db: Database[Any], ctx: CallContext, parse: Callable[[bytes | str], T], file_b64: Any,
+           upload_id: Any, parts_sent: Any, allowed: Callable[[CallContext], None]) -> T:
+    """The uploaded workbook parsed off the eventlet hub: read from a spool file assembled
+    from the parts sent with ``upload_part`` (what the gateway does), or from small base64
+    content in the call itself. ``allowed(ctx)`` (the role rule) runs first; a caller it
+    refuses leaves no parts behind."""
+    caller = ctx
+    try:
+        allowed(caller)
+    except Forbidden:
+        discard_own(db, caller.tenant_id, caller.user_id, upload_id, parts_sent)
+        raise
+    if upload_id is None:
+        out: T = eventlet.tpool.execute(parse, inputs.decode_file(file_b64))
+        return out
+    with spooled(db, caller.tenant_id, caller.user_id, upload_id, parts_sent) as path:
+        out = eventlet.tpool.execute(parse, path)
+        return out
+
+
+def purge_abandoned(db: Database[Any], now: datetime) -> int:
+    """Parts of uploads never imported and of downloads never finished (abandoned), after
+    ``STALE`` (the service's housekeeping timer)."""
+    from customers import downloads
+    return purge_stale(db, now) + downloads.purge_stale(db, now)

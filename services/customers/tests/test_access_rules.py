@@ -6,7 +6,7 @@ import pytest
 
 from crmkit.errors import BusinessRule, InvalidInput, NotFound
 from customers.cbms import validate as validate_cbm
-from customers.directory import check_employees
+from customers.peers import check_employees
 from customers.rules import can_see, subtree, visibility_filters
 from customers.timeline import tag_change_summary
 

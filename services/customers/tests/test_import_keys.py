@@ -63,3 +63,70 @@ def test_reserve_many_collects_every_held_key_and_keeps_none(db):
     # a clean plan is reserved
     assert dict(store.reserve_many(db, t, [("d", "new", ["051222222222"])], now)) == {
         "d": [("name_keys", "new"), ("phone_keys", "051222222222")]}
+
+
+class _Kit:
+    """What ``run_import`` uses of the worker kit: the database, the clock, events in the
+    caller's context and the kit's outbox (the real ``crmkit.outbox.Outbox`` on ``db``)."""
+
+    def __init__(self, db, outbox) -> None:
+        self.db, self.outbox = db, outbox
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def event(self, type: str, data: dict) -> dict:
+        from crmkit.envelope import make_event
+        return make_event(type, self.ctx.tenant_id, self.ctx.user_id, data, occurred_at=self.now(), version=1)
+
+
+def _import(db, outbox, rows: int):
+    from crmkit.context import CallContext
+    from customers.rules import validate_customer
+    from customers.sheets import Parsed
+
+    kit = _Kit(db, outbox)
+    kit.ctx = CallContext(tenant_id=uuid.uuid4().hex, user_id=uuid.uuid4().hex, roles=("employee",))
+    tag = uuid.uuid4().hex[:6]
+    parsed = Parsed(rows=[(i + 2, validate_customer({"name": f"苏州{tag}{i:04d}精密有限公司", "address": "苏州",
+                                                     "landlines": [f"0512-{60000000 + i}"]}))
+                          for i in range(rows)])
+    return kit, imports.run_import(kit, kit.ctx, parsed)
+
+
+def test_import_events_go_through_the_kits_outbox_each_with_its_customers_check(db, monkeypatch):
+    from crmkit.outbox import Outbox
+
+    monkeypatch.setattr(imports, "BATCH", 7)  # several chunks
+    seen: list[str] = []
+    outbox = Outbox(db, lambda: datetime.now(UTC), validate=lambda e: seen.append(e["event_id"]))
+    _, rep = _import(db, outbox, 20)
+    rows = list(db["outbox"].find({}))
+    assert len(rows) == rep["created"] == 20 and set(seen) == {r["_id"] for r in rows}
+    assert {r["status"] for r in rows} == {"pending"}
+    for r in rows:
+        assert r["check"] == {"collection": "customers", "filter": {"_id": r["envelope"]["data"]["customer_id"]}}
+        assert db["customers"].find_one({"_id": r["envelope"]["data"]["customer_id"]}) is not None
+
+
+def test_an_event_the_outbox_refuses_writes_nothing_of_the_import(db, monkeypatch):
+    from crmkit.errors import InvalidInput, TooLarge
+    from crmkit.outbox import Outbox
+
+    monkeypatch.setattr(imports, "BATCH", 5)
+    calls = []
+
+    def refuse_the_eighth(envelope) -> None:  # the contracts check at emit, refusing one event
+        calls.append(envelope["event_id"])
+        if len(set(calls)) == 8:
+            raise InvalidInput("event.invalid", "refused")
+
+    with pytest.raises(InvalidInput):
+        _import(db, Outbox(db, lambda: datetime.now(UTC), validate=refuse_the_eighth), 12)
+    # the first chunk was staged and written, then everything went: rows, keys, events
+    assert db["outbox"].count_documents({}) == 0
+    assert db["customers"].count_documents({}) == 0
+    assert db["name_keys"].count_documents({}) == 0 and db["phone_keys"].count_documents({}) == 0
+    with pytest.raises(TooLarge):  # the outbox's message-size limit covers the import too
+        _import(db, Outbox(db, lambda: datetime.now(UTC), max_bytes=200), 3)
+    assert db["outbox"].count_documents({}) == 0 and db["customers"].count_documents({}) == 0

@@ -5,13 +5,13 @@ import math
 
 import pytest
 
+from crmkit.docstore import page_args
 from crmkit.errors import InvalidInput
 from customers.rules import (
     can_edit,
     can_see,
     check_exclusive_tags,
     neutralise_cell,
-    page_args,
     validate_custom_values,
     validate_customer,
     validate_field_definition,

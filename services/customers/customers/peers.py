@@ -179,8 +179,10 @@ class Directory:
             return
         ans: dict[str, Any] | None = {}
         try:
-            for i in range(0, len(want), 50):  # identity answers at most 50 ids a call
-                ans.update(self.identity.holders(want[i:i + 50]) or {})
+            got: dict[str, Any] = {}
+            for n in range(0, len(want), 50):  # identity answers at most 50 ids a call
+                got.update(self.identity.holders(want[n:n + 50]) or {})
+            ans = got
         except MethodNotFound:  # an identity deployed before ``holders``: two calls per owner
             ans = None
         except Exception as exc:  # identity unavailable: holders without names or supervisors
@@ -193,7 +195,8 @@ class Directory:
                 self._holders[i] = (names.get(i) or None, sup, names.get(sup) if sup else None)
             return
         for i in want:
-            h = ans.get(i) if isinstance(ans, dict) and isinstance(ans.get(i), dict) else {}
+            got_i = ans.get(i)
+            h: dict[str, Any] = got_i if isinstance(got_i, dict) else {}
             sup = h.get("supervisor_id") or None
             self._holders[i] = (h.get("name") or None, sup, (h.get("supervisor_name") or None) if sup else None)
             if h.get("name"):
