@@ -85,9 +85,15 @@ class Outbox:
         self.coll.create_index([("status", ASCENDING)])
 
     def stage(self, events: list[dict[str, Any]], check: Check | None = None) -> list[str]:
-        if not events:
+        return self.stage_each([(e, check) for e in events])
+
+    def stage_each(self, pairs: list[tuple[dict[str, Any], Check | None]]) -> list[str]:
+        """Stage events that each have their own check (an import: each event with its own
+        customer's) in one insert. Every event is validated and size-checked before the write,
+        so a refused one stages nothing of the batch."""
+        if not pairs:
             return []
-        for e in events:  # every check before the first write: a refused batch writes nothing
+        for e, _ in pairs:
             if self.validate is not None:
                 self.validate(e)
             check_size(e, self.max_bytes)
@@ -95,9 +101,9 @@ class Outbox:
         self.coll.insert_many([
             {"_id": e["event_id"], "status": "staged", "envelope": e, "check": check.to_doc() if check else None,
              "created_at": at, "attempts": 0, "next_at": at}
-            for e in events
+            for e, check in pairs
         ])
-        return [e["event_id"] for e in events]
+        return [e["event_id"] for e, _ in pairs]
 
     # Rows are addressed one by one by their string ``_id``: on FerretDB/SQLite that is
     # the only filter pushed down to storage (an ``$in`` or any other field scans).

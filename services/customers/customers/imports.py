@@ -9,7 +9,7 @@ import eventlet
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
-from crmkit.outbox import Check, Outbox, check_size
+from crmkit.outbox import Check, Outbox
 from customers import store, uploads
 from customers.phones import phone_keys
 from customers.registry import EDITABLE, created_facts, require_entry_role
@@ -24,9 +24,6 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: events of a small import are made pending before the answer; a large one's behind it
 SYNC_COMMIT = 400
-#: events staged at once (green threads; each its own ``Outbox.stage`` with its own check)
-STAGE_CONCURRENCY = 8
-
 
 #: FerretDB (SQLite) pushes down only an equality on a string ``_id``; any other filter
 #: (``$in`` included) reads the whole collection, every tenant's rows. One ``_id`` lookup
@@ -220,26 +217,11 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
 
 
 def _stage(outbox: Outbox, pairs: list[tuple[str, dict[str, Any]]], staged: list[str]) -> None:
-    """``Outbox.stage`` of each event with its own check (``Check("customers", {"_id": cid})``),
-    ``STAGE_CONCURRENCY`` at a time, each id added to ``staged`` as it is staged (so a failure
-    part-way leaves the caller the ids to abort). Every event is checked as the outbox checks
-    it before the first is staged, so a refused event stages nothing of its chunk."""
-    for _, e in pairs:
-        if outbox.validate is not None:
-            outbox.validate(e)
-        check_size(e, outbox.max_bytes)
-
-    def one(pair: tuple[str, dict[str, Any]]) -> BaseException | None:
-        cid, e = pair
-        try:
-            staged.extend(outbox.stage([e], Check("customers", {"_id": cid})))
-        except Exception as exc:  # raised below, once every other stage has ended
-            return exc
-        return None
-
-    failures = [exc for exc in eventlet.GreenPool(STAGE_CONCURRENCY).imap(one, pairs) if exc is not None]
-    if failures:
-        raise failures[0]
+    """The chunk's events, each with its own check (``Check("customers", {"_id": cid})``), in one
+    ``Outbox.stage_each``: every event is checked as the outbox checks it before the insert, so a
+    refused event stages nothing of its chunk; the staged ids are added to ``staged`` (for the
+    caller to abort when a later step fails)."""
+    staged.extend(outbox.stage_each([(e, Check("customers", {"_id": cid})) for cid, e in pairs]))
 
 
 def _abort_quietly(outbox: Outbox, ids: list[str]) -> None:
