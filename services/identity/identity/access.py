@@ -8,14 +8,17 @@ import hmac
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.config import secret
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, InvalidInput, NotFound, Unauthenticated
+from crmkit.nameko.kit import WorkerKit
 from crmkit.outbox import Check
 from identity import rules, sessions, tokens
 from identity.org import new_id, token_hash
@@ -55,7 +58,19 @@ def check_operator(given: Any) -> None:
 
 
 # -- tenants ---------------------------------------------------------------------------
-def create_tenant(kit: Any, pw: Passwords, *, code: Any, name: Any, admin_mobile: Any, admin_name: Any,
+class EventKit(Protocol):
+    """What creating a tenant needs of a kit: the worker's, or the operator command's
+    (``identity.admin.CliKit``)."""
+
+    db: Database[Any]
+
+    def now(self) -> datetime: ...
+    def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
+              actor_id: str | None = None) -> dict[str, Any]: ...
+    def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Any: ...
+
+
+def create_tenant(kit: EventKit, pw: Passwords, *, code: Any, name: Any, admin_mobile: Any, admin_name: Any,
                   admin_password: Any) -> dict[str, Any]:
     code = rules.tenant_code(code)
     tname = rules.text({"name": name}, "name", max_len=128)
@@ -94,7 +109,7 @@ def create_tenant(kit: Any, pw: Passwords, *, code: Any, name: Any, admin_mobile
             "root_dept_id": root_id, "admin_id": admin_id}
 
 
-def tenant_by_code(kit: Any, code: Any) -> dict[str, Any]:
+def tenant_by_code(kit: WorkerKit, code: Any) -> dict[str, Any]:
     doc = Store(kit.db).tenant_by_code(code) if isinstance(code, str) else None
     if doc is None:
         raise NotFound("tenant.not_found", "no such tenant", {"code": code})
@@ -102,13 +117,13 @@ def tenant_by_code(kit: Any, code: Any) -> dict[str, Any]:
 
 
 # -- login -----------------------------------------------------------------------------------
-def _failures(kit: Any, doc: dict[str, Any]) -> list[Any]:
+def _failures(kit: WorkerKit, doc: dict[str, Any]) -> list[Any]:
     since = doc.get("failures_since")
     rows = kit.db.login_failures.find({"employee_id": doc["_id"]}, {"at": 1})
     return [r["at"] for r in rows if since is None or r["at"] > since]
 
 
-def _tokens(kit: Any, settings: AccessSettings, doc: dict[str, Any], bind_device: bool,
+def _tokens(kit: WorkerKit, settings: AccessSettings, doc: dict[str, Any], bind_device: bool,
             family: str | None = None) -> dict[str, Any]:
     now = kit.now()
     claims = {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
@@ -123,7 +138,7 @@ def _tokens(kit: Any, settings: AccessSettings, doc: dict[str, Any], bind_device
     return out
 
 
-def login(kit: Any, pw: Passwords, settings: AccessSettings, *, tenant_code: Any, mobile: Any, password: Any,
+def login(kit: WorkerKit, pw: Passwords, settings: AccessSettings, *, tenant_code: Any, mobile: Any, password: Any,
           bind_device: Any = False) -> dict[str, Any]:
     data = {"tenant_code": tenant_code, "mobile": mobile, "password": password, "bind_device": bind_device}
     for field in ("tenant_code", "mobile", "password"):
@@ -179,7 +194,7 @@ def login(kit: Any, pw: Passwords, settings: AccessSettings, *, tenant_code: Any
     return out
 
 
-def _active_from_claims(kit: Any, claims: dict[str, Any]) -> dict[str, Any]:
+def _active_from_claims(kit: WorkerKit, claims: dict[str, Any]) -> dict[str, Any]:
     doc = Store(kit.db).employee(str(claims["tid"]), claims["sub"])
     if doc is None or int(doc.get("tv") or 1) != int(claims["tv"]):
         raise Unauthenticated("token.revoked", "token revoked")
@@ -189,7 +204,7 @@ def _active_from_claims(kit: Any, claims: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def refresh(kit: Any, settings: AccessSettings, device_token: Any) -> dict[str, Any]:
+def refresh(kit: WorkerKit, settings: AccessSettings, device_token: Any) -> dict[str, Any]:
     """A new access token and a new device token; the presented device token is used up.
 
     Refresh-token rotation (OAuth 2.0 Security BCP §4.14): the insert of the token's ``jti``
@@ -218,7 +233,7 @@ def refresh(kit: Any, settings: AccessSettings, device_token: Any) -> dict[str, 
     return _tokens(kit, settings, doc, True, family=family)
 
 
-def authenticate(kit: Any, settings: AccessSettings, token: Any) -> dict[str, Any]:
+def authenticate(kit: WorkerKit, settings: AccessSettings, token: Any) -> dict[str, Any]:
     """Who an access token belongs to — checked against the database, so a bumped token
     version (logout, disable, delete, leave) fails at once. The gateway asks only while its
     revocation set is not loaded (or for a token from before access versions)."""
@@ -228,7 +243,7 @@ def authenticate(kit: Any, settings: AccessSettings, token: Any) -> dict[str, An
             "dept_ids": list(doc.get("dept_ids") or []), "name": doc["name"]}
 
 
-def logout(kit: Any, ctx: CallContext) -> dict[str, Any]:
+def logout(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     store = Store(kit.db)
     doc = store.employee(ctx.tenant_id, ctx.user_id)
     if doc is None:
@@ -240,14 +255,15 @@ def logout(kit: Any, ctx: CallContext) -> dict[str, Any]:
     return {"logged_out": True}
 
 
-def revocations(kit: Any, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
+def revocations(kit: WorkerKit, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
     return sessions.revocations(kit, ctx, after, limit)
 
 
 # -- joining ---------------------------------------------------------------------------------
 _NO_INVITATION_HASH = token_hash("no invitation has this token")
 
-def accept_invitation(kit: Any, pw: Passwords, *, invitation_id: Any, token: Any, password: Any) -> dict[str, Any]:
+def accept_invitation(kit: WorkerKit, pw: Passwords, *, invitation_id: Any, token: Any,
+                      password: Any) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise InvalidInput("validation.required", "token is required", {"field": "token"})
     new_password = rules.password({"password": password})

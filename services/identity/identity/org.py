@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
+from crmkit.nameko.kit import WorkerKit
 from crmkit.outbox import Check
 from identity import rules, sessions
 from identity.store import Store, department_out, employee_out, forget_org, mobile_key, released_mobile_key
@@ -33,7 +34,7 @@ def token_hash(token: str) -> str:
 
 
 # -- idempotency -----------------------------------------------------------------------
-def idempotent(kit: Any, ctx: CallContext, op: str, run: Callable[[], Any]) -> Any:
+def idempotent(kit: WorkerKit, ctx: CallContext, op: str, run: Callable[[], Any]) -> Any:
     """With an ``Idempotency-Key`` a retried command has exactly one effect: the first
     call claims the key by an insert under the unique ``_id`` and stores its answer."""
     if not ctx.idempotency_key:
@@ -57,7 +58,7 @@ def idempotent(kit: Any, ctx: CallContext, op: str, run: Callable[[], Any]) -> A
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _store(kit: Any) -> Store:
+def _store(kit: WorkerKit) -> Store:
     return Store(kit.db)
 
 
@@ -116,7 +117,7 @@ def _other_active_admins(store: Store, tenant_id: str, employee_id: str) -> int:
                and not e.get("disabled"))
 
 
-def _employee_event(kit: Any, type_: str, doc: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _employee_event(kit: WorkerKit, type_: str, doc: dict[str, Any], **extra: Any) -> dict[str, Any]:
     data = employee_out(doc)
     data["employee_id"] = doc["_id"]
     data.update(extra)
@@ -124,14 +125,14 @@ def _employee_event(kit: Any, type_: str, doc: dict[str, Any], **extra: Any) -> 
 
 
 # -- departments --------------------------------------------------------------------------
-def list_departments(kit: Any, ctx: CallContext) -> dict[str, Any]:
+def list_departments(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     rules.require(ctx.roles, "department.read") if not ctx.has_role("system") else None
     items = [department_out(d) for d in _store(kit).departments(ctx.tenant_id)]
     items.sort(key=lambda d: d["name"])
     return {"items": items, "tree": rules.build_tree(items)}
 
 
-def get_department(kit: Any, ctx: CallContext, department_id: str) -> dict[str, Any]:
+def get_department(kit: WorkerKit, ctx: CallContext, department_id: str) -> dict[str, Any]:
     return department_out(_need_department(_store(kit), ctx, department_id))
 
 
@@ -153,7 +154,7 @@ def _check_sibling_name(store: Store, ctx: CallContext, parent_id: str | None, n
                            {"name": name, "department_id": d["_id"]})
 
 
-def create_department(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_department(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "department.write")
     data = rules.only_fields(data, ("name", "parent_id", "manager_id"))
     name = rules.text(data, "name")
@@ -180,7 +181,7 @@ def create_department(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
     return idempotent(kit, ctx, "create_department", run)  # type: ignore[no-any-return]
 
 
-def update_department(kit: Any, ctx: CallContext, department_id: str, data: Any) -> dict[str, Any]:
+def update_department(kit: WorkerKit, ctx: CallContext, department_id: str, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "department.write")
     data = rules.only_fields(data, ("name", "parent_id", "manager_id"))
     store = _store(kit)
@@ -217,7 +218,7 @@ def update_department(kit: Any, ctx: CallContext, department_id: str, data: Any)
     return department_out(new)
 
 
-def delete_department(kit: Any, ctx: CallContext, department_id: str) -> dict[str, Any]:
+def delete_department(kit: WorkerKit, ctx: CallContext, department_id: str) -> dict[str, Any]:
     rules.require(ctx.roles, "department.write")
     store = _store(kit)
     doc = _need_department(store, ctx, department_id)
@@ -245,7 +246,7 @@ EMPLOYEE_FIELDS = ("name", "mobile", "email", "language", "roles", "dept_ids", "
 SELF_FIELDS = frozenset({"name", "email", "language"})
 
 
-def list_employees(kit: Any, ctx: CallContext, role: str | None = None, dept_id: str | None = None,
+def list_employees(kit: WorkerKit, ctx: CallContext, role: str | None = None, dept_id: str | None = None,
                    status: str | None = None) -> list[dict[str, Any]]:
     if not ctx.has_role("system"):
         rules.require(ctx.roles, "employee.read")
@@ -262,7 +263,7 @@ def list_employees(kit: Any, ctx: CallContext, role: str | None = None, dept_id:
     return out
 
 
-def search_employees(kit: Any, ctx: CallContext, q: Any = None, role: str | None = None,
+def search_employees(kit: WorkerKit, ctx: CallContext, q: Any = None, role: str | None = None,
                      dept_id: str | None = None, status: str | None = None, page: Any = 1,
                      page_size: Any = 20) -> dict[str, Any]:
     """The console's employee table: ``list_employees`` filtered by a term in the name or
@@ -274,7 +275,7 @@ def search_employees(kit: Any, ctx: CallContext, q: Any = None, role: str | None
     return rules.page_of(rows, pg, size)
 
 
-def departure_preview(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+def departure_preview(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     """Who would receive a leaver's records (SPEC §2: the manager of the primary department,
     chosen as ``_depart`` chooses; None = they become unowned). Asked by those who may delete
     the employee."""
@@ -288,11 +289,11 @@ def departure_preview(kit: Any, ctx: CallContext, employee_id: str) -> dict[str,
             "handover_name": target["name"] if target else None}
 
 
-def get_employee(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+def get_employee(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     return employee_out(_need_employee(_store(kit), ctx, employee_id, live=False))
 
 
-def get_employees(kit: Any, ctx: CallContext, ids: Any) -> list[dict[str, Any]]:
+def get_employees(kit: WorkerKit, ctx: CallContext, ids: Any) -> list[dict[str, Any]]:
     if not isinstance(ids, list):
         raise InvalidInput("validation.type", "ids must be a list", {"field": "ids"})
     wanted = [i for i in dict.fromkeys(ids) if isinstance(i, str)]
@@ -310,7 +311,7 @@ def get_employees(kit: Any, ctx: CallContext, ids: Any) -> list[dict[str, Any]]:
 ID_LOOKUPS = 50
 
 
-def _supervisor_by_id(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> str | None:
+def _supervisor_by_id(kit: WorkerKit, ctx: CallContext, doc: dict[str, Any]) -> str | None:
     """:func:`rules.supervisor` walking the department chain with ``_id`` lookups (usually one
     or two) instead of reading every department of the tenant."""
     parents: dict[str, str | None] = {}
@@ -329,7 +330,7 @@ def _supervisor_by_id(kit: Any, ctx: CallContext, doc: dict[str, Any]) -> str | 
     return rules.supervisor(doc["_id"], doc.get("primary_dept_id"), parents, managers)
 
 
-def holders(kit: Any, ctx: CallContext, ids: Any) -> dict[str, dict[str, Any]]:
+def holders(kit: WorkerKit, ctx: CallContext, ids: Any) -> dict[str, dict[str, Any]]:
     """For each employee id: name, supervisor id and supervisor name, in one call (what a
     duplicate-check answer names). Unknown ids are left out; at most ``ID_LOOKUPS`` ids."""
     if not isinstance(ids, list) or len(ids) > ID_LOOKUPS:
@@ -361,7 +362,7 @@ def _check_departments(store: Store, ctx: CallContext, dept_ids: list[str]) -> N
         raise NotFound("department.not_found", "no such department", {"field": "dept_ids", "ids": missing})
 
 
-def create_employee(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_employee(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "employee.write")
     data = rules.only_fields(data, (*EMPLOYEE_FIELDS, "invite"))
     name = rules.text(data, "name")
@@ -401,7 +402,7 @@ def create_employee(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
     return idempotent(kit, ctx, "create_employee", run)  # type: ignore[no-any-return]
 
 
-def update_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
+def update_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
     data = rules.only_fields(data, EMPLOYEE_FIELDS)
     store = _store(kit)
     doc = _need_employee(store, ctx, employee_id)
@@ -461,7 +462,7 @@ def update_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> 
     return employee_out(new)
 
 
-def set_disabled(kit: Any, ctx: CallContext, employee_id: str, disabled: bool) -> dict[str, Any]:
+def set_disabled(kit: WorkerKit, ctx: CallContext, employee_id: str, disabled: bool) -> dict[str, Any]:
     store = _store(kit)
     doc = _need_employee(store, ctx, employee_id)
     _require_employee_write(store, ctx, target=doc)
@@ -484,14 +485,15 @@ def set_disabled(kit: Any, ctx: CallContext, employee_id: str, disabled: bool) -
     return employee_out(new)
 
 
-def _depart(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any], reason: str) -> dict[str, Any]:
+def _depart(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any], reason: str) -> dict[str, Any]:
     """Delete or leave: the employee leaves the organisation, every token dies, the
     departments they managed lose their manager, and ``employee.left`` names the
     handover target (their supervisor, or None: their records become unowned)."""
     if doc["status"] == rules.DELETED or (doc["status"] == rules.LEFT and reason == "left"):
         return employee_out(doc)
     if doc["status"] == rules.LEFT:  # deleting someone who already left: no second handover
-        fields = {"status": rules.DELETED, "mobile_key": released_mobile_key(doc["_id"]), "updated_at": kit.now()}
+        fields: dict[str, Any] = {"status": rules.DELETED, "mobile_key": released_mobile_key(doc["_id"]),
+                                  "updated_at": kit.now()}
         new = {**doc, **fields}
         ev = _employee_event(kit, "employee.updated", new, changed=["status"])
         access_ev, fields = sessions.prepare(kit, doc, fields, reason="deleted", bump_tv=True)
@@ -506,7 +508,7 @@ def _depart(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any], reaso
     handover_to = rules.supervisor(doc["_id"], doc.get("primary_dept_id"), parents, managers)
     now = kit.now()
     status = rules.DELETED if reason == "deleted" else rules.LEFT
-    fields: dict[str, Any] = {"status": status, "updated_at": now}
+    fields = {"status": status, "updated_at": now}
     if status == rules.DELETED:
         fields["mobile_key"] = released_mobile_key(doc["_id"])
     new = {**doc, **fields}
@@ -531,7 +533,7 @@ def _depart(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any], reaso
     return out
 
 
-def delete_employee(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+def delete_employee(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     store = _store(kit)
     doc = _need_employee(store, ctx, employee_id)
     _require_employee_write(store, ctx, target=doc)
@@ -540,14 +542,14 @@ def delete_employee(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, A
     return _depart(kit, ctx, store, doc, "deleted")
 
 
-def leave(kit: Any, ctx: CallContext) -> dict[str, Any]:
+def leave(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     store = _store(kit)
     doc = _need_employee(store, ctx, ctx.user_id)
     return _depart(kit, ctx, store, doc, "left")
 
 
 # -- joining -------------------------------------------------------------------------------
-def _invite(kit: Any, ctx: CallContext, store: Store, doc: dict[str, Any]) -> dict[str, Any]:
+def _invite(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any]) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
     inv_id = new_id()
     now = kit.now()
@@ -582,7 +584,7 @@ def invite_token_to_inviter() -> bool:
     return os.environ.get("INVITE_TOKEN_TO_INVITER", "").strip() == "1"
 
 
-def invite_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
+def invite_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
     """The admin ticks "join" and confirms the phone number; an invitation goes out."""
     data = rules.only_fields(data or {}, ("mobile",))
     store = _store(kit)
@@ -606,14 +608,14 @@ def invite_employee(kit: Any, ctx: CallContext, employee_id: str, data: Any) -> 
 
 
 # -- menus --------------------------------------------------------------------------------
-def get_menu_permissions(kit: Any, ctx: CallContext) -> dict[str, Any]:
+def get_menu_permissions(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     rules.require(ctx.roles, "menu.manage")
     tenant = _store(kit).tenant(ctx.tenant_id) or {}
     grants = tenant.get("menu_grants") or {}
     return {"grants": {m: list(grants.get(m) or []) for m in rules.MENUS}}
 
 
-def set_menu_permissions(kit: Any, ctx: CallContext, data: Any) -> dict[str, Any]:
+def set_menu_permissions(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "menu.manage")
     data = rules.only_fields(data, ("grants",))
     grants = data.get("grants")
@@ -646,7 +648,7 @@ def _menu_allowed(menu: str, tenant: dict[str, Any], me: dict[str, Any] | None,
     return bool(rules.subtree(granted, parents) & set(me.get("dept_ids") or []))
 
 
-def menu_allowed(kit: Any, ctx: CallContext, menu: str) -> bool:
+def menu_allowed(kit: WorkerKit, ctx: CallContext, menu: str) -> bool:
     """Tenant admins see every menu; others when a department they belong to (or one of its
     ancestors) is granted the menu by the tenant admin."""
     if menu not in rules.MENUS:
@@ -659,7 +661,7 @@ def menu_allowed(kit: Any, ctx: CallContext, menu: str) -> bool:
 
 
 # -- questions other services ask -----------------------------------------------------------
-def visible_owner_ids(kit: Any, ctx: CallContext) -> dict[str, Any]:
+def visible_owner_ids(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     if ctx.has_role(rules.TENANT_ADMIN, rules.ALL_CUSTOMERS, "system"):
         return {"all": True, "user_ids": []}
     if ctx.has_role(rules.DEPT_ADMIN):
@@ -672,14 +674,14 @@ def visible_owner_ids(kit: Any, ctx: CallContext) -> dict[str, Any]:
     return {"all": False, "user_ids": [ctx.user_id]}
 
 
-def subtree_employee_ids(kit: Any, ctx: CallContext, dept_id: str) -> list[str]:
+def subtree_employee_ids(kit: WorkerKit, ctx: CallContext, dept_id: str) -> list[str]:
     store = _store(kit)
     _need_department(store, ctx, dept_id, "dept_id")
     depts = rules.subtree([dept_id], store.parents(ctx.tenant_id))
     return sorted(e["_id"] for e in store.active_members(ctx.tenant_id) if set(e.get("dept_ids") or []) & depts)
 
 
-def supervisor_of(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+def supervisor_of(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     store = _store(kit)
     doc = _need_employee(store, ctx, employee_id, live=False)
     sup = rules.supervisor(doc["_id"], doc.get("primary_dept_id"), store.parents(ctx.tenant_id),
@@ -687,14 +689,14 @@ def supervisor_of(kit: Any, ctx: CallContext, employee_id: str) -> dict[str, Any
     return {"supervisor_id": sup}
 
 
-def employee_ids_by_name(kit: Any, ctx: CallContext, name: str) -> list[str]:
+def employee_ids_by_name(kit: WorkerKit, ctx: CallContext, name: str) -> list[str]:
     if not isinstance(name, str):
         raise InvalidInput("validation.type", "name must be a string", {"field": "name"})
     wanted = name.strip()
     return sorted(e["_id"] for e in _store(kit).active_members(ctx.tenant_id) if e["name"] == wanted)
 
 
-def is_colleague_mobile(kit: Any, ctx: CallContext, mobile: str) -> dict[str, Any]:
+def is_colleague_mobile(kit: WorkerKit, ctx: CallContext, mobile: str) -> dict[str, Any]:
     try:
         m = rules.normalise_mobile(mobile)
     except InvalidInput:
@@ -705,7 +707,7 @@ def is_colleague_mobile(kit: Any, ctx: CallContext, mobile: str) -> dict[str, An
     return {"employee_id": None}
 
 
-def me(kit: Any, ctx: CallContext) -> dict[str, Any]:
+def me(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     store = _store(kit)
     doc = _need_employee(store, ctx, ctx.user_id)
     o = org_of(kit.db, ctx.tenant_id)  # tenant and department tree, at most store.ORG_TTL seconds old

@@ -5,8 +5,9 @@ operator's ``create_tenant`` carry no user context; every other call uses the ca
 verified context (``self.kit.ctx``) and answers only within its tenant."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -18,8 +19,10 @@ from crmkit.nameko.rpc import api
 from identity import access, org, store
 from identity.dependencies import Identity
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def secret_api(*sensitive: str) -> Any:
+
+def secret_api(*sensitive: str) -> Callable[[_F], _F]:
     """``@api`` whose listed arguments never reach logs."""
     return rpc(expected_exceptions=(CrmError,), sensitive_arguments=sensitive)
 

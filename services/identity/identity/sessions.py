@@ -23,6 +23,7 @@ from crmkit.access import AccessChange
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.errors import Forbidden, InvalidInput
+from crmkit.nameko.kit import WorkerKit
 from identity import rules, tokens
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ CARRIED = ("roles", "dept_ids", "name")
 SKEW = timedelta(seconds=120)
 
 
-def _until(kit: Any, ttl: timedelta) -> datetime:
+def _until(kit: WorkerKit, ttl: timedelta) -> datetime:
     # the later of the business clock (which tests may move ahead) and the wall clock: no
     # token issued before the change expires after it, whichever clock issued it
     now: datetime = kit.now()
@@ -53,7 +54,7 @@ def entry(doc: dict[str, Any], *, tv: int, av: int, reason: str, until: datetime
                         name=str(doc.get("name") or ""), active=active(doc), reason=reason, until=iso(until))
 
 
-def prepare(kit: Any, doc: dict[str, Any], fields: dict[str, Any], *, reason: str,
+def prepare(kit: WorkerKit, doc: dict[str, Any], fields: dict[str, Any], *, reason: str,
             bump_tv: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(event, fields)`` of an access change of ``doc`` by ``fields``: stage the event with the
     change and write ``fields`` with ``Store.set_employee(..., bump_tv=bump_tv, bump_av=True)``."""
@@ -70,7 +71,7 @@ def av_after(event: dict[str, Any]) -> int:
     return int(event["data"]["av"])
 
 
-def publish_now(kit: Any, events: list[dict[str, Any]]) -> None:
+def publish_now(kit: WorkerKit, events: list[dict[str, Any]]) -> None:
     """Publish committed access changes at once (best effort: the outbox still sends them)."""
     publish = getattr(kit, "publish_now", None)
     if publish is None:  # a kit without a broker (operator commands, tests of the functions)
@@ -78,7 +79,7 @@ def publish_now(kit: Any, events: list[dict[str, Any]]) -> None:
     publish(*events)
 
 
-def revocations(kit: Any, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
+def revocations(kit: WorkerKit, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
     """Every employee whose last access change must still be remembered, in ``_id`` order, one
     page at a time: ``{entries: [AccessChange], next: <after for the next page> | None,
     horizon_seconds}``. For the gateway (a ``system`` context) only."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -36,8 +36,11 @@ from pymongo.errors import DuplicateKeyError
 from crmkit.clock import iso
 from identity import rules
 
+#: sorts before every real time (a row that has neither time)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-def ensure_indexes(db: Database) -> None:
+
+def ensure_indexes(db: Database[Any]) -> None:
     db.tenants.create_index([("code", ASCENDING)], unique=True)
     db.departments.create_index([("tenant_id", ASCENDING)])
     db.employees.create_index([("mobile_key", ASCENDING)], unique=True)
@@ -48,7 +51,7 @@ def ensure_indexes(db: Database) -> None:
     db.login_failures.create_index([("employee_id", ASCENDING)])
 
 
-def purge(db: Database, now: datetime, keep: timedelta = timedelta(days=2),
+def purge(db: Database[Any], now: datetime, keep: timedelta = timedelta(days=2),
           device_keep: timedelta = timedelta(days=400)) -> int:
     """Forget login failures and idempotency answers older than ``keep`` (no TTL indexes
     on FerretDB, so a timer does it)."""
@@ -85,7 +88,7 @@ _org_cache: dict[tuple[str, str], tuple[float, Org]] = {}
 _org_generation: dict[tuple[str, str], int] = {}
 
 
-def org(db: Database, tenant_id: str) -> Org:
+def org(db: Database[Any], tenant_id: str) -> Org:
     """The tenant document and its department tree: two tenant-keyed reads (the tenant by
     ``_id``, the departments by the ``tenant_id`` index), at most ORG_TTL seconds old."""
     key = (db.name, tenant_id)
@@ -106,7 +109,7 @@ def org(db: Database, tenant_id: str) -> Org:
     return out
 
 
-def forget_org(db: Database, tenant_id: str) -> None:
+def forget_org(db: Database[Any], tenant_id: str) -> None:
     """After a write of the tenant's departments or menu grants: the next ``org`` reads again."""
     key = (db.name, tenant_id)
     _org_generation[key] = _org_generation.get(key, 0) + 1
@@ -163,7 +166,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class Store:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database[Any]):
         self.db = db
 
     # -- tenants --------------------------------------------------------------------------
@@ -211,7 +214,7 @@ class Store:
         live = [r for r in rows if r["status"] != rules.DELETED]
         if live:
             return live[0]
-        rows.sort(key=lambda r: r.get("updated_at") or r.get("created_at"), reverse=True)
+        rows.sort(key=lambda r: r.get("updated_at") or r.get("created_at") or _EPOCH, reverse=True)
         return rows[0] if rows else None
 
     def active_members(self, tenant_id: str) -> list[dict[str, Any]]:
