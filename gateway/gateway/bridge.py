@@ -60,12 +60,14 @@ class _SetupFailed(Exception):
     pass
 
 
-def _resolve(fut: asyncio.Future[Any], value: Any = None) -> None:
+def resolve(fut: asyncio.Future[Any], value: Any = None) -> None:
+    """Settle ``fut`` with ``value`` unless it is settled already (pika's callbacks may come twice)."""
     if not fut.done():
         fut.set_result(value)
 
 
-def _reject(fut: asyncio.Future[Any], exc: BaseException) -> None:
+def reject(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    """Fail ``fut`` with ``exc`` unless it is settled already."""
     if not fut.done():
         fut.set_exception(exc)
 
@@ -301,13 +303,13 @@ class RpcBridge:
             channel = self._probe_channel
             if channel is None or not channel.is_open:
                 opened = loop.create_future()
-                conn.channel(on_open_callback=lambda ch: _resolve(opened, ch))
+                conn.channel(on_open_callback=lambda ch: resolve(opened, ch))
                 channel = await asyncio.wait_for(opened, self.connect_timeout)
                 channel.add_on_close_callback(self._on_probe_channel_closed)
                 self._probe_channel = channel
             self._probe_answer = answer = loop.create_future()
             try:
-                channel.queue_declare(queue, passive=True, callback=lambda frame: _resolve(answer, frame))
+                channel.queue_declare(queue, passive=True, callback=lambda frame: resolve(answer, frame))
                 frame = await asyncio.wait_for(answer, self.connect_timeout)
             finally:
                 self._probe_answer = None
@@ -319,9 +321,9 @@ class RpcBridge:
         answer = self._probe_answer
         if answer is not None:
             if getattr(exc, "reply_code", None) == 404:  # NOT_FOUND: no such queue
-                _resolve(answer, None)
+                resolve(answer, None)
             else:
-                _reject(answer, _SetupFailed(repr(exc)))
+                reject(answer, _SetupFailed(repr(exc)))
 
     # ------------------------------------------------------------------ pika callbacks
     def _on_reply(self, _channel: Any, _method: Any, props: Any, body: bytes) -> None:
@@ -338,16 +340,16 @@ class RpcBridge:
         try:
             payload = json.loads(body)
         except ValueError:
-            _reject(fut, CrmError("internal", "malformed reply", {"service": service}))
+            reject(fut, CrmError("internal", "malformed reply", {"service": service}))
             return
-        _resolve(fut, payload)
+        resolve(fut, payload)
 
     def _on_return(self, _channel: Any, _method: Any, props: Any, _body: bytes) -> None:
         entry = self._pending.pop(props.correlation_id or "", None)
         if entry is None:
             return
         fut, service = entry
-        _reject(fut, Unavailable("service_unavailable", f"service {service} is not running", {"service": service}))
+        reject(fut, Unavailable("service_unavailable", f"service {service} is not running", {"service": service}))
 
     def _on_connection_closed(self, conn: Any, exc: BaseException) -> None:
         if conn is not self._conn:
@@ -356,7 +358,7 @@ class RpcBridge:
             log.warning("amqp connection closed: %r", exc)
         self._mark_down(f"connection closed: {exc!r}")
         if self._closed_fut is not None:
-            _resolve(self._closed_fut)
+            resolve(self._closed_fut)
 
     def _on_channel_closed(self, channel: Any, exc: BaseException) -> None:
         if channel is not self._channel:
@@ -386,13 +388,13 @@ class RpcBridge:
         if self._ready_event is not None:
             self._ready_event.clear()
         if self._step_fut is not None:
-            _reject(self._step_fut, _SetupFailed(reason))
+            reject(self._step_fut, _SetupFailed(reason))
         self._fail_pending(reason)
 
     def _fail_pending(self, reason: str) -> None:
         pending, self._pending = self._pending, {}
         for fut, service in pending.values():
-            _reject(fut, Unavailable("service_unavailable", "message broker connection lost", {"service": service}))
+            reject(fut, Unavailable("service_unavailable", "message broker connection lost", {"service": service}))
         if pending:
             log.warning("failed %d calls in flight: %s", len(pending), reason)
 
@@ -433,7 +435,7 @@ class RpcBridge:
     async def _step(self, start: Callable[[Callable[..., None]], None]) -> Any:
         fut = asyncio.get_running_loop().create_future()
         self._step_fut = fut
-        start(lambda *args: _resolve(fut, args[0] if args else None))
+        start(lambda *args: resolve(fut, args[0] if args else None))
         try:
             return await asyncio.wait_for(fut, self.connect_timeout)
         finally:
@@ -455,13 +457,13 @@ class RpcBridge:
         params.client_properties = {"connection_name": "crm-gateway"}
 
         def on_open_error(_conn: Any, exc: BaseException) -> None:
-            _reject(opened, _SetupFailed(repr(exc)))
+            reject(opened, _SetupFailed(repr(exc)))
 
         opened = loop.create_future()
         self._step_fut = opened
         self._conn = AsyncioConnection(
             params,
-            on_open_callback=lambda c: _resolve(opened, c),
+            on_open_callback=lambda c: resolve(opened, c),
             on_open_error_callback=on_open_error,
             on_close_callback=self._on_connection_closed,
             custom_ioloop=loop,

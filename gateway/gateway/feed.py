@@ -34,6 +34,7 @@ from crmkit.context import ContextSigner, system_context
 from crmkit.envelope import verify_event
 from crmkit.errors import CrmError
 from gateway.access import LocalAuth
+from gateway.bridge import reject, resolve
 from gateway.metrics import ACCESS_ENTRIES, ACCESS_EVENTS, ACCESS_SYNCED
 
 log = logging.getLogger("gateway.feed")
@@ -42,14 +43,6 @@ EXCHANGE = "identity.events"
 PAGE = 500
 
 
-def _resolve(fut: asyncio.Future[Any], value: Any = None) -> None:
-    if not fut.done():
-        fut.set_result(value)
-
-
-def _reject(fut: asyncio.Future[Any], exc: BaseException) -> None:
-    if not fut.done():
-        fut.set_exception(exc)
 
 
 class _Lost(Exception):
@@ -143,7 +136,7 @@ class AccessFeed:
 
     async def _step(self, start: Any) -> Any:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        start(lambda *args: _resolve(fut, args[0] if args else None))
+        start(lambda *args: resolve(fut, args[0] if args else None))
         closed = self._closed
         assert closed is not None
         done, _ = await asyncio.wait({fut, closed}, timeout=self.connect_timeout,
@@ -165,13 +158,13 @@ class AccessFeed:
         params.client_properties = {"connection_name": self.connection_name}
 
         def on_closed(_conn: Any, exc: BaseException) -> None:
-            _reject(opened, _Lost(repr(exc)))
-            _resolve(closed)
+            reject(opened, _Lost(repr(exc)))
+            resolve(closed)
             if not self._stopping:
                 log.warning("revocation feed connection closed: %r", exc)
 
-        self._conn = AsyncioConnection(params, on_open_callback=lambda c: _resolve(opened, c),
-                                       on_open_error_callback=lambda _c, exc: _reject(opened, _Lost(repr(exc))),
+        self._conn = AsyncioConnection(params, on_open_callback=lambda c: resolve(opened, c),
+                                       on_open_error_callback=lambda _c, exc: reject(opened, _Lost(repr(exc))),
                                        on_close_callback=on_closed, custom_ioloop=loop)
         await asyncio.wait_for(opened, self.connect_timeout + 1)
         conn = self._conn
