@@ -127,6 +127,9 @@ class Enter(Payload):
     owner_id: Id
     path: str = "entry"
     import_id: str | None = None
+    #: customer id -> its search facts (name, name_key, industry, grade, region, landlines,
+    #: faxes, mobiles): the pool's row is searchable at once
+    facts: dict[str, JsonObject] | None = None
 
 
 class CancelEntry(Payload):

@@ -2,17 +2,19 @@
 all-or-nothing creation of every row (keys reserved first, compensated on failure)."""
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 import eventlet
 
+from crmkit import config
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check, Outbox
 from customers import store, uploads
 from customers.phones import phone_keys
-from customers.registry import EDITABLE, created_facts, require_entry_role
+from customers.registry import EDITABLE, created_facts, entry_facts, require_entry_role
 from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, parse_upload, shown
 from customers.store import Store
 
@@ -175,7 +177,8 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
                        exc.details) from None
     if pool is not None:
         try:  # the owner's slots and the ownership log first (linearised in the pool)
-            pool.enter(customer_ids=[d["_id"] for d in docs], owner_id=owner, path="import", import_id=import_id)
+            pool.enter(customer_ids=[d["_id"] for d in docs], owner_id=owner, path="import", import_id=import_id,
+                       facts=_entry_facts(docs))
         except BaseException:
             _compensate(kit, ctx, import_id, reserved)
             raise
@@ -236,6 +239,13 @@ def _commit_quietly(outbox: Any, ids: list[str]) -> None:
         outbox.commit(ids)
     except Exception:  # the relay recovers what is still staged
         log.exception("import: committing %d staged events failed; the relay will recover them", len(ids))
+
+
+def _entry_facts(docs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rows' search facts for ``pool.enter``, when they fit in half a message (a file of
+    long names does not): without them the pool's rows learn them from ``customer.created``."""
+    facts = {d["_id"]: entry_facts(d) for d in docs}
+    return facts if len(json.dumps(facts)) <= config.max_message_bytes() // 2 else None
 
 
 def _compensate(kit: WorkerKit, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]

@@ -46,6 +46,13 @@ def created_facts(doc: dict[str, Any]) -> dict[str, Any]:
             **search_facts(doc)}
 
 
+def entry_facts(doc: dict[str, Any]) -> dict[str, Any]:
+    """What ``pool.enter`` is given of a new customer: what the public pool's search and masking
+    read, so the pool's row is complete before ``customer.created`` arrives."""
+    return {"name": doc["name"], "industry": doc.get("industry"), "grade": doc.get("grade"),
+            "region": doc.get("region"), **search_facts(doc)}
+
+
 def duplicate_check(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
                     ) -> dict[str, Any]:
     if not isinstance(data, dict):
@@ -145,17 +152,17 @@ def create_customer(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, i
             return view(kit, ctx, existing)
         raise duplicate_error(kit, ctx, d, exc) from None
     owner = ctx.user_id
-    if pool is not None:
-        try:  # the slot and the log row first: the pool linearises capacity
-            pool.enter(customer_ids=[cid], owner_id=owner, path=path)
-        except BaseException:
-            store.release_keys(kit.db, ctx.tenant_id, cid, taken)
-            raise
-    doc = {"_id": cid, "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in EDITABLE},
-           "tags": clean.get("tags") or [], "custom": clean.get("custom") or {},
-           "name_key": name_key, "phone_keys": numbers, "owner_id": owner, "owner_seq": 1, "owner_since": now,
-           "unowned": False, "shared_with": store.share_targets(kit.db, ctx.tenant_id, owner), "dept_ids": [],
-           "created_at": now, "created_by": ctx.user_id, "updated_at": now, "deleted": False}
+    try:
+        doc = {"_id": cid, "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in EDITABLE},
+               "tags": clean.get("tags") or [], "custom": clean.get("custom") or {},
+               "name_key": name_key, "phone_keys": numbers, "owner_id": owner, "owner_seq": 1, "owner_since": now,
+               "unowned": False, "shared_with": store.share_targets(kit.db, ctx.tenant_id, owner), "dept_ids": [],
+               "created_at": now, "created_by": ctx.user_id, "updated_at": now, "deleted": False}
+        if pool is not None:  # the slot and the log row first: the pool linearises capacity
+            pool.enter(customer_ids=[cid], owner_id=owner, path=path, facts={cid: entry_facts(doc)})
+    except BaseException:
+        store.release_keys(kit.db, ctx.tenant_id, cid, taken)
+        raise
     # customer.owner_changed of the entry is the pool's: it announces it once it sees this customer
     events = [kit.event("customer.created", created_facts(doc))]
     if doc.get("contract_start"):

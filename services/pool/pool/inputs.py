@@ -138,3 +138,45 @@ def optional_page(page: Any, page_size: Any, code: str) -> tuple[int | None, int
     pg = integer(page, "page", default=1, lo=1, hi=100_000, code=code) if page not in (None, "") else None
     size = integer(page_size, "page_size", default=20, lo=1, hi=200, code=code) if page_size not in (None, "") else None
     return pg, size
+
+
+#: the customer facts ``pool.enter`` keeps on a new row (see :mod:`pool.facts`)
+FACT_TEXTS = ("name", "name_key", "industry", "grade", "region")
+FACT_NUMBERS = ("landlines", "faxes", "mobiles")
+MAX_FACT_TEXT = 1000
+MAX_FACT_NUMBERS = 50
+MAX_NUMBER = 64
+
+
+def entry_facts(value: Any, ids: list[str], field: str = "facts") -> dict[str, dict[str, Any]]:
+    """``{customer_id: {name, name_key, industry, grade, region, landlines, faxes, mobiles}}``
+    for ids of this entry (``None`` = none given). Other keys
+    are ignored; texts are at most 1000 characters, at most 50 numbers of 64 per list."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > len(ids):
+        raise refuse("pool.bad_argument", field, "must be an object keyed by the entered customer ids")
+    known = set(ids)
+    out: dict[str, dict[str, Any]] = {}
+    for cid, facts in value.items():
+        if cid not in known or not isinstance(facts, dict):
+            raise refuse("pool.bad_argument", field, "must be an object keyed by the entered customer ids")
+        clean: dict[str, Any] = {}
+        for key in FACT_TEXTS:
+            v = facts.get(key)
+            if v is None:
+                continue
+            if not isinstance(v, str) or len(v) > MAX_FACT_TEXT:
+                raise refuse("pool.bad_argument", f"{field}.{key}", f"must be a text of at most {MAX_FACT_TEXT}")
+            clean[key] = v
+        for key in FACT_NUMBERS:
+            v = facts.get(key)
+            if v is None:
+                continue
+            if not isinstance(v, list) or len(v) > MAX_FACT_NUMBERS or \
+                    not all(isinstance(n, str) and len(n) <= MAX_NUMBER for n in v):
+                raise refuse("pool.bad_argument", f"{field}.{key}",
+                             f"must be a list of at most {MAX_FACT_NUMBERS} numbers")
+            clean[key] = v
+        out[cid] = clean
+    return out

@@ -35,6 +35,7 @@ from crmkit.outbox import Check
 from pool import access, peers, requests
 from pool import rules as R
 from pool import store as storage
+from pool.facts import customer_fields
 from pool.peers import Identity
 from pool.store import Store
 
@@ -410,10 +411,12 @@ def assign(kit: WorkerKit, store: Store, identity: Identity, customer_id: str, d
 
 # --------------------------------------------------------------------- entry and import
 
-def enter(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id: str, path: str, import_id: str | None = None
-          ) -> dict[str, Any]:
+def enter(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id: str, path: str, import_id: str | None = None,
+          facts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Entry (one id) or import (many): the owner's slots under the exact capacity, then one
     log row (seq 1) and one read-model row per customer -- all before the customer is written.
+    Each row starts with the customer's ``facts`` (name, name key, numbers...: what the search
+    reads), so a customer is found as soon as it is entered; ``customer.created`` confirms them.
     All or nothing: when not every customer fits, nothing is taken and the refusal names how
     many did not fit (``pool.capacity_full``: held, capacity, adding, refused). A retry of
     the same ids (an idempotent entry) finds its rows and takes nothing twice."""
@@ -442,7 +445,8 @@ def enter(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id: str, 
     fields = {"owner_id": owner_id, "private": True, "seq": 1, "last_path": path, "entered_at": now, "epoch": 1,
               "unowned": False, "deleted": False, "tenant_id": tenant, **extra}
     fields.update(storage.reclaim_fields(fields, rules))
-    rows = [{"_id": c, **fields} for c in fresh]
+    given = facts or {}
+    rows = [{"_id": c, **customer_fields(given.get(c) or {}), **fields} for c in fresh]
     try:
         _insert_all(store.customers, rows)
     except DuplicateKeyError:  # a row made by an early event: write the owner onto it, one by one

@@ -12,50 +12,10 @@ from crmkit.clock import parse_iso
 from crmkit.nameko.kit import WorkerKit
 from pool import ownership
 from pool import store as storage
+from pool.facts import contract as _contract
+from pool.facts import customer_fields
+from pool.facts import record as _record
 from pool.store import Store
-
-
-def _record(data: dict[str, Any]) -> dict[str, Any]:
-    inner = data.get("customer")
-    return inner if isinstance(inner, dict) else data
-
-
-def _phones(rec: dict[str, Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key in ("landlines", "faxes", "mobiles"):
-        vals = rec.get(key)
-        if isinstance(vals, str):
-            vals = [vals]
-        if isinstance(vals, list):
-            out[key] = [str(v.get("number") if isinstance(v, dict) else v) for v in vals if v]
-    return out
-
-
-def _contract(rec: dict[str, Any]) -> dict[str, Any]:
-    inner = rec.get("contract")
-    c: dict[str, Any] = inner if isinstance(inner, dict) else rec
-    out: dict[str, Any] = {}
-    for src, dst in (("contract_start", "contract_start"), ("start", "contract_start"),
-                     ("contract_end", "contract_end"), ("end", "contract_end"),
-                     ("contract_start_date", "contract_start"), ("contract_end_date", "contract_end")):
-        if c.get(src):
-            out[dst] = str(c[src])[:10]
-    return out
-
-
-def customer_fields(data: dict[str, Any]) -> dict[str, Any]:
-    rec = _record(data)
-    fields: dict[str, Any] = {}
-    for key in ("name", "name_key", "industry", "grade", "region"):
-        if key in rec:
-            fields[key] = rec[key]
-    if "company_name" in rec and "name" not in fields:
-        fields["name"] = rec["company_name"]
-    phones = _phones(rec)
-    if phones:
-        fields["phones"] = phones
-    fields.update(_contract(rec))
-    return fields
 
 
 def _at(env: dict[str, Any], data: dict[str, Any], *keys: str) -> datetime:

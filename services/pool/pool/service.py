@@ -79,13 +79,14 @@ class PoolService(BaseService):
     # Not routed by the gateway: the customers service calls these after its own rights
     # checks (visibility, roles, active employees); here the tenant and the log decide.
     @api
-    def enter(self, customer_ids: Any, owner_id: str, path: str = "entry", import_id: str | None = None
-              ) -> dict[str, Any]:
+    def enter(self, customer_ids: Any, owner_id: str, path: str = "entry", import_id: str | None = None,
+              facts: Any = None) -> dict[str, Any]:
         """Before customers writes new customers: the owner's slots (exact capacity) and the
-        log rows (seq 1), all or nothing. BusinessRule ``pool.capacity_full``."""
+        log rows (seq 1), all or nothing; each row starts with the customer's search ``facts``.
+        BusinessRule ``pool.capacity_full``."""
         ids = inputs.id_list(customer_ids, "customer_ids", hi=ownership.MAX_ENTRY)
         return ownership.enter(self.kit, self.store, ids, _id(owner_id, "owner_id"), inputs.entry_path(path),
-                               inputs.ident(import_id, "import_id", required=False))
+                               inputs.ident(import_id, "import_id", required=False), inputs.entry_facts(facts, ids))
 
     @api
     def cancel_entry(self, customer_ids: Any, owner_id: str, import_id: str | None = None) -> dict[str, Any]:

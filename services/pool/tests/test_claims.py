@@ -290,3 +290,37 @@ def test_one_salesperson_double_claiming_one_customer_holds_exactly_one_slot(poo
     db = pymongo.MongoClient(pool.stack.env["MONGO_URI"])[pool.stack.env["MONGO_DB_PREFIX"] + "pool"]
     used = list(db.claim_slots.find({"tenant_id": t, "user_id": user}))
     assert sorted(r["customer_id"] for r in used) == sorted(ids[:rounds])
+
+
+def test_an_entered_customer_is_found_before_its_created_event(pool):
+    """``pool.enter`` is given the customer's search facts: the row is complete at once, so a
+    release right after the entry is found by the search before ``customer.created`` arrives
+    (here it never does: no customer is written)."""
+    t = tid()
+    cid = uuid.uuid4().hex
+    a, b = ctx_of(t, "alice", "employee"), ctx_of(t, "bob", "employee")
+    facts = {cid: {"name": "昆山即搜精密电子有限公司", "name_key": "即搜精密", "industry": "电子", "grade": "A",
+                   "landlines": ["0512-66887777"], "ignored": "x"}}
+    pool.call("pool", "enter", ctx=a, customer_ids=[cid], owner_id="alice", facts=facts)
+    row = pool.call("pool", "get_pool_customer", ctx=admin(t), customer_id=cid)
+    assert row["owner_id"] == "alice" and row["name"] == "昆山即搜精密电子有限公司" and row["grade"] == "A"
+    pool.call("pool", "release_customer", ctx=a, customer_id=cid, data={"reason": "no budget"})
+    found = pool.call("pool", "search_pool", ctx=b, keyword="即搜精密")
+    assert found["total"] == 1, found
+    item = found["items"][0]
+    assert item["id"] == cid and item["name_key"] == "即搜精密"
+    assert item["phones"]["landlines"] == ["051********77"]
+
+
+@pytest.mark.parametrize("facts", [["x"], {"not-entered": {"name": "x"}}, {"ID": "x"}, {"ID": {"name": 5}},
+                                   {"ID": {"name": "x" * 1001}}, {"ID": {"landlines": "0512"}},
+                                   {"ID": {"mobiles": ["1" * 65]}}, {"ID": {"faxes": ["1"] * 51}}])
+def test_entry_facts_are_checked(pool, facts):
+    t = tid()
+    cid = uuid.uuid4().hex
+    if isinstance(facts, dict) and "ID" in facts:
+        facts = {cid: facts["ID"]}
+    with pytest.raises(InvalidInput) as e:
+        pool.call("pool", "enter", ctx=ctx_of(t, "alice"), customer_ids=[cid], owner_id="alice", facts=facts)
+    assert e.value.details["field"].startswith("facts")
+    assert pool.call("pool", "capacity", ctx=ctx_of(t, "alice"))["held"] == 0  # nothing taken
