@@ -1,4 +1,5 @@
-"""The public pool on phones: search and claim; two phones claiming one customer at once →
+"""The public pool on phones: search and claim (the claimed customer joins "my customers" even
+when the customers service learns of the claim late); two phones claiming one customer at once →
 one wins, the other sees the conflict; a claim request whose answer lands in the inbox
 changes the badge on the tab bar."""
 from __future__ import annotations
@@ -8,6 +9,8 @@ import time
 import uuid
 
 from playwright.sync_api import expect
+
+from crmkit.context import CallContext
 
 from tests.browser.flows import ADDRESS, new_customer, ok, sign_in, to_public_pool
 from tests.browser.pages.customers import CustomersScreen
@@ -48,6 +51,29 @@ def test_claim_from_the_public_pool(phones, tenant, http):
     customers = CustomersScreen(page)
     customers.go_tab("客户")
     expect(customers.customer(name)).to_be_visible()
+
+
+def test_a_claimed_customer_joins_my_customers_when_the_customers_service_learns_it_late(phones, tenant, http, rpc):
+    """The pool answers the claim; the customers service learns of it from an event. Here that
+    event waits 6 s, so "my customers" first loads without the customer; the list asks again
+    until the claim has landed, and the customer shows up without the user pulling."""
+    name = f"无锡{uuid.uuid4().hex[:5]}机械有限公司"
+    in_pool(http, tenant, name)
+    ctx = CallContext(tenant_id=tenant.tenant_id, user_id=tenant.ids["admin"], roles=("tenant_admin",))
+    rpc.call("customers", "_test_delay_handling", ctx=ctx, event_type="customer.owner_changed", seconds=6)
+    try:
+        page = phones().new_page()
+        sign_in(page, tenant)
+        pool = PoolScreen(page)
+        pool.go_tab("公海")
+        pool.search(name)
+        pool.claim(name)
+        pool.toast("挑入成功")
+        customers = CustomersScreen(page)
+        customers.go_tab("客户")
+        expect(customers.customer(name)).to_be_visible()
+    finally:
+        rpc.call("customers", "_test_delay_handling", ctx=ctx, event_type="customer.owner_changed", seconds=0)
 
 
 def test_two_phones_claim_one_customer_at_once_one_wins_the_other_sees_the_conflict(phones, tenant, http):

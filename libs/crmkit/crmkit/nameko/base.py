@@ -82,6 +82,18 @@ class BaseService:
         return {"held_for": seconds}
 
     @rpc
+    def _test_delay_handling(self, event_type: str, seconds: float = 0.0) -> dict[str, Any]:
+        """Make this service handle ``event_type`` only ``seconds`` after it arrives (0: at once),
+        as a consumer that is behind would: what a user sees before an event has landed."""
+        self.kit.require_test_hooks()
+        delays = self.kit.provider.handling_delays
+        if float(seconds) > 0:
+            delays[str(event_type)] = min(float(seconds), 60.0)
+        else:
+            delays.pop(str(event_type), None)
+        return {"delays": dict(delays)}
+
+    @rpc
     def _test_set_clock(self, now: str | None = None) -> dict[str, Any]:
         """Move this service's clock to ``now`` (ISO-8601), or back to real time."""
         self.kit.require_test_hooks()

@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+import eventlet
 from nameko.events import SERVICE_POOL, event_handler
 
 from crmkit import logs, messages, metrics
@@ -80,6 +81,9 @@ def handle(kit: Any, method: str, source: str, event_type: str, body: Any,
     if state == "busy":  # another worker holds it right now: look again later
         _requeue(provider, sub, env, BUSY_RETRY_SECONDS)
         return
+    delay = provider.handling_delays.get(event_type)
+    if delay:  # test hooks only (``_test_delay_handling``): a consumer that is behind
+        eventlet.sleep(delay)
     try:
         run(env)
     except Exception as exc:

@@ -52,6 +52,8 @@ class Kit(Dependency["WorkerKit"]):
         self.busy = 0
         self._started_at: dict[int, float] = {}
         self.hold_until = 0.0
+        #: test hooks only: seconds an event type waits before its handler runs
+        self.handling_delays: dict[str, float] = {}
 
     # -- lifecycle (after eventlet has patched everything) -------------------------------
     def setup(self) -> None:
