@@ -77,7 +77,7 @@ def create_tenant(kit: EventKit, store: Store, pw: Passwords, *, code: Any, name
     tenant_id, root_id, admin_id = new_id(), new_id(), new_id()
     try:
         store.tenants.insert_one({"_id": tenant_id, "code": code, "name": tname, "root_dept_id": root_id,
-                                   "admin_id": admin_id, "menu_grants": {}, "created_at": now})
+                                  "admin_id": admin_id, "menu_grants": {}, "created_at": now})
     except DuplicateKeyError:
         raise Conflict("tenant.code_taken", "a tenant with this code exists", {"code": code}) from None
     root = {"_id": root_id, "tenant_id": tenant_id, "name": tname, "parent_id": None, "manager_id": admin_id,
@@ -163,7 +163,7 @@ def login(kit: WorkerKit, store: Store, pw: Passwords, settings: AccessSettings,
                               {"status": doc["status"]})
     if not pw.verify(doc["password_hash"], password):
         store.login_failures.insert_one({"_id": new_id(), "tenant_id": doc["tenant_id"],
-                                          "employee_id": doc["_id"], "at": now})
+                                         "employee_id": doc["_id"], "at": now})
         failures = _failures(store, doc)
         locked = rules.locked_until(failures, now, policy)
         if locked is not None:
@@ -217,7 +217,7 @@ def refresh(kit: WorkerKit, store: Store, settings: AccessSettings, device_token
                               {"reason": "device_token_reused"})
     try:
         store.device_rotations.insert_one({"_id": jti, "family": family, "tenant_id": doc["tenant_id"],
-                                            "employee_id": doc["_id"], "at": now})
+                                           "employee_id": doc["_id"], "at": now})
     except DuplicateKeyError:
         store.revoke_family(family, doc, now)
         log.warning("device token reused: family %s of employee %s revoked", family, doc["_id"])
