@@ -63,16 +63,19 @@ class LocalKit:
 
 
 class Peer:
-    """Another service's RPCs answered by its own functions (``fn(kit, ctx, **kwargs)``)."""
+    """Another service's RPCs answered by its own functions (``fn(*lead, **kwargs)``; ``lead``
+    defaults to ``(kit, ctx)``)."""
 
-    def __init__(self, module: Any, kit: LocalKit, **extra: Callable[..., Any]):
+    def __init__(self, module: Any, kit: LocalKit, lead: tuple[Any, ...] | None = None,
+                 **extra: Callable[..., Any]):
         self._module, self._kit, self._extra = module, kit, extra
+        self._lead = lead if lead is not None else (kit, kit.ctx)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name in self._extra:
             return self._extra[name]
         fn = getattr(self._module, name)
-        return lambda *a, **kw: fn(self._kit, self._kit.ctx, *a, **kw)
+        return lambda *a, **kw: fn(*self._lead, *a, **kw)
 
 
 class Platform:
@@ -155,8 +158,10 @@ def _people(p: Platform) -> tuple[Tenant, dict[str, Any], str, str, str]:
 
 
 def identity_peer(p: Platform, ctx: CallContext) -> Peer:
+    """identity's questions (``org.fn(store, ctx, ...)``)."""
     from identity import org
-    return Peer(org, LocalKit(p.dbs["identity"], ctx))
+    from identity.store import Store
+    return Peer(org, LocalKit(p.dbs["identity"], ctx), lead=(Store(p.dbs["identity"]), ctx))
 
 
 def pool_peer(p: Platform, ctx: CallContext) -> Peer:
@@ -183,6 +188,7 @@ def test_identity_request_paths(platform: Platform) -> None:
     p = platform
     t, tenant, admin, manager, employee = _people(p)
     db = p.dbs["identity"]
+    store = Store(db)
     emp_doc = db.employees.find_one({"_id": employee})
     assert emp_doc is not None
     settings = access.AccessSettings.from_env()
@@ -191,48 +197,48 @@ def test_identity_request_paths(platform: Platform) -> None:
     as_employee = LocalKit(db, p.ctx(t, employee))
     with p.recorded() as queries:
         # sessions: login (tenant by code, employee by mobile, failures), authenticate, a failed login
-        session = access.login(as_employee, Passwords(), settings, tenant_code=tenant["code"],
+        session = access.login(as_employee, store, Passwords(), settings, tenant_code=tenant["code"],
                                mobile=emp_doc["mobile"], password=PASSWORD)
-        access.authenticate(as_employee, settings, session["access_token"])
+        access.authenticate(as_employee, store, settings, session["access_token"])
         with pytest.raises(Exception):  # noqa: B017,PT011 - any refusal; the queries are what counts
-            access.login(as_employee, Passwords(), settings, tenant_code=tenant["code"], mobile=emp_doc["mobile"],
-                         password="wrong-Password-1")
+            access.login(as_employee, store, Passwords(), settings, tenant_code=tenant["code"],
+                         mobile=emp_doc["mobile"], password="wrong-Password-1")
         # me, departments, employees, menus
-        org.me(as_employee, as_employee.ctx)
-        org.me(as_manager, as_manager.ctx)
-        org.list_departments(as_admin, as_admin.ctx)
-        org.get_department(as_admin, as_admin.ctx, t.dept_ids[1])
-        org.list_employees(as_admin, as_admin.ctx)
-        org.list_employees(as_manager, as_manager.ctx, dept_id=t.dept_ids[1])
-        org.get_employee(as_admin, as_admin.ctx, employee)
-        org.get_menu_permissions(as_admin, as_admin.ctx)
-        org.menu_allowed(as_employee, as_employee.ctx, "customer_visits")
+        org.me(store, as_employee.ctx)
+        org.me(store, as_manager.ctx)
+        org.list_departments(store, as_admin.ctx)
+        org.get_department(store, as_admin.ctx, t.dept_ids[1])
+        org.list_employees(store, as_admin.ctx)
+        org.list_employees(store, as_manager.ctx, dept_id=t.dept_ids[1])
+        org.get_employee(store, as_admin.ctx, employee)
+        org.get_menu_permissions(store, as_admin.ctx)
+        org.menu_allowed(store, as_employee.ctx, "customer_visits")
         # the questions other services ask
-        org.visible_owner_ids(as_manager, as_manager.ctx)
-        org.visible_owner_ids(as_employee, as_employee.ctx)
-        org.get_employees(as_manager, as_manager.ctx, t.employee_ids[:5])
-        org.get_employees(as_manager, as_manager.ctx, t.employee_ids * 6)  # past the one-by-one lookups
-        org.holders(as_manager, as_manager.ctx, t.employee_ids[:5])
-        org.subtree_employee_ids(as_manager, as_manager.ctx, t.dept_ids[1])
-        org.supervisor_of(as_manager, as_manager.ctx, employee)
-        org.employee_ids_by_name(as_manager, as_manager.ctx, emp_doc["name"])
-        org.is_colleague_mobile(as_manager, as_manager.ctx, emp_doc["mobile"])
-        Store(db).family_revoked("no-such-family")
+        org.visible_owner_ids(store, as_manager.ctx)
+        org.visible_owner_ids(store, as_employee.ctx)
+        org.get_employees(store, as_manager.ctx, t.employee_ids[:5])
+        org.get_employees(store, as_manager.ctx, t.employee_ids * 6)  # past the one-by-one lookups
+        org.holders(store, as_manager.ctx, t.employee_ids[:5])
+        org.subtree_employee_ids(store, as_manager.ctx, t.dept_ids[1])
+        org.supervisor_of(store, as_manager.ctx, employee)
+        org.employee_ids_by_name(store, as_manager.ctx, emp_doc["name"])
+        org.is_colleague_mobile(store, as_manager.ctx, emp_doc["mobile"])
+        store.family_revoked("no-such-family")
         # the admin's writes: a department, an employee invited and joining, a change, a device session
-        dept = org.create_department(as_admin, as_admin.ctx, {"name": "新部门", "parent_id": t.dept_ids[0]})
-        org.update_department(as_admin, as_admin.ctx, dept["id"], {"manager_id": manager})
+        dept = org.create_department(as_admin, store, as_admin.ctx, {"name": "新部门", "parent_id": t.dept_ids[0]})
+        org.update_department(as_admin, store, as_admin.ctx, dept["id"], {"manager_id": manager})
         mobile = f"137{uuid.uuid4().int % 10**8:08d}"
-        new = org.create_employee(as_admin, as_admin.ctx, {"name": "新员工", "mobile": mobile, "roles": ["employee"],
-                                                           "dept_ids": [dept["id"]]})
-        inv = org.invite_employee(as_admin, as_admin.ctx, new["id"], {"mobile": mobile})
-        access.accept_invitation(as_admin, Passwords(), invitation_id=inv["invitation_id"], token=inv["token"],
+        new = org.create_employee(as_admin, store, as_admin.ctx, {"name": "新员工", "mobile": mobile,
+                                                                  "roles": ["employee"], "dept_ids": [dept["id"]]})
+        inv = org.invite_employee(as_admin, store, as_admin.ctx, new["id"], {"mobile": mobile})
+        access.accept_invitation(as_admin, store, Passwords(), invitation_id=inv["invitation_id"], token=inv["token"],
                                  password=PASSWORD)
-        org.update_employee(as_admin, as_admin.ctx, new["id"], {"name": "新员工二"})
-        org.set_disabled(as_admin, as_admin.ctx, new["id"], True)
-        bound = access.login(as_employee, Passwords(), settings, tenant_code=tenant["code"], mobile=emp_doc["mobile"],
-                             password=PASSWORD, bind_device=True)
-        access.refresh(as_employee, settings, bound["device_token"])
-        access.logout(as_employee, as_employee.ctx)
+        org.update_employee(as_admin, store, as_admin.ctx, new["id"], {"name": "新员工二"})
+        org.set_disabled(as_admin, store, as_admin.ctx, new["id"], True)
+        bound = access.login(as_employee, store, Passwords(), settings, tenant_code=tenant["code"],
+                             mobile=emp_doc["mobile"], password=PASSWORD, bind_device=True)
+        access.refresh(as_employee, store, settings, bound["device_token"])
+        access.logout(as_employee, store, as_employee.ctx)
     p.check(queries)
 
 
@@ -384,22 +390,24 @@ def test_me_answers_this_process_writes_at_once(platform: Platform) -> None:
     """``me`` keeps the tenant's organisation for a few seconds (``store.ORG_TTL``); a write
     of the departments or the menu grants in this process is seen by the next ``me`` at once."""
     from identity import org
+    from identity.store import Store
 
     p = platform
     t, _, admin, manager, employee = _people(p)
     db = p.dbs["identity"]
+    store = Store(db)
     as_admin = LocalKit(db, p.ctx(t, admin, "tenant_admin"))
     as_employee = LocalKit(db, p.ctx(t, employee))
-    org.set_menu_permissions(as_admin, as_admin.ctx, {"grants": {"customer_visits": []}})
-    me = org.me(as_employee, as_employee.ctx)
+    org.set_menu_permissions(as_admin, store, as_admin.ctx, {"grants": {"customer_visits": []}})
+    me = org.me(store, as_employee.ctx)
     assert me["managed_dept_ids"] == [] and me["menus"] == {"customer_visits": False}
     dept = me["dept_ids"][0]
-    org.update_department(as_admin, as_admin.ctx, dept, {"manager_id": employee})
-    assert org.me(as_employee, as_employee.ctx)["managed_dept_ids"] == [dept]
-    org.set_menu_permissions(as_admin, as_admin.ctx, {"grants": {"customer_visits": [dept]}})
-    assert org.me(as_employee, as_employee.ctx)["menus"] == {"customer_visits": True}
-    org.set_menu_permissions(as_admin, as_admin.ctx, {"grants": {"customer_visits": []}})
-    org.update_department(as_admin, as_admin.ctx, dept, {"manager_id": None})
-    me = org.me(as_employee, as_employee.ctx)
+    org.update_department(as_admin, store, as_admin.ctx, dept, {"manager_id": employee})
+    assert org.me(store, as_employee.ctx)["managed_dept_ids"] == [dept]
+    org.set_menu_permissions(as_admin, store, as_admin.ctx, {"grants": {"customer_visits": [dept]}})
+    assert org.me(store, as_employee.ctx)["menus"] == {"customer_visits": True}
+    org.set_menu_permissions(as_admin, store, as_admin.ctx, {"grants": {"customer_visits": []}})
+    org.update_department(as_admin, store, as_admin.ctx, dept, {"manager_id": None})
+    me = org.me(store, as_employee.ctx)
     assert me["managed_dept_ids"] == [] and me["menus"] == {"customer_visits": False}
     assert manager != employee

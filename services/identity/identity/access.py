@@ -8,10 +8,9 @@ import hmac
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
@@ -35,8 +34,6 @@ class AccessSettings:
 
     @classmethod
     def from_env(cls) -> AccessSettings:
-        from datetime import timedelta
-
         def num(name: str, default: float) -> float:
             raw = os.environ.get(name, "").strip()
             return float(raw) if raw else default
@@ -62,16 +59,14 @@ class EventKit(Protocol):
     """What creating a tenant needs of a kit: the worker's, or the operator command's
     (``identity.admin.CliKit``)."""
 
-    db: Database[Any]
-
     def now(self) -> datetime: ...
     def event(self, type: str, data: dict[str, Any], *, tenant_id: str | None = None,
               actor_id: str | None = None) -> dict[str, Any]: ...
     def change(self, events: list[dict[str, Any]], check: Check | None = None) -> Any: ...
 
 
-def create_tenant(kit: EventKit, pw: Passwords, *, code: Any, name: Any, admin_mobile: Any, admin_name: Any,
-                  admin_password: Any) -> dict[str, Any]:
+def create_tenant(kit: EventKit, store: Store, pw: Passwords, *, code: Any, name: Any, admin_mobile: Any,
+                  admin_name: Any, admin_password: Any) -> dict[str, Any]:
     code = rules.tenant_code(code)
     tname = rules.text({"name": name}, "name", max_len=128)
     aname = rules.text({"admin_name": admin_name}, "admin_name")
@@ -81,8 +76,8 @@ def create_tenant(kit: EventKit, pw: Passwords, *, code: Any, name: Any, admin_m
     now = kit.now()
     tenant_id, root_id, admin_id = new_id(), new_id(), new_id()
     try:
-        kit.db.tenants.insert_one({"_id": tenant_id, "code": code, "name": tname, "root_dept_id": root_id,
-                                   "admin_id": admin_id, "menu_grants": {}, "created_at": now})
+        store.tenants.insert_one({"_id": tenant_id, "code": code, "name": tname, "root_dept_id": root_id,
+                                  "admin_id": admin_id, "menu_grants": {}, "created_at": now})
     except DuplicateKeyError:
         raise Conflict("tenant.code_taken", "a tenant with this code exists", {"code": code}) from None
     root = {"_id": root_id, "tenant_id": tenant_id, "name": tname, "parent_id": None, "manager_id": admin_id,
@@ -103,23 +98,23 @@ def create_tenant(kit: EventKit, pw: Passwords, *, code: Any, name: Any, admin_m
                   tenant_id=tenant_id, actor_id="operator"),
     ]
     with kit.change(events, Check("employees", {"_id": admin_id})):
-        kit.db.departments.insert_one(root)
-        kit.db.employees.insert_one(admin)
+        store.departments.insert_one(root)
+        store.employees.insert_one(admin)
     return {"tenant": {"id": tenant_id, "code": code, "name": tname}, "tenant_id": tenant_id,
             "root_dept_id": root_id, "admin_id": admin_id}
 
 
-def tenant_by_code(kit: WorkerKit, code: Any) -> dict[str, Any]:
-    doc = Store(kit.db).tenant_by_code(code) if isinstance(code, str) else None
+def tenant_by_code(store: Store, code: Any) -> dict[str, Any]:
+    doc = store.tenant_by_code(code) if isinstance(code, str) else None
     if doc is None:
         raise NotFound("tenant.not_found", "no such tenant", {"code": code})
     return {**tenant_out(doc), "root_dept_id": doc["root_dept_id"], "admin_id": doc.get("admin_id")}
 
 
 # -- login -----------------------------------------------------------------------------------
-def _failures(kit: WorkerKit, doc: dict[str, Any]) -> list[Any]:
+def _failures(store: Store, doc: dict[str, Any]) -> list[Any]:
     since = doc.get("failures_since")
-    rows = kit.db.login_failures.find({"employee_id": doc["_id"]}, {"at": 1})
+    rows = store.login_failures.find({"employee_id": doc["_id"]}, {"at": 1})
     return [r["at"] for r in rows if since is None or r["at"] > since]
 
 
@@ -138,8 +133,8 @@ def _tokens(kit: WorkerKit, settings: AccessSettings, doc: dict[str, Any], bind_
     return out
 
 
-def login(kit: WorkerKit, pw: Passwords, settings: AccessSettings, *, tenant_code: Any, mobile: Any, password: Any,
-          bind_device: Any = False) -> dict[str, Any]:
+def login(kit: WorkerKit, store: Store, pw: Passwords, settings: AccessSettings, *, tenant_code: Any, mobile: Any,
+          password: Any, bind_device: Any = False) -> dict[str, Any]:
     data = {"tenant_code": tenant_code, "mobile": mobile, "password": password, "bind_device": bind_device}
     for field in ("tenant_code", "mobile", "password"):
         if data[field] is None or data[field] == "":
@@ -149,7 +144,6 @@ def login(kit: WorkerKit, pw: Passwords, settings: AccessSettings, *, tenant_cod
     bind = rules.flag(data, "bind_device")
     if len(password) > rules.PASSWORD_MAX:
         raise InvalidInput("password.too_long", "password too long", {"field": "password"})
-    store = Store(kit.db)
     tenant = store.tenant_by_code(tenant_code)
     try:
         mob = rules.normalise_mobile(mobile)
@@ -168,9 +162,9 @@ def login(kit: WorkerKit, pw: Passwords, settings: AccessSettings, *, tenant_cod
         raise Unauthenticated("login.not_joined", "this account has not joined the organisation yet",
                               {"status": doc["status"]})
     if not pw.verify(doc["password_hash"], password):
-        kit.db.login_failures.insert_one({"_id": new_id(), "tenant_id": doc["tenant_id"],
-                                          "employee_id": doc["_id"], "at": now})
-        failures = _failures(kit, doc)
+        store.login_failures.insert_one({"_id": new_id(), "tenant_id": doc["tenant_id"],
+                                         "employee_id": doc["_id"], "at": now})
+        failures = _failures(store, doc)
         locked = rules.locked_until(failures, now, policy)
         if locked is not None:
             store.set_employee(doc["_id"], {"locked_until": locked, "failures_since": now, "has_failures": False})
@@ -194,8 +188,8 @@ def login(kit: WorkerKit, pw: Passwords, settings: AccessSettings, *, tenant_cod
     return out
 
 
-def _active_from_claims(kit: WorkerKit, claims: dict[str, Any]) -> dict[str, Any]:
-    doc = Store(kit.db).employee(str(claims["tid"]), claims["sub"])
+def _active_from_claims(store: Store, claims: dict[str, Any]) -> dict[str, Any]:
+    doc = store.employee(str(claims["tid"]), claims["sub"])
     if doc is None or int(doc.get("tv") or 1) != int(claims["tv"]):
         raise Unauthenticated("token.revoked", "token revoked")
     refusal = rules.login_refusal(doc["status"], bool(doc.get("disabled")))
@@ -204,7 +198,7 @@ def _active_from_claims(kit: WorkerKit, claims: dict[str, Any]) -> dict[str, Any
     return doc
 
 
-def refresh(kit: WorkerKit, settings: AccessSettings, device_token: Any) -> dict[str, Any]:
+def refresh(kit: WorkerKit, store: Store, settings: AccessSettings, device_token: Any) -> dict[str, Any]:
     """A new access token and a new device token; the presented device token is used up.
 
     Refresh-token rotation (OAuth 2.0 Security BCP §4.14): the insert of the token's ``jti``
@@ -214,17 +208,16 @@ def refresh(kit: WorkerKit, settings: AccessSettings, device_token: Any) -> dict
     family — every device token descended from that login — is revoked."""
     now = kit.now()
     claims = tokens.decode(settings.tokens, device_token, tokens.DEVICE, now)
-    doc = _active_from_claims(kit, claims)
+    doc = _active_from_claims(store, claims)
     family, jti = tokens.family_of(claims), str(claims.get("jti") or "")
     if not jti:
         raise Unauthenticated("token.invalid", "token invalid")
-    store = Store(kit.db)
     if store.family_revoked(family):
         raise Unauthenticated("token.revoked", "this device's sign-in was revoked; sign in again",
                               {"reason": "device_token_reused"})
     try:
-        kit.db.device_rotations.insert_one({"_id": jti, "family": family, "tenant_id": doc["tenant_id"],
-                                            "employee_id": doc["_id"], "at": now})
+        store.device_rotations.insert_one({"_id": jti, "family": family, "tenant_id": doc["tenant_id"],
+                                           "employee_id": doc["_id"], "at": now})
     except DuplicateKeyError:
         store.revoke_family(family, doc, now)
         log.warning("device token reused: family %s of employee %s revoked", family, doc["_id"])
@@ -233,18 +226,17 @@ def refresh(kit: WorkerKit, settings: AccessSettings, device_token: Any) -> dict
     return _tokens(kit, settings, doc, True, family=family)
 
 
-def authenticate(kit: WorkerKit, settings: AccessSettings, token: Any) -> dict[str, Any]:
+def authenticate(kit: WorkerKit, store: Store, settings: AccessSettings, token: Any) -> dict[str, Any]:
     """Who an access token belongs to — checked against the database, so a bumped token
     version (logout, disable, delete, leave) fails at once. The gateway asks only while its
     revocation set is not loaded (or for a token from before access versions)."""
     claims = tokens.decode(settings.tokens, token, tokens.ACCESS, kit.now())
-    doc = _active_from_claims(kit, claims)
+    doc = _active_from_claims(store, claims)
     return {"tenant_id": doc["tenant_id"], "user_id": doc["_id"], "roles": list(doc.get("roles") or []),
             "dept_ids": list(doc.get("dept_ids") or []), "name": doc["name"]}
 
 
-def logout(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
-    store = Store(kit.db)
+def logout(kit: WorkerKit, store: Store, ctx: CallContext) -> dict[str, Any]:
     doc = store.employee(ctx.tenant_id, ctx.user_id)
     if doc is None:
         raise NotFound("employee.not_found", "no such employee")
@@ -255,14 +247,21 @@ def logout(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
     return {"logged_out": True}
 
 
-def revocations(kit: WorkerKit, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
-    return sessions.revocations(kit, ctx, after, limit)
+def revocations(kit: WorkerKit, store: Store, ctx: CallContext, after: Any = None, limit: Any = 500
+                ) -> dict[str, Any]:
+    return sessions.revocations(kit, store, ctx, after, limit)
+
+
+def housekeeping(kit: WorkerKit, store: Store, settings: AccessSettings) -> int:
+    """The hourly purge: login failures and idempotency answers of the last two days are kept,
+    device rotations and revoked families as long as a device token of theirs could be valid."""
+    return store.purge(kit.now(), device_keep=settings.tokens.device_ttl + timedelta(days=1))
 
 
 # -- joining ---------------------------------------------------------------------------------
 _NO_INVITATION_HASH = token_hash("no invitation has this token")
 
-def accept_invitation(kit: WorkerKit, pw: Passwords, *, invitation_id: Any, token: Any,
+def accept_invitation(kit: WorkerKit, store: Store, pw: Passwords, *, invitation_id: Any, token: Any,
                       password: Any) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise InvalidInput("validation.required", "token is required", {"field": "token"})
@@ -270,16 +269,15 @@ def accept_invitation(kit: WorkerKit, pw: Passwords, *, invitation_id: Any, toke
     # not an existence oracle: an unknown id and a known id with a wrong token take the same
     # path (one _id lookup, one hash, one constant-time compare) and get the same answer
     known = isinstance(invitation_id, str) and 0 < len(invitation_id) <= 200
-    inv = kit.db.invitations.find_one({"_id": invitation_id}) if known else None
+    inv = store.invitations.find_one({"_id": invitation_id}) if known else None
     expected = inv["token_hash"] if inv is not None else _NO_INVITATION_HASH
     if not hmac.compare_digest(expected, token_hash(token)) or inv is None:
         raise NotFound("invitation.not_found", "no such invitation, or the token does not belong to it")
     now = kit.now()
-    store = Store(kit.db)
     doc = store.employee(inv["tenant_id"], inv["employee_id"])
     if doc is None or doc["status"] == rules.DELETED:
         raise NotFound("invitation.not_found", "no such invitation")
-    if kit.db.invitation_uses.find_one({"_id": inv["_id"]}) is not None or doc["status"] == rules.JOINED:
+    if store.invitation_uses.find_one({"_id": inv["_id"]}) is not None or doc["status"] == rules.JOINED:
         raise Conflict("invitation.used", "this invitation has already been accepted")
     if doc.get("invitation_id") != inv["_id"] or doc["status"] != rules.PENDING:
         raise Conflict("invitation.superseded", "this invitation is no longer valid; ask for a new one")
@@ -288,7 +286,7 @@ def accept_invitation(kit: WorkerKit, pw: Passwords, *, invitation_id: Any, toke
                            {"expired_at": iso(inv["expires_at"])})
     hashed = pw.hash(new_password)
     try:  # one-time: the insert that wins is the acceptance
-        kit.db.invitation_uses.insert_one({"_id": inv["_id"], "employee_id": doc["_id"], "at": now})
+        store.invitation_uses.insert_one({"_id": inv["_id"], "employee_id": doc["_id"], "at": now})
     except DuplicateKeyError:
         raise Conflict("invitation.used", "this invitation has already been accepted") from None
     fields = {"status": rules.JOINED, "password_hash": hashed, "joined_at": now, "updated_at": now,

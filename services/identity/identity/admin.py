@@ -14,23 +14,24 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from crmkit import config, db, messages
+from crmkit import config, messages
 from crmkit.clock import Clock
 from crmkit.envelope import make_event, sign_event
 from crmkit.errors import CrmError
 from crmkit.outbox import Check, Outbox
-from identity import access, store
+from identity import access
 from identity.passwords import Passwords
+from identity.store import Store, open_store
 
 
 class CliKit:
     """The subset of the worker kit that the identity commands use."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
         self.key = config.context_key()
-        self.db = db.service_db("identity")
         self.clock = Clock()
-        self.outbox = Outbox(self.db, self.now, validate=messages.emit_validator("identity"))  # as the Kit's
+        # the outbox lives in the identity database, as the Kit's
+        self.outbox = Outbox(store.db, self.now, validate=messages.emit_validator("identity"))
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -58,9 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     ct.add_argument("--admin-password", required=True)
     args = parser.parse_args(argv)
     try:
-        kit = CliKit()
-        store.ensure_indexes(kit.db)
-        result = access.create_tenant(kit, Passwords(), code=args.code, name=args.name,
+        store = open_store()
+        kit = CliKit(store)
+        store.ensure_indexes()
+        result = access.create_tenant(kit, store, Passwords(), code=args.code, name=args.name,
                                       admin_mobile=args.admin_mobile, admin_name=args.admin_name,
                                       admin_password=args.admin_password)
     except CrmError as exc:

@@ -1,4 +1,5 @@
-"""Nameko dependency of the identity service: settings, password hasher, indexes.
+"""Nameko dependency of the identity service: settings and the password hasher (the database
+is :class:`identity.store.IdentityStore`'s).
 
 Created in ``setup()`` (after eventlet patched everything) and failing fast when a
 secret (``JWT_SECRET``) is missing."""
@@ -6,11 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.extensions import DependencyProvider
-
 from crmkit import config
-from crmkit import db as crmdb
-from identity import store
+from crmkit.nameko.dependency import Dependency
 from identity.access import AccessSettings
 from identity.passwords import Passwords
 
@@ -21,15 +19,12 @@ class IdentityDeps:
         self.passwords = passwords
 
 
-class Identity(DependencyProvider):
+class Identity(Dependency[IdentityDeps]):
     def setup(self) -> None:
         try:
             self.deps = IdentityDeps(AccessSettings.from_env(), Passwords())
         except config.MissingSetting as exc:
             config.fail_fast("identity", exc)
-
-    def start(self) -> None:
-        store.ensure_indexes(crmdb.service_db("identity"))
 
     def get_dependency(self, worker_ctx: Any) -> IdentityDeps:
         return self.deps

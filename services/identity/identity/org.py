@@ -1,6 +1,7 @@
 """Organisation: departments, employees, joining, menus and the questions other services
-ask (visibility, supervisors, colleagues). Every function takes the worker kit (db, clock,
-events) and the caller's verified context, and touches only ``ctx.tenant_id``."""
+ask (visibility, supervisors, colleagues). Every function takes the store (identity.store),
+the worker kit when it writes (clock, events) and the caller's verified context, and touches
+only ``ctx.tenant_id``."""
 from __future__ import annotations
 
 import hashlib
@@ -34,13 +35,13 @@ def token_hash(token: str) -> str:
 
 
 # -- idempotency -----------------------------------------------------------------------
-def idempotent(kit: WorkerKit, ctx: CallContext, op: str, run: Callable[[], Any]) -> Any:
+def idempotent(kit: WorkerKit, store: Store, ctx: CallContext, op: str, run: Callable[[], Any]) -> Any:
     """With an ``Idempotency-Key`` a retried command has exactly one effect: the first
     call claims the key by an insert under the unique ``_id`` and stores its answer."""
     if not ctx.idempotency_key:
         return run()
     key = f"{ctx.tenant_id}:{ctx.user_id}:{op}:{ctx.idempotency_key}"
-    coll = kit.db.idempotency
+    coll = store.idempotency
     try:
         coll.insert_one({"_id": key, "state": "running", "at": kit.now()})
     except DuplicateKeyError:
@@ -58,10 +59,6 @@ def idempotent(kit: WorkerKit, ctx: CallContext, op: str, run: Callable[[], Any]
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _store(kit: WorkerKit) -> Store:
-    return Store(kit.db)
-
-
 def _need_department(store: Store, ctx: CallContext, dept_id: Any, field: str = "department_id") -> dict[str, Any]:
     doc = store.department(ctx.tenant_id, dept_id)
     if doc is None:
@@ -81,7 +78,7 @@ def _me(store: Store, ctx: CallContext) -> dict[str, Any] | None:
 
 
 def _managed_ids(store: Store, ctx: CallContext, user_id: str) -> list[str]:
-    return [d["_id"] for d in store.departments(ctx.tenant_id) if d.get("manager_id") == user_id]
+    return [d["_id"] for d in store.departments_of(ctx.tenant_id) if d.get("manager_id") == user_id]
 
 
 def _admin_scope(store: Store, ctx: CallContext) -> set[str] | None:
@@ -125,15 +122,15 @@ def _employee_event(kit: WorkerKit, type_: str, doc: dict[str, Any], **extra: An
 
 
 # -- departments --------------------------------------------------------------------------
-def list_departments(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
+def list_departments(store: Store, ctx: CallContext) -> dict[str, Any]:
     rules.require(ctx.roles, "department.read") if not ctx.has_role("system") else None
-    items = [department_out(d) for d in _store(kit).departments(ctx.tenant_id)]
+    items = [department_out(d) for d in store.departments_of(ctx.tenant_id)]
     items.sort(key=lambda d: d["name"])
     return {"items": items, "tree": rules.build_tree(items)}
 
 
-def get_department(kit: WorkerKit, ctx: CallContext, department_id: str) -> dict[str, Any]:
-    return department_out(_need_department(_store(kit), ctx, department_id))
+def get_department(store: Store, ctx: CallContext, department_id: str) -> dict[str, Any]:
+    return department_out(_need_department(store, ctx, department_id))
 
 
 def _check_manager(store: Store, ctx: CallContext, manager_id: Any) -> str | None:
@@ -148,17 +145,16 @@ def _check_manager(store: Store, ctx: CallContext, manager_id: Any) -> str | Non
 
 def _check_sibling_name(store: Store, ctx: CallContext, parent_id: str | None, name: str,
                         exclude: str | None = None) -> None:
-    for d in store.departments(ctx.tenant_id):
+    for d in store.departments_of(ctx.tenant_id):
         if d.get("parent_id") == parent_id and d["name"] == name and d["_id"] != exclude:
             raise Conflict("department.name_taken", "a sibling department already has this name",
                            {"name": name, "department_id": d["_id"]})
 
 
-def create_department(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_department(kit: WorkerKit, store: Store, ctx: CallContext, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "department.write")
     data = rules.only_fields(data, ("name", "parent_id", "manager_id"))
     name = rules.text(data, "name")
-    store = _store(kit)
     tenant = store.tenant(ctx.tenant_id)
     if tenant is None:
         raise NotFound("tenant.not_found", "no such tenant")
@@ -174,17 +170,16 @@ def create_department(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, 
                "manager_id": manager_id, "created_at": now, "updated_at": now}
         ev = kit.event("department.created", {**department_out(doc), "department_id": doc["_id"]})
         with kit.change([ev], Check("departments", {"_id": doc["_id"]})):
-            kit.db.departments.insert_one(doc)
-        forget_org(kit.db, ctx.tenant_id)
+            store.departments.insert_one(doc)
+        forget_org(store, ctx.tenant_id)
         return department_out(doc)
 
-    return idempotent(kit, ctx, "create_department", run)  # type: ignore[no-any-return]
+    return idempotent(kit, store, ctx, "create_department", run)  # type: ignore[no-any-return]
 
 
-def update_department(kit: WorkerKit, ctx: CallContext, department_id: str, data: Any) -> dict[str, Any]:
+def update_department(kit: WorkerKit, store: Store, ctx: CallContext, department_id: str, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "department.write")
     data = rules.only_fields(data, ("name", "parent_id", "manager_id"))
-    store = _store(kit)
     doc = _need_department(store, ctx, department_id)
     changes: dict[str, Any] = {}
     if "name" in data:
@@ -213,18 +208,17 @@ def update_department(kit: WorkerKit, ctx: CallContext, department_id: str, data
                                           "changed": sorted(k for k in changes if k != "updated_at")})
     check = {"_id": doc["_id"], **{k: v for k, v in changes.items() if k != "updated_at"}}
     with kit.change([ev], Check("departments", check)):
-        kit.db.departments.update_one({"_id": doc["_id"]}, {"$set": changes})
-    forget_org(kit.db, ctx.tenant_id)
+        store.departments.update_one({"_id": doc["_id"]}, {"$set": changes})
+    forget_org(store, ctx.tenant_id)
     return department_out(new)
 
 
-def delete_department(kit: WorkerKit, ctx: CallContext, department_id: str) -> dict[str, Any]:
+def delete_department(kit: WorkerKit, store: Store, ctx: CallContext, department_id: str) -> dict[str, Any]:
     rules.require(ctx.roles, "department.write")
-    store = _store(kit)
     doc = _need_department(store, ctx, department_id)
     if doc.get("parent_id") is None:
         raise BusinessRule("department.root", "the root department cannot be deleted")
-    children = [d["_id"] for d in store.departments(ctx.tenant_id) if d.get("parent_id") == doc["_id"]]
+    children = [d["_id"] for d in store.departments_of(ctx.tenant_id) if d.get("parent_id") == doc["_id"]]
     members = [e["_id"] for e in store.active_members(ctx.tenant_id) if doc["_id"] in (e.get("dept_ids") or [])]
     if children or members:
         raise Conflict("department.not_empty", "only an empty department can be deleted",
@@ -233,11 +227,11 @@ def delete_department(kit: WorkerKit, ctx: CallContext, department_id: str) -> d
     grants = tenant.get("menu_grants") or {}
     ev = kit.event("department.deleted", {"department_id": doc["_id"], "id": doc["_id"], "name": doc["name"]})
     with kit.change([ev]):
-        kit.db.departments.delete_one({"_id": doc["_id"]})
+        store.departments.delete_one({"_id": doc["_id"]})
         if any(doc["_id"] in ids for ids in grants.values()):
-            kit.db.tenants.update_one({"_id": ctx.tenant_id}, {"$set": {"menu_grants": {
+            store.tenants.update_one({"_id": ctx.tenant_id}, {"$set": {"menu_grants": {
                 m: [d for d in ids if d != doc["_id"]] for m, ids in grants.items()}}})
-    forget_org(kit.db, ctx.tenant_id)
+    forget_org(store, ctx.tenant_id)
     return {"deleted": doc["_id"]}
 
 
@@ -246,12 +240,11 @@ EMPLOYEE_FIELDS = ("name", "mobile", "email", "language", "roles", "dept_ids", "
 SELF_FIELDS = frozenset({"name", "email", "language"})
 
 
-def list_employees(kit: WorkerKit, ctx: CallContext, role: str | None = None, dept_id: str | None = None,
+def list_employees(store: Store, ctx: CallContext, role: str | None = None, dept_id: str | None = None,
                    status: str | None = None) -> list[dict[str, Any]]:
     if not ctx.has_role("system"):
         rules.require(ctx.roles, "employee.read")
-    store = _store(kit)
-    rows = store.employees(ctx.tenant_id)
+    rows = store.employees_of(ctx.tenant_id)
     if role is not None:
         rows = [r for r in rows if role in (r.get("roles") or [])]
     if dept_id is not None:
@@ -263,7 +256,7 @@ def list_employees(kit: WorkerKit, ctx: CallContext, role: str | None = None, de
     return out
 
 
-def search_employees(kit: WorkerKit, ctx: CallContext, q: Any = None, role: str | None = None,
+def search_employees(store: Store, ctx: CallContext, q: Any = None, role: str | None = None,
                      dept_id: str | None = None, status: str | None = None, page: Any = 1,
                      page_size: Any = 20) -> dict[str, Any]:
     """The console's employee table: ``list_employees`` filtered by a term in the name or
@@ -271,15 +264,14 @@ def search_employees(kit: WorkerKit, ctx: CallContext, q: Any = None, role: str 
     term = rules.search_text(q)
     pg = rules.whole(page, "page", 1, 1, 100_000)
     size = rules.whole(page_size, "page_size", 20, 1, rules.PAGE_SIZE_MAX)
-    rows = [e for e in list_employees(kit, ctx, role=role, dept_id=dept_id, status=status) if rules.matches(e, term)]
+    rows = [e for e in list_employees(store, ctx, role=role, dept_id=dept_id, status=status) if rules.matches(e, term)]
     return rules.page_of(rows, pg, size)
 
 
-def departure_preview(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+def departure_preview(store: Store, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     """Who would receive a leaver's records (SPEC §2: the manager of the primary department,
     chosen as ``_depart`` chooses; None = they become unowned). Asked by those who may delete
     the employee."""
-    store = _store(kit)
     doc = _need_employee(store, ctx, employee_id)
     _require_employee_write(store, ctx, target=doc)
     to = rules.supervisor(doc["_id"], doc.get("primary_dept_id"), store.parents(ctx.tenant_id),
@@ -289,21 +281,20 @@ def departure_preview(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dic
             "handover_name": target["name"] if target else None}
 
 
-def get_employee(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
-    return employee_out(_need_employee(_store(kit), ctx, employee_id, live=False))
+def get_employee(store: Store, ctx: CallContext, employee_id: str) -> dict[str, Any]:
+    return employee_out(_need_employee(store, ctx, employee_id, live=False))
 
 
-def get_employees(kit: WorkerKit, ctx: CallContext, ids: Any) -> list[dict[str, Any]]:
+def get_employees(store: Store, ctx: CallContext, ids: Any) -> list[dict[str, Any]]:
     if not isinstance(ids, list):
         raise InvalidInput("validation.type", "ids must be a list", {"field": "ids"})
     wanted = [i for i in dict.fromkeys(ids) if isinstance(i, str)]
     if len(wanted) <= ID_LOOKUPS:
         # one ``_id`` equality each: FerretDB (SQLite) pushes only that down; ``$in`` with
         # ``tenant_id`` reads the whole employees collection of every tenant
-        store = _store(kit)
         docs: Any = [d for d in (store.employee(ctx.tenant_id, i) for i in wanted) if d is not None]
     else:
-        docs = kit.db.employees.find({"_id": {"$in": wanted}, "tenant_id": ctx.tenant_id}, {"password_hash": 0})
+        docs = store.employees.find({"_id": {"$in": wanted}, "tenant_id": ctx.tenant_id}, {"password_hash": 0})
     return [employee_out(d) for d in docs]
 
 
@@ -311,7 +302,7 @@ def get_employees(kit: WorkerKit, ctx: CallContext, ids: Any) -> list[dict[str, 
 ID_LOOKUPS = 50
 
 
-def _supervisor_by_id(kit: WorkerKit, ctx: CallContext, doc: dict[str, Any]) -> str | None:
+def _supervisor_by_id(store: Store, ctx: CallContext, doc: dict[str, Any]) -> str | None:
     """:func:`rules.supervisor` walking the department chain with ``_id`` lookups (usually one
     or two) instead of reading every department of the tenant."""
     parents: dict[str, str | None] = {}
@@ -320,7 +311,7 @@ def _supervisor_by_id(kit: WorkerKit, ctx: CallContext, doc: dict[str, Any]) -> 
     for _ in range(64):  # a corrupt cycle stops here and in rules.ancestors
         if not isinstance(cur, str) or cur in parents:
             break
-        dept = kit.db.departments.find_one({"_id": cur}, {"tenant_id": 1, "parent_id": 1, "manager_id": 1})
+        dept = store.departments.find_one({"_id": cur}, {"tenant_id": 1, "parent_id": 1, "manager_id": 1})
         if dept is None or dept.get("tenant_id") != ctx.tenant_id:
             break
         parents[cur], managers[cur] = dept.get("parent_id"), dept.get("manager_id")
@@ -330,12 +321,11 @@ def _supervisor_by_id(kit: WorkerKit, ctx: CallContext, doc: dict[str, Any]) -> 
     return rules.supervisor(doc["_id"], doc.get("primary_dept_id"), parents, managers)
 
 
-def holders(kit: WorkerKit, ctx: CallContext, ids: Any) -> dict[str, dict[str, Any]]:
+def holders(store: Store, ctx: CallContext, ids: Any) -> dict[str, dict[str, Any]]:
     """For each employee id: name, supervisor id and supervisor name, in one call (what a
     duplicate-check answer names). Unknown ids are left out; at most ``ID_LOOKUPS`` ids."""
     if not isinstance(ids, list) or len(ids) > ID_LOOKUPS:
         raise InvalidInput("validation.type", f"ids must be a list of at most {ID_LOOKUPS}", {"field": "ids"})
-    store = _store(kit)
     docs: dict[str, dict[str, Any] | None] = {}
 
     def employee(i: str) -> dict[str, Any] | None:
@@ -348,7 +338,7 @@ def holders(kit: WorkerKit, ctx: CallContext, ids: Any) -> dict[str, dict[str, A
         doc = employee(i) if isinstance(i, str) else None
         if doc is None:
             continue
-        sup = _supervisor_by_id(kit, ctx, doc)
+        sup = _supervisor_by_id(store, ctx, doc)
         sup_doc = employee(sup) if sup else None
         out[i] = {"name": doc["name"], "supervisor_id": sup,
                   "supervisor_name": sup_doc["name"] if sup_doc is not None else None}
@@ -362,7 +352,7 @@ def _check_departments(store: Store, ctx: CallContext, dept_ids: list[str]) -> N
         raise NotFound("department.not_found", "no such department", {"field": "dept_ids", "ids": missing})
 
 
-def create_employee(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_employee(kit: WorkerKit, store: Store, ctx: CallContext, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "employee.write")
     data = rules.only_fields(data, (*EMPLOYEE_FIELDS, "invite"))
     name = rules.text(data, "name")
@@ -374,7 +364,6 @@ def create_employee(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, An
     assert dept_ids is not None and mob is not None
     primary = rules.primary_dept(dept_ids, rules.ident(data, "primary_dept_id", required=False))
     invite = rules.flag(data, "invite")
-    store = _store(kit)
     _check_departments(store, ctx, dept_ids)
     _require_employee_write(store, ctx, dept_ids=dept_ids)
     rules.check_grant(ctx.roles, roles)
@@ -388,23 +377,22 @@ def create_employee(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, An
         ev = _employee_event(kit, "employee.created", doc)
         try:
             with kit.change([ev], Check("employees", {"_id": doc["_id"]})):
-                kit.db.employees.insert_one(doc)
+                store.employees.insert_one(doc)
         except DuplicateKeyError:
             holder = store.employee_by_mobile(ctx.tenant_id, mob)
             raise Conflict("employee.mobile_taken", "another employee of this organisation has this mobile",
                            {"field": "mobile", "employee_id": holder["_id"] if holder else None}) from None
         out = employee_out(doc)
         if invite:
-            out["invitation"] = _invite(kit, ctx, store, doc)
+            out["invitation"] = _invite(kit, store, ctx, doc)
             out.update({k: v for k, v in employee_out(store.employee(ctx.tenant_id, doc["_id"]) or doc).items()})
         return out
 
-    return idempotent(kit, ctx, "create_employee", run)  # type: ignore[no-any-return]
+    return idempotent(kit, store, ctx, "create_employee", run)  # type: ignore[no-any-return]
 
 
-def update_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
+def update_employee(kit: WorkerKit, store: Store, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
     data = rules.only_fields(data, EMPLOYEE_FIELDS)
-    store = _store(kit)
     doc = _need_employee(store, ctx, employee_id)
     if not (employee_id == ctx.user_id and set(data) <= SELF_FIELDS):
         _require_employee_write(store, ctx, target=doc)
@@ -454,7 +442,7 @@ def update_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: An
         events.append(access_ev)
     try:
         with kit.change(events, Check("employees", {"_id": doc["_id"], "updated_at": changes["updated_at"]})):
-            _store(kit).set_employee(doc["_id"], changes, bump_av=carried)
+            store.set_employee(doc["_id"], changes, bump_av=carried)
     except DuplicateKeyError:
         raise Conflict("employee.mobile_taken", "another employee of this organisation has this mobile",
                        {"field": "mobile"}) from None
@@ -462,8 +450,7 @@ def update_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: An
     return employee_out(new)
 
 
-def set_disabled(kit: WorkerKit, ctx: CallContext, employee_id: str, disabled: bool) -> dict[str, Any]:
-    store = _store(kit)
+def set_disabled(kit: WorkerKit, store: Store, ctx: CallContext, employee_id: str, disabled: bool) -> dict[str, Any]:
     doc = _need_employee(store, ctx, employee_id)
     _require_employee_write(store, ctx, target=doc)
     if doc["_id"] == ctx.user_id:
@@ -485,7 +472,7 @@ def set_disabled(kit: WorkerKit, ctx: CallContext, employee_id: str, disabled: b
     return employee_out(new)
 
 
-def _depart(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any], reason: str) -> dict[str, Any]:
+def _depart(kit: WorkerKit, store: Store, ctx: CallContext, doc: dict[str, Any], reason: str) -> dict[str, Any]:
     """Delete or leave: the employee leaves the organisation, every token dies, the
     departments they managed lose their manager, and ``employee.left`` names the
     handover target (their supervisor, or None: their records become unowned)."""
@@ -512,7 +499,7 @@ def _depart(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any],
     if status == rules.DELETED:
         fields["mobile_key"] = released_mobile_key(doc["_id"])
     new = {**doc, **fields}
-    managed = [d for d in store.departments(ctx.tenant_id) if d.get("manager_id") == doc["_id"]]
+    managed = [d for d in store.departments_of(ctx.tenant_id) if d.get("manager_id") == doc["_id"]]
     events = [kit.event("employee.left", {**employee_out(new), "employee_id": doc["_id"], "reason": reason,
                                           "handover_to": handover_to}, tenant_id=doc["tenant_id"])]
     for d in managed:
@@ -523,33 +510,31 @@ def _depart(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any],
     events.append(access_ev)
     with kit.change(events, Check("employees", {"_id": doc["_id"], "status": status})):
         for d in managed:
-            kit.db.departments.update_one({"_id": d["_id"]}, {"$set": {"manager_id": None, "updated_at": now}})
+            store.departments.update_one({"_id": d["_id"]}, {"$set": {"manager_id": None, "updated_at": now}})
         store.set_employee(doc["_id"], fields, bump_tv=True, bump_av=True)
     sessions.publish_now(kit, [access_ev])
     if managed:
-        forget_org(kit.db, doc["tenant_id"])
+        forget_org(store, doc["tenant_id"])
     out = employee_out(new)
     out["handover_to"] = handover_to
     return out
 
 
-def delete_employee(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
-    store = _store(kit)
+def delete_employee(kit: WorkerKit, store: Store, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     doc = _need_employee(store, ctx, employee_id)
     _require_employee_write(store, ctx, target=doc)
     if doc["_id"] == ctx.user_id:
         raise BusinessRule("employee.self", "you cannot delete yourself; leave the organisation instead")
-    return _depart(kit, ctx, store, doc, "deleted")
+    return _depart(kit, store, ctx, doc, "deleted")
 
 
-def leave(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
-    store = _store(kit)
+def leave(kit: WorkerKit, store: Store, ctx: CallContext) -> dict[str, Any]:
     doc = _need_employee(store, ctx, ctx.user_id)
-    return _depart(kit, ctx, store, doc, "left")
+    return _depart(kit, store, ctx, doc, "left")
 
 
 # -- joining -------------------------------------------------------------------------------
-def _invite(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any]) -> dict[str, Any]:
+def _invite(kit: WorkerKit, store: Store, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
     inv_id = new_id()
     now = kit.now()
@@ -563,7 +548,7 @@ def _invite(kit: WorkerKit, ctx: CallContext, store: Store, doc: dict[str, Any])
         "accept_url": rules.invitation_link(app_url(), inv_id, token),
     }, tenant_id=doc["tenant_id"])
     with kit.change([ev], Check("employees", {"_id": doc["_id"], "invitation_id": inv_id})):
-        kit.db.invitations.insert_one(inv)
+        store.invitations.insert_one(inv)
         store.set_employee(doc["_id"], {"status": rules.PENDING, "invitation_id": inv_id, "updated_at": now})
     out = {"invitation_id": inv_id, "expires_at": iso(expires), "employee_id": doc["_id"], "sent_to": "invitee"}
     if invite_token_to_inviter():
@@ -584,10 +569,9 @@ def invite_token_to_inviter() -> bool:
     return os.environ.get("INVITE_TOKEN_TO_INVITER", "").strip() == "1"
 
 
-def invite_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
+def invite_employee(kit: WorkerKit, store: Store, ctx: CallContext, employee_id: str, data: Any) -> dict[str, Any]:
     """The admin ticks "join" and confirms the phone number; an invitation goes out."""
     data = rules.only_fields(data or {}, ("mobile",))
-    store = _store(kit)
     doc = _need_employee(store, ctx, employee_id)
     _require_employee_write(store, ctx, target=doc)
     confirmed = rules.mobile(data)
@@ -600,22 +584,22 @@ def invite_employee(kit: WorkerKit, ctx: CallContext, employee_id: str, data: An
         raise BusinessRule("invitation.disabled", "enable the employee before inviting them")
 
     def run() -> dict[str, Any]:
-        result = _invite(kit, ctx, store, doc)
+        result = _invite(kit, store, ctx, doc)
         result["status"] = rules.PENDING
         return result
 
-    return idempotent(kit, ctx, f"invite_employee:{doc['_id']}", run)  # type: ignore[no-any-return]
+    return idempotent(kit, store, ctx, f"invite_employee:{doc['_id']}", run)  # type: ignore[no-any-return]
 
 
 # -- menus --------------------------------------------------------------------------------
-def get_menu_permissions(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
+def get_menu_permissions(store: Store, ctx: CallContext) -> dict[str, Any]:
     rules.require(ctx.roles, "menu.manage")
-    tenant = _store(kit).tenant(ctx.tenant_id) or {}
+    tenant = store.tenant(ctx.tenant_id) or {}
     grants = tenant.get("menu_grants") or {}
     return {"grants": {m: list(grants.get(m) or []) for m in rules.MENUS}}
 
 
-def set_menu_permissions(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[str, Any]:
+def set_menu_permissions(kit: WorkerKit, store: Store, ctx: CallContext, data: Any) -> dict[str, Any]:
     rules.require(ctx.roles, "menu.manage")
     data = rules.only_fields(data, ("grants",))
     grants = data.get("grants")
@@ -625,7 +609,6 @@ def set_menu_permissions(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[st
     unknown = sorted(set(grants) - set(rules.MENUS))
     if unknown:
         raise InvalidInput("menu.unknown", f"unknown menus: {', '.join(unknown)}", {"menus": unknown})
-    store = _store(kit)
     clean: dict[str, list[str]] = {}
     for menu in rules.MENUS:
         ids = rules.id_list(grants, menu, allow_empty=True) or []
@@ -633,8 +616,8 @@ def set_menu_permissions(kit: WorkerKit, ctx: CallContext, data: Any) -> dict[st
         clean[menu] = ids
     ev = kit.event("tenant.menu_permissions_changed", {"grants": clean})
     with kit.change([ev]):
-        kit.db.tenants.update_one({"_id": ctx.tenant_id}, {"$set": {"menu_grants": clean}})
-        forget_org(kit.db, ctx.tenant_id)
+        store.tenants.update_one({"_id": ctx.tenant_id}, {"$set": {"menu_grants": clean}})
+        forget_org(store, ctx.tenant_id)
     return {"grants": clean}
 
 
@@ -648,69 +631,64 @@ def _menu_allowed(menu: str, tenant: dict[str, Any], me: dict[str, Any] | None,
     return bool(rules.subtree(granted, parents) & set(me.get("dept_ids") or []))
 
 
-def menu_allowed(kit: WorkerKit, ctx: CallContext, menu: str) -> bool:
+def menu_allowed(store: Store, ctx: CallContext, menu: str) -> bool:
     """Tenant admins see every menu; others when a department they belong to (or one of its
     ancestors) is granted the menu by the tenant admin."""
     if menu not in rules.MENUS:
         raise InvalidInput("menu.unknown", "unknown menu", {"menu": menu})
     if ctx.has_role(rules.TENANT_ADMIN, "system"):
         return True
-    store = _store(kit)
     tenant = store.tenant(ctx.tenant_id) or {}
     return _menu_allowed(menu, tenant, _me(store, ctx), None, store, ctx)
 
 
 # -- questions other services ask -----------------------------------------------------------
-def visible_owner_ids(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
+def visible_owner_ids(store: Store, ctx: CallContext) -> dict[str, Any]:
     if ctx.has_role(rules.TENANT_ADMIN, rules.ALL_CUSTOMERS, "system"):
         return {"all": True, "user_ids": []}
     if ctx.has_role(rules.DEPT_ADMIN):
-        store = _store(kit)
         scope = _admin_scope(store, ctx) or set()
-        ids = {e["_id"] for e in store.employees(ctx.tenant_id, include_gone=True)
+        ids = {e["_id"] for e in store.employees_of(ctx.tenant_id, include_gone=True)
                if set(e.get("dept_ids") or []) & scope}
         ids.add(ctx.user_id)
         return {"all": False, "user_ids": sorted(ids)}
     return {"all": False, "user_ids": [ctx.user_id]}
 
 
-def subtree_employee_ids(kit: WorkerKit, ctx: CallContext, dept_id: str) -> list[str]:
-    store = _store(kit)
+def subtree_employee_ids(store: Store, ctx: CallContext, dept_id: str) -> list[str]:
     _need_department(store, ctx, dept_id, "dept_id")
     depts = rules.subtree([dept_id], store.parents(ctx.tenant_id))
     return sorted(e["_id"] for e in store.active_members(ctx.tenant_id) if set(e.get("dept_ids") or []) & depts)
 
 
-def supervisor_of(kit: WorkerKit, ctx: CallContext, employee_id: str) -> dict[str, Any]:
-    store = _store(kit)
+def supervisor_of(store: Store, ctx: CallContext, employee_id: str) -> dict[str, Any]:
     doc = _need_employee(store, ctx, employee_id, live=False)
     sup = rules.supervisor(doc["_id"], doc.get("primary_dept_id"), store.parents(ctx.tenant_id),
                            store.managers(ctx.tenant_id))
     return {"supervisor_id": sup}
 
 
-def employee_ids_by_name(kit: WorkerKit, ctx: CallContext, name: str) -> list[str]:
+def employee_ids_by_name(store: Store, ctx: CallContext, name: str) -> list[str]:
     if not isinstance(name, str):
         raise InvalidInput("validation.type", "name must be a string", {"field": "name"})
     wanted = name.strip()
-    return sorted(e["_id"] for e in _store(kit).active_members(ctx.tenant_id) if e["name"] == wanted)
+    return sorted(e["_id"] for e in store.active_members(ctx.tenant_id) if e["name"] == wanted)
 
 
-def is_colleague_mobile(kit: WorkerKit, ctx: CallContext, mobile: str) -> dict[str, Any]:
+def is_colleague_mobile(store: Store, ctx: CallContext, mobile: str) -> dict[str, Any]:
     try:
         m = rules.normalise_mobile(mobile)
     except InvalidInput:
         return {"employee_id": None}
-    for e in _store(kit).with_mobile(ctx.tenant_id, m):
+    for e in store.with_mobile(ctx.tenant_id, m):
         if e["status"] not in (rules.LEFT, rules.DELETED):
             return {"employee_id": e["_id"]}
     return {"employee_id": None}
 
 
-def me(kit: WorkerKit, ctx: CallContext) -> dict[str, Any]:
-    store = _store(kit)
+def me(store: Store, ctx: CallContext) -> dict[str, Any]:
     doc = _need_employee(store, ctx, ctx.user_id)
-    o = org_of(kit.db, ctx.tenant_id)  # tenant and department tree, at most store.ORG_TTL seconds old
+    o = org_of(store, ctx.tenant_id)  # tenant and department tree, at most store.ORG_TTL seconds old
     tenant, parents = o.tenant, dict(o.parents)
     managed = [d for d, m in o.managers.items() if m == ctx.user_id]
     out = employee_out(doc)

@@ -25,6 +25,7 @@ from crmkit.context import CallContext
 from crmkit.errors import Forbidden, InvalidInput
 from crmkit.nameko.kit import WorkerKit
 from identity import rules, tokens
+from identity.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def publish_now(kit: WorkerKit, events: list[dict[str, Any]]) -> None:
     publish(*events)
 
 
-def revocations(kit: WorkerKit, ctx: CallContext, after: Any = None, limit: Any = 500) -> dict[str, Any]:
+def revocations(kit: WorkerKit, store: Store, ctx: CallContext, after: Any = None, limit: Any = 500
+                ) -> dict[str, Any]:
     """Every employee whose last access change must still be remembered, in ``_id`` order, one
     page at a time: ``{entries: [AccessChange], next: <after for the next page> | None,
     horizon_seconds}``. For the gateway (a ``system`` context) only."""
@@ -90,10 +92,7 @@ def revocations(kit: WorkerKit, ctx: CallContext, after: Any = None, limit: Any 
     size = rules.whole(limit, "limit", 500, 1, REVOCATIONS_PAGE_MAX)
     business: datetime = kit.now()
     now = min(business, datetime.now(UTC))
-    flt: dict[str, Any] = {"access_until": {"$gt": now - SKEW}}
-    if after:
-        flt["_id"] = {"$gt": after}
-    docs = list(kit.db.employees.find(flt, {"password_hash": 0}).sort("_id", 1).limit(size))
+    docs = store.access_changes(now - SKEW, after, size)
     entries = [entry(d, tv=int(d.get("tv") or 1), av=int(d.get("av") or 0), reason="snapshot",
                      until=_aware(d["access_until"])).to_data() for d in docs]
     return {"entries": entries, "next": docs[-1]["_id"] if len(docs) == size else None,

@@ -30,39 +30,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
+from crmkit.db import service_db
+from crmkit.nameko.dependency import Dependency
 from identity import rules
 
 #: sorts before every real time (a row that has neither time)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def ensure_indexes(db: Database[Any]) -> None:
-    db.tenants.create_index([("code", ASCENDING)], unique=True)
-    db.departments.create_index([("tenant_id", ASCENDING)])
-    db.employees.create_index([("mobile_key", ASCENDING)], unique=True)
-    db.employees.create_index([("tenant_id", ASCENDING)])
-    db.employees.create_index([("tenant_id", ASCENDING), ("mobile", ASCENDING)])
-    db.employees.create_index([("access_until", ASCENDING)])  # identity.revocations (sessions.py)
-    db.invitations.create_index([("employee_id", ASCENDING)])
-    db.login_failures.create_index([("employee_id", ASCENDING)])
-
-
-def purge(db: Database[Any], now: datetime, keep: timedelta = timedelta(days=2),
-          device_keep: timedelta = timedelta(days=400)) -> int:
-    """Forget login failures and idempotency answers older than ``keep`` (no TTL indexes
-    on FerretDB, so a timer does it)."""
-    cutoff = now - keep
-    n = db.login_failures.delete_many({"at": {"$lt": cutoff}}).deleted_count
-    n += db.idempotency.delete_many({"at": {"$lt": cutoff}}).deleted_count
-    # rotations and revocations matter only while a token of theirs could still be valid
-    device_cutoff = now - device_keep
-    n += db.device_rotations.delete_many({"at": {"$lt": device_cutoff}}).deleted_count
-    n += db.device_families.delete_many({"revoked_at": {"$lt": device_cutoff}}).deleted_count
-    return n
 
 
 # -- the tenant's organisation, as ``me`` shows it ----------------------------------------------
@@ -88,18 +66,18 @@ _org_cache: dict[tuple[str, str], tuple[float, Org]] = {}
 _org_generation: dict[tuple[str, str], int] = {}
 
 
-def org(db: Database[Any], tenant_id: str) -> Org:
+def org(store: Store, tenant_id: str) -> Org:
     """The tenant document and its department tree: two tenant-keyed reads (the tenant by
     ``_id``, the departments by the ``tenant_id`` index), at most ORG_TTL seconds old."""
-    key = (db.name, tenant_id)
+    key = (store.name, tenant_id)
     hit = _org_cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < ORG_TTL:
         return hit[1]
     generation = _org_generation.get(key, 0)
-    tenant = db.tenants.find_one({"_id": tenant_id}) or {}
+    tenant = store.tenant(tenant_id) or {}
     parents: dict[str, str | None] = {}
     managers: dict[str, str | None] = {}
-    for d in db.departments.find({"tenant_id": tenant_id}, {"parent_id": 1, "manager_id": 1}):
+    for d in store.departments.find({"tenant_id": tenant_id}, {"parent_id": 1, "manager_id": 1}):
         parents[d["_id"]], managers[d["_id"]] = d.get("parent_id"), d.get("manager_id")
     out = Org(tenant, parents, managers)
     if _org_generation.get(key, 0) == generation:
@@ -109,9 +87,9 @@ def org(db: Database[Any], tenant_id: str) -> Org:
     return out
 
 
-def forget_org(db: Database[Any], tenant_id: str) -> None:
+def forget_org(store: Store, tenant_id: str) -> None:
     """After a write of the tenant's departments or menu grants: the next ``org`` reads again."""
-    key = (db.name, tenant_id)
+    key = (store.name, tenant_id)
     _org_generation[key] = _org_generation.get(key, 0) + 1
     _org_cache.pop(key, None)
 
@@ -166,47 +144,84 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class Store:
+    """The identity database: one typed attribute per collection (see the module doc) and the
+    queries more than one use case asks; the use cases take the store (never ``kit.db``)."""
+
     def __init__(self, db: Database[Any]):
         self.db = db
+        self.name = db.name
+        self.tenants: Collection[Any] = db["tenants"]
+        self.departments: Collection[Any] = db["departments"]
+        self.employees: Collection[Any] = db["employees"]
+        self.invitations: Collection[Any] = db["invitations"]
+        self.invitation_uses: Collection[Any] = db["invitation_uses"]
+        self.login_failures: Collection[Any] = db["login_failures"]
+        self.idempotency: Collection[Any] = db["idempotency"]
+        self.device_rotations: Collection[Any] = db["device_rotations"]
+        self.device_families: Collection[Any] = db["device_families"]
+
+    def ensure_indexes(self) -> None:
+        """The only place identity creates indexes (the ``_id`` keys need none)."""
+        self.tenants.create_index([("code", ASCENDING)], unique=True)
+        self.departments.create_index([("tenant_id", ASCENDING)])
+        self.employees.create_index([("mobile_key", ASCENDING)], unique=True)
+        self.employees.create_index([("tenant_id", ASCENDING)])
+        self.employees.create_index([("tenant_id", ASCENDING), ("mobile", ASCENDING)])
+        self.employees.create_index([("access_until", ASCENDING)])  # identity.revocations (sessions.py)
+        self.invitations.create_index([("employee_id", ASCENDING)])
+        self.login_failures.create_index([("employee_id", ASCENDING)])
+
+    def purge(self, now: datetime, keep: timedelta = timedelta(days=2),
+              device_keep: timedelta = timedelta(days=400)) -> int:
+        """Forget login failures and idempotency answers older than ``keep`` (no TTL indexes
+        on FerretDB, so a timer does it)."""
+        cutoff = now - keep
+        n = self.login_failures.delete_many({"at": {"$lt": cutoff}}).deleted_count
+        n += self.idempotency.delete_many({"at": {"$lt": cutoff}}).deleted_count
+        # rotations and revocations matter only while a token of theirs could still be valid
+        device_cutoff = now - device_keep
+        n += self.device_rotations.delete_many({"at": {"$lt": device_cutoff}}).deleted_count
+        n += self.device_families.delete_many({"revoked_at": {"$lt": device_cutoff}}).deleted_count
+        return n
 
     # -- tenants --------------------------------------------------------------------------
     def tenant(self, tenant_id: str) -> dict[str, Any] | None:
-        return self.db.tenants.find_one({"_id": tenant_id})
+        return self.tenants.find_one({"_id": tenant_id})
 
     def tenant_by_code(self, code: str) -> dict[str, Any] | None:
-        return self.db.tenants.find_one({"code": code})
+        return self.tenants.find_one({"code": code})
 
     # -- departments ----------------------------------------------------------------------
-    def departments(self, tenant_id: str) -> list[dict[str, Any]]:
-        return list(self.db.departments.find({"tenant_id": tenant_id}))
+    def departments_of(self, tenant_id: str) -> list[dict[str, Any]]:
+        return list(self.departments.find({"tenant_id": tenant_id}))
 
     def department(self, tenant_id: str, dept_id: Any) -> dict[str, Any] | None:
         if not isinstance(dept_id, str):
             return None
-        return self.db.departments.find_one({"_id": dept_id, "tenant_id": tenant_id})
+        return self.departments.find_one({"_id": dept_id, "tenant_id": tenant_id})
 
     def parents(self, tenant_id: str) -> dict[str, str | None]:
         return {d["_id"]: d.get("parent_id") for d in
-                self.db.departments.find({"tenant_id": tenant_id}, {"parent_id": 1})}
+                self.departments.find({"tenant_id": tenant_id}, {"parent_id": 1})}
 
     def managers(self, tenant_id: str) -> dict[str, str | None]:
         return {d["_id"]: d.get("manager_id") for d in
-                self.db.departments.find({"tenant_id": tenant_id}, {"manager_id": 1})}
+                self.departments.find({"tenant_id": tenant_id}, {"manager_id": 1})}
 
     # -- employees ------------------------------------------------------------------------
     def employee(self, tenant_id: str, employee_id: Any) -> dict[str, Any] | None:
         if not isinstance(employee_id, str):
             return None
-        doc = self.db.employees.find_one({"_id": employee_id})
+        doc = self.employees.find_one({"_id": employee_id})
         return doc if doc is not None and doc["tenant_id"] == tenant_id else None
 
-    def employees(self, tenant_id: str, include_gone: bool = False) -> list[dict[str, Any]]:
-        rows = self.db.employees.find({"tenant_id": tenant_id}, {"password_hash": 0})
+    def employees_of(self, tenant_id: str, include_gone: bool = False) -> list[dict[str, Any]]:
+        rows = self.employees.find({"tenant_id": tenant_id}, {"password_hash": 0})
         return [r for r in rows if include_gone or r["status"] != rules.DELETED]
 
     def with_mobile(self, tenant_id: str, mobile: str) -> list[dict[str, Any]]:
         """Every employee record of the tenant with this mobile (index ``(tenant_id, mobile)``)."""
-        return list(self.db.employees.find({"tenant_id": tenant_id, "mobile": mobile}))
+        return list(self.employees.find({"tenant_id": tenant_id, "mobile": mobile}))
 
     def employee_by_mobile(self, tenant_id: str, mobile: str) -> dict[str, Any] | None:
         """The current holder of a mobile, else the most recently deleted one."""
@@ -219,16 +234,24 @@ class Store:
 
     def active_members(self, tenant_id: str) -> list[dict[str, Any]]:
         """Employees still in the organisation (not left, not deleted)."""
-        return [r for r in self.employees(tenant_id) if r["status"] not in (rules.LEFT, rules.DELETED)]
+        return [r for r in self.employees_of(tenant_id) if r["status"] not in (rules.LEFT, rules.DELETED)]
+
+    def access_changes(self, since: datetime, after: str | None, limit: int) -> list[dict[str, Any]]:
+        """Employees whose ``access_until`` lies after ``since``, in ``_id`` order from ``after``
+        (index ``access_until``; identity.revocations, sessions.py)."""
+        flt: dict[str, Any] = {"access_until": {"$gt": since}}
+        if after:
+            flt["_id"] = {"$gt": after}
+        return list(self.employees.find(flt, {"password_hash": 0}).sort("_id", 1).limit(limit))
 
     # -- device token families ----------------------------------------------------------
     def family_revoked(self, family: str) -> bool:
-        return self.db.device_families.find_one({"_id": family}, {"_id": 1}) is not None
+        return self.device_families.find_one({"_id": family}, {"_id": 1}) is not None
 
     def revoke_family(self, family: str, employee: dict[str, Any], now: datetime) -> None:
         try:  # insert-only: concurrent revocations of one family all end in the same row
-            self.db.device_families.insert_one({"_id": family, "tenant_id": employee["tenant_id"],
-                                                "employee_id": employee["_id"], "revoked_at": now})
+            self.device_families.insert_one({"_id": family, "tenant_id": employee["tenant_id"],
+                                             "employee_id": employee["_id"], "revoked_at": now})
         except DuplicateKeyError:
             pass
 
@@ -240,4 +263,28 @@ class Store:
         inc = {**({"tv": 1} if bump_tv else {}), **({"av": 1} if bump_av else {})}
         if inc:
             update["$inc"] = inc
-        self.db.employees.update_one({"_id": employee_id}, update)
+        self.employees.update_one({"_id": employee_id}, update)
+
+
+def open_store() -> Store:
+    """The identity service's database (``MONGO_URI``, ``MONGO_DB_PREFIX``): for the service's
+    provider and the operator command (identity.admin)."""
+    return Store(service_db("identity"))
+
+
+def ensure_indexes(db: Database[Any]) -> None:
+    """For the tests and the benchmarks, which hold a bare database."""
+    Store(db).ensure_indexes()
+
+
+class IdentityStore(Dependency[Store]):
+    """Identity's persistence: the database in ``setup``, the indexes at start."""
+
+    def setup(self) -> None:
+        self.store = open_store()
+
+    def start(self) -> None:
+        self.store.ensure_indexes()
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store

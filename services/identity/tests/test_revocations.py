@@ -20,8 +20,10 @@ SYSTEM = CallContext(tenant_id="", user_id="system", roles=("system",))
 
 
 class Kit:
-    def __init__(self, db: Any, now: datetime):
-        self.db, self._now = db, now
+    """What the functions use of the worker kit: the clock and events (no database: the store)."""
+
+    def __init__(self, now: datetime):
+        self._now = now
 
     def now(self) -> datetime:
         return self._now
@@ -56,10 +58,10 @@ def test_only_entries_still_to_remember_are_answered_in_pages(db):
     live = [_employee(db, i, now + timedelta(minutes=10)) for i in range(7)]
     _employee(db, 50, now - timedelta(minutes=5))  # its tokens have all expired
     _employee(db, 51, None)  # never changed since access versions exist
-    kit = Kit(db, now)
+    kit = Kit(now)
     seen, after, pages = [], None, 0
     while True:
-        page = sessions.revocations(kit, SYSTEM, after, 3)
+        page = sessions.revocations(kit, store.Store(db), SYSTEM, after, 3)
         seen += [AccessChange.from_data(x) for x in page["entries"]]
         pages += 1
         after = page["next"]
@@ -69,14 +71,14 @@ def test_only_entries_still_to_remember_are_answered_in_pages(db):
     assert all(c.tv == 2 and c.av == 3 and c.reason == "snapshot" for c in seen)
     assert [c.active for c in seen[:2]] == [True, False]  # disabled: may hold no token
     with pytest.raises(Forbidden):
-        sessions.revocations(kit, CallContext(tenant_id="t1", user_id="e001", roles=("tenant_admin",)))
+        sessions.revocations(kit, store.Store(db), CallContext(tenant_id="t1", user_id="e001", roles=("tenant_admin",)))
 
 
 def test_an_access_change_writes_av_and_access_until_with_the_change(db):
     now = datetime.now(UTC)
     eid = _employee(db, 1, None, av=4)
     doc = db.employees.find_one({"_id": eid})
-    kit = Kit(db, now)
+    kit = Kit(now)
     event, fields = sessions.prepare(kit, doc, {"disabled": True}, reason="disabled", bump_tv=True)
     store.Store(db).set_employee(eid, fields, bump_tv=True, bump_av=True)
     after = db.employees.find_one({"_id": eid})
@@ -84,4 +86,4 @@ def test_an_access_change_writes_av_and_access_until_with_the_change(db):
     assert event["type"] == EVENT_TYPE and change.reason == "disabled" and not change.active
     assert (after["tv"], after["av"]) == (change.tv, change.av) == (3, 5)
     assert abs((after["access_until"] - (now + timedelta(minutes=15))).total_seconds()) < 1
-    assert [c["employee_id"] for c in sessions.revocations(kit, SYSTEM)["entries"]] == [eid]
+    assert [c["employee_id"] for c in sessions.revocations(kit, store.Store(db), SYSTEM)["entries"]] == [eid]

@@ -134,3 +134,11 @@ def api(fn: _F) -> _F:
     from nameko.rpc import rpc
 
     return rpc(expected_exceptions=(errors.CrmError,))(fn)
+
+
+def secret_api(*sensitive: str) -> Callable[[_F], _F]:
+    """``@secret_api("password")``: ``@api`` whose listed arguments never reach logs
+    (nameko's ``sensitive_arguments``)."""
+    from nameko.rpc import rpc
+
+    return rpc(expected_exceptions=(errors.CrmError,), sensitive_arguments=sensitive)
