@@ -11,7 +11,6 @@ import uuid
 from playwright.sync_api import expect
 
 from crmkit.context import CallContext
-
 from tests.browser.flows import ADDRESS, new_customer, ok, sign_in, to_public_pool
 from tests.browser.pages.customers import CustomersScreen
 from tests.browser.pages.inbox import InboxScreen
