@@ -155,3 +155,23 @@ def test_entry_past_private_pool_capacity_is_refused_with_the_numbers(http):
     assert err["code"] == "pool.capacity_full" and err["details"]["held"] == 1 and err["details"]["capacity"] == 1
     r = http.post(f"{C}/duplicate-check", json={"name": name, "phones": [phone]}, headers=t2.headers("admin"))
     assert r.status_code == 200 and r.json()["duplicate"] is False, r.text  # nothing was written
+
+
+def test_a_reclaim_warning_reaches_the_owner_with_the_customer_name_and_day(http):
+    """The pool's ``pool.reclaim_warning`` (as declared in ``contracts``) fills notify's template:
+    the owner's inbox names the customer and the day it returns to the public pool."""
+    t = make_tenant(http, TEST_OPERATOR_SECRET)
+    r = http.put(f"{P}/rules", json={"reclaim": {"no_contact": {"enabled": True, "days": 2}}},
+                 headers=t.headers("admin"))
+    assert r.status_code == 200, r.text
+    c = new_customer(http, t)
+    v = pool_view(http, t, c["id"], owner_id=t.ids["employee"], reclaim_rule="no_contact")
+    r = http.post(f"{P}/reclaim/run", headers=t.headers("admin"))
+    assert r.status_code == 200, r.text
+
+    def warned():
+        r = http.get("/api/v1/notifications", headers=t.headers("employee"))
+        assert r.status_code == 200, r.text
+        return [i for i in r.json()["items"] if i["kind"] == "reclaim_warning"] or None
+    [item] = wait_for(warned, timeout=60, what="the reclaim warning in the owner's inbox")
+    assert c["name"] in item["body"] and v["reclaim_on"] in item["body"], item

@@ -82,6 +82,8 @@ class _Move(Event):
     reason: str
     seq: int
     at: IsoTime
+    #: the customer's name as the pool knows it (what a notification says)
+    customer_name: str | None = None
 
 
 @event
@@ -112,6 +114,7 @@ class ReclaimWarning(Event):
     rule: str
     lead_days: int
     days_left: int
+    customer_name: str | None = None
 
 
 # -- calls other services make on the pool -----------------------------------------------------

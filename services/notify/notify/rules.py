@@ -127,7 +127,7 @@ def intents_for(env: dict[str, Any]) -> list[Intent]:
                        data=_keep(d, "request_id", "claim_request_id", "customer_id"))]
     if t == "pool.reclaim_warning":
         values = _keep(d, "customer_name")
-        values["reclaim_at"] = _pick(d, "reclaim_at", "due_at", "deadline")
+        values["reclaim_at"] = _pick(d, "reclaim_at", "reclaim_on", "due_at", "deadline")
         return [Intent("reclaim_warning", to_ids=_ids(_pick(d, "owner_id", "employee_id")), values=values,
                        data=_keep(d, "customer_id"))]
     if t == "pool.reclaimed":
@@ -139,7 +139,7 @@ def intents_for(env: dict[str, Any]) -> list[Intent]:
                        name_refs=refs, data=_keep(d, "customer_id", "from_owner_id"))]
     if t == "report.export_ready":
         values = _keep(d, "download_url", "name", "file_name")
-        values.setdefault("name", d.get("file_name") or d.get("export_id"))
+        values.setdefault("name", d.get("filename") or d.get("file_name") or d.get("export_id"))
         return [Intent("export_ready", to_ids=_ids(_pick(d, "requested_by", "employee_id", "user_id") or actor),
                        values=values, data=_keep(d, "export_id", "download_url"))]
     return []

@@ -75,6 +75,23 @@ def test_pool_and_visit_routing():
     assert i.to_ids == ["e2"]
 
 
+def test_the_pools_and_visits_declared_payloads_fill_the_templates():
+    """What the producers send (``contracts``: pool.reclaim_warning, pool.reclaimed,
+    report.export_ready), not older guesses of it: every placeholder gets its value."""
+    [i] = rules.intents_for(env("pool.reclaim_warning", {
+        "customer_id": "c1", "owner_id": "o1", "reclaim_on": "2026-12-09", "rule": "no_contact", "lead_days": 3,
+        "days_left": 3, "customer_name": "星河科技"}))
+    assert i.to_ids == ["o1"] and i.values == {"customer_name": "星河科技", "reclaim_at": "2026-12-09"}
+    [i] = rules.intents_for(env("pool.reclaimed", {
+        "customer_id": "c1", "from_owner_id": "o1", "to_owner_id": None, "reason": "no_contact", "seq": 3,
+        "at": "2026-12-09T00:00:00+00:00", "customer_name": "星河科技"}))
+    assert i.to_ids == ["o1"] and i.values == {"customer_name": "星河科技", "reason": "no_contact"}
+    [i] = rules.intents_for(env("report.export_ready", {
+        "export_id": "x", "requested_by": "e2", "download_url": "/api/v1/x", "tenant_id": "t",
+        "filename": "员工汇总.zip"}))
+    assert i.values["name"] == "员工汇总.zip"
+
+
 def test_owner_changed_only_handover_path():
     assert rules.intents_for(env("customer.owner_changed", {"path": "claim", "to_owner_id": "a"})) == []
     [i] = rules.intents_for(env("customer.owner_changed", {"path": "handover", "to_owner_id": "a",

@@ -130,7 +130,7 @@ def record(kit: WorkerKit, store: Store, doc: dict[str, Any], customer_name: str
     if etype:
         events.append(kit.event(etype, {"customer_id": doc["customer_id"], "from_owner_id": doc["from_owner_id"],
                                         "to_owner_id": doc["to_owner_id"], "reason": doc["reason"],
-                                        "seq": doc["seq"], "at": iso(doc["at"])},
+                                        "seq": doc["seq"], "at": iso(doc["at"]), "customer_name": customer_name},
                                 tenant_id=doc["tenant_id"], actor_id=doc["actor_id"]))
     if doc["path"] not in ANNOUNCED_ON_CREATION and doc["path"] != "delete":
         events.append(owner_changed(kit, doc, customer_name))

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_FIELDS = {"_id": 1, "tenant_id": 1, "owner_id": 1, "entered_at": 1, "private": 1, "last_contact_at": 1,
                 "last_visit_at": 1, "last_deal_at": 1, "epoch": 1, "seq": 1, "deleted": 1,
-                "name_fix_by": 1, "name_fix_owner": 1}
+                "name_fix_by": 1, "name_fix_owner": 1, "name": 1}  # the name: what a warning or reclaim notice says
 SCAN_BATCH = 2000  # rows per getMore (FerretDB's default is a few hundred)
 
 
@@ -111,7 +111,7 @@ def warn_one(kit: WorkerKit, store: Store, row: dict[str, Any], on: date, rule: 
         return False
     ev = kit.event("pool.reclaim_warning", {"customer_id": row["_id"], "owner_id": row["owner_id"],
                                             "reclaim_on": on.isoformat(), "rule": rule, "lead_days": lead,
-                                            "days_left": (on - today).days},
+                                            "days_left": (on - today).days, "customer_name": row.get("name")},
                    tenant_id=row["tenant_id"], actor_id="system")
     try:
         with kit.change([ev], Check("warnings", {"_id": wid})):
