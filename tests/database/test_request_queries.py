@@ -241,6 +241,7 @@ def test_customers_request_paths(platform: Platform) -> None:
     from customers import catalog, contacts, lifecycle, registry, timeline
     from customers import ownership as customers_ownership
     from customers.peers import Directory
+    from customers.store import Store as CustomersStore
 
     p = platform
     t, _, admin, manager, employee = _people(p)
@@ -265,13 +266,13 @@ def test_customers_request_paths(platform: Platform) -> None:
                                         pool=pool_peer(p, ctx))
         registry.update_customer(kit, ctx, d, made["id"], {"grade": "A"})
         pool_peer(p, ctx).ownership_history(customer_id=made["id"])
-        timeline.list_entries(db, t.tenant_id, made["id"], 1, 20)
+        timeline.list_entries(CustomersStore(db), t.tenant_id, made["id"], 1, 20)
         phone = f"136{uuid.uuid4().int % 10**8:08d}"
         contact = contacts.create_contact(kit, ctx, d, {"name": "张经理", "mobile": phone, "customer_id": made["id"]})
         contacts.list_contacts(kit, ctx, d, customer_id=made["id"])
         contacts.get_contact(kit, ctx, d, contact["id"])
-        catalog.list_tag_groups(db, ctx)
-        catalog.list_custom_fields(db, ctx, None)
+        catalog.list_tag_groups(CustomersStore(db), ctx)
+        catalog.list_custom_fields(CustomersStore(db), ctx, None)
         ctx = p.ctx(t, admin, "tenant_admin")
         kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
         customers_ownership.change_owner(kit, ctx, d, pool_peer(p, ctx), made["id"], employee, manager, "transfer",

@@ -193,12 +193,12 @@ def check_file(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, fil
                ) -> dict[str, Any]:
     """The contact import check: every problem of the file, also in a mixed file."""
     from customers import imports
-    parsed = uploads.parsed(store.db, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
+    parsed = uploads.parsed(store, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
     resolve(kit, ctx, d, parsed)
     return imports.report(parsed)
 
 
 def import_file(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, file_b64: Any, upload_id: Any, parts: Any
                 ) -> dict[str, Any]:
-    parsed = uploads.parsed(store.db, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
+    parsed = uploads.parsed(store, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
     return run_import(kit, ctx, d, parsed)

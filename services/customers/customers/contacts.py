@@ -16,6 +16,7 @@ from customers import access, catalog, registry, store
 from customers.peers import Directory
 from customers.phones import parse_phone
 from customers.rules import ADMIN_ROLES, MAX_ADDRESS, MAX_NAME, MAX_SHORT, Problems, clean_text
+from customers.store import Store
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -114,9 +115,9 @@ def create_contact(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) ->
     if c.get("customer_id"):
         registry.get_visible(kit, ctx, d, c["customer_id"])
     if c.get("tags"):
-        catalog.check_tags(kit.db, ctx.tenant_id, c["tags"])
+        catalog.check_tags(Store(kit.db), ctx.tenant_id, c["tags"])
     if c.get("custom"):
-        c["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "contact", c["custom"])
+        c["custom"] = catalog.check_custom(Store(kit.db), ctx.tenant_id, "contact", c["custom"])
     colleague = d.colleague_with_mobile(c["mobile"])
     if colleague:
         raise BusinessRule("contact.colleague_mobile", "a colleague's phone cannot be added as a contact",
@@ -193,9 +194,9 @@ def update_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: s
     if new_owner is not None:
         c.update({"owner_id": new_owner, "unowned": False})
     if c.get("tags"):
-        catalog.check_tags(kit.db, ctx.tenant_id, c["tags"])
+        catalog.check_tags(Store(kit.db), ctx.tenant_id, c["tags"])
     if c.get("custom"):
-        c["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "contact", c["custom"])
+        c["custom"] = catalog.check_custom(Store(kit.db), ctx.tenant_id, "contact", c["custom"])
     c["updated_at"] = kit.now()
     kit.db["contacts"].update_one({"_id": doc["_id"]}, {"$set": c})
     return _out({**doc, **c})

@@ -32,5 +32,5 @@ def visit_to_timeline(kit: WorkerKit, store: Store, event: dict[str, Any]) -> No
         at = parse_iso(str(occurred)) if occurred else kit.now()
     except (TypeError, ValueError):
         at = kit.now()
-    timeline.record(store.db, event["tenant_id"], entry["customer_id"], entry["kind"], at,
+    timeline.record(store, event["tenant_id"], entry["customer_id"], entry["kind"], at,
                     event.get("actor_id"), entry["summary"], entry["data"], entry_id=event["event_id"])

@@ -57,7 +57,7 @@ def _export(store: Store, ctx: CallContext, now: datetime, filename: str, sheet:
     parts; answers ``{download_id, parts, size, filename, content_type}``."""
     with downloads.temp_path(".xlsx") as path:
         eventlet.tpool.execute(sheets.write_workbook, path, sheet, header, rows)
-        return downloads.store_file(store.db, ctx.tenant_id, ctx.user_id, path, filename, XLSX, now)
+        return downloads.store_file(store, ctx.tenant_id, ctx.user_id, path, filename, XLSX, now)
 
 
 def _of_owners(kit: WorkerKit, ctx: CallContext, d: Directory, owner_ids: list[str]) -> list[dict[str, Any]]:

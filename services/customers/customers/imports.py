@@ -258,7 +258,7 @@ def _compensate(kit: WorkerKit, ctx: CallContext, import_id: str, reserved: list
 def check_file(kit: WorkerKit, store: Store, ctx: CallContext, file_b64: Any, upload_id: Any, parts: Any
                ) -> dict[str, Any]:
     """The import check: the file's problems and, for every row, the tenant's duplicates."""
-    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    parsed = uploads.parsed(store, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
     tenant_duplicates(store.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
     return report(parsed)
 
@@ -266,6 +266,6 @@ def check_file(kit: WorkerKit, store: Store, ctx: CallContext, file_b64: Any, up
 def import_file(kit: WorkerKit, store: Store, ctx: CallContext, pool: Any, file_b64: Any, upload_id: Any, parts: Any
                 ) -> dict[str, Any]:
     """The import of a clean file (``run_import``), the pool's capacity looked at first."""
-    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    parsed = uploads.parsed(store, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
     return run_import(kit, ctx, parsed, pool,
                       capacity_check=lambda n: pool.check_capacity(owner_id=ctx.user_id, adding=n))

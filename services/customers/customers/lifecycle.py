@@ -26,6 +26,7 @@ from crmkit.outbox import Check
 from customers import registry, store, timeline
 from customers.peers import Directory
 from customers.rules import ADMIN_ROLES
+from customers.store import Store
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -67,7 +68,7 @@ def delete_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, c
     kit.db["audit"].insert_one({"_id": store.new_id(), "tenant_id": ctx.tenant_id, "action": "customer.deleted",
                                 "customer_id": customer_id, "actor_id": ctx.user_id, "at": now,
                                 "reason": why, "snapshot": {"name": doc["name"]}})
-    timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.deleted", now, ctx.user_id,
+    timeline.record(Store(kit.db), ctx.tenant_id, customer_id, "customer.deleted", now, ctx.user_id,
                     "deleted" + (f": {why}" if why else ""), {"reason": why, "owner_id": doc.get("owner_id")},
                     entry_id=ev["event_id"])
     keys = [("name_keys", doc.get("name_key") or "")] + [("phone_keys", n) for n in doc.get("phone_keys") or []]
@@ -133,7 +134,7 @@ def restore_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, 
     except BaseException:
         store.release_keys(kit.db, ctx.tenant_id, doc["_id"], taken)
         raise
-    timeline.record(kit.db, ctx.tenant_id, doc["_id"], "customer.restored", now, ctx.user_id,
+    timeline.record(Store(kit.db), ctx.tenant_id, doc["_id"], "customer.restored", now, ctx.user_id,
                     "restored" + (f": {why}" if why else ""), {"reason": why, "owner_id": owner},
                     entry_id=events[0]["event_id"])
     return registry.view(kit, ctx, {**doc, **fields})

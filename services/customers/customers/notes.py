@@ -28,7 +28,7 @@ def add_contact_note(kit: WorkerKit, st: Store, ctx: CallContext, d: Directory, 
                                               "kind": note["kind"]})
     with kit.change([ev], Check("contact_notes", {"_id": nid})):
         st.contact_notes.insert_one(row)
-    timeline.record(st.db, ctx.tenant_id, customer_id, "customer.contact_noted", now, ctx.user_id,
+    timeline.record(st, ctx.tenant_id, customer_id, "customer.contact_noted", now, ctx.user_id,
                     f"contact note ({note['kind']})", {"note_id": nid, "content": note["content"][:200]},
                     entry_id=ev["event_id"])
     return {"id": nid, "customer_id": customer_id, **note, "author_id": ctx.user_id, "at": now.isoformat()}
@@ -50,4 +50,4 @@ def customer_timeline(kit: WorkerKit, st: Store, ctx: CallContext, d: Directory,
     """Newest first; for admins also of a deleted customer (who deleted it, when, why)."""
     registry.get_audited(kit, ctx, d, customer_id)
     pg, size = page_args(page, page_size)
-    return timeline.list_entries(st.db, ctx.tenant_id, customer_id, pg, size)
+    return timeline.list_entries(st, ctx.tenant_id, customer_id, pg, size)

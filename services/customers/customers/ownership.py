@@ -20,6 +20,7 @@ from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from customers import access, inputs, registry, store, timeline
 from customers.peers import Directory, check_employees
 from customers.rules import ADMIN_ROLES
+from customers.store import Store
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -97,7 +98,7 @@ def apply_change(kit: WorkerKit, tenant_id: str, change: dict[str, Any], actor_i
         "shared_with": store.share_targets(kit.db, tenant_id, new), "updated_at": at}})
     if change.get("path") not in OWN_TIMELINE:
         path, reason = change.get("path"), change.get("reason") or ""
-        timeline.record(kit.db, tenant_id, cid, "customer.owner_changed", at, actor_id,
+        timeline.record(Store(kit.db), tenant_id, cid, "customer.owner_changed", at, actor_id,
                         f"owner changed ({path})", {"from_owner_id": change.get("from_owner_id"),
                                                     "to_owner_id": new, "path": path, "reason": reason},
                         entry_id=event_id)
@@ -131,7 +132,7 @@ def share_all(kit: WorkerKit, ctx: CallContext, from_owner_id: str, to_user_ids:
                                        "customer_ids": ids[:1000], "count": len(ids)})
     kit.emit(ev)
     for cid in ids:
-        timeline.record(kit.db, ctx.tenant_id, cid, "customer.shared", now, ctx.user_id,
+        timeline.record(Store(kit.db), ctx.tenant_id, cid, "customer.shared", now, ctx.user_id,
                         "shared with colleagues", {"to_user_ids": targets}, entry_id=f"{ev['event_id']}:{cid}")
     return {"from_owner_id": from_owner_id, "to_user_ids": targets, "customers": len(ids)}
 
@@ -209,7 +210,7 @@ def assign_departments(kit: WorkerKit, ctx: CallContext, d: Directory, docs: lis
         new = list(dict.fromkeys(current + dept_ids)) if assign else [x for x in current if x not in dept_ids]
         kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": {"dept_ids": new, "updated_at": now}})
         names = [known[x].get("name") or x for x in dept_ids]
-        timeline.record(kit.db, ctx.tenant_id, doc["_id"], "customer.departments", now, ctx.user_id,
+        timeline.record(Store(kit.db), ctx.tenant_id, doc["_id"], "customer.departments", now, ctx.user_id,
                         ("departments assigned: " if assign else "departments unassigned: ") + ", ".join(names),
                         {"dept_ids": new, "changed": list(dept_ids)})
     return {"customers": len(docs), "dept_ids": dept_ids, "assigned": assign}

@@ -22,6 +22,7 @@ from customers.rules import (
     check_required,
     validate_customer,
 )
+from customers.store import Store
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -109,17 +110,17 @@ def view(kit: WorkerKit, ctx: CallContext, doc: dict[str, Any]) -> dict[str, Any
     """A customer as its detail view shows it: the document and its CBM
     (``cbm: {id, name, email, mobile}``, null when none or deleted)."""
     out = store.public(doc)
-    out["cbm"] = cbms.brief(cbms.load(kit.db, ctx.tenant_id, doc.get("cbm_id"))) if doc.get("cbm_id") else None
+    out["cbm"] = cbms.brief(cbms.load(Store(kit.db), ctx.tenant_id, doc.get("cbm_id"))) if doc.get("cbm_id") else None
     return out
 
 
 def _check_tags_and_custom(kit: WorkerKit, ctx: CallContext, clean: dict[str, Any]) -> None:
     if clean.get("cbm_id"):
-        cbms.require(kit.db, ctx.tenant_id, clean["cbm_id"])
+        cbms.require(Store(kit.db), ctx.tenant_id, clean["cbm_id"])
     if clean.get("tags"):
-        catalog.check_tags(kit.db, ctx.tenant_id, clean["tags"])
+        catalog.check_tags(Store(kit.db), ctx.tenant_id, clean["tags"])
     if clean.get("custom"):
-        clean["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "customer", clean["custom"])
+        clean["custom"] = catalog.check_custom(Store(kit.db), ctx.tenant_id, "customer", clean["custom"])
 
 
 def create_customer(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, idempotency_key: str | None = None,
@@ -186,7 +187,7 @@ def create_customer(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any, i
         if pool is not None:
             pool.cancel_entry(customer_ids=[cid], owner_id=owner)
         raise
-    timeline.record(kit.db, ctx.tenant_id, cid, "customer.created", now, ctx.user_id, "customer entered",
+    timeline.record(Store(kit.db), ctx.tenant_id, cid, "customer.created", now, ctx.user_id, "customer entered",
                     {"owner_id": owner}, entry_id=events[0]["event_id"])
     return view(kit, ctx, doc)
 
@@ -371,12 +372,12 @@ def update_customer(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id:
         [("phone_keys", n) for n in old_numbers if n not in new_numbers]
     store.release_keys(kit.db, ctx.tenant_id, customer_id, drop)
     if changes:
-        timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.updated", now, ctx.user_id,
+        timeline.record(Store(kit.db), ctx.tenant_id, customer_id, "customer.updated", now, ctx.user_id,
                         "edited: " + ", ".join(sorted(changes)), {"fields": sorted(changes)},
                         entry_id=ev["event_id"])
     if "tags" in changes:
-        timeline.record_tags(kit.db, ctx.tenant_id, customer_id, now, ctx.user_id, doc.get("tags") or [],
-                             changes["tags"], catalog.tag_labels(kit.db, ctx.tenant_id),
+        timeline.record_tags(Store(kit.db), ctx.tenant_id, customer_id, now, ctx.user_id, doc.get("tags") or [],
+                             changes["tags"], catalog.tag_labels(Store(kit.db), ctx.tenant_id),
                              entry_id=f"{ev['event_id']}:tags")
     return view(kit, ctx, {**doc, **update})
 

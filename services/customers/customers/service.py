@@ -43,7 +43,7 @@ class CustomersService(BaseService):
     def _purge_uploads(self) -> None:
         """Parts of uploads that were never imported and of downloads never finished
         (abandoned) go after an hour."""
-        uploads.purge_abandoned(self.store.db, self.kit.now())
+        uploads.purge_abandoned(self.store, self.kit.now())
 
     def _d(self) -> Directory:
         """What this call asks identity (one per call, its answers cached)."""
@@ -155,23 +155,23 @@ class CustomersService(BaseService):
     # -- CBMs (vendor direct-sales contacts) -----------------------------------------------------
     @api
     def list_cbms(self, q: str | None = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
-        return cbms.list_cbms(self.store.db, self.kit.ctx, q, page, page_size)
+        return cbms.list_cbms(self.store, self.kit.ctx, q, page, page_size)
 
     @api
     def get_cbm(self, cbm_id: str) -> dict[str, Any]:
-        return cbms.get_cbm(self.store.db, self.kit.ctx, cbm_id)
+        return cbms.get_cbm(self.store, self.kit.ctx, cbm_id)
 
     @api
     def create_cbm(self, data: dict[str, Any]) -> dict[str, Any]:
-        return cbms.create_cbm(self.store.db, self.kit.ctx, data, self.kit.now())
+        return cbms.create_cbm(self.store, self.kit.ctx, data, self.kit.now())
 
     @api
     def update_cbm(self, cbm_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return cbms.update_cbm(self.store.db, self.kit.ctx, cbm_id, data, self.kit.now())
+        return cbms.update_cbm(self.store, self.kit.ctx, cbm_id, data, self.kit.now())
 
     @api
     def delete_cbm(self, cbm_id: str) -> dict[str, Any]:
-        return cbms.delete_cbm(self.store.db, self.kit.ctx, cbm_id, self.kit.now())
+        return cbms.delete_cbm(self.store, self.kit.ctx, cbm_id, self.kit.now())
 
     # -- contacts -------------------------------------------------------------------------------
     @api
@@ -213,7 +213,7 @@ class CustomersService(BaseService):
     def upload_part(self, upload_id: str, index: int, data_b64: str) -> dict[str, Any]:
         """One part (≤ 1 MiB) of a workbook being uploaded; the import RPCs then name it."""
         ctx = self.kit.ctx
-        return uploads.store_part(self.store.db, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
+        return uploads.store_part(self.store, ctx.tenant_id, ctx.user_id, upload_id, index, data_b64,
                                   self.kit.now())
 
     @api
@@ -231,31 +231,31 @@ class CustomersService(BaseService):
     # -- tags and custom fields -------------------------------------------------------------------
     @api
     def list_tag_groups(self) -> list[dict[str, Any]]:
-        return catalog.list_tag_groups(self.store.db, self.kit.ctx)
+        return catalog.list_tag_groups(self.store, self.kit.ctx)
 
     @api
     def create_tag_group(self, data: dict[str, Any]) -> dict[str, Any]:
-        return catalog.create_tag_group(self.store.db, self.kit.ctx, data)
+        return catalog.create_tag_group(self.store, self.kit.ctx, data)
 
     @api
     def update_tag_group(self, group_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return catalog.update_tag_group(self.store.db, self.kit.ctx, group_id, data)
+        return catalog.update_tag_group(self.store, self.kit.ctx, group_id, data)
 
     @api
     def delete_tag_group(self, group_id: str) -> dict[str, Any]:
-        return catalog.delete_tag_group(self.store.db, self.kit.ctx, group_id)
+        return catalog.delete_tag_group(self.store, self.kit.ctx, group_id)
 
     @api
     def list_custom_fields(self, entity: str | None = None) -> list[dict[str, Any]]:
-        return catalog.list_custom_fields(self.store.db, self.kit.ctx, entity)
+        return catalog.list_custom_fields(self.store, self.kit.ctx, entity)
 
     @api
     def create_custom_field(self, data: dict[str, Any]) -> dict[str, Any]:
-        return catalog.create_custom_field(self.store.db, self.kit.ctx, data)
+        return catalog.create_custom_field(self.store, self.kit.ctx, data)
 
     @api
     def delete_custom_field(self, field_id: str) -> dict[str, Any]:
-        return catalog.delete_custom_field(self.store.db, self.kit.ctx, field_id)
+        return catalog.delete_custom_field(self.store, self.kit.ctx, field_id)
 
     # -- import, export, map ---------------------------------------------------------------------
     @api
@@ -286,7 +286,7 @@ class CustomersService(BaseService):
     def download_part(self, download_id: str, index: int) -> dict[str, Any]:
         """One part (≤ 1 MiB, base64) of an export, for its exporter only; deleted as it is read."""
         ctx = self.kit.ctx
-        return downloads.take_part(self.store.db, ctx.tenant_id, ctx.user_id, download_id, index)
+        return downloads.take_part(self.store, ctx.tenant_id, ctx.user_id, download_id, index)
 
     @api
     def _test_fail_write(self, name: str, fail: bool = True) -> dict[str, Any]:
