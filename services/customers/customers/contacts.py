@@ -113,7 +113,7 @@ def _holder(d: Directory, owner_id: str | None) -> dict[str, Any]:
 def create_contact(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
     c = _clean(data, partial=False)
     if c.get("customer_id"):
-        registry.get_visible(kit, ctx, d, c["customer_id"])
+        registry.get_visible(Store(kit.db), ctx, d, c["customer_id"])
     if c.get("tags"):
         catalog.check_tags(Store(kit.db), ctx.tenant_id, c["tags"])
     if c.get("custom"):
@@ -239,7 +239,7 @@ def list_contacts(kit: WorkerKit, ctx: CallContext, d: Directory, q: str | None 
     if tag:
         base["tags"] = tag
     if customer_id:
-        registry.get_visible(kit, ctx, d, customer_id)
+        registry.get_visible(Store(kit.db), ctx, d, customer_id)
         base["customer_id"] = customer_id
     if scope == "unowned":
         rows = list(kit.db["contacts"].find({**base, "owner_id": None}))

@@ -237,7 +237,7 @@ def handover(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, employee
 
 def transfer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str, data: Any) -> dict[str, Any]:
     """Admin/dept-admin transfer to a new owner (expected owner = the current one)."""
-    doc = registry.get_visible(kit, ctx, d, customer_id)
+    doc = registry.get_visible(Store(kit.db), ctx, d, customer_id)
     new = (data or {}).get("new_owner_id")
     if not isinstance(new, str) or not new:
         raise InvalidInput("transfer.invalid", "new_owner_id is required")
@@ -255,7 +255,7 @@ def bind(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, data: dict[s
         raise InvalidInput("bind.invalid", "owner_id: an employee id or null")
     if not ctx.has_role(*MANAGER_ROLES, "dept_admin"):
         raise Forbidden("bind.forbidden", "only an admin may bind customers")
-    docs = [registry.get_visible(kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
+    docs = [registry.get_visible(Store(kit.db), ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
     if new is not None:
         d.require_employees([new], "owner_id")
     results = [change_owner(kit, ctx, d, pool, doc["_id"], doc.get("owner_id"), new,
@@ -266,7 +266,7 @@ def bind(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, data: dict[s
 
 def history(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str) -> list[dict[str, Any]]:
     """The ownership log (the pool's); for admins also of a deleted customer (its delete is logged)."""
-    registry.get_audited(kit, ctx, d, customer_id)
+    registry.get_audited(Store(kit.db), ctx, d, customer_id)
     rows: list[dict[str, Any]] = pool.ownership_history(customer_id=customer_id)
     return rows
 
@@ -275,5 +275,5 @@ def assign_departments_of(kit: WorkerKit, ctx: CallContext, d: Directory, data: 
     """``assign_departments`` of the customers ``data["customer_ids"]`` names (each visible to the caller)."""
     if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
         raise Forbidden("departments.forbidden", "only an admin may assign departments")
-    docs = [registry.get_visible(kit, ctx, d, cid) for cid in inputs.ids(data.get("customer_ids"))]
+    docs = [registry.get_visible(Store(kit.db), ctx, d, cid) for cid in inputs.ids(data.get("customer_ids"))]
     return assign_departments(kit, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))

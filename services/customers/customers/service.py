@@ -53,48 +53,48 @@ class CustomersService(BaseService):
     @api
     def duplicate_check(self, data: dict[str, Any], exclude_customer_id: str | None = None) -> dict[str, Any]:
         """``exclude_customer_id``: check a claim or billing change of that record against all others."""
-        return registry.duplicate_check(self.kit, self.kit.ctx, self._d(), data, inputs.short_id(exclude_customer_id))
+        return registry.duplicate_check(self.store, self.kit.ctx, self._d(), data, inputs.short_id(exclude_customer_id))
 
     @api
     def create_customer(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
-        return registry.create_customer(self.kit, ctx, self._d(), data, idempotency_key, pool=self.pool)
+        return registry.create_customer(self.kit, self.store, ctx, self._d(), data, idempotency_key, pool=self.pool)
 
     @api
     def get_customer(self, customer_id: str) -> dict[str, Any]:
-        return registry.get_customer(self.kit, self.kit.ctx, self._d(), customer_id)
+        return registry.get_customer(self.store, self.kit.ctx, self._d(), customer_id)
 
     @api
     def list_customers(self, q: str | None = None, owner_id: str | None = None, grade: str | None = None,
                        tag: str | None = None, kind: str | None = None, page: Any = 1, page_size: Any = 50,
                        dept_id: str | None = None, unowned: Any = None) -> dict[str, Any]:
-        return registry.list_customers(self.kit, self.kit.ctx, self._d(), q, owner_id, grade, tag, kind, page,
+        return registry.list_customers(self.store, self.kit.ctx, self._d(), q, owner_id, grade, tag, kind, page,
                                        page_size, dept_id=dept_id, unowned=unowned)
 
     @api
     def handover_preview(self, owner_id: str) -> dict[str, Any]:
-        return registry.handover_preview(self.kit, self.kit.ctx, self._d(), owner_id)
+        return registry.handover_preview(self.store, self.kit.ctx, self._d(), owner_id)
 
     @api
     def update_customer(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return registry.update_customer(self.kit, self.kit.ctx, self._d(), customer_id, data)
+        return registry.update_customer(self.kit, self.store, self.kit.ctx, self._d(), customer_id, data)
 
     @api
     def delete_customer(self, customer_id: str, reason: str | None = None) -> dict[str, Any]:
-        return lifecycle.delete_customer(self.kit, self.kit.ctx, self._d(), self.pool, customer_id, reason)
+        return lifecycle.delete_customer(self.kit, self.store, self.kit.ctx, self._d(), self.pool, customer_id, reason)
 
     @api
     def list_deleted_customers(self, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
-        return lifecycle.list_deleted(self.kit, self.kit.ctx, self._d(), page, page_size)
+        return lifecycle.list_deleted(self.store, self.kit.ctx, self._d(), page, page_size)
 
     @api
     def restore_customer(self, customer_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        return lifecycle.restore_customer(self.kit, self.kit.ctx, self._d(), self.pool, customer_id, data)
+        return lifecycle.restore_customer(self.kit, self.store, self.kit.ctx, self._d(), self.pool, customer_id, data)
 
     @api
     def visible_customer_ids(self, owner_ids: Any = None) -> list[str]:
         ctx = self.kit.ctx
-        return registry.visible_customer_ids(self.kit, ctx, self._d(), inputs.ids(owner_ids))
+        return registry.visible_customer_ids(self.store, ctx, self._d(), inputs.ids(owner_ids))
 
     # -- ownership, sharing, departments -------------------------------------------------------
     @api
@@ -303,7 +303,7 @@ class CustomersService(BaseService):
     @api
     def customer_map(self, owner_ids: Any = None) -> dict[str, Any]:
         ctx = self.kit.ctx
-        return exports.customer_map(self.kit, ctx, self._d(), inputs.ids(owner_ids))
+        return exports.customer_map(self.store, ctx, self._d(), inputs.ids(owner_ids))
 
     # -- events ------------------------------------------------------------------------------------
     @subscribe("identity", "employee.left")
