@@ -276,8 +276,8 @@ def test_customers_request_paths(platform: Platform) -> None:
         catalog.list_custom_fields(store, ctx, None)
         ctx = p.ctx(t, admin, "tenant_admin")
         kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
-        customers_ownership.change_owner(kit, ctx, d, pool_peer(p, ctx), made["id"], employee, manager, "transfer",
-                                         "调岗")
+        customers_ownership.change_owner(kit, store, ctx, d, pool_peer(p, ctx), made["id"], employee, manager,
+                                         "transfer", "调岗")
         lifecycle.list_deleted(store, ctx, d)
     p.check(queries)
 

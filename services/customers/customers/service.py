@@ -100,33 +100,33 @@ class CustomersService(BaseService):
     @api
     def change_owner(self, customer_id: str, expected_owner_id: str | None, new_owner_id: str | None,
                      path: str, reason: str | None = None) -> dict[str, Any]:
-        return ownership.change_owner(self.kit, self.kit.ctx, self._d(), self.pool, customer_id,
+        return ownership.change_owner(self.kit, self.store, self.kit.ctx, self._d(), self.pool, customer_id,
                                       expected_owner_id, new_owner_id, path, reason)
 
     @api
     def transfer_customer(self, customer_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Admin/dept-admin transfer to a new owner (expected owner = the current one)."""
-        return ownership.transfer(self.kit, self.kit.ctx, self._d(), self.pool, customer_id, data)
+        return ownership.transfer(self.kit, self.store, self.kit.ctx, self._d(), self.pool, customer_id, data)
 
     @api
     def bind_customers(self, data: dict[str, Any]) -> dict[str, Any]:
         """Bind (owner_id given: path assign) or unbind (owner_id null: back to the public pool)."""
         ctx = self.kit.ctx
-        return ownership.bind(self.kit, ctx, self._d(), self.pool, inputs.data_of(data))
+        return ownership.bind(self.kit, self.store, ctx, self._d(), self.pool, inputs.data_of(data))
 
     @api
     def ownership_history(self, customer_id: str) -> list[dict[str, Any]]:
         """The ownership log; for admins also of a deleted customer (its delete is logged)."""
-        return ownership.history(self.kit, self.kit.ctx, self._d(), self.pool, customer_id)
+        return ownership.history(self.store, self.kit.ctx, self._d(), self.pool, customer_id)
 
     @api
     def share_customers(self, data: dict[str, Any]) -> dict[str, Any]:
-        return ownership.share(self.kit, self.kit.ctx, self._d(), data)
+        return ownership.share(self.kit, self.store, self.kit.ctx, self._d(), data)
 
     @api
     def assign_departments(self, data: dict[str, Any]) -> dict[str, Any]:
         ctx = self.kit.ctx
-        return ownership.assign_departments_of(self.kit, ctx, self._d(), inputs.data_of(data))
+        return ownership.assign_departments_of(self.kit, self.store, ctx, self._d(), inputs.data_of(data))
 
     # -- detail: projects, notes, timeline ------------------------------------------------------
     @api
@@ -308,12 +308,12 @@ class CustomersService(BaseService):
     # -- events ------------------------------------------------------------------------------------
     @subscribe("identity", "employee.left")
     def on_employee_left(self, event: dict[str, Any]) -> None:
-        events.employee_left(self.kit, self.identity, self.pool, event)
+        events.employee_left(self.kit, self.store, self.identity, self.pool, event)
 
     @subscribe("customers", "customer.owner_changed")
     def on_owner_changed(self, event: dict[str, Any]) -> None:
         """The pool's moves (claims, releases, reclaims, ...) reach the copy of the owner."""
-        ownership.on_owner_changed(self.kit, event)
+        ownership.on_owner_changed(self.store, event)
 
     @subscribe("visits", "visit.checked_in")
     def on_visit_checked_in(self, event: dict[str, Any]) -> None:
