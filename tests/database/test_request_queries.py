@@ -269,9 +269,10 @@ def test_customers_request_paths(platform: Platform) -> None:
         pool_peer(p, ctx).ownership_history(customer_id=made["id"])
         timeline.list_entries(store, t.tenant_id, made["id"], 1, 20)
         phone = f"136{uuid.uuid4().int % 10**8:08d}"
-        contact = contacts.create_contact(kit, ctx, d, {"name": "张经理", "mobile": phone, "customer_id": made["id"]})
-        contacts.list_contacts(kit, ctx, d, customer_id=made["id"])
-        contacts.get_contact(kit, ctx, d, contact["id"])
+        contact = contacts.create_contact(kit, store, ctx, d, {"name": "张经理", "mobile": phone,
+                                                               "customer_id": made["id"]})
+        contacts.list_contacts(store, ctx, d, customer_id=made["id"])
+        contacts.get_contact(store, ctx, d, contact["id"])
         catalog.list_tag_groups(store, ctx)
         catalog.list_custom_fields(store, ctx, None)
         ctx = p.ctx(t, admin, "tenant_admin")

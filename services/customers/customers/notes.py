@@ -18,7 +18,7 @@ def add_contact_note(kit: WorkerKit, store: Store, ctx: CallContext, d: Director
                      ) -> dict[str, Any]:
     doc = registry.get_visible(store, ctx, d, customer_id)
     note = timeline.validate_note(data)
-    contacts.require_note_contact(kit, ctx, d, customer_id, note["contact_id"])
+    contacts.require_note_contact(store, ctx, d, customer_id, note["contact_id"])
     now = kit.now()
     nid = new_id()
     row = {"_id": nid, "tenant_id": ctx.tenant_id, "customer_id": customer_id, **note, "author_id": ctx.user_id,

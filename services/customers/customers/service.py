@@ -176,33 +176,33 @@ class CustomersService(BaseService):
     # -- contacts -------------------------------------------------------------------------------
     @api
     def create_contact(self, data: dict[str, Any]) -> dict[str, Any]:
-        return contacts.create_contact(self.kit, self.kit.ctx, self._d(), data)
+        return contacts.create_contact(self.kit, self.store, self.kit.ctx, self._d(), data)
 
     @api
     def get_contact(self, contact_id: str) -> dict[str, Any]:
-        return contacts.get_contact(self.kit, self.kit.ctx, self._d(), contact_id)
+        return contacts.get_contact(self.store, self.kit.ctx, self._d(), contact_id)
 
     @api
     def update_contact(self, contact_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return contacts.update_contact(self.kit, self.kit.ctx, self._d(), contact_id, data)
+        return contacts.update_contact(self.kit, self.store, self.kit.ctx, self._d(), contact_id, data)
 
     @api
     def delete_contact(self, contact_id: str) -> dict[str, Any]:
-        return contacts.delete_contact(self.kit, self.kit.ctx, self._d(), contact_id)
+        return contacts.delete_contact(self.kit, self.store, self.kit.ctx, self._d(), contact_id)
 
     @api
     def list_contacts(self, q: str | None = None, tag: str | None = None, scope: str | None = None,
                       customer_id: str | None = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
-        return contacts.list_contacts(self.kit, self.kit.ctx, self._d(), q, tag, scope, customer_id, page,
+        return contacts.list_contacts(self.store, self.kit.ctx, self._d(), q, tag, scope, customer_id, page,
                                       page_size)
 
     @api
     def contact_tier(self) -> dict[str, Any]:
-        return contacts.tier_of(self.store.db, self.kit.ctx)
+        return contacts.tier_of(self.store, self.kit.ctx)
 
     @api
     def set_contact_tier(self, data: dict[str, Any]) -> dict[str, Any]:
-        return contacts.set_tier(self.store.db, self.kit.ctx, inputs.data_of(data).get("tier"))
+        return contacts.set_tier(self.store, self.kit.ctx, inputs.data_of(data).get("tier"))
 
     @api
     def contact_import_template(self) -> dict[str, Any]:
@@ -220,7 +220,7 @@ class CustomersService(BaseService):
     def contact_import_check(self, file_b64: str | None = None, upload_id: str | None = None,
                              parts: int | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
-        return contact_sheets.check_file(self.kit, self.store, ctx, self._d(), file_b64, upload_id, parts)
+        return contact_sheets.check_file(self.store, ctx, self._d(), file_b64, upload_id, parts)
 
     @api
     def import_contacts(self, file_b64: str | None = None, upload_id: str | None = None,
