@@ -266,7 +266,7 @@ class CustomersService(BaseService):
     @api
     def import_check(self, file_b64: str | None = None, upload_id: str | None = None,
                      parts: int | None = None) -> dict[str, Any]:
-        return imports.check_file(self.kit, self.store, self.kit.ctx, file_b64, upload_id, parts)
+        return imports.check_file(self.store, self.kit.ctx, file_b64, upload_id, parts)
 
     @api
     def import_customers(self, file_b64: str | None = None, upload_id: str | None = None,
