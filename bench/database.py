@@ -52,6 +52,7 @@ from crmkit.outbox import Outbox
 from customers import imports as customer_imports
 from customers.rules import validate_customer
 from customers.sheets import Parsed
+from customers.store import Store as CustomerStore
 from devstack.stack import base_env, free_port, full_stack
 from notify import rules as notify_rules
 from notify.store import delivery_key
@@ -78,11 +79,11 @@ class Data:
 
 
 class _ImportKit:
-    """What ``run_import`` uses of the customers service's kit: its database, clock, events in
-    the caller's context and the outbox (here one that no relay reads)."""
+    """What ``run_import`` uses of the customers service's kit: its clock, events in the caller's
+    context and the outbox (here one that no relay reads); ``store`` is the service's ``Store``."""
 
     def __init__(self, db: Any, side_db: Any, key: str):
-        self.db = db
+        self.store = CustomerStore(db)
         self.outbox = Outbox(side_db, self.now)
         self.key = key
         self.ctx: CallContext | None = None
@@ -112,7 +113,7 @@ def _load_customers(kit: _ImportKit, tenant: Any, employee_id: str, dept_id: str
         kit.ctx = CallContext(tenant_id=tenant.tenant_id, user_id=owner, roles=("employee",),
                               dept_ids=(dept_id,) if owner == employee_id else ())
         parsed = Parsed(rows=[(r + 2, _customer_row(n * per + r)) for r in range(per)])
-        customer_imports.run_import(kit, kit.ctx, parsed)
+        customer_imports.run_import(kit, kit.store, kit.ctx, parsed)
     return owners[1]
 
 

@@ -3,7 +3,7 @@
 query-plan tests (a few tenants, so that a filter over every tenant's rows shows in a plan).
 
 Per tenant: a department tree (root + 3) and ``employees`` joined employees (identity);
-``customers`` customers with their duplicate-check keys (``customers.store.reserve_many``) and
+``customers`` customers with their duplicate-check keys (``customers.store.Store.reserve_many``) and
 ownership log (customers) and read-model rows (pool); ``visits`` visits this month with their
 calendar bucket rows (``visits.store.Store.cal_coll``), a tenth completed and awaiting review; and
 ``notifications`` inbox rows (notify), half the admin's.
@@ -140,8 +140,8 @@ class Loader:
         """Customers, pool rows, visits and notifications of ``t``; the documents written."""
         dbs, now, size = self.dbs, self.now, self.size
         custs = customers(t, owners, size.customers, now)
-        customers_store.reserve_many(dbs["customers"], t.tenant_id,
-                                     [(c["_id"], c["name_key"], c["phone_keys"]) for c in custs], now)
+        customers_store.Store(dbs["customers"]).reserve_many(
+            t.tenant_id, [(c["_id"], c["name_key"], c["phone_keys"]) for c in custs], now)
         dbs["pool"]["moves"].insert_many([  # the ownership log is the pool's
             {"_id": f"{c['_id']}:1", "tenant_id": t.tenant_id, "customer_id": c["_id"], "seq": 1,
              "from_owner_id": None, "to_owner_id": c["owner_id"], "path": "entry", "reason": "entry",

@@ -247,10 +247,12 @@ def test_customers_request_paths(platform: Platform) -> None:
     from customers import catalog, contacts, lifecycle, registry, timeline
     from customers import ownership as customers_ownership
     from customers.peers import Directory
+    from customers.store import Store as CustomersStore
 
     p = platform
     t, _, admin, manager, employee = _people(p)
     db = p.dbs["customers"]
+    store = CustomersStore(db)
     mine = db.customers.find_one({"tenant_id": t.tenant_id, "owner_id": employee})
     assert mine is not None
     with p.recorded() as queries:
@@ -258,31 +260,32 @@ def test_customers_request_paths(platform: Platform) -> None:
             ctx = p.ctx(t, user, *roles)
             kit = LocalKit(db, ctx)
             d = Directory(identity_peer(p, ctx), ctx)
-            registry.list_customers(kit, ctx, d)
-            registry.list_customers(kit, ctx, d, owner_id=employee)
-            registry.list_customers(kit, ctx, d, q=mine["name"][2:8])
-            registry.get_visible(kit, ctx, d, mine["_id"])
+            registry.list_customers(store, ctx, d)
+            registry.list_customers(store, ctx, d, owner_id=employee)
+            registry.list_customers(store, ctx, d, q=mine["name"][2:8])
+            registry.get_visible(store, ctx, d, mine["_id"])
         ctx = p.ctx(t, employee)
         kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
-        registry.duplicate_check(kit, ctx, d, {"name": mine["name"], "landlines": mine["landlines"]})
+        registry.duplicate_check(store, ctx, d, {"name": mine["name"], "landlines": mine["landlines"]})
         # an entry, a change, the detail screens
-        made = registry.create_customer(kit, ctx, d, {"name": f"无锡{uuid.uuid4().hex[:6]}精工有限公司",
-                                                      "address": "无锡", "landlines": ["0510-81234567"]},
+        made = registry.create_customer(kit, store, ctx, d, {"name": f"无锡{uuid.uuid4().hex[:6]}精工有限公司",
+                                                             "address": "无锡", "landlines": ["0510-81234567"]},
                                         pool=pool_peer(p, ctx))
-        registry.update_customer(kit, ctx, d, made["id"], {"grade": "A"})
+        registry.update_customer(kit, store, ctx, d, made["id"], {"grade": "A"})
         pool_peer(p, ctx).ownership_history(customer_id=made["id"])
-        timeline.list_entries(db, t.tenant_id, made["id"], 1, 20)
+        timeline.list_entries(store, t.tenant_id, made["id"], 1, 20)
         phone = f"136{uuid.uuid4().int % 10**8:08d}"
-        contact = contacts.create_contact(kit, ctx, d, {"name": "张经理", "mobile": phone, "customer_id": made["id"]})
-        contacts.list_contacts(kit, ctx, d, customer_id=made["id"])
-        contacts.get_contact(kit, ctx, d, contact["id"])
-        catalog.list_tag_groups(db, ctx)
-        catalog.list_custom_fields(db, ctx, None)
+        contact = contacts.create_contact(kit, store, ctx, d, {"name": "张经理", "mobile": phone,
+                                                               "customer_id": made["id"]})
+        contacts.list_contacts(store, ctx, d, customer_id=made["id"])
+        contacts.get_contact(store, ctx, d, contact["id"])
+        catalog.list_tag_groups(store, ctx)
+        catalog.list_custom_fields(store, ctx, None)
         ctx = p.ctx(t, admin, "tenant_admin")
         kit, d = LocalKit(db, ctx), Directory(identity_peer(p, ctx), ctx)
-        customers_ownership.change_owner(kit, ctx, d, pool_peer(p, ctx), made["id"], employee, manager, "transfer",
-                                         "调岗")
-        lifecycle.list_deleted(kit, ctx, d)
+        customers_ownership.change_owner(kit, store, ctx, d, pool_peer(p, ctx), made["id"], employee, manager,
+                                         "transfer", "调岗")
+        lifecycle.list_deleted(store, ctx, d)
     p.check(queries)
 
 
@@ -290,6 +293,7 @@ def test_customers_request_paths(platform: Platform) -> None:
 def test_visits_request_paths(platform: Platform) -> None:
     from customers import registry
     from customers.peers import Directory
+    from customers.store import Store as CustomersStore
     from visits import planning, review
     from visits import queries as visit_queries
     from visits.store import Store as VisitsStore
@@ -326,10 +330,10 @@ def test_visits_request_paths(platform: Platform) -> None:
         ctx = p.ctx(t, employee)
         visit_queries.get_visit(LocalKit(db, ctx), store, identity_peer(p, ctx), one["_id"])
         # a plan (the customer asked of the customers service), and a review of a completed visit
-        ckit = LocalKit(p.dbs["customers"], ctx)
+        ckit, cstore = LocalKit(p.dbs["customers"], ctx), CustomersStore(p.dbs["customers"])
         d = Directory(identity_peer(p, ctx), ctx)
         customers = Peer(registry, ckit, get_customer=lambda customer_id: registry.view(
-            ckit, ctx, registry.get_visible(ckit, ctx, d, customer_id)))
+            cstore, ctx, registry.get_visible(cstore, ctx, d, customer_id)))
         planning.plan(LocalKit(db, ctx), store, customers, identity_peer(p, ctx), {
             "customer_id": customer["_id"], "planned_at": datetime.now(UTC).isoformat(), "topic": "回访",
             "location": {"address": "苏州", "lat": 31.23, "lng": 121.47}, "policy_accepted": True})

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from crmkit.context import CallContext
-from customers import store
 from customers.peers import Directory
 from customers.rules import can_see, visibility_filters
+from customers.store import Store
 
 
 def sees_customer(ctx: CallContext, d: Directory, doc: dict[str, Any]) -> bool:
@@ -28,20 +28,20 @@ def sees_customer(ctx: CallContext, d: Directory, doc: dict[str, Any]) -> bool:
     return d.supervises(doc.get("owner_id"))
 
 
-def visible_filters(ctx: CallContext, d: Directory, db: Any) -> list[dict[str, Any]]:
+def visible_filters(ctx: CallContext, d: Directory, store: Store) -> list[dict[str, Any]]:
     """Equality filters whose union is what the caller lists (empty = everything). A
     supervisor lists a subordinate's customers by naming the owner (``owner_id``).
 
     Each filter is one pass over the collection on FerretDB, so a department admin gets a
     ``dept_ids`` filter only for the departments of their subtree that ever had customers
-    assigned (``store.assigned_depts``, one small read) — and identity's department tree is
+    assigned (``Store.assigned_depts_of``, one small read) — and identity's department tree is
     asked only when there are such departments."""
     scope = d.scope()
     if scope.get("all"):
         return []
     depts: set[str] = set()
     if ctx.has_role("dept_admin"):
-        assigned = store.assigned_depts(db, ctx.tenant_id)
+        assigned = store.assigned_depts_of(ctx.tenant_id)
         if assigned:
             depts = assigned & (d.dept_scope() or set())
     return visibility_filters(ctx.user_id, scope, depts)

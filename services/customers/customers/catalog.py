@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.docstore import aware
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
-from customers import store
 from customers.rules import (
     ADMIN_ROLES,
     BUILTIN_CONTACT_FIELDS,
@@ -26,6 +24,7 @@ from customers.rules import (
     validate_custom_values,
     validate_field_definition,
 )
+from customers.store import Store, new_id
 
 
 def require_admin(ctx: CallContext) -> None:
@@ -59,67 +58,67 @@ def _clean_group(data: Any) -> dict[str, Any]:
             p.add(f"tags[{i}].name", "duplicate", "tag names in a group must differ")
         names.add(tn or "")
         tid = t.get("id")
-        tags.append({"id": tid if isinstance(tid, str) else store.new_id(), "name": tn or ""})
+        tags.append({"id": tid if isinstance(tid, str) else new_id(), "name": tn or ""})
     p.raise_if_any("tag_group.invalid")
     return {"name": name, "color": color, "tags": tags}
 
 
-def list_tag_groups(db: Database[Any], ctx: CallContext) -> list[dict[str, Any]]:
-    rows = list(db["tag_groups"].find({"tenant_id": ctx.tenant_id}))
+def list_tag_groups(store: Store, ctx: CallContext) -> list[dict[str, Any]]:
+    rows = list(store.tag_groups.find({"tenant_id": ctx.tenant_id}))
     rows.sort(key=lambda r: r["name"])
     return [_tag_group_out(g) for g in rows]
 
 
-def create_tag_group(db: Database[Any], ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_tag_group(store: Store, ctx: CallContext, data: Any) -> dict[str, Any]:
     require_admin(ctx)
     g = _clean_group(data)
     try:
-        db["tag_group_names"].insert_one({"_id": f"{ctx.tenant_id}|{g['name']}"})
+        store.tag_group_names.insert_one({"_id": f"{ctx.tenant_id}|{g['name']}"})
     except DuplicateKeyError:
         raise Conflict("tag_group.exists", "a tag group with this name exists") from None
-    doc = {"_id": store.new_id(), "tenant_id": ctx.tenant_id, **g}
-    db["tag_groups"].insert_one(doc)
+    doc = {"_id": new_id(), "tenant_id": ctx.tenant_id, **g}
+    store.tag_groups.insert_one(doc)
     return _tag_group_out(doc)
 
 
-def update_tag_group(db: Database[Any], ctx: CallContext, group_id: str, data: Any) -> dict[str, Any]:
+def update_tag_group(store: Store, ctx: CallContext, group_id: str, data: Any) -> dict[str, Any]:
     require_admin(ctx)
-    old = store.by_id(db, "tag_groups", group_id, tenant_id=ctx.tenant_id)
+    old = store.by_id("tag_groups", group_id, tenant_id=ctx.tenant_id)
     if old is None:
         raise NotFound("tag_group.not_found", "no such tag group")
     g = _clean_group({"name": old["name"], "color": old["color"], "tags": old.get("tags"), **(data or {})})
     if g["name"] != old["name"]:
         try:
-            db["tag_group_names"].insert_one({"_id": f"{ctx.tenant_id}|{g['name']}"})
+            store.tag_group_names.insert_one({"_id": f"{ctx.tenant_id}|{g['name']}"})
         except DuplicateKeyError:
             raise Conflict("tag_group.exists", "a tag group with this name exists") from None
-        db["tag_group_names"].delete_one({"_id": f"{ctx.tenant_id}|{old['name']}"})
-    db["tag_groups"].update_one({"_id": group_id}, {"$set": g})
+        store.tag_group_names.delete_one({"_id": f"{ctx.tenant_id}|{old['name']}"})
+    store.tag_groups.update_one({"_id": group_id}, {"$set": g})
     return _tag_group_out({"_id": group_id, **g})
 
 
-def delete_tag_group(db: Database[Any], ctx: CallContext, group_id: str) -> dict[str, Any]:
+def delete_tag_group(store: Store, ctx: CallContext, group_id: str) -> dict[str, Any]:
     require_admin(ctx)
-    old = store.by_id(db, "tag_groups", group_id, tenant_id=ctx.tenant_id)
+    old = store.by_id("tag_groups", group_id, tenant_id=ctx.tenant_id)
     if old is None:
         raise NotFound("tag_group.not_found", "no such tag group")
-    db["tag_groups"].delete_one({"_id": group_id})
-    db["tag_group_names"].delete_one({"_id": f"{ctx.tenant_id}|{old['name']}"})
+    store.tag_groups.delete_one({"_id": group_id})
+    store.tag_group_names.delete_one({"_id": f"{ctx.tenant_id}|{old['name']}"})
     return {"id": group_id, "deleted": True}
 
 
-def tag_index(db: Database[Any], tenant_id: str) -> dict[str, str]:
-    return {t["id"]: g["_id"] for g in db["tag_groups"].find({"tenant_id": tenant_id}) for t in g.get("tags") or []}
+def tag_index(store: Store, tenant_id: str) -> dict[str, str]:
+    return {t["id"]: g["_id"] for g in store.tag_groups.find({"tenant_id": tenant_id}) for t in g.get("tags") or []}
 
 
-def tag_labels(db: Database[Any], tenant_id: str) -> dict[str, str]:
+def tag_labels(store: Store, tenant_id: str) -> dict[str, str]:
     """``{tag id: "group / tag"}`` of the tenant's tags (what a timeline entry names)."""
-    return {t["id"]: f"{g['name']} / {t['name']}" for g in db["tag_groups"].find({"tenant_id": tenant_id})
+    return {t["id"]: f"{g['name']} / {t['name']}" for g in store.tag_groups.find({"tenant_id": tenant_id})
             for t in g.get("tags") or []}
 
 
-def check_tags(db: Database[Any], tenant_id: str, tag_ids: list[str]) -> None:
-    check_exclusive_tags(tag_ids, tag_index(db, tenant_id))
+def check_tags(store: Store, tenant_id: str, tag_ids: list[str]) -> None:
+    check_exclusive_tags(tag_ids, tag_index(store, tenant_id))
 
 
 # -- custom fields ----------------------------------------------------------------------------
@@ -128,7 +127,7 @@ def _field_out(f: dict[str, Any]) -> dict[str, Any]:
             "options": f.get("options") or [], "required": bool(f.get("required")), "builtin": False}
 
 
-def list_custom_fields(db: Database[Any], ctx: CallContext, entity: str | None = None) -> list[dict[str, Any]]:
+def list_custom_fields(store: Store, ctx: CallContext, entity: str | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ent, keys in (("customer", BUILTIN_CUSTOMER_FIELDS), ("contact", BUILTIN_CONTACT_FIELDS)):
         if entity in (None, ent):
@@ -138,34 +137,34 @@ def list_custom_fields(db: Database[Any], ctx: CallContext, entity: str | None =
     q: dict[str, Any] = {"tenant_id": ctx.tenant_id}
     if entity:
         q["entity"] = entity
-    out.extend(_field_out(f) for f in db["custom_fields"].find(q))
+    out.extend(_field_out(f) for f in store.custom_fields.find(q))
     return out
 
 
-def create_custom_field(db: Database[Any], ctx: CallContext, data: Any) -> dict[str, Any]:
+def create_custom_field(store: Store, ctx: CallContext, data: Any) -> dict[str, Any]:
     require_admin(ctx)
     f = validate_field_definition(data)
     _id = f"{ctx.tenant_id}|{f['entity']}|{f['key']}"
     doc = {"_id": _id, "tenant_id": ctx.tenant_id, **f}
     try:
-        db["custom_fields"].insert_one(doc)
+        store.custom_fields.insert_one(doc)
     except DuplicateKeyError:
         raise Conflict("custom_field.exists", "a field with this key exists") from None
     return _field_out(doc)
 
 
-def delete_custom_field(db: Database[Any], ctx: CallContext, field_id: str) -> dict[str, Any]:
+def delete_custom_field(store: Store, ctx: CallContext, field_id: str) -> dict[str, Any]:
     require_admin(ctx)
     if str(field_id).startswith("builtin:"):
         raise BusinessRule("custom_field.builtin", "built-in fields cannot be deleted", {"id": field_id})
-    res = db["custom_fields"].delete_one({"_id": field_id, "tenant_id": ctx.tenant_id})
+    res = store.custom_fields.delete_one({"_id": field_id, "tenant_id": ctx.tenant_id})
     if not res.deleted_count:
         raise NotFound("custom_field.not_found", "no such field")
     return {"id": field_id, "deleted": True}
 
 
-def check_custom(db: Database[Any], tenant_id: str, entity: str, values: dict[str, Any]) -> dict[str, Any]:
-    fields = list(db["custom_fields"].find({"tenant_id": tenant_id, "entity": entity}))
+def check_custom(store: Store, tenant_id: str, entity: str, values: dict[str, Any]) -> dict[str, Any]:
+    fields = list(store.custom_fields.find({"tenant_id": tenant_id, "entity": entity}))
     return validate_custom_values(values, fields)
 
 
@@ -176,7 +175,7 @@ def _project_out(p: dict[str, Any]) -> dict[str, Any]:
             "remark": p.get("remark"), "created_at": iso(p["created_at"])}
 
 
-def create_project(db: Database[Any], ctx: CallContext, customer: dict[str, Any], data: Any, now: Any
+def create_project(store: Store, ctx: CallContext, customer: dict[str, Any], data: Any, now: Any
                    ) -> dict[str, Any]:
     if customer.get("kind") != "vendor":
         raise BusinessRule("project.not_vendor_customer", "projects belong to vendor customers (项目关联客户)")
@@ -191,14 +190,14 @@ def create_project(db: Database[Any], ctx: CallContext, customer: dict[str, Any]
     if status not in ("active", "closed"):
         p.add("status", "invalid", "active or closed")
     p.raise_if_any("project.invalid")
-    doc = {"_id": store.new_id(), "tenant_id": ctx.tenant_id, "customer_id": customer["_id"], "name": name,
+    doc = {"_id": new_id(), "tenant_id": ctx.tenant_id, "customer_id": customer["_id"], "name": name,
            "code": code, "status": status, "start_date": start, "end_date": end, "remark": remark,
            "created_at": now, "created_by": ctx.user_id}
-    db["projects"].insert_one(doc)
+    store.projects.insert_one(doc)
     return _project_out(doc)
 
 
-def list_projects(db: Database[Any], ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
-    rows = list(db["projects"].find({"tenant_id": ctx.tenant_id, "customer_id": customer_id}))
+def list_projects(store: Store, ctx: CallContext, customer_id: str) -> list[dict[str, Any]]:
+    rows = list(store.projects.find({"tenant_id": ctx.tenant_id, "customer_id": customer_id}))
     rows.sort(key=lambda r: aware(r["created_at"]))
     return [_project_out(r) for r in rows]

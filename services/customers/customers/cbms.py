@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pymongo.database import Database
-
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.docstore import page_args
 from crmkit.errors import Forbidden, InvalidInput, NotFound
-from customers import store
 from customers.phones import parse_phone
 from customers.rules import ADMIN_ROLES, MAX_NAME, MAX_TEXT, Problems, clean_text
+from customers.store import Store, new_id
 
 COLL = "cbms"
 FIELDS = ("name", "email", "mobile", "remark")
@@ -77,23 +75,23 @@ def brief(doc: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"id": doc["_id"], "name": doc.get("name"), "email": doc.get("email"), "mobile": doc.get("mobile")}
 
 
-def load(db: Database[Any], tenant_id: str, cbm_id: Any) -> dict[str, Any] | None:
+def load(store: Store, tenant_id: str, cbm_id: Any) -> dict[str, Any] | None:
     if not isinstance(cbm_id, str) or not cbm_id or len(cbm_id) > 64:
         return None
-    return store.by_id(db, COLL, cbm_id, tenant_id=tenant_id)
+    return store.by_id(COLL, cbm_id, tenant_id=tenant_id)
 
 
-def require(db: Database[Any], tenant_id: str, cbm_id: Any) -> dict[str, Any]:
+def require(store: Store, tenant_id: str, cbm_id: Any) -> dict[str, Any]:
     """The live CBM ``cbm_id`` of the tenant, else 404 ``cbm.not_found`` (field ``cbm_id``)."""
-    doc = load(db, tenant_id, cbm_id)
+    doc = load(store, tenant_id, cbm_id)
     if doc is None or doc.get("deleted"):
         raise NotFound("cbm.not_found", "cbm_id: no such CBM in this organisation", {"field": "cbm_id"})
     return doc
 
 
-def list_cbms(db: Database[Any], ctx: CallContext, q: Any = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+def list_cbms(store: Store, ctx: CallContext, q: Any = None, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
     pg, size = page_args(page, page_size)
-    rows = [r for r in db[COLL].find({"tenant_id": ctx.tenant_id, "deleted": False})]
+    rows = list(store.cbms.find({"tenant_id": ctx.tenant_id, "deleted": False}))
     if q:
         qn = str(q).strip().lower()[:100]
         rows = [r for r in rows if qn in (r.get("name") or "").lower() or qn in (r.get("email") or "")
@@ -103,30 +101,30 @@ def list_cbms(db: Database[Any], ctx: CallContext, q: Any = None, page: Any = 1,
             "page_size": size}
 
 
-def get_cbm(db: Database[Any], ctx: CallContext, cbm_id: Any) -> dict[str, Any]:
-    return public(require(db, ctx.tenant_id, cbm_id))
+def get_cbm(store: Store, ctx: CallContext, cbm_id: Any) -> dict[str, Any]:
+    return public(require(store, ctx.tenant_id, cbm_id))
 
 
-def create_cbm(db: Database[Any], ctx: CallContext, data: Any, now: Any) -> dict[str, Any]:
+def create_cbm(store: Store, ctx: CallContext, data: Any, now: Any) -> dict[str, Any]:
     _require_admin(ctx)
     clean = validate(data)
-    doc = {"_id": store.new_id(), "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in FIELDS},
+    doc = {"_id": new_id(), "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in FIELDS},
            "deleted": False, "created_at": now, "updated_at": now, "created_by": ctx.user_id}
-    db[COLL].insert_one(doc)
+    store.cbms.insert_one(doc)
     return public(doc)
 
 
-def update_cbm(db: Database[Any], ctx: CallContext, cbm_id: Any, data: Any, now: Any) -> dict[str, Any]:
+def update_cbm(store: Store, ctx: CallContext, cbm_id: Any, data: Any, now: Any) -> dict[str, Any]:
     _require_admin(ctx)
-    doc = require(db, ctx.tenant_id, cbm_id)
+    doc = require(store, ctx.tenant_id, cbm_id)
     changes = {**validate(data, partial=True), "updated_at": now}
-    db[COLL].update_one({"_id": doc["_id"]}, {"$set": changes})
+    store.cbms.update_one({"_id": doc["_id"]}, {"$set": changes})
     return public({**doc, **changes})
 
 
-def delete_cbm(db: Database[Any], ctx: CallContext, cbm_id: Any, now: Any) -> dict[str, Any]:
+def delete_cbm(store: Store, ctx: CallContext, cbm_id: Any, now: Any) -> dict[str, Any]:
     _require_admin(ctx)
-    doc = require(db, ctx.tenant_id, cbm_id)
-    db[COLL].update_one({"_id": doc["_id"]}, {"$set": {"deleted": True, "deleted_at": now,
-                                                       "deleted_by": ctx.user_id}})
+    doc = require(store, ctx.tenant_id, cbm_id)
+    store.cbms.update_one({"_id": doc["_id"]}, {"$set": {"deleted": True, "deleted_at": now,
+                                                          "deleted_by": ctx.user_id}})
     return {"id": doc["_id"], "deleted": True}

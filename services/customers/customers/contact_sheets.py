@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
-from customers import store, uploads
+from customers import uploads
 from customers.catalog import require_admin
 from customers.contacts import contact_limit
 from customers.peers import Directory
@@ -28,7 +28,7 @@ from customers.sheets import (
     shown,
     template_workbook,
 )
-from customers.store import Store
+from customers.store import Store, new_id
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -102,12 +102,12 @@ def _digits(mobile: Any) -> str:
     return "".join(ch for ch in str(mobile or "") if ch.isdigit())
 
 
-def resolve(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tuple[int, dict[str, Any]]]:
+def resolve(store: Store, ctx: CallContext, d: Directory, parsed: Parsed) -> list[tuple[int, dict[str, Any]]]:
     """Tags by name, owners by real name, tenant duplicates, colleague phones, tier limit —
     every problem of every clean row, also when other rows have problems. Names and
     phones of colleagues come from one ``list_employees`` answer."""
     tags: dict[str, list[str]] = {}
-    for g in kit.db["tag_groups"].find({"tenant_id": ctx.tenant_id}):
+    for g in store.tag_groups.find({"tenant_id": ctx.tenant_id}):
         for t in g.get("tags") or []:
             tags.setdefault(t["name"], []).append(t["id"])
     members = d.members()
@@ -135,7 +135,7 @@ def resolve(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -> l
             parsed.add(rownum, COL["owner_name"], "owner_inactive",
                        f"{shown(name)} is not an active colleague (status {found[0].get('status')})")
             ok = False
-        if kit.db["contact_mobiles"].find_one({"_id": f"{ctx.tenant_id}|{row['mobile']}"}):
+        if store.contact_mobiles.find_one({"_id": f"{ctx.tenant_id}|{row['mobile']}"}):
             parsed.add(rownum, COL["mobile"], "duplicate_in_tenant", "this mobile is already a contact")
             ok = False
         if _digits(row["mobile"]) in phones:
@@ -143,28 +143,28 @@ def resolve(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -> l
             ok = False
         if ok:
             ready.append((rownum, {**row, "tags": [ids[0]], "owner_id": str(found[0]["id"])}))
-    limit = contact_limit(kit.db, ctx.tenant_id)
-    have = kit.db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
+    limit = contact_limit(store, ctx.tenant_id)
+    have = store.contacts.count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
     if have + len(parsed.rows) > limit:
         parsed.add(0, None, "limit_reached", f"the tenant's contact limit is {limit}; it has {have}")
     return ready
 
 
-def run_import(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -> dict[str, Any]:
-    ready = resolve(kit, ctx, d, parsed)
+def run_import(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, parsed: Parsed) -> dict[str, Any]:
+    ready = resolve(store, ctx, d, parsed)
     if parsed.total:
         raise BusinessRule("import.has_problems", "the file has problems; fix them and import again",
                            parsed.details())
     if not ready:
         raise BusinessRule("import.empty", "the file has no rows")
     now = kit.now()
-    import_id = store.new_id()
+    import_id = new_id()
     docs, held = [], []
     try:
         for rownum, r in ready:
-            cid = store.new_id()
-            kit.db["contact_mobiles"].insert_one({"_id": f"{ctx.tenant_id}|{r['mobile']}", "contact_id": cid,
-                                                  "at": now})
+            cid = new_id()
+            store.contact_mobiles.insert_one({"_id": f"{ctx.tenant_id}|{r['mobile']}", "contact_id": cid,
+                                              "at": now})
             held.append(r["mobile"])
             docs.append({"_id": cid, "tenant_id": ctx.tenant_id, "name": r["name"], "mobile": r["mobile"],
                          "title": r.get("title"), "company": r.get("company"), "address": r.get("address"),
@@ -172,33 +172,33 @@ def run_import(kit: WorkerKit, ctx: CallContext, d: Directory, parsed: Parsed) -
                          "owner_id": r["owner_id"], "unowned": False, "deleted": False, "created_at": now,
                          "updated_at": now, "created_by": ctx.user_id, "import_id": import_id, "import_row": rownum})
         for i in range(0, len(docs), 500):
-            kit.db["contacts"].insert_many(docs[i:i + 500])
+            store.contacts.insert_many(docs[i:i + 500])
     except DuplicateKeyError:
-        _undo(kit, ctx, import_id, held)
+        _undo(store, ctx, import_id, held)
         raise Conflict("import.duplicate_meanwhile", "a mobile was added while importing; check again") from None
     except BaseException:
-        _undo(kit, ctx, import_id, held)
+        _undo(store, ctx, import_id, held)
         raise
     return {"import_id": import_id, "created": len(docs),
             "contacts": [{"row": x["import_row"], "id": x["_id"], "name": x["name"]} for x in docs]}
 
 
-def _undo(kit: WorkerKit, ctx: CallContext, import_id: str, mobiles: list[str]) -> None:
-    kit.db["contacts"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
+def _undo(store: Store, ctx: CallContext, import_id: str, mobiles: list[str]) -> None:
+    store.contacts.delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
     for m in mobiles:
-        kit.db["contact_mobiles"].delete_one({"_id": f"{ctx.tenant_id}|{m}"})
+        store.contact_mobiles.delete_one({"_id": f"{ctx.tenant_id}|{m}"})
 
 
-def check_file(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, file_b64: Any, upload_id: Any, parts: Any
+def check_file(store: Store, ctx: CallContext, d: Directory, file_b64: Any, upload_id: Any, parts: Any
                ) -> dict[str, Any]:
     """The contact import check: every problem of the file, also in a mixed file."""
     from customers import imports
-    parsed = uploads.parsed(store.db, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
-    resolve(kit, ctx, d, parsed)
+    parsed = uploads.parsed(store, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
+    resolve(store, ctx, d, parsed)
     return imports.report(parsed)
 
 
 def import_file(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, file_b64: Any, upload_id: Any, parts: Any
                 ) -> dict[str, Any]:
-    parsed = uploads.parsed(store.db, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
-    return run_import(kit, ctx, d, parsed)
+    parsed = uploads.parsed(store, ctx, parse_contacts, file_b64, upload_id, parts, require_admin)
+    return run_import(kit, store, ctx, d, parsed)

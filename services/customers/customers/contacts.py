@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.context import CallContext
 from crmkit.docstore import aware, page_args
 from crmkit.errors import BusinessRule, Conflict, Forbidden, InvalidInput, NotFound
-from customers import access, catalog, registry, store
+from customers import access, catalog, registry
 from customers.peers import Directory
 from customers.phones import parse_phone
 from customers.rules import ADMIN_ROLES, MAX_ADDRESS, MAX_NAME, MAX_SHORT, Problems, clean_text
+from customers.store import Store, new_id
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -25,26 +25,26 @@ SHARE_SCOPES = ("private", "department", "company")
 FIELDS = ("name", "mobile", "title", "company", "address", "tags", "custom", "share_scope", "customer_id")
 
 
-def contact_limit(db: Database[Any], tenant_id: str) -> int:
-    row = db["tenant_settings"].find_one({"_id": tenant_id}) or {}
+def contact_limit(store: Store, tenant_id: str) -> int:
+    row = store.tenant_settings.find_one({"_id": tenant_id}) or {}
     return int(row.get("contact_limit") or TIERS["basic"])
 
 
-def tier_of(db: Database[Any], ctx: CallContext) -> dict[str, Any]:
+def tier_of(store: Store, ctx: CallContext) -> dict[str, Any]:
     """The tenant's contact tier, its limit and how many live contacts count against it."""
-    row = db["tenant_settings"].find_one({"_id": ctx.tenant_id}) or {}
-    used = db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
-    return {"tier": row.get("contact_tier") or "basic", "contact_limit": contact_limit(db, ctx.tenant_id),
+    row = store.tenant_settings.find_one({"_id": ctx.tenant_id}) or {}
+    used = store.contacts.count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
+    return {"tier": row.get("contact_tier") or "basic", "contact_limit": contact_limit(store, ctx.tenant_id),
             "used": used, "tiers": dict(TIERS)}
 
 
-def set_tier(db: Database[Any], ctx: CallContext, tier: Any) -> dict[str, Any]:
+def set_tier(store: Store, ctx: CallContext, tier: Any) -> dict[str, Any]:
     if not ctx.has_role("operator", "system", "tenant_admin"):
         raise Forbidden("admin_only", "only an admin may change the contact tier")
     if tier not in TIERS:
         raise InvalidInput("contact.tier_invalid", f"tier: one of {', '.join(TIERS)}")
-    db["tenant_settings"].update_one({"_id": ctx.tenant_id}, {"$set": {"contact_tier": tier,
-                                                                      "contact_limit": TIERS[tier]}}, upsert=True)
+    store.tenant_settings.update_one({"_id": ctx.tenant_id}, {"$set": {"contact_tier": tier,
+                                                                          "contact_limit": TIERS[tier]}}, upsert=True)
     return {"tier": tier, "contact_limit": TIERS[tier]}
 
 
@@ -109,31 +109,31 @@ def _holder(d: Directory, owner_id: str | None) -> dict[str, Any]:
     return h
 
 
-def create_contact(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
+def create_contact(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
     c = _clean(data, partial=False)
     if c.get("customer_id"):
-        registry.get_visible(kit, ctx, d, c["customer_id"])
+        registry.get_visible(store, ctx, d, c["customer_id"])
     if c.get("tags"):
-        catalog.check_tags(kit.db, ctx.tenant_id, c["tags"])
+        catalog.check_tags(store, ctx.tenant_id, c["tags"])
     if c.get("custom"):
-        c["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "contact", c["custom"])
+        c["custom"] = catalog.check_custom(store, ctx.tenant_id, "contact", c["custom"])
     colleague = d.colleague_with_mobile(c["mobile"])
     if colleague:
         raise BusinessRule("contact.colleague_mobile", "a colleague's phone cannot be added as a contact",
                            {"employee_id": colleague})
-    limit = contact_limit(kit.db, ctx.tenant_id)
-    count = kit.db["contacts"].count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
+    limit = contact_limit(store, ctx.tenant_id)
+    count = store.contacts.count_documents({"tenant_id": ctx.tenant_id, "deleted": False})
     if count >= limit:
         raise BusinessRule("contact.limit_reached", f"the tenant's contact limit ({limit}) is reached",
                            {"limit": limit, "count": count})
-    cid = store.new_id()
+    cid = new_id()
     key = f"{ctx.tenant_id}|{c['mobile']}"
     now = kit.now()
     try:
-        kit.db["contact_mobiles"].insert_one({"_id": key, "contact_id": cid, "at": now})
+        store.contact_mobiles.insert_one({"_id": key, "contact_id": cid, "at": now})
     except DuplicateKeyError:
-        row = kit.db["contact_mobiles"].find_one({"_id": key}) or {}
-        held = store.by_id(kit.db, "contacts", row.get("contact_id"), deleted=False) or {}
+        row = store.contact_mobiles.find_one({"_id": key}) or {}
+        held = store.by_id("contacts", row.get("contact_id"), deleted=False) or {}
         raise Conflict("contact.duplicate_mobile", "this mobile is already held in the company; ask its holder "
                        "to share it", {"contact_id": row.get("contact_id"),
                                        "holder": _holder(d, held.get("owner_id"))}) from None
@@ -142,27 +142,27 @@ def create_contact(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) ->
            or "private", "owner_id": ctx.user_id, "unowned": False, "deleted": False, "created_at": now,
            "updated_at": now, "created_by": ctx.user_id}
     try:
-        kit.db["contacts"].insert_one(doc)
+        store.contacts.insert_one(doc)
     except BaseException:
-        kit.db["contact_mobiles"].delete_one({"_id": key, "contact_id": cid})
+        store.contact_mobiles.delete_one({"_id": key, "contact_id": cid})
         raise
     return _out(doc)
 
 
-def _load(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
-    doc = store.by_id(kit.db, "contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
+def _load(store: Store, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
+    doc = store.by_id("contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
     if doc is None or not access.sees_contact(ctx, d, doc):
         raise NotFound("contact.not_found", "no such contact")
     return doc
 
 
-def require_note_contact(kit: WorkerKit, ctx: CallContext, d: Directory, customer_id: str, contact_id: Any) -> None:
+def require_note_contact(store: Store, ctx: CallContext, d: Directory, customer_id: str, contact_id: Any) -> None:
     """A contact note's ``contact_id`` must name a live contact of the tenant that the
     caller sees or that belongs to this customer (404 ``contact.not_found`` otherwise:
     random ids and other tenants' ids alike)."""
     if contact_id is None:
         return
-    doc = store.by_id(kit.db, "contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
+    doc = store.by_id("contacts", str(contact_id)[:64], tenant_id=ctx.tenant_id, deleted=False)
     if doc is None or not (doc.get("customer_id") == customer_id or access.sees_contact(ctx, d, doc)):
         raise NotFound("contact.not_found", "contact_id: no such contact", {"field": "contact_id"})
     if doc.get("customer_id") not in (None, customer_id):
@@ -170,12 +170,13 @@ def require_note_contact(kit: WorkerKit, ctx: CallContext, d: Directory, custome
                            "another customer", {"field": "contact_id"})
 
 
-def get_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
-    return _out(_load(kit, ctx, d, contact_id))
+def get_contact(store: Store, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
+    return _out(_load(store, ctx, d, contact_id))
 
 
-def update_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str, data: Any) -> dict[str, Any]:
-    doc = _load(kit, ctx, d, contact_id)
+def update_contact(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, contact_id: str, data: Any
+                   ) -> dict[str, Any]:
+    doc = _load(store, ctx, d, contact_id)
     if isinstance(data, dict) and "mobile" in data:
         ph = parse_phone(data["mobile"])
         if ph is None or ph.number != doc["mobile"]:
@@ -193,11 +194,11 @@ def update_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: s
     if new_owner is not None:
         c.update({"owner_id": new_owner, "unowned": False})
     if c.get("tags"):
-        catalog.check_tags(kit.db, ctx.tenant_id, c["tags"])
+        catalog.check_tags(store, ctx.tenant_id, c["tags"])
     if c.get("custom"):
-        c["custom"] = catalog.check_custom(kit.db, ctx.tenant_id, "contact", c["custom"])
+        c["custom"] = catalog.check_custom(store, ctx.tenant_id, "contact", c["custom"])
     c["updated_at"] = kit.now()
-    kit.db["contacts"].update_one({"_id": doc["_id"]}, {"$set": c})
+    store.contacts.update_one({"_id": doc["_id"]}, {"$set": c})
     return _out({**doc, **c})
 
 
@@ -215,17 +216,18 @@ def _new_owner(ctx: CallContext, d: Directory, data: Any) -> str | None:
     return new
 
 
-def delete_contact(kit: WorkerKit, ctx: CallContext, d: Directory, contact_id: str) -> dict[str, Any]:
-    doc = _load(kit, ctx, d, contact_id)
+def delete_contact(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, contact_id: str
+                   ) -> dict[str, Any]:
+    doc = _load(store, ctx, d, contact_id)
     if not ctx.has_role(*ADMIN_ROLES):
         raise Forbidden("contact.delete_forbidden", "only an admin may delete contacts")
-    kit.db["contacts"].update_one({"_id": doc["_id"]}, {"$set": {"deleted": True, "deleted_at": kit.now(),
-                                                                 "deleted_by": ctx.user_id}})
-    kit.db["contact_mobiles"].delete_one({"_id": f"{ctx.tenant_id}|{doc['mobile']}", "contact_id": doc["_id"]})
+    store.contacts.update_one({"_id": doc["_id"]}, {"$set": {"deleted": True, "deleted_at": kit.now(),
+                                                             "deleted_by": ctx.user_id}})
+    store.contact_mobiles.delete_one({"_id": f"{ctx.tenant_id}|{doc['mobile']}", "contact_id": doc["_id"]})
     return {"id": doc["_id"], "deleted": True}
 
 
-def list_contacts(kit: WorkerKit, ctx: CallContext, d: Directory, q: str | None = None, tag: str | None = None,
+def list_contacts(store: Store, ctx: CallContext, d: Directory, q: str | None = None, tag: str | None = None,
                   scope: str | None = None, customer_id: str | None = None, page: Any = 1,
                   page_size: Any = 50) -> dict[str, Any]:
     pg, size = page_args(page, page_size)
@@ -238,19 +240,19 @@ def list_contacts(kit: WorkerKit, ctx: CallContext, d: Directory, q: str | None 
     if tag:
         base["tags"] = tag
     if customer_id:
-        registry.get_visible(kit, ctx, d, customer_id)
+        registry.get_visible(store, ctx, d, customer_id)
         base["customer_id"] = customer_id
     if scope == "unowned":
-        rows = list(kit.db["contacts"].find({**base, "owner_id": None}))
+        rows = list(store.contacts.find({**base, "owner_id": None}))
     elif scope == "company" or (customer_id and d.scope().get("all")):
-        rows = list(kit.db["contacts"].find(base))
+        rows = list(store.contacts.find(base))
     else:
         seen: dict[str, dict[str, Any]] = {}
         for o in d.scope().get("user_ids") or [ctx.user_id]:
-            for r in kit.db["contacts"].find({**base, "owner_id": o}):
+            for r in store.contacts.find({**base, "owner_id": o}):
                 seen[r["_id"]] = r
         if customer_id:
-            for r in kit.db["contacts"].find(base):
+            for r in store.contacts.find(base):
                 seen[r["_id"]] = r
         rows = list(seen.values())
     if q:

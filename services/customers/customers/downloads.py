@@ -17,10 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo.database import Database
-
 from crmkit import parts
 from crmkit.errors import InvalidInput
+from customers.store import Store
 
 PART_BYTES = parts.PART_BYTES
 MIN_PART_BYTES = 1024
@@ -46,20 +45,20 @@ def set_part_bytes(n: Any) -> int:
     return n
 
 
-def store_file(db: Database[Any], tenant_id: str, user_id: str, path: str, filename: str, content_type: str,
+def store_file(store: Store, tenant_id: str, user_id: str, path: str, filename: str, content_type: str,
                now: datetime) -> dict[str, Any]:
     """Copy the file at ``path`` into parts (one in memory at a time); what the export
     RPCs answer."""
-    stored = parts.store_file(db, COLL, tenant_id, user_id, path, now, part_bytes())
+    stored = parts.store_file(store.db, COLL, tenant_id, user_id, path, now, part_bytes())
     return {**stored, "filename": filename, "content_type": content_type}
 
 
-def take_part(db: Database[Any], tenant_id: str, user_id: str, download_id: Any, index: Any) -> dict[str, Any]:
+def take_part(store: Store, tenant_id: str, user_id: str, download_id: Any, index: Any) -> dict[str, Any]:
     """Part ``index`` of a download, base64, deleted as it is read (404 for anyone but
     the exporting user, and for a part already read)."""
-    return parts.take_part(db, COLL, tenant_id, user_id, download_id, index)
+    return parts.take_part(store.db, COLL, tenant_id, user_id, download_id, index)
 
 
-def purge_stale(db: Database[Any], now: datetime) -> int:
+def purge_stale(store: Store, now: datetime) -> int:
     """Parts of downloads nobody finished (housekeeping; a small collection)."""
-    return parts.purge_stale(db, COLL, now)
+    return parts.purge_stale(store.db, COLL, now)

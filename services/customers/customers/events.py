@@ -12,14 +12,14 @@ if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
 
 
-def employee_left(kit: WorkerKit, identity: Any, pool: Any, event: dict[str, Any]) -> None:
+def employee_left(kit: WorkerKit, store: Store, identity: Any, pool: Any, event: dict[str, Any]) -> None:
     """An employee left: their customers are handed over (or go back to the public pool)."""
     data = event.get("data") or {}
     emp = data.get("employee_id")
     if not emp:
         return
     ctx = kit.act_as_system(event["tenant_id"], event.get("request_id") or event["event_id"])
-    ownership.handover(kit, ctx, Directory(identity, ctx), pool, str(emp), data.get("handover_to"))
+    ownership.handover(kit, store, ctx, Directory(identity, ctx), pool, str(emp), data.get("handover_to"))
 
 
 def visit_to_timeline(kit: WorkerKit, store: Store, event: dict[str, Any]) -> None:
@@ -32,5 +32,5 @@ def visit_to_timeline(kit: WorkerKit, store: Store, event: dict[str, Any]) -> No
         at = parse_iso(str(occurred)) if occurred else kit.now()
     except (TypeError, ValueError):
         at = kit.now()
-    timeline.record(store.db, event["tenant_id"], entry["customer_id"], entry["kind"], at,
+    timeline.record(store, event["tenant_id"], entry["customer_id"], entry["kind"], at,
                     event.get("actor_id"), entry["summary"], entry["data"], entry_id=event["event_id"])

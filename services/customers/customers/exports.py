@@ -57,29 +57,29 @@ def _export(store: Store, ctx: CallContext, now: datetime, filename: str, sheet:
     parts; answers ``{download_id, parts, size, filename, content_type}``."""
     with downloads.temp_path(".xlsx") as path:
         eventlet.tpool.execute(sheets.write_workbook, path, sheet, header, rows)
-        return downloads.store_file(store.db, ctx.tenant_id, ctx.user_id, path, filename, XLSX, now)
+        return downloads.store_file(store, ctx.tenant_id, ctx.user_id, path, filename, XLSX, now)
 
 
-def _of_owners(kit: WorkerKit, ctx: CallContext, d: Directory, owner_ids: list[str]) -> list[dict[str, Any]]:
-    docs = registry.visible_docs(kit, ctx, d)
+def _of_owners(store: Store, ctx: CallContext, d: Directory, owner_ids: list[str]) -> list[dict[str, Any]]:
+    docs = registry.visible_docs(store, ctx, d)
     wanted = set(owner_ids)
     return [x for x in docs if x.get("owner_id") in wanted] if wanted else docs
 
 
 def export_customers(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, visits: Any, owner_ids: list[str]
                      ) -> dict[str, Any]:
-    docs = _of_owners(kit, ctx, d, owner_ids)
+    docs = _of_owners(store, ctx, d, owner_ids)
     names = d.names([x.get("owner_id") for x in docs])
     header, rows = sheets.customer_rows(docs, names, zone(visits))
     return _export(store, ctx, kit.now(), "customers.xlsx", "customers", header, rows)
 
 
 def export_employee_customers(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory) -> dict[str, Any]:
-    docs = registry.visible_docs(kit, ctx, d)
+    docs = registry.visible_docs(store, ctx, d)
     names = d.names([u for x in docs for u in [x.get("owner_id"), *(x.get("shared_with") or [])]])
     header, rows = sheets.employee_customer_rows(docs, names)
     return _export(store, ctx, kit.now(), "employee-customers.xlsx", "employee-customers", header, rows)
 
 
-def customer_map(kit: WorkerKit, ctx: CallContext, d: Directory, owner_ids: list[str]) -> dict[str, Any]:
-    return sheets.geojson(_of_owners(kit, ctx, d, owner_ids))
+def customer_map(store: Store, ctx: CallContext, d: Directory, owner_ids: list[str]) -> dict[str, Any]:
+    return sheets.geojson(_of_owners(store, ctx, d, owner_ids))

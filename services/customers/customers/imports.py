@@ -7,16 +7,18 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import eventlet
+from pymongo.collection import Collection
+from pymongo.database import Database
 
 from crmkit import config
 from crmkit.context import CallContext
 from crmkit.errors import BusinessRule, Conflict
 from crmkit.outbox import Check, Outbox
-from customers import store, uploads
+from customers import uploads
 from customers.phones import phone_keys
 from customers.registry import EDITABLE, created_facts, entry_facts, require_entry_role
 from customers.sheets import COLUMN_OF, MAX_COLLECTED, Parsed, parse_upload, shown
-from customers.store import Store
+from customers.store import KeysHeld, Store, keys_of, new_id
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -40,7 +42,7 @@ IN_BATCH = 1000
 _ferret: dict[int, bool] = {}
 
 
-def _is_ferretdb(db: Any) -> bool:
+def _is_ferretdb(db: Database[Any]) -> bool:
     key = id(db.client)
     if key not in _ferret:
         from crmkit.db import is_ferretdb
@@ -51,35 +53,35 @@ def _is_ferretdb(db: Any) -> bool:
     return _ferret[key]
 
 
-def _size(db: Any, coll: str) -> int:
+def _size(coll: Collection[Any]) -> int:
     """Rows in ``coll`` from collStats (FerretDB answers ``count`` without a scan, unlike
     ``estimated_document_count``, which reads every row there); unknown: very large."""
     try:
-        return int(db.command("collStats", coll).get("count", 1 << 62))
+        return int(coll.database.command("collStats", coll.name).get("count", 1 << 62))
     except Exception:
         return 1 << 62
 
 
-def _held_rows(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str, str]:
+def _held_rows(coll: Collection[Any], tenant_id: str, keys: list[str]) -> dict[str, str]:
     """{key: customer_id} of the keys held in ``coll`` (reservation rows, live or not)."""
     ids = [f"{tenant_id}|{k}" for k in keys]
     held: dict[str, str] = {}
     if not ids:
         return held
-    if not _is_ferretdb(db):
+    if not _is_ferretdb(coll.database):
         for i in range(0, len(ids), IN_BATCH):
-            for row in db[coll].find({"_id": {"$in": ids[i:i + IN_BATCH]}}, {"key": 1, "customer_id": 1}):
+            for row in coll.find({"_id": {"$in": ids[i:i + IN_BATCH]}}, {"key": 1, "customer_id": 1}):
                 held[row["key"]] = row["customer_id"]
         return held
-    if len(ids) * LOOKUP_COST > _size(db, coll):
+    if len(ids) * LOOKUP_COST > _size(coll):
         want = set(keys)
-        for row in db[coll].find({"tenant_id": tenant_id}, {"key": 1, "customer_id": 1}):
+        for row in coll.find({"tenant_id": tenant_id}, {"key": 1, "customer_id": 1}):
             if row.get("key") in want:
                 held[row["key"]] = row["customer_id"]
         return held
 
     def one(k: str) -> tuple[str, dict[str, Any] | None]:
-        return k, db[coll].find_one({"_id": f"{tenant_id}|{k}"}, {"customer_id": 1})
+        return k, coll.find_one({"_id": f"{tenant_id}|{k}"}, {"customer_id": 1})
 
     green = eventlet.GreenPool(LOOKUP_CONCURRENCY)
     for k, row in green.imap(one, keys):
@@ -88,25 +90,25 @@ def _held_rows(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str,
     return held
 
 
-def _existing(db: Any, coll: str, tenant_id: str, keys: list[str]) -> dict[str, str]:
-    held = _held_rows(db, coll, tenant_id, list(dict.fromkeys(keys)))
+def _existing(store: Store, coll: Collection[Any], tenant_id: str, keys: list[str]) -> dict[str, str]:
+    held = _held_rows(coll, tenant_id, list(dict.fromkeys(keys)))
     found: dict[str, str] = {}
     live: dict[str, bool] = {}
     for k, cid in held.items():
         if cid not in live:
-            live[cid] = store.by_id(db, "customers", cid, deleted=False) is not None
+            live[cid] = store.by_id("customers", cid, deleted=False) is not None
         if live[cid]:
             found[k] = cid
     return found
 
 
-def tenant_duplicates(db: Any, tenant_id: str, parsed: Parsed) -> None:
+def tenant_duplicates(store: Store, tenant_id: str, parsed: Parsed) -> None:
     """Add a problem for every row whose name key or any number is already held — every
     data row's probe (its usable name and numbers), also of rows with other problems, so
     a check lists every problem of a mixed file at once."""
-    prepared = [(rownum, clean, *store.keys_of(clean)) for rownum, clean in parsed.probes]
-    names = _existing(db, "name_keys", tenant_id, [p[2] for p in prepared if p[2]])
-    numbers = _existing(db, "phone_keys", tenant_id, sorted({n for p in prepared for n in p[3]}))
+    prepared = [(rownum, clean, *keys_of(clean)) for rownum, clean in parsed.probes]
+    names = _existing(store, store.name_keys, tenant_id, [p[2] for p in prepared if p[2]])
+    numbers = _existing(store, store.phone_keys, tenant_id, sorted({n for p in prepared for n in p[3]}))
     for rownum, clean, key, nums in prepared:
         if key and key in names:
             _tenant_problem(parsed, rownum, clean, "name_key", key, names[key])
@@ -130,8 +132,8 @@ def report(parsed: Parsed) -> dict[str, Any]:
     return {"ok": not parsed.total, "rows": len(parsed.rows) if not parsed.total else None, **parsed.details()}
 
 
-def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = None, capacity_check: Any = None
-               ) -> dict[str, Any]:
+def run_import(kit: WorkerKit, store: Store, ctx: CallContext, parsed: Parsed, pool: Any = None,
+               capacity_check: Any = None) -> dict[str, Any]:
     """All-or-nothing import of a clean file; the importer owns the rows. ``capacity_check(n)``
     (a look at the pool's capacity) refuses a file that cannot fit before any key is
     reserved; then, keys reserved, ``pool.enter`` takes the slots and writes the log rows of
@@ -144,15 +146,15 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
         raise BusinessRule("import.empty", "the file has no rows")
     if capacity_check is not None:
         capacity_check(len(parsed.rows))
-    import_id = store.new_id()
+    import_id = new_id()
     now = kit.now()
     owner = ctx.user_id
-    shared = store.share_targets(kit.db, ctx.tenant_id, owner)
+    shared = store.share_targets(ctx.tenant_id, owner)
     docs: list[dict[str, Any]] = []
     plan: list[tuple[str, str, list[str]]] = []
     for rownum, clean in parsed.rows:
-        cid = store.new_id()
-        key, nums = store.keys_of(clean)
+        cid = new_id()
+        key, nums = keys_of(clean)
         plan.append((cid, key, nums))
         docs.append({"_id": cid, "tenant_id": ctx.tenant_id, **{k: clean.get(k) for k in EDITABLE},
                      "kind": clean.get("kind") or "own", "customer_type": clean.get("customer_type") or "company",
@@ -163,8 +165,8 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
     # No separate read of the tenant's keys: the unique inserts themselves find every key
     # another customer holds (all are collected, then released) and those become problems.
     try:
-        reserved = store.reserve_many(kit.db, ctx.tenant_id, plan, now, max_held=MAX_COLLECTED)
-    except store.KeysHeld as exc:
+        reserved = store.reserve_many(ctx.tenant_id, plan, now, max_held=MAX_COLLECTED)
+    except KeysHeld as exc:
         row_of = {d["_id"]: (rownum, clean) for d, (rownum, clean) in zip(docs, parsed.rows, strict=True)}
         for h in sorted(exc.details["held"], key=lambda h: row_of[h["for_customer_id"]][0]):
             rownum, clean = row_of[h["for_customer_id"]]
@@ -180,7 +182,7 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
             pool.enter(customer_ids=[d["_id"] for d in docs], owner_id=owner, path="import", import_id=import_id,
                        facts=_entry_facts(docs))
         except BaseException:
-            _compensate(kit, ctx, import_id, reserved)
+            _compensate(store, ctx, import_id, reserved)
             raise
     # one builder for customer.created (registry.created_facts); the pool announces the
     # owner_changed of each row once it sees the customer exist
@@ -195,12 +197,12 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
         for i in range(0, len(docs), BATCH):
             chunk = docs[i:i + BATCH]
             _stage(kit.outbox, [(d["_id"], e) for d in chunk for e in events[d["_id"]]], staged)
-            kit.db["customers"].insert_many(chunk)
-        kit.db["imports"].insert_one({"_id": import_id, "tenant_id": ctx.tenant_id, "actor_id": ctx.user_id,
-                                      "at": now, "created": len(docs)})
+            store.customers.insert_many(chunk)
+        store.imports.insert_one({"_id": import_id, "tenant_id": ctx.tenant_id, "actor_id": ctx.user_id,
+                                  "at": now, "created": len(docs)})
     except BaseException:
         _abort_quietly(kit.outbox, staged)  # staged: never published (a leftover the relay aborts)
-        _compensate(kit, ctx, import_id, reserved)
+        _compensate(store, ctx, import_id, reserved)
         if pool is not None:
             pool.cancel_entry(customer_ids=[d["_id"] for d in docs], owner_id=owner, import_id=import_id)
         raise
@@ -211,7 +213,7 @@ def run_import(kit: WorkerKit, ctx: CallContext, parsed: Parsed, pool: Any = Non
         kit.outbox.commit(staged)
     else:
         eventlet.spawn_n(_commit_quietly, kit.outbox, staged)
-    kit.db["timeline"].insert_many([
+    store.timeline.insert_many([
         {"_id": f"{import_id}:{d['_id']}", "tenant_id": ctx.tenant_id, "customer_id": d["_id"],
          "kind": "customer.imported", "at": now, "actor_id": ctx.user_id, "summary": "imported from xlsx",
          "data": {"import_id": import_id, "row": d["import_row"]}} for d in docs])
@@ -248,24 +250,23 @@ def _entry_facts(docs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return facts if len(json.dumps(facts)) <= config.max_message_bytes() // 2 else None
 
 
-def _compensate(kit: WorkerKit, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
+def _compensate(store: Store, ctx: CallContext, import_id: str, reserved: list[tuple[str, list[tuple[str, str]]]]
                 ) -> None:
-    kit.db["customers"].delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
+    store.customers.delete_many({"tenant_id": ctx.tenant_id, "import_id": import_id})
     for cid, keys in reserved:
-        store.release_keys(kit.db, ctx.tenant_id, cid, keys)
+        store.release_keys(ctx.tenant_id, cid, keys)
 
 
-def check_file(kit: WorkerKit, store: Store, ctx: CallContext, file_b64: Any, upload_id: Any, parts: Any
-               ) -> dict[str, Any]:
+def check_file(store: Store, ctx: CallContext, file_b64: Any, upload_id: Any, parts: Any) -> dict[str, Any]:
     """The import check: the file's problems and, for every row, the tenant's duplicates."""
-    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
-    tenant_duplicates(store.db, ctx.tenant_id, parsed)  # every problem, also in a mixed file
+    parsed = uploads.parsed(store, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    tenant_duplicates(store, ctx.tenant_id, parsed)  # every problem, also in a mixed file
     return report(parsed)
 
 
 def import_file(kit: WorkerKit, store: Store, ctx: CallContext, pool: Any, file_b64: Any, upload_id: Any, parts: Any
                 ) -> dict[str, Any]:
     """The import of a clean file (``run_import``), the pool's capacity looked at first."""
-    parsed = uploads.parsed(store.db, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
-    return run_import(kit, ctx, parsed, pool,
+    parsed = uploads.parsed(store, ctx, parse_upload, file_b64, upload_id, parts, require_entry_role)
+    return run_import(kit, store, ctx, parsed, pool,
                       capacity_check=lambda n: pool.check_capacity(owner_id=ctx.user_id, adding=n))

@@ -23,9 +23,10 @@ from crmkit.context import CallContext
 from crmkit.docstore import aware, page_args
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crmkit.outbox import Check
-from customers import registry, store, timeline
+from customers import registry, timeline
 from customers.peers import Directory
 from customers.rules import ADMIN_ROLES
+from customers.store import Store, keys_of, new_id
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -50,9 +51,9 @@ def _log(pool: Any, doc: dict[str, Any], to_owner: str | None, path: str, reason
     return {**res, "at": parse_iso(res["at"])}
 
 
-def delete_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
+def delete_customer(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
                     reason: str | None = None) -> dict[str, Any]:
-    doc = registry.get_visible(kit, ctx, d, customer_id)
+    doc = registry.get_visible(store, ctx, d, customer_id)
     if not ctx.has_role(*ADMIN_ROLES):
         raise Forbidden("customer.delete_forbidden", "only an admin may delete customers")
     why = _reason(reason)
@@ -61,29 +62,29 @@ def delete_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, c
     ev = kit.event("customer.deleted", {"customer_id": customer_id, "name": doc["name"],
                                         "owner_id": doc.get("owner_id"), "reason": why, "seq": row["seq"]})
     with kit.change([ev], Check("customers", {"_id": customer_id, "deleted": True})):
-        kit.db["customers"].update_one({"_id": customer_id, "tenant_id": ctx.tenant_id}, {"$set": {
+        store.customers.update_one({"_id": customer_id, "tenant_id": ctx.tenant_id}, {"$set": {
             "deleted": True, "deleted_at": now, "deleted_by": ctx.user_id, "delete_reason": why,
             "owner_seq": row["seq"], "updated_at": now}})
-    kit.db["audit"].insert_one({"_id": store.new_id(), "tenant_id": ctx.tenant_id, "action": "customer.deleted",
-                                "customer_id": customer_id, "actor_id": ctx.user_id, "at": now,
-                                "reason": why, "snapshot": {"name": doc["name"]}})
-    timeline.record(kit.db, ctx.tenant_id, customer_id, "customer.deleted", now, ctx.user_id,
+    store.audit.insert_one({"_id": new_id(), "tenant_id": ctx.tenant_id, "action": "customer.deleted",
+                            "customer_id": customer_id, "actor_id": ctx.user_id, "at": now,
+                            "reason": why, "snapshot": {"name": doc["name"]}})
+    timeline.record(store, ctx.tenant_id, customer_id, "customer.deleted", now, ctx.user_id,
                     "deleted" + (f": {why}" if why else ""), {"reason": why, "owner_id": doc.get("owner_id")},
                     entry_id=ev["event_id"])
     keys = [("name_keys", doc.get("name_key") or "")] + [("phone_keys", n) for n in doc.get("phone_keys") or []]
-    store.release_keys(kit.db, ctx.tenant_id, customer_id, [k for k in keys if k[1]])
+    store.release_keys(ctx.tenant_id, customer_id, [k for k in keys if k[1]])
     return {"id": customer_id, "deleted": True, "deleted_at": iso(now), "deleted_by": ctx.user_id, "reason": why}
 
 
-def list_deleted(kit: WorkerKit, ctx: CallContext, d: Directory, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
+def list_deleted(store: Store, ctx: CallContext, d: Directory, page: Any = 1, page_size: Any = 50) -> dict[str, Any]:
     """Deleted customers of the tenant, most recently deleted first (admin only), with
     who deleted them, when and why."""
     if not ctx.has_role(*ADMIN_ROLES):
         raise Forbidden("customer.deleted_list_forbidden", "only an admin may list deleted customers")
     pg, size = page_args(page, page_size)
-    rows = list(kit.db["customers"].find({"tenant_id": ctx.tenant_id, "deleted": True},
-                                         {"name": 1, "owner_id": 1, "deleted_at": 1, "deleted_by": 1,
-                                          "delete_reason": 1, "created_at": 1}))
+    rows = list(store.customers.find({"tenant_id": ctx.tenant_id, "deleted": True},
+                                     {"name": 1, "owner_id": 1, "deleted_at": 1, "deleted_by": 1,
+                                      "delete_reason": 1, "created_at": 1}))
     rows.sort(key=lambda r: (aware(r["deleted_at"]) if r.get("deleted_at") else 0, r["_id"]), reverse=True)
     chunk = rows[(pg - 1) * size: pg * size]
     names = d.names([x for r in chunk for x in (r.get("owner_id"), r.get("deleted_by"))])
@@ -95,15 +96,15 @@ def list_deleted(kit: WorkerKit, ctx: CallContext, d: Directory, page: Any = 1, 
     return {"items": items, "total": len(rows), "page": pg, "page_size": size}
 
 
-def restore_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: Any, data: Any
-                     ) -> dict[str, Any]:
+def restore_customer(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, pool: Any, customer_id: Any,
+                     data: Any) -> dict[str, Any]:
     """Bring a deleted customer back (admin only). ``data``: ``reason?``, ``owner_id?``
     (an active employee, or null for unowned; default: the previous owner while active)."""
     if not ctx.has_role(*ADMIN_ROLES):
         raise Forbidden("customer.restore_forbidden", "only an admin may restore customers")
     data = data if isinstance(data, dict) else {}
     why = _reason(data.get("reason"))
-    doc = store.by_id(kit.db, "customers", str(customer_id)[:64], tenant_id=ctx.tenant_id) \
+    doc = store.by_id("customers", str(customer_id)[:64], tenant_id=ctx.tenant_id) \
         if isinstance(customer_id, str) else None
     if doc is None:
         raise NotFound("customer.not_found", "no such customer")
@@ -111,32 +112,32 @@ def restore_customer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, 
         raise Conflict("customer.not_deleted", "the customer is not deleted", {"customer_id": doc["_id"]})
     owner = _restored_owner(d, doc, data)
     now = kit.now()
-    name_key, numbers = store.keys_of(doc)
+    name_key, numbers = keys_of(doc)
     try:
-        taken = store.reserve_keys(kit.db, ctx.tenant_id, doc["_id"], name_key, numbers, now)
+        taken = store.reserve_keys(ctx.tenant_id, doc["_id"], name_key, numbers, now)
     except Conflict as exc:  # the duplicate check again: another customer took a key meanwhile
-        raise registry.duplicate_error(kit, ctx, d, exc) from None
+        raise registry.duplicate_error(store, ctx, d, exc) from None
     try:
         row = _log(pool, doc, owner, "restore", why, owner is None, capacity="exact")
     except BaseException:
-        store.release_keys(kit.db, ctx.tenant_id, doc["_id"], taken)
+        store.release_keys(ctx.tenant_id, doc["_id"], taken)
         raise
     restored = {**doc, "owner_id": owner, "owner_seq": row["seq"], "unowned": owner is None}
     events = [kit.event("customer.restored", {**registry.created_facts(restored), "reason": why,
                                               "restored_by": ctx.user_id})]
     fields = {"deleted": False, "restored_at": now, "restored_by": ctx.user_id, "owner_id": owner,
               "owner_seq": row["seq"], "owner_since": now, "unowned": owner is None,
-              "shared_with": store.share_targets(kit.db, ctx.tenant_id, owner), "updated_at": now}
+              "shared_with": store.share_targets(ctx.tenant_id, owner), "updated_at": now}
     try:
         with kit.change(events, Check("customers", {"_id": doc["_id"], "deleted": False, "owner_seq": row["seq"]})):
-            kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": fields})
+            store.customers.update_one({"_id": doc["_id"]}, {"$set": fields})
     except BaseException:
-        store.release_keys(kit.db, ctx.tenant_id, doc["_id"], taken)
+        store.release_keys(ctx.tenant_id, doc["_id"], taken)
         raise
-    timeline.record(kit.db, ctx.tenant_id, doc["_id"], "customer.restored", now, ctx.user_id,
+    timeline.record(store, ctx.tenant_id, doc["_id"], "customer.restored", now, ctx.user_id,
                     "restored" + (f": {why}" if why else ""), {"reason": why, "owner_id": owner},
                     entry_id=events[0]["event_id"])
-    return registry.view(kit, ctx, {**doc, **fields})
+    return registry.view(store, ctx, {**doc, **fields})
 
 
 def _restored_owner(d: Directory, doc: dict[str, Any], data: dict[str, Any]) -> str | None:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from crmkit.clock import parse_iso
 from crmkit.context import CallContext
 from crmkit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from customers import access, inputs, registry, store, timeline
+from customers import access, inputs, registry, timeline
 from customers.peers import Directory, check_employees
 from customers.rules import ADMIN_ROLES
+from customers.store import Store
 
 if TYPE_CHECKING:
     from crmkit.nameko.kit import WorkerKit
@@ -47,7 +48,7 @@ def authorise(ctx: CallContext, d: Directory, doc: dict[str, Any], expected: str
     raise Forbidden("customer.owner_change_forbidden", "you may not move this customer")
 
 
-def change_owner(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
+def change_owner(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, pool: Any, customer_id: str,
                  expected_owner_id: str | None, new_owner_id: str | None, path: str, reason: str | None = None,
                  *, unowned: bool = False, check_rights: bool = True, owner_checked: bool = False,
                  capacity: str | None = None) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def change_owner(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, cust
         raise InvalidInput("owner_change.invalid_reason", "reason: at most 500 characters")
     if not isinstance(customer_id, str) or len(customer_id) > 64:
         raise NotFound("customer.not_found", "no such customer")
-    doc = store.load(kit.db, ctx.tenant_id, customer_id)
+    doc = store.load(ctx.tenant_id, customer_id)
     if check_rights:
         authorise(ctx, d, doc, expected_owner_id, new_owner_id, path)
         if new_owner_id is not None and new_owner_id != ctx.user_id and not owner_checked:
@@ -73,7 +74,7 @@ def change_owner(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, cust
     res = pool.change_owner(customer_id=customer_id, expected_owner_id=expected_owner_id,
                             new_owner_id=new_owner_id, path=path, reason=reason or "", unowned=unowned,
                             capacity=capacity)
-    apply_change(kit, ctx.tenant_id, res, ctx.user_id, parse_iso(res["at"]), res["event_id"])
+    apply_change(store, ctx.tenant_id, res, ctx.user_id, parse_iso(res["at"]), res["event_id"])
     return {k: res[k] for k in ("customer_id", "from_owner_id", "to_owner_id", "seq", "path", "at")}
 
 
@@ -81,7 +82,7 @@ def change_owner(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, cust
 OWN_TIMELINE = ("entry", "import", "restore", "delete")
 
 
-def apply_change(kit: WorkerKit, tenant_id: str, change: dict[str, Any], actor_id: str, at: datetime,
+def apply_change(store: Store, tenant_id: str, change: dict[str, Any], actor_id: str, at: datetime,
                  event_id: str) -> bool:
     """Bring the copy of the owner up to the move ``change`` (the pool's answer, or the data of
     ``customer.owner_changed``) when its ``seq`` is newer, and note it in the timeline once
@@ -89,31 +90,32 @@ def apply_change(kit: WorkerKit, tenant_id: str, change: dict[str, Any], actor_i
     cid, seq, new = str(change["customer_id"]), int(change["seq"]), change.get("to_owner_id")
     if change.get("path") == "delete":
         return False
-    doc = kit.db["customers"].find_one({"_id": cid}, {"owner_seq": 1, "tenant_id": 1})
+    doc = store.customers.find_one({"_id": cid}, {"owner_seq": 1, "tenant_id": 1})
     if doc is None or doc.get("tenant_id") != tenant_id or int(doc.get("owner_seq") or 0) >= seq:
         return False
-    kit.db["customers"].update_one({"_id": cid, "owner_seq": doc.get("owner_seq")}, {"$set": {
+    store.customers.update_one({"_id": cid, "owner_seq": doc.get("owner_seq")}, {"$set": {
         "owner_id": new, "owner_seq": seq, "owner_since": at, "unowned": bool(change.get("unowned")),
-        "shared_with": store.share_targets(kit.db, tenant_id, new), "updated_at": at}})
+        "shared_with": store.share_targets(tenant_id, new), "updated_at": at}})
     if change.get("path") not in OWN_TIMELINE:
         path, reason = change.get("path"), change.get("reason") or ""
-        timeline.record(kit.db, tenant_id, cid, "customer.owner_changed", at, actor_id,
+        timeline.record(store, tenant_id, cid, "customer.owner_changed", at, actor_id,
                         f"owner changed ({path})", {"from_owner_id": change.get("from_owner_id"),
                                                     "to_owner_id": new, "path": path, "reason": reason},
                         entry_id=event_id)
     return True
 
 
-def on_owner_changed(kit: WorkerKit, env: dict[str, Any]) -> None:
+def on_owner_changed(store: Store, env: dict[str, Any]) -> None:
     """``customer.owner_changed`` from the pool: every move reaches the copy."""
     data = env.get("data") or {}
     if not data.get("customer_id") or data.get("seq") is None:
         return
-    apply_change(kit, env["tenant_id"], data, env.get("actor_id") or "system", parse_iso(env["occurred_at"]),
+    apply_change(store, env["tenant_id"], data, env.get("actor_id") or "system", parse_iso(env["occurred_at"]),
                  env["event_id"])
 
 
-def share_all(kit: WorkerKit, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
+def share_all(kit: WorkerKit, store: Store, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]
+              ) -> dict[str, Any]:
     """Share all of A's customers (now and later) with each B."""
     if not isinstance(from_owner_id, str) or not from_owner_id:
         raise InvalidInput("share.invalid", "from_owner_id is required")
@@ -123,39 +125,39 @@ def share_all(kit: WorkerKit, ctx: CallContext, from_owner_id: str, to_user_ids:
     targets = [u for u in dict.fromkeys(to_user_ids) if u != from_owner_id]
     now = kit.now()
     for u in targets:
-        kit.db["share_rules"].replace_one({"_id": f"{ctx.tenant_id}|{from_owner_id}|{u}"}, {
+        store.share_rules.replace_one({"_id": f"{ctx.tenant_id}|{from_owner_id}|{u}"}, {
             "_id": f"{ctx.tenant_id}|{from_owner_id}|{u}", "tenant_id": ctx.tenant_id,
             "from_owner_id": from_owner_id, "to_user_id": u, "at": now, "actor_id": ctx.user_id}, upsert=True)
-    ids = _apply_shares(kit, ctx, from_owner_id)
+    ids = _apply_shares(store, ctx, from_owner_id)
     ev = kit.event("customer.shared", {"from_owner_id": from_owner_id, "to_user_ids": targets,
                                        "customer_ids": ids[:1000], "count": len(ids)})
     kit.emit(ev)
     for cid in ids:
-        timeline.record(kit.db, ctx.tenant_id, cid, "customer.shared", now, ctx.user_id,
+        timeline.record(store, ctx.tenant_id, cid, "customer.shared", now, ctx.user_id,
                         "shared with colleagues", {"to_user_ids": targets}, entry_id=f"{ev['event_id']}:{cid}")
     return {"from_owner_id": from_owner_id, "to_user_ids": targets, "customers": len(ids)}
 
 
-def unshare(kit: WorkerKit, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
+def unshare(store: Store, ctx: CallContext, from_owner_id: str, to_user_ids: list[str]) -> dict[str, Any]:
     if not isinstance(to_user_ids, list) or not all(isinstance(u, str) for u in to_user_ids):
         raise InvalidInput("share.invalid", "to_user_ids: a list of employee ids")
     for u in to_user_ids:
-        kit.db["share_rules"].delete_one({"_id": f"{ctx.tenant_id}|{from_owner_id}|{u}"})
-    ids = _apply_shares(kit, ctx, from_owner_id)
+        store.share_rules.delete_one({"_id": f"{ctx.tenant_id}|{from_owner_id}|{u}"})
+    ids = _apply_shares(store, ctx, from_owner_id)
     return {"from_owner_id": from_owner_id, "removed": to_user_ids, "customers": len(ids)}
 
 
-def _apply_shares(kit: WorkerKit, ctx: CallContext, owner_id: str) -> list[str]:
-    targets = store.share_targets(kit.db, ctx.tenant_id, owner_id)
-    ids = [r["_id"] for r in kit.db["customers"].find({"tenant_id": ctx.tenant_id, "owner_id": owner_id,
-                                                        "deleted": False}, {"_id": 1})]
+def _apply_shares(store: Store, ctx: CallContext, owner_id: str) -> list[str]:
+    targets = store.share_targets(ctx.tenant_id, owner_id)
+    ids = [r["_id"] for r in store.customers.find({"tenant_id": ctx.tenant_id, "owner_id": owner_id,
+                                                    "deleted": False}, {"_id": 1})]
     if ids:
-        kit.db["customers"].update_many({"tenant_id": ctx.tenant_id, "owner_id": owner_id, "deleted": False},
-                                        {"$set": {"shared_with": targets}})
+        store.customers.update_many({"tenant_id": ctx.tenant_id, "owner_id": owner_id, "deleted": False},
+                                    {"$set": {"shared_with": targets}})
     return ids
 
 
-def share(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
+def share(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, data: Any) -> dict[str, Any]:
     """Share all of A's customers (``from_owner_id``, default the caller) with each B, or
     drop those shares (``unshare``). A must be an employee of the tenant, each B an active
     one (unsharing may name a departed B); one identity call for all of them."""
@@ -173,12 +175,12 @@ def share(kit: WorkerKit, ctx: CallContext, d: Directory, data: Any) -> dict[str
     check_employees(found, [frm], "from_owner_id", active=False)
     check_employees(found, to, "to_user_ids", active=not data.get("unshare"))
     if data.get("unshare"):
-        return unshare(kit, ctx, frm, to)
-    return share_all(kit, ctx, frm, to)
+        return unshare(store, ctx, frm, to)
+    return share_all(kit, store, ctx, frm, to)
 
 
-def assign_departments(kit: WorkerKit, ctx: CallContext, d: Directory, docs: list[dict[str, Any]], dept_ids: Any,
-                       assign: bool) -> dict[str, Any]:
+def assign_departments(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, docs: list[dict[str, Any]],
+                       dept_ids: Any, assign: bool) -> dict[str, Any]:
     """Assign (or unassign) the customers ``docs`` (visible to the caller) to departments.
     Every department must exist in the tenant (404 ``department.not_found``) and, for a
     department admin, lie in their subtree (403 ``departments.outside_scope``). Assignment
@@ -203,48 +205,50 @@ def assign_departments(kit: WorkerKit, ctx: CallContext, d: Directory, docs: lis
                         "their own subtree", {"field": "dept_ids", "ids": outside[:50]})
     now = kit.now()
     if assign:  # before any customer carries the departments: list filters find them (access)
-        store.mark_assigned_depts(kit.db, ctx.tenant_id, dept_ids, now)
+        store.mark_assigned_depts(ctx.tenant_id, dept_ids, now)
     for doc in docs:
         current = list(doc.get("dept_ids") or [])
         new = list(dict.fromkeys(current + dept_ids)) if assign else [x for x in current if x not in dept_ids]
-        kit.db["customers"].update_one({"_id": doc["_id"]}, {"$set": {"dept_ids": new, "updated_at": now}})
+        store.customers.update_one({"_id": doc["_id"]}, {"$set": {"dept_ids": new, "updated_at": now}})
         names = [known[x].get("name") or x for x in dept_ids]
-        timeline.record(kit.db, ctx.tenant_id, doc["_id"], "customer.departments", now, ctx.user_id,
+        timeline.record(store, ctx.tenant_id, doc["_id"], "customer.departments", now, ctx.user_id,
                         ("departments assigned: " if assign else "departments unassigned: ") + ", ".join(names),
                         {"dept_ids": new, "changed": list(dept_ids)})
     return {"customers": len(docs), "dept_ids": dept_ids, "assigned": assign}
 
 
-def handover(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, employee_id: str, handover_to: str | None
-             ) -> dict[str, Any]:
+def handover(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, pool: Any, employee_id: str,
+             handover_to: str | None) -> dict[str, Any]:
     """Departure: the leaver's customers and contacts go to ``handover_to`` or become unowned."""
     moved = 0
-    for doc in list(kit.db["customers"].find({"tenant_id": ctx.tenant_id, "owner_id": employee_id,
-                                              "deleted": False}, {"_id": 1})):
+    for doc in list(store.customers.find({"tenant_id": ctx.tenant_id, "owner_id": employee_id,
+                                          "deleted": False}, {"_id": 1})):
         try:
-            change_owner(kit, ctx, d, pool, doc["_id"], employee_id, handover_to, "handover", "employee left",
-                         unowned=handover_to is None, check_rights=False)
+            change_owner(kit, store, ctx, d, pool, doc["_id"], employee_id, handover_to, "handover",
+                         "employee left", unowned=handover_to is None, check_rights=False)
             moved += 1
         except Conflict:
             continue  # moved meanwhile by someone else: that change stands
-    contacts = kit.db["contacts"].update_many(
+    contacts = store.contacts.update_many(
         {"tenant_id": ctx.tenant_id, "owner_id": employee_id, "deleted": False},
         {"$set": {"owner_id": handover_to, "unowned": handover_to is None, "updated_at": kit.now()}})
-    kit.db["share_rules"].delete_many({"tenant_id": ctx.tenant_id, "from_owner_id": employee_id})
+    store.share_rules.delete_many({"tenant_id": ctx.tenant_id, "from_owner_id": employee_id})
     return {"customers": moved, "contacts": contacts.modified_count, "to_owner_id": handover_to}
 
 
-def transfer(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str, data: Any) -> dict[str, Any]:
+def transfer(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, pool: Any, customer_id: str, data: Any
+             ) -> dict[str, Any]:
     """Admin/dept-admin transfer to a new owner (expected owner = the current one)."""
-    doc = registry.get_visible(kit, ctx, d, customer_id)
+    doc = registry.get_visible(store, ctx, d, customer_id)
     new = (data or {}).get("new_owner_id")
     if not isinstance(new, str) or not new:
         raise InvalidInput("transfer.invalid", "new_owner_id is required")
-    return change_owner(kit, ctx, d, pool, customer_id, doc.get("owner_id"), new, "transfer",
+    return change_owner(kit, store, ctx, d, pool, customer_id, doc.get("owner_id"), new, "transfer",
                         (data or {}).get("reason"))
 
 
-def bind(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, data: dict[str, Any]) -> dict[str, Any]:
+def bind(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, pool: Any, data: dict[str, Any]
+         ) -> dict[str, Any]:
     """Bind (owner_id given: path assign) or unbind (owner_id null: back to the public pool)."""
     ids = inputs.ids(data.get("customer_ids"))
     if not ids:
@@ -254,25 +258,26 @@ def bind(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, data: dict[s
         raise InvalidInput("bind.invalid", "owner_id: an employee id or null")
     if not ctx.has_role(*MANAGER_ROLES, "dept_admin"):
         raise Forbidden("bind.forbidden", "only an admin may bind customers")
-    docs = [registry.get_visible(kit, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
+    docs = [registry.get_visible(store, ctx, d, cid) for cid in ids]  # every id first: 404 moves nothing
     if new is not None:
         d.require_employees([new], "owner_id")
-    results = [change_owner(kit, ctx, d, pool, doc["_id"], doc.get("owner_id"), new,
+    results = [change_owner(kit, store, ctx, d, pool, doc["_id"], doc.get("owner_id"), new,
                             "assign" if new else "release", data.get("reason"), owner_checked=True)
                for doc in docs]
     return {"changed": len(results), "results": results}
 
 
-def history(kit: WorkerKit, ctx: CallContext, d: Directory, pool: Any, customer_id: str) -> list[dict[str, Any]]:
+def history(store: Store, ctx: CallContext, d: Directory, pool: Any, customer_id: str) -> list[dict[str, Any]]:
     """The ownership log (the pool's); for admins also of a deleted customer (its delete is logged)."""
-    registry.get_audited(kit, ctx, d, customer_id)
+    registry.get_audited(store, ctx, d, customer_id)
     rows: list[dict[str, Any]] = pool.ownership_history(customer_id=customer_id)
     return rows
 
 
-def assign_departments_of(kit: WorkerKit, ctx: CallContext, d: Directory, data: dict[str, Any]) -> dict[str, Any]:
+def assign_departments_of(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, data: dict[str, Any]
+                          ) -> dict[str, Any]:
     """``assign_departments`` of the customers ``data["customer_ids"]`` names (each visible to the caller)."""
     if not ctx.has_role(*ADMIN_ROLES, "dept_admin"):
         raise Forbidden("departments.forbidden", "only an admin may assign departments")
-    docs = [registry.get_visible(kit, ctx, d, cid) for cid in inputs.ids(data.get("customer_ids"))]
-    return assign_departments(kit, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))
+    docs = [registry.get_visible(store, ctx, d, cid) for cid in inputs.ids(data.get("customer_ids"))]
+    return assign_departments(kit, store, ctx, d, docs, data.get("dept_ids"), not data.get("unassign"))

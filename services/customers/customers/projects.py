@@ -13,11 +13,11 @@ if TYPE_CHECKING:
 
 
 def projects_of(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, customer_id: str) -> list[dict[str, Any]]:
-    registry.get_visible(kit, ctx, d, customer_id)
-    return catalog.list_projects(store.db, ctx, customer_id)
+    registry.get_visible(store, ctx, d, customer_id)
+    return catalog.list_projects(store, ctx, customer_id)
 
 
 def add_project(kit: WorkerKit, store: Store, ctx: CallContext, d: Directory, customer_id: str, data: Any
                 ) -> dict[str, Any]:
-    doc = registry.get_visible(kit, ctx, d, customer_id)
-    return catalog.create_project(store.db, ctx, doc, data, kit.now())
+    doc = registry.get_visible(store, ctx, d, customer_id)
+    return catalog.create_project(store, ctx, doc, data, kit.now())

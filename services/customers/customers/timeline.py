@@ -4,23 +4,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from crmkit.clock import iso
 from crmkit.docstore import aware
 from crmkit.errors import InvalidInput
-from customers import store
 from customers.rules import MAX_TEXT, Problems, clean_text
+from customers.store import Store, new_id
 
 NOTE_KINDS = ("call", "message", "meeting", "visit", "other")
 
 
-def record(db: Database[Any], tenant_id: str, customer_id: str, kind: str, at: datetime, actor_id: str | None,
+def record(store: Store, tenant_id: str, customer_id: str, kind: str, at: datetime, actor_id: str | None,
            summary: str, data: dict[str, Any] | None = None, entry_id: str | None = None) -> None:
     """One entry; ``entry_id`` (an event id) makes a repeat a no-op."""
     try:
-        db["timeline"].insert_one({"_id": entry_id or store.new_id(), "tenant_id": tenant_id,
+        store.timeline.insert_one({"_id": entry_id or new_id(), "tenant_id": tenant_id,
                                    "customer_id": customer_id, "kind": kind, "at": at, "actor_id": actor_id,
                                    "summary": summary, "data": data or {}})
     except DuplicateKeyError:
@@ -37,10 +36,10 @@ def tag_change_summary(before: list[str], after: list[str], labels: dict[str, st
     return "tags: " + (", ".join(parts) or "unchanged"), data
 
 
-def record_tags(db: Database[Any], tenant_id: str, customer_id: str, at: datetime, actor_id: str | None,
+def record_tags(store: Store, tenant_id: str, customer_id: str, at: datetime, actor_id: str | None,
                 before: list[str], after: list[str], labels: dict[str, str], entry_id: str) -> None:
     summary, data = tag_change_summary(before, after, labels)
-    record(db, tenant_id, customer_id, "customer.tags_changed", at, actor_id, summary, data, entry_id=entry_id)
+    record(store, tenant_id, customer_id, "customer.tags_changed", at, actor_id, summary, data, entry_id=entry_id)
 
 
 def entry_from_event(env: dict[str, Any]) -> dict[str, Any] | None:
@@ -59,8 +58,8 @@ def entry_from_event(env: dict[str, Any]) -> dict[str, Any] | None:
     return {"customer_id": str(cid), "kind": kind, "summary": summary, "data": keep}
 
 
-def list_entries(db: Database[Any], tenant_id: str, customer_id: str, page: int, size: int) -> dict[str, Any]:
-    rows = list(db["timeline"].find({"tenant_id": tenant_id, "customer_id": customer_id}))
+def list_entries(store: Store, tenant_id: str, customer_id: str, page: int, size: int) -> dict[str, Any]:
+    rows = list(store.timeline.find({"tenant_id": tenant_id, "customer_id": customer_id}))
     rows.sort(key=lambda r: (aware(r["at"]), r["_id"]), reverse=True)
     total = len(rows)
     chunk = rows[(page - 1) * size: page * size]

@@ -36,9 +36,9 @@ def test_lookups_scan_and_in_give_the_same_answer(db, monkeypatch):
     for cost, ferret in ((0, True), (10**9, True), (1, False)):  # per-key, one scan, $in batches
         monkeypatch.setattr(imports, "LOOKUP_COST", cost)
         monkeypatch.setattr(imports, "_is_ferretdb", lambda _db, f=ferret: f)
-        answers.append(imports._held_rows(db, "name_keys", t, want))
+        answers.append(imports._held_rows(store.Store(db).name_keys, t, want))
     assert answers == [expected] * 3
-    assert imports._size(db, "name_keys") == 32
+    assert imports._size(store.Store(db).name_keys) == 32
 
 
 def test_reserve_many_collects_every_held_key_and_keeps_none(db):
@@ -49,8 +49,9 @@ def test_reserve_many_collects_every_held_key_and_keeps_none(db):
     db["phone_keys"].insert_one({"_id": f"{t}|051260000000", "tenant_id": t, "key": "051260000000",
                                  "customer_id": holder, "at": now})
     items = [("a", "held1", ["051211111111"]), ("b", "free", ["051260000000"]), ("c", "held2", [])]
+    keys = store.Store(db)
     with pytest.raises(store.KeysHeld) as exc:
-        store.reserve_many(db, t, items, now, max_held=10)
+        keys.reserve_many(t, items, now, max_held=10)
     got = {(h["for_customer_id"], h["on"], h["value"], h["customer_id"]) for h in exc.value.details["held"]}
     assert got == {("a", "name_key", "held1", holder), ("c", "name_key", "held2", holder),
                    ("b", "phone", "051260000000", holder)}
@@ -58,19 +59,19 @@ def test_reserve_many_collects_every_held_key_and_keeps_none(db):
     assert db["phone_keys"].find_one({"_id": f"{t}|051211111111"}) is None
     # without max_held the first held key is a Conflict, and nothing stays reserved either
     with pytest.raises(store.Conflict):
-        store.reserve_many(db, t, items, now)
+        keys.reserve_many(t, items, now)
     assert db["name_keys"].find_one({"_id": f"{t}|free"}) is None
     # a clean plan is reserved
-    assert dict(store.reserve_many(db, t, [("d", "new", ["051222222222"])], now)) == {
+    assert dict(keys.reserve_many(t, [("d", "new", ["051222222222"])], now)) == {
         "d": [("name_keys", "new"), ("phone_keys", "051222222222")]}
 
 
 class _Kit:
-    """What ``run_import`` uses of the worker kit: the database, the clock, events in the
-    caller's context and the kit's outbox (the real ``crmkit.outbox.Outbox`` on ``db``)."""
+    """What ``run_import`` uses of the worker kit: the clock, events in the caller's context and
+    the kit's outbox (the real ``crmkit.outbox.Outbox`` on ``db``); the rows go through the Store."""
 
-    def __init__(self, db, outbox) -> None:
-        self.db, self.outbox = db, outbox
+    def __init__(self, outbox) -> None:
+        self.outbox = outbox
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -85,13 +86,13 @@ def _import(db, outbox, rows: int):
     from customers.rules import validate_customer
     from customers.sheets import Parsed
 
-    kit = _Kit(db, outbox)
+    kit = _Kit(outbox)
     kit.ctx = CallContext(tenant_id=uuid.uuid4().hex, user_id=uuid.uuid4().hex, roles=("employee",))
     tag = uuid.uuid4().hex[:6]
     parsed = Parsed(rows=[(i + 2, validate_customer({"name": f"苏州{tag}{i:04d}精密有限公司", "address": "苏州",
                                                      "landlines": [f"0512-{60000000 + i}"]}))
                           for i in range(rows)])
-    return kit, imports.run_import(kit, kit.ctx, parsed)
+    return kit, imports.run_import(kit, store.Store(db), kit.ctx, parsed)
 
 
 def test_import_events_go_through_the_kits_outbox_each_with_its_customers_check(db, monkeypatch):
