@@ -145,3 +145,29 @@ def test_a_contact_note_right_after_entry_moves_the_reclaim_date_off_the_no_cont
         assert moved["reclaim_on"] == entered_plus_35, moved
     finally:
         rpc.call("customers", "_test_set_clock", now=None)
+
+
+def test_an_entry_left_behind_by_a_dead_customers_process_gives_its_slot_back(http, rpc):
+    """``pool.enter`` ran, then the customers process died before its write (here: the entry is
+    made straight on the pool, and nothing else happens). The sweep of orphaned entries asks the
+    real customers service, drops that entry and gives its slot back; a customer entered
+    through the API beside it stays."""
+    from crmkit.context import CallContext
+
+    t = make_tenant(http, TEST_OPERATOR_SECRET)
+    r = http.post(C, json=body("kept"), headers=t.headers("employee"))
+    assert r.status_code == 201, r.text
+    kept = r.json()["id"]
+    me = t.ids["employee"]
+    orphan = uuid.uuid4().hex
+    as_customers = CallContext(tenant_id=t.tenant_id, user_id=me, roles=("employee",))
+    rpc.call("pool", "enter", ctx=as_customers, customer_ids=[orphan], owner_id=me)
+    assert held(http, t) == 2
+    system = CallContext(tenant_id=t.tenant_id, user_id="system", roles=("system",))
+    swept = rpc.call("pool", "_test_sweep_orphaned_entries", ctx=system, older_than_seconds=0)
+    assert swept["dropped"] >= 1, swept
+    assert held(http, t) == 1
+    assert rpc.call("pool", "ownership_history", ctx=system, customer_id=orphan) == []
+    assert pool_view(http, t, kept, owner_id=me)
+    r = http.post(C, json=body("after"), headers=t.headers("employee"))
+    assert r.status_code == 201 and held(http, t) == 2, r.text

@@ -147,6 +147,18 @@ class CustomerAnswer(Answer):
     owner_id: str | None = None
 
 
+class CustomerIds(Payload):
+    customer_ids: list[Id]
+
+
+class ExistingAnswer(Answer):
+    """The ids of the call that have a customer record (deleted ones included)."""
+
+    existing: list[str]
+
+
+rpc("customers", "existing_customers", CustomerIds, ExistingAnswer, ("pool",),
+    "which entered customers were written (the pool's sweep of orphaned entries)")
 rpc("customers", "duplicate_check", DuplicateCheck, DuplicateAnswer, ("pool",),
     "the customers a name or numbers would duplicate")
 rpc("customers", "get_customer", CustomerRef, CustomerAnswer, ("visits",), "a customer the caller may see")

@@ -105,6 +105,14 @@ def apply_change(store: Store, tenant_id: str, change: dict[str, Any], actor_id:
     return True
 
 
+def existing(store: Store, ctx: CallContext, ids: list[str]) -> dict[str, Any]:
+    """For the pool's sweep of entries whose customer was never written (``pool.enter`` ran, then
+    this service died before its write): which of ``ids`` have a record. Services only."""
+    if not ctx.has_role("system"):
+        raise Forbidden("customers.services_only", "only services ask which customers exist")
+    return {"existing": store.existing_ids(ctx.tenant_id, ids)}
+
+
 def on_owner_changed(store: Store, env: dict[str, Any]) -> None:
     """``customer.owner_changed`` from the pool: every move reaches the copy."""
     data = env.get("data") or {}

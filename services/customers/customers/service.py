@@ -56,6 +56,12 @@ class CustomersService(BaseService):
         return registry.duplicate_check(self.store, self.kit.ctx, self._d(), data, inputs.short_id(exclude_customer_id))
 
     @api
+    def existing_customers(self, customer_ids: Any) -> dict[str, Any]:
+        """Which of ``customer_ids`` (at most 500) have a record, deleted ones included: the
+        pool's sweep of orphaned entries asks. Callers with the ``system`` role only."""
+        return ownership.existing(self.store, self.kit.ctx, inputs.ids(customer_ids))
+
+    @api
     def create_customer(self, data: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         ctx = self.kit.ctx
         return registry.create_customer(self.kit, self.store, ctx, self._d(), data, idempotency_key, pool=self.pool)

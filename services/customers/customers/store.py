@@ -103,6 +103,12 @@ class Store:
             raise NotFound("customer.not_found", "no such customer")
         return doc
 
+    def existing_ids(self, tenant_id: str, ids: list[str]) -> list[str]:
+        """Of ``ids``, those with a customer record of the tenant (deleted ones included); an
+        ``_id``-only filter, the tenant checked here (see :meth:`by_id`)."""
+        rows = self.customers.find({"_id": {"$in": list(ids)}}, {"tenant_id": 1})
+        return sorted(str(r["_id"]) for r in rows if r.get("tenant_id") == tenant_id)
+
     def notes_of(self, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
         """A customer's contact notes, newest first."""
         rows = list(self.contact_notes.find({"tenant_id": tenant_id, "customer_id": customer_id}))

@@ -87,6 +87,19 @@ def test_visible_customer_ids(rpc, entered):
     assert ids == [doc["id"]]
 
 
+def test_existing_customers_answers_services_of_the_tenant_only(rpc, entered):
+    """What the pool's sweep of orphaned entries asks: which ids have a record."""
+    tenant, owner, doc = entered
+    system = ctx(tenant, "system", "system")
+    ghost = uuid.uuid4().hex
+    assert rpc.call("customers", "existing_customers", ctx=system, customer_ids=[doc["id"], ghost]) == \
+        {"existing": [doc["id"]]}
+    other = ctx(uuid.uuid4().hex, "system", "system")
+    assert rpc.call("customers", "existing_customers", ctx=other, customer_ids=[doc["id"]]) == {"existing": []}
+    with pytest.raises(Forbidden):
+        rpc.call("customers", "existing_customers", ctx=ctx(tenant, owner, "tenant_admin"), customer_ids=[doc["id"]])
+
+
 def test_a_logged_change_the_document_missed_is_rolled_forward_by_id(rpc, infra, stack_env, entered):
     """A crash between the log insert and the document update: the next change finds the
     log rows past the document's ``owner_seq`` by their ``_id`` and rolls forward first.

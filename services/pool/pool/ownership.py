@@ -494,15 +494,21 @@ def cancel_entry(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id
         storage.update_hint(store, tenant, owner_id, {"$set": {"slots": []}})  # re-read from the rows next time
         return {"cancelled": cancelled}
     for cid in dict.fromkeys(customer_ids):
-        first = store.moves.find_one({"_id": move_id(cid, 1)})
-        if first is None or first.get("tenant_id") != tenant or first.get("to_owner_id") != owner_id \
-                or store.moves.find_one({"_id": move_id(cid, 2)}, {"_id": 1}) is not None:
-            continue
-        storage.free_slot(store, tenant, owner_id, cid)
-        store.customers.delete_one({"_id": cid})
-        store.moves.delete_one({"_id": move_id(cid, 1)})
-        cancelled += 1
+        cancelled += drop_entry(store, tenant, cid, owner_id)
     return {"cancelled": cancelled}
+
+
+def drop_entry(store: Store, tenant: str, customer_id: str, owner_id: str | None) -> bool:
+    """Undo an entry whose customer was never written: its slot, read-model row and log row go,
+    while it is still at its entry (seq 1 of ``owner_id``, nothing after it)."""
+    first = store.moves.find_one({"_id": move_id(customer_id, 1)})
+    if first is None or first.get("tenant_id") != tenant or first.get("to_owner_id") != owner_id \
+            or store.moves.find_one({"_id": move_id(customer_id, 2)}, {"_id": 1}) is not None:
+        return False
+    storage.free_slot(store, tenant, owner_id, customer_id)
+    store.customers.delete_one({"_id": customer_id})
+    store.moves.delete_one({"_id": move_id(customer_id, 1)})
+    return True
 
 
 def announce_entry(kit: WorkerKit, store: Store, tenant: str, customer_id: str, name: str | None) -> bool:

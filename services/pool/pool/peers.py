@@ -16,6 +16,7 @@ class Identity(Protocol):
 
 class Customers(Protocol):
     def duplicate_check(self, *, data: dict[str, Any]) -> dict[str, Any] | None: ...
+    def existing_customers(self, *, customer_ids: list[str]) -> dict[str, Any] | None: ...
 
 
 def dept_of(identity: Identity, owner_id: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 from nameko.timer import timer
@@ -13,12 +14,13 @@ from crmkit.nameko.base import BaseService
 from crmkit.nameko.events import subscribe
 from crmkit.nameko.kit import Kit
 from crmkit.nameko.rpc import TimedRpc, api
-from pool import inputs, ownership, readmodel, reclaim, requests, search
+from pool import inputs, orphans, ownership, readmodel, reclaim, requests, search
 from pool.store import PoolStore
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = float(os.environ.get("POOL_SWEEP_INTERVAL", "3600"))
+ORPHAN_INTERVAL = float(os.environ.get("POOL_ORPHAN_INTERVAL", "900"))
 _id = inputs.required_id
 
 
@@ -146,6 +148,17 @@ class PoolService(BaseService):
     @timer(interval=3600)
     def _pool_housekeeping(self) -> None:
         ownership.purge_old_claim_slots(self.kit, self.store)
+
+    @timer(interval=ORPHAN_INTERVAL)
+    def _orphan_timer(self) -> None:
+        orphans.timed_sweep(self.kit, self.store, self.customers)
+
+    @api
+    def _test_sweep_orphaned_entries(self, older_than_seconds: Any = 900) -> dict[str, Any]:
+        """Test hook: the sweep of entries whose customer was never written, now."""
+        self.kit.require_test_hooks()
+        age = inputs.integer(older_than_seconds, "older_than_seconds", default=900, lo=0, hi=86_400)
+        return orphans.sweep(self.kit, self.store, self.customers, timedelta(seconds=age))
 
     @api
     def reclaim_log(self, customer_id: str | None = None, limit: Any = 200) -> list[dict[str, Any]]:

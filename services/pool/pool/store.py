@@ -12,6 +12,8 @@ Collections (all rows carry ``tenant_id``; every query filters by it):
                  targets' actuals: entries and claims per person and day)
 - ``warnings``   reclaim warnings sent, ``_id = customer:epoch:reclaim_on:lead``
 - ``claim_requests``
+- ``created``    ``_id`` = customer id: its ``customer.created`` arrived (an insert, never an
+                 update); an entry without one after a while is asked about (``pool.orphans``)
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Store:
         self.claim_request_decisions: Collection[Any] = db["claim_request_decisions"]
         self.approvals: Collection[Any] = db["approvals"]
         self.outbox: Collection[Any] = db["outbox"]  # the kit's (crmkit.outbox); see commit_events
+        self.created: Collection[Any] = db["created"]  # one row per customer whose customer.created came
 
     def ensure_indexes(self) -> None:
         """The only place the pool creates indexes (the ``_id`` keys need none)."""
@@ -159,6 +162,40 @@ def row_lock(db: Store, customer_id: str, timeout: float = 15.0) -> Iterator[Non
         yield
     finally:
         db.locks.delete_one({"_id": lid})
+
+
+def mark_created(db: Store, tenant_id: str, customer_ids: list[str], at: datetime) -> None:
+    """These customers exist (their ``customer.created`` came, or customers said so): inserts
+    only, a row there already is kept."""
+    rows = [{"_id": c, "tenant_id": tenant_id, "at": at} for c in dict.fromkeys(customer_ids)]
+    for i in range(0, len(rows), 500):
+        try:
+            db.created.insert_many(rows[i:i + 500], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+
+
+def unconfirmed_entries(db: Store, before: datetime, limit: int) -> list[dict[str, Any]]:
+    """Rows still at their entry (seq 1 of an entry or import) made before ``before`` whose
+    ``customer.created`` never came: ``_id``, ``tenant_id``, ``owner_id``, at most ``limit``."""
+    out: list[dict[str, Any]] = []
+    q = {"seq": 1, "last_path": {"$in": ["entry", "import"]}, "entered_at": {"$lt": before}}
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        seen = {r["_id"] for r in db.created.find({"_id": {"$in": [b["_id"] for b in batch]}}, {"_id": 1})}
+        out.extend(b for b in batch if b["_id"] not in seen)
+        batch.clear()
+    for row in db.customers.find(q, {"_id": 1, "tenant_id": 1, "owner_id": 1}).batch_size(2000):
+        batch.append(row)
+        if len(batch) >= 500:
+            flush()
+            if len(out) >= limit:
+                break
+    if batch:
+        flush()
+    return out[:limit]
 
 
 def get_customer(db: Store, tenant_id: str, customer_id: str) -> dict[str, Any] | None:

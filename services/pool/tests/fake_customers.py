@@ -50,6 +50,11 @@ class FakeCustomersService(BaseService):
         # the real service answers with customers' company-name key; the stand-in's key is the trimmed name
         return {"duplicate": bool(matches), "matches": matches, "name_key": (name or "").strip() or None}
 
+    @api
+    def existing_customers(self, customer_ids: list[str]) -> dict[str, Any]:
+        rows = self.kit.db.customers.find({"_id": {"$in": list(customer_ids)}})
+        return {"existing": sorted(d["_id"] for d in rows if d.get("tenant_id") == self.kit.ctx.tenant_id)}
+
     # -- test drivers ------------------------------------------------------------------
     @api
     def _fake_create(self, items: list[dict[str, Any]], path: str = "entry") -> list[str]:
