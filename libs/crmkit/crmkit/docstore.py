@@ -7,6 +7,8 @@ under a unique key: of many concurrent inserts of one ``_id`` exactly one succee
 helpers here build on that:
 
 - :func:`insert_once` — the unique-insert lock: True for the one caller whose insert won.
+- :func:`lease_lock` — that lock held for a block of work (a read-modify-write of one row):
+  waits for it, takes over a holder that died (older than its lease), always lets go.
 - :func:`upsert` — an upsert retried when two callers raced to create the row (MongoDB
   answers one of them with a duplicate key instead of updating).
 - :class:`Idempotency` — a command with an ``Idempotency-Key`` has exactly one effect: the
@@ -22,7 +24,9 @@ helpers here build on that:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -50,6 +54,33 @@ def insert_once(coll: Collection[Any], doc: Mapping[str, Any]) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+@contextmanager
+def lease_lock(coll: Collection[Any], lock_id: str, *, lease: timedelta, wait: float,
+               busy: Callable[[], Exception]) -> Iterator[None]:
+    """Hold the lock ``lock_id`` (a row of ``coll`` under its unique ``_id``) for the block.
+
+    Waits up to ``wait`` seconds (then raises ``busy()``); a lock row older than ``lease`` is
+    a holder's that died and is taken over. The row carries a token, so a holder that outlived
+    its lease never releases its successor's lock."""
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait
+    pause = 0.002
+    while not insert_once(coll, {"_id": lock_id, "token": token, "at": datetime.now(UTC)}):
+        row = coll.find_one({"_id": lock_id})
+        at = aware((row or {}).get("at"))
+        if row is not None and isinstance(at, datetime) and datetime.now(UTC) - at > lease:
+            coll.delete_one({"_id": lock_id, "token": row.get("token")})  # its holder died
+            continue
+        if time.monotonic() > deadline:
+            raise busy()
+        time.sleep(pause)  # cooperative under eventlet
+        pause = min(pause * 2, 0.05)
+    try:
+        yield
+    finally:
+        coll.delete_one({"_id": lock_id, "token": token})
 
 
 def upsert(coll: Collection[Any], filter: Mapping[str, Any], update: Mapping[str, Any],

@@ -19,6 +19,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crmkit import docstore
 from crmkit.access import AccessChange
 from crmkit.clock import iso
 from crmkit.context import CallContext
@@ -94,10 +95,6 @@ def revocations(kit: WorkerKit, store: Store, ctx: CallContext, after: Any = Non
     now = min(business, datetime.now(UTC))
     docs = store.access_changes(now - SKEW, after, size)
     entries = [entry(d, tv=int(d.get("tv") or 1), av=int(d.get("av") or 0), reason="snapshot",
-                     until=_aware(d["access_until"])).to_data() for d in docs]
+                     until=docstore.aware(d["access_until"])).to_data() for d in docs]
     return {"entries": entries, "next": docs[-1]["_id"] if len(docs) == size else None,
             "horizon_seconds": int(tokens.access_ttl().total_seconds())}
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -21,9 +21,8 @@ import logging
 import os
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from contextlib import AbstractContextManager
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
@@ -141,27 +140,15 @@ def save_rules(db: Store, tenant_id: str, rules: dict[str, Any], by: str, at: da
 LOCK_LEASE = timedelta(seconds=30)
 
 
-@contextmanager
-def row_lock(db: Store, customer_id: str, timeout: float = 15.0) -> Iterator[None]:
+def row_lock(db: Store, customer_id: str, timeout: float = 15.0) -> AbstractContextManager[None]:
     """Serialise read-modify-writes of one read-model row. FerretDB applies an update by
     reading, changing and writing back the whole document, so two handlers setting
     different fields of one row at once can lose one of the changes; the lock is an
-    insert under the unique ``_id`` (a stale lock of a dead worker expires)."""
-    lid = f"customer:{customer_id}"
-    deadline = time.monotonic() + timeout
-    while not docstore.insert_once(db.locks, {"_id": lid, "at": datetime.now(UTC)}):
-        row = db.locks.find_one({"_id": lid})
-        if row is not None and datetime.now(UTC) - docstore.aware(row["at"]) > LOCK_LEASE:
-            db.locks.delete_one({"_id": lid, "at": row["at"]})
-            continue
-        if time.monotonic() > deadline:
-            raise Unavailable("pool.busy", "the customer is being updated; try again",
-                              {"customer_id": customer_id})
-        time.sleep(0.005)
-    try:
-        yield
-    finally:
-        db.locks.delete_one({"_id": lid})
+    insert under the unique ``_id`` (``crmkit.docstore.lease_lock``: a stale lock of a dead
+    worker expires)."""
+    return docstore.lease_lock(db.locks, f"customer:{customer_id}", lease=LOCK_LEASE, wait=timeout,
+                               busy=lambda: Unavailable("pool.busy", "the customer is being updated; try again",
+                                                        {"customer_id": customer_id}))
 
 
 def mark_created(db: Store, tenant_id: str, customer_ids: list[str], at: datetime) -> None:

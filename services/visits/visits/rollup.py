@@ -38,11 +38,9 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -128,27 +126,9 @@ def counts_of(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # -- locks ---------------------------------------------------------------------------------
 
-@contextmanager
-def _locked(store: Store, key: str) -> Iterator[None]:
-    _id, token = f"{key}", uuid.uuid4().hex
-    deadline = time.monotonic() + LOCK_WAIT_S
-    pause = 0.002
-    while True:
-        if docstore.insert_once(store.report_locks, {"_id": _id, "token": token, "at": datetime.now(UTC)}):
-            break
-        row = store.report_locks.find_one({"_id": _id})
-        at = docstore.aware((row or {}).get("at"))
-        if row is not None and isinstance(at, datetime) and datetime.now(UTC) - at > LOCK_STALE:
-            store.report_locks.delete_one({"_id": _id, "token": row.get("token")})  # its holder died
-            continue
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"report rollup lock {_id} is held")
-        time.sleep(pause)  # cooperative under eventlet
-        pause = min(pause * 2, 0.05)
-    try:
-        yield
-    finally:
-        store.report_locks.delete_one({"_id": _id, "token": token})
+def _locked(store: Store, key: str) -> AbstractContextManager[None]:
+    return docstore.lease_lock(store.report_locks, key, lease=LOCK_STALE, wait=LOCK_WAIT_S,
+                               busy=lambda: TimeoutError(f"report rollup lock {key} is held"))
 
 
 # -- writing -------------------------------------------------------------------------------
