@@ -1,16 +1,19 @@
 """Customers on a phone: entering a customer whose name key or phone is held shows the holder
 (owner and supervisor) and cannot be submitted; a clean entry goes through; the customer's
-timeline, contacts and contact notes; a contact whose mobile is fixed once saved; release."""
+timeline, contacts and contact notes; a contact whose mobile is fixed once saved; release (the
+released customer leaves "my customers" at once, even when the customers service learns it late)."""
 from __future__ import annotations
 
 import uuid
 
 from playwright.sync_api import expect
 
+from crmkit.context import CallContext
 from tests.browser.flows import ADDRESS, new_customer, sign_in
 from tests.browser.pages.contacts import ContactsScreen
 from tests.browser.pages.customers import CustomerDetailScreen, CustomerEntryScreen, CustomersScreen
 from tests.support.tenants import random_mobile
+from tests.support.waiting import wait_for
 
 
 def test_a_held_name_key_or_phone_shows_the_holder_and_cannot_be_submitted(phones, tenant, http):
@@ -77,3 +80,33 @@ def test_contacts_add_search_and_release_to_the_pool(phones, tenant, http):
     expect(customers.customer(customer["name"])).to_have_count(0)
     owner = http.get(f"/api/v1/pool/customers/{customer['id']}", headers=tenant.headers("employee2")).json()
     assert owner["pool"] == "public"
+
+
+def test_a_released_customer_leaves_my_customers_when_the_customers_service_learns_it_late(phones, tenant, http,
+                                                                                          rpc):
+    """The phone releases through the pool; the customers service (whose list this is) learns it
+    from an event, held back 6 s here. The list hides the customer at once, and it stays gone
+    once the move has landed."""
+    customer = new_customer(http, tenant, "employee")
+    ctx = CallContext(tenant_id=tenant.tenant_id, user_id=tenant.ids["admin"], roles=("tenant_admin",))
+    rpc.call("customers", "_test_delay_handling", ctx=ctx, event_type="customer.owner_changed", seconds=6)
+    try:
+        page = phones().new_page()
+        sign_in(page, tenant, "employee")
+        customers = CustomersScreen(page)
+        customers.go_tab("客户")
+        customers.customer(customer["name"]).click()
+        CustomerDetailScreen(page).expect_shown(customer["name"]).release("不再跟进")
+        customers.expect_shown()
+        expect(customers.customer(customer["name"])).to_have_count(0, timeout=3000)  # before the event lands
+    finally:
+        rpc.call("customers", "_test_delay_handling", ctx=ctx, event_type="customer.owner_changed", seconds=0)
+
+    def gone_for_customers():
+        r = http.get(f"/api/v1/customers/{customer['id']}", headers=tenant.headers("employee"))
+        return r.status_code != 200 or r.json().get("owner_id") != tenant.ids["employee"] or None
+    wait_for(gone_for_customers, timeout=60, what="the customers service has the release")
+    customers.go_tab("公海")  # away and back: the list loads afresh from the customers service
+    customers.go_tab("客户")
+    customers.expect_shown()
+    expect(customers.customer(customer["name"])).to_have_count(0)
