@@ -3,11 +3,11 @@
 ``pool.enter`` takes the owner's slot and writes the first log row *before* customers writes
 the customer; if customers dies between the two (or its undo, ``pool.cancel_entry``, never
 arrives), the slot and the row stay with no customer behind them, and the owner's capacity
-counts a customer they cannot see. ``customer.created`` marks an entry as written
-(``store.created``); an entry still unmarked ``ORPHAN_AFTER`` after it was made is asked about
-(``customers.existing_customers``, per tenant, 500 ids a call): the ones customers has are
-marked, the others are dropped (:func:`pool.ownership.drop_entry`). A customers service that
-cannot answer leaves everything for the next run.
+counts a customer they cannot see. ``enter`` notes each entry in ``store.unwritten`` first;
+``customer.created`` (or the undo) clears the note. A note still there ``ORPHAN_AFTER`` after
+the entry is asked about (``customers.existing_customers``, per tenant, 500 ids a call): the
+customers customers has are cleared, the others are dropped (:func:`pool.ownership.drop_entry`).
+A customers service that cannot answer leaves everything for the next run.
 """
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ BATCH = 500
 def sweep(kit: WorkerKit, store: Store, customers: Customers, older_than: timedelta = ORPHAN_AFTER
           ) -> dict[str, Any]:
     """One run over every tenant: ``{"asked", "confirmed", "dropped"}`` (see the module doc)."""
-    now = kit.now()
-    rows = storage.unconfirmed_entries(store, now - older_than, MAX_PER_RUN)
+    rows = storage.unwritten_before(store, kit.now() - older_than, MAX_PER_RUN)
     asked = confirmed = dropped = 0
     rows.sort(key=lambda r: str(r.get("tenant_id")))
     for tenant, group in groupby(rows, key=lambda r: str(r.get("tenant_id"))):
@@ -47,13 +46,13 @@ def sweep(kit: WorkerKit, store: Store, customers: Customers, older_than: timede
             answer = customers.existing_customers(customer_ids=[r["_id"] for r in chunk]) or {}
             have = set(answer.get("existing") or [])
             asked += len(chunk)
-            storage.mark_created(store, tenant, sorted(have), now)
             confirmed += len(have)
             for r in chunk:
                 if r["_id"] not in have and ownership.drop_entry(store, tenant, r["_id"], r.get("owner_id")):
                     dropped += 1
                     log.warning("dropped the entry of %s (tenant %s): its customer was never written",
                                 r["_id"], tenant)
+            storage.written(store, [r["_id"] for r in chunk])  # each one settled, either way
     return {"asked": asked, "confirmed": confirmed, "dropped": dropped}
 
 

@@ -429,10 +429,16 @@ def enter(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id: str, 
     if not fresh:
         return {"owner_id": owner_id, "entered": len(ids), "seq": 1}
     extra: dict[str, Any] = {"import_id": import_id} if import_id else {}
-    if len(fresh) == 1:
-        storage.take_slot(store, tenant, owner_id, fresh[0], rules["capacity"], now)
-    else:
-        storage.take_slots(store, tenant, owner_id, fresh, rules["capacity"], now, extra)
+    # first of all: should this entry stop half way, the sweep of orphans (pool.orphans) finds it
+    storage.note_unwritten(store, tenant, owner_id, fresh, now, import_id)
+    try:
+        if len(fresh) == 1:
+            storage.take_slot(store, tenant, owner_id, fresh[0], rules["capacity"], now)
+        else:
+            storage.take_slots(store, tenant, owner_id, fresh, rules["capacity"], now, extra)
+    except BaseException:  # refused (capacity) or failed: nothing was entered
+        storage.written(store, fresh)
+        raise
     docs = [log_row(tenant, c, 1, from_owner=None, to_owner=owner_id, path=path, reason=path, actor_id=ctx.user_id,
                     at=now, **extra) for c in fresh]
     try:
@@ -440,6 +446,7 @@ def enter(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id: str, 
     except DuplicateKeyError:  # a seq 1 of another owner (ids are new: only a forged call gets here)
         for c in fresh:
             storage.free_slot(store, tenant, owner_id, c)
+        storage.written(store, fresh)
         raise Conflict("customer.owner_conflict", "these customers were entered already",
                        {"customer_ids": fresh[:50]}) from None
     fields = {"owner_id": owner_id, "private": True, "seq": 1, "last_path": path, "entered_at": now, "epoch": 1,
@@ -487,7 +494,7 @@ def cancel_entry(kit: WorkerKit, store: Store, customer_ids: list[str], owner_id
     cancelled = 0
     if import_id:
         q = {"tenant_id": tenant, "import_id": import_id}
-        for coll in (store.slots, store.holds, store.moves, store.customers):
+        for coll in (store.slots, store.holds, store.moves, store.customers, store.unwritten):
             res = coll.delete_many(q)
             if coll is store.moves:
                 cancelled = res.deleted_count
@@ -505,6 +512,7 @@ def drop_entry(store: Store, tenant: str, customer_id: str, owner_id: str | None
     if first is None or first.get("tenant_id") != tenant or first.get("to_owner_id") != owner_id \
             or store.moves.find_one({"_id": move_id(customer_id, 2)}, {"_id": 1}) is not None:
         return False
+    storage.written(store, [customer_id])  # nothing left to wait for
     storage.free_slot(store, tenant, owner_id, customer_id)
     store.customers.delete_one({"_id": customer_id})
     store.moves.delete_one({"_id": move_id(customer_id, 1)})
@@ -536,9 +544,14 @@ def capacity_status(kit: WorkerKit, store: Store, owner_id: str | None = None) -
 
 
 def reserve_check(kit: WorkerKit, store: Store, owner_id: str, adding: int = 1) -> dict[str, Any]:
-    """A look at the capacity (no slot is taken): BusinessRule past it."""
+    """A look at the capacity (no slot is taken): BusinessRule past it, naming how many of
+    ``adding`` do not fit (``refused``), as the entry's own refusal does."""
     st = capacity_status(kit, store, owner_id)
-    R.check_capacity(st["held"], st["capacity"], int(adding))
+    try:
+        R.check_capacity(st["held"], st["capacity"], int(adding))
+    except BusinessRule as exc:
+        raise BusinessRule(exc.code, exc.message, {**exc.details, "refused": min(
+            int(adding), st["held"] + int(adding) - st["capacity"])}) from None
     return st
 
 

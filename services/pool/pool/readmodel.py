@@ -32,7 +32,7 @@ def on_customer_created(kit: WorkerKit, store: Store, env: dict[str, Any]) -> No
     data = env.get("data") or {}
     rec = _record(data)
     cid = str(rec.get("id") or rec.get("_id") or data.get("customer_id"))
-    storage.mark_created(store, env["tenant_id"], [cid], kit.now())
+    storage.written(store, [cid])
     ownership.announce_entry(kit, store, env["tenant_id"], cid, customer_fields(data).get("name"))
 
 

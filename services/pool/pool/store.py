@@ -12,8 +12,9 @@ Collections (all rows carry ``tenant_id``; every query filters by it):
                  targets' actuals: entries and claims per person and day)
 - ``warnings``   reclaim warnings sent, ``_id = customer:epoch:reclaim_on:lead``
 - ``claim_requests``
-- ``created``    ``_id`` = customer id: its ``customer.created`` arrived (an insert, never an
-                 update); an entry without one after a while is asked about (``pool.orphans``)
+- ``unwritten``  ``_id`` = customer id: an entry whose ``customer.created`` has not come yet
+                 (inserted by ``enter`` before its slots, deleted by the event or the undo); one
+                 left after a while is asked about (``pool.orphans``)
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class Store:
         self.claim_request_decisions: Collection[Any] = db["claim_request_decisions"]
         self.approvals: Collection[Any] = db["approvals"]
         self.outbox: Collection[Any] = db["outbox"]  # the kit's (crmkit.outbox); see commit_events
-        self.created: Collection[Any] = db["created"]  # one row per customer whose customer.created came
+        self.unwritten: Collection[Any] = db["unwritten"]  # entries whose customer.created has not come
 
     def ensure_indexes(self) -> None:
         """The only place the pool creates indexes (the ``_id`` keys need none)."""
@@ -151,38 +152,30 @@ def row_lock(db: Store, customer_id: str, timeout: float = 15.0) -> AbstractCont
                                                         {"customer_id": customer_id}))
 
 
-def mark_created(db: Store, tenant_id: str, customer_ids: list[str], at: datetime) -> None:
-    """These customers exist (their ``customer.created`` came, or customers said so): inserts
-    only, a row there already is kept."""
-    rows = [{"_id": c, "tenant_id": tenant_id, "at": at} for c in dict.fromkeys(customer_ids)]
+def note_unwritten(db: Store, tenant_id: str, owner_id: str, customer_ids: list[str], at: datetime,
+                   import_id: str | None = None) -> None:
+    """Entries about to be made whose customers are not written yet (a retried entry finds its
+    row there already: kept)."""
+    rows = [{"_id": c, "tenant_id": tenant_id, "owner_id": owner_id, "at": at,
+             **({"import_id": import_id} if import_id else {})} for c in dict.fromkeys(customer_ids)]
     for i in range(0, len(rows), 500):
         try:
-            db.created.insert_many(rows[i:i + 500], ordered=False)
+            db.unwritten.insert_many(rows[i:i + 500], ordered=False)
         except BulkWriteError as exc:
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                 raise
 
 
-def unconfirmed_entries(db: Store, before: datetime, limit: int) -> list[dict[str, Any]]:
-    """Rows still at their entry (seq 1 of an entry or import) made before ``before`` whose
-    ``customer.created`` never came: ``_id``, ``tenant_id``, ``owner_id``, at most ``limit``."""
-    out: list[dict[str, Any]] = []
-    q = {"seq": 1, "last_path": {"$in": ["entry", "import"]}, "entered_at": {"$lt": before}}
-    batch: list[dict[str, Any]] = []
+def written(db: Store, customer_ids: list[str]) -> None:
+    """These entries' customers exist (``customer.created`` came, or customers said so)."""
+    ids = list(dict.fromkeys(customer_ids))
+    for i in range(0, len(ids), 500):
+        db.unwritten.delete_many({"_id": {"$in": ids[i:i + 500]}})
 
-    def flush() -> None:
-        seen = {r["_id"] for r in db.created.find({"_id": {"$in": [b["_id"] for b in batch]}}, {"_id": 1})}
-        out.extend(b for b in batch if b["_id"] not in seen)
-        batch.clear()
-    for row in db.customers.find(q, {"_id": 1, "tenant_id": 1, "owner_id": 1}).batch_size(2000):
-        batch.append(row)
-        if len(batch) >= 500:
-            flush()
-            if len(out) >= limit:
-                break
-    if batch:
-        flush()
-    return out[:limit]
+
+def unwritten_before(db: Store, before: datetime, limit: int) -> list[dict[str, Any]]:
+    """Entries made before ``before`` whose customer was not seen written, at most ``limit``."""
+    return list(db.unwritten.find({"at": {"$lt": before}}).limit(limit))
 
 
 def get_customer(db: Store, tenant_id: str, customer_id: str) -> dict[str, Any] | None:

@@ -324,3 +324,16 @@ def test_entry_facts_are_checked(pool, facts):
         pool.call("pool", "enter", ctx=ctx_of(t, "alice"), customer_ids=[cid], owner_id="alice", facts=facts)
     assert e.value.details["field"].startswith("facts")
     assert pool.call("pool", "capacity", ctx=ctx_of(t, "alice"))["held"] == 0  # nothing taken
+
+
+def test_the_capacity_look_names_how_many_do_not_fit(pool):
+    """``pool.check_capacity`` (the import's look before its entry) refuses like the entry does:
+    the held, the capacity, the adding and how many of them do not fit."""
+    t = tid()
+    assert pool.call("pool", "_test_seed_holdings", ctx=ctx_of(t, "u"), owner_id="u", count=295)["held"] == 295
+    assert pool.call("pool", "check_capacity", ctx=ctx_of(t, "u"), owner_id="u", adding=5)["held"] == 295
+    with pytest.raises(BusinessRule) as e:
+        pool.call("pool", "check_capacity", ctx=ctx_of(t, "u"), owner_id="u", adding=8)
+    assert e.value.code == "pool.capacity_full"
+    assert {k: int(v) for k, v in e.value.details.items()} == {"held": 295, "capacity": 300, "adding": 8,
+                                                               "refused": 3}
