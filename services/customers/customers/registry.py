@@ -47,11 +47,15 @@ def created_facts(doc: dict[str, Any]) -> dict[str, Any]:
             **search_facts(doc)}
 
 
+#: what the pool's search and masking read of ``customer.created``
+ENTRY_FACTS = ("name", "name_key", "industry", "grade", "region", "landlines", "faxes", "mobiles")
+
+
 def entry_facts(doc: dict[str, Any]) -> dict[str, Any]:
     """What ``pool.enter`` is given of a new customer: what the public pool's search and masking
     read, so the pool's row is complete before ``customer.created`` arrives."""
-    return {"name": doc["name"], "industry": doc.get("industry"), "grade": doc.get("grade"),
-            "region": doc.get("region"), **search_facts(doc)}
+    created = created_facts(doc)  # one builder: the entry's facts are those of customer.created
+    return {k: created[k] for k in ENTRY_FACTS}
 
 
 def duplicate_check(store: Store, ctx: CallContext, d: Directory, data: Any, exclude_id: str | None = None
