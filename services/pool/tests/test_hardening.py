@@ -80,12 +80,17 @@ def test_contract_dates_at_the_end_of_the_calendar_protect_and_never_break(pool)
     wait_for(lambda: pool.call("pool", "get_pool_customer", ctx=admin(t), customer_id=cid)["owner_id"] is None,
              timeout=30, what="released")
 
+    tries = iter(range(1000))
+
     def refusal():
+        # a new claimer each try: one whose claim came before the deal and was released is in
+        # cool-down, which would answer before the protection does
+        other = f"other{next(tries)}"
         try:
-            pool.call("pool", "claim_customer", ctx=ctx_of(t, "other"), customer_id=cid)
+            pool.call("pool", "claim_customer", ctx=ctx_of(t, other), customer_id=cid)
         except BusinessRule as e:
             return e  # anything else (a 500) fails the test at once
-        pool.call("customers", "change_owner", ctx=admin(t), customer_id=cid, expected_owner_id="other",
+        pool.call("customers", "change_owner", ctx=admin(t), customer_id=cid, expected_owner_id=other,
                   new_owner_id=None, path="release", reason="the deal was not applied yet")
         wait_for(lambda: pool.call("pool", "get_pool_customer", ctx=admin(t), customer_id=cid)["owner_id"] is None,
                  timeout=30, what="released again")
